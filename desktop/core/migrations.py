@@ -1,0 +1,95 @@
+"""The workspace schema, as an ordered list of migrations.
+
+Each migration runs once, in order, inside one transaction with the version bump, so a workspace is
+always at a version the code knows. Never edit a migration that has shipped: add a new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    sql: str
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(
+        1,
+        "patients, observations (long form), conditions, encounters, imports",
+        """
+        CREATE TABLE patients (
+            patient_id    VARCHAR PRIMARY KEY,
+            name          VARCHAR,
+            sex           VARCHAR,      -- 'F', 'M' or NULL when unknown
+            birth_date    DATE,
+            birth_date_estimated BOOLEAN DEFAULT false,  -- wide files give an age, not a birth date
+            death_date    DATE,
+            import_id     INTEGER
+        );
+        CREATE TABLE observations (
+            patient_id    VARCHAR NOT NULL,
+            observed_at   TIMESTAMP NOT NULL,   -- UTC
+            code          VARCHAR NOT NULL,     -- LOINC where known
+            value_raw     VARCHAR,              -- the value exactly as the file gave it
+            unit_raw      VARCHAR,              -- the unit exactly as the file gave it
+            value         DOUBLE,               -- in the canonical unit of the measurement (NULL for text)
+            unit          VARCHAR,              -- the canonical unit
+            encounter_id  VARCHAR,
+            import_id     INTEGER NOT NULL
+        );
+        CREATE TABLE observation_codes (
+            code          VARCHAR PRIMARY KEY,
+            description   VARCHAR,
+            category      VARCHAR
+        );
+        CREATE TABLE conditions (
+            patient_id    VARCHAR NOT NULL,
+            onset         DATE,
+            resolved      DATE,
+            code          VARCHAR,
+            code_system   VARCHAR,
+            description   VARCHAR NOT NULL,
+            encounter_id  VARCHAR,
+            import_id     INTEGER NOT NULL
+        );
+        CREATE TABLE encounters (
+            encounter_id  VARCHAR PRIMARY KEY,
+            patient_id    VARCHAR NOT NULL,
+            started_at    TIMESTAMP,
+            ended_at      TIMESTAMP,
+            encounter_class VARCHAR,
+            code          VARCHAR,
+            description   VARCHAR,
+            reason        VARCHAR,
+            import_id     INTEGER NOT NULL
+        );
+        CREATE SEQUENCE import_id_seq START 1;
+        CREATE TABLE imports (
+            import_id     INTEGER PRIMARY KEY DEFAULT nextval('import_id_seq'),
+            file_name     VARCHAR NOT NULL,
+            sha256        VARCHAR NOT NULL,
+            format        VARCHAR NOT NULL,
+            rows_accepted BIGINT NOT NULL,
+            rows_rejected BIGINT NOT NULL,
+            imported_at   TIMESTAMP NOT NULL
+        );
+        CREATE TABLE import_rejections (
+            import_id     INTEGER NOT NULL,
+            line          BIGINT,
+            reason        VARCHAR NOT NULL
+        );
+        CREATE TABLE column_mappings (
+            header_signature VARCHAR PRIMARY KEY,  -- the file's header, normalised
+            name          VARCHAR NOT NULL,
+            mapping_json  VARCHAR NOT NULL,
+            saved_at      TIMESTAMP NOT NULL
+        );
+        """,
+    ),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -1,0 +1,142 @@
+"""The workspace: one DuckDB file, attached as ``ws`` so that a key can be given for encryption.
+
+All access goes through one :class:`Store`; the UI reaches it through a single serialized executor,
+so the connection is never used from two threads at once.
+"""
+
+from __future__ import annotations
+
+import glob
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from desktop.core.migrations import MIGRATIONS, SCHEMA_VERSION
+
+WORKSPACE_ALIAS = "ws"
+
+
+class WorkspaceError(Exception):
+    """A workspace cannot be opened or is newer than this version of the app."""
+
+
+def _httpfs_extension_path() -> str | None:
+    """The httpfs extension file shipped by the ``duckdb-extension-httpfs`` wheel (needed for encryption)."""
+    try:
+        import duckdb_extension_httpfs
+    except ImportError:
+        return None
+    root = Path(duckdb_extension_httpfs.__file__).parent
+    found = glob.glob(str(root / "extensions" / f"v{duckdb.__version__}" / "*.duckdb_extension"))
+    return found[0] if found else None
+
+
+class Store:
+    """An open workspace. ``con`` has the workspace attached and selected with ``USE``."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: str) -> None:
+        self.con = con
+        self.path = path
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Run a block atomically: everything it wrote is kept, or none of it is."""
+        with self._lock:
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                yield self.con
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+            self.con.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        row = self.con.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def close(self) -> None:
+        with self._lock:
+            self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(path: str | Path, *, encryption_key: str | None = None, read_only: bool = False) -> Store:
+    """Open (creating if needed) the workspace at ``path`` and bring its schema up to date.
+
+    ``path`` may be ``":memory:"`` for tests. With ``encryption_key`` the file is encrypted by DuckDB
+    (AES); the httpfs extension that provides the cipher is loaded from its wheel, offline.
+    """
+    path_text = str(path)
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    # Store every time in UTC; a file's offsets are converted on import.
+    con.execute("SET TimeZone = 'UTC'")
+    options = []
+    if encryption_key is not None:
+        extension = _httpfs_extension_path()
+        if extension is None:
+            raise WorkspaceError("Encryption needs the duckdb-extension-httpfs package matching DuckDB.")
+        con.execute(f"LOAD {_sql_string(extension)}")
+        # ATTACH takes no bound parameters, so the key is quoted as a literal.
+        options.append(f"ENCRYPTION_KEY {_sql_string(encryption_key)}")
+    if read_only:
+        options.append("READ_ONLY")
+    attach_options = f" ({', '.join(options)})" if options else ""
+    target = path_text if path_text == ":memory:" else str(Path(path_text).expanduser())
+    try:
+        con.execute(f"ATTACH {_sql_string(target)} AS {WORKSPACE_ALIAS}{attach_options}")
+    except duckdb.Error as exc:
+        con.close()
+        raise WorkspaceError(f"Cannot open workspace {target}: {exc}") from exc
+    con.execute(f"USE {WORKSPACE_ALIAS}")
+    store = Store(con, target)
+    if not read_only:
+        migrate(store)
+    elif store_schema_version(con) > SCHEMA_VERSION:
+        raise WorkspaceError(f"{target} was written by a newer Vitalsight (schema {store_schema_version(con)}).")
+    return store
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def store_schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = 'schema_version'",
+        [WORKSPACE_ALIAS],
+    ).fetchone()
+    if not exists or exists[0] == 0:
+        return 0
+    row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(store: Store) -> None:
+    """Apply the migrations the workspace has not seen yet, each in its own transaction."""
+    con = store.con
+    current = store_schema_version(con)
+    if current > SCHEMA_VERSION:
+        raise WorkspaceError(
+            f"{store.path} has schema version {current}; this Vitalsight knows up to {SCHEMA_VERSION}. "
+            "Update the app to open it."
+        )
+    if current == 0:
+        con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, description VARCHAR, applied_at TIMESTAMP)")
+    for migration in MIGRATIONS:
+        if migration.version <= current:
+            continue
+        with store.transaction():
+            con.execute(migration.sql)
+            con.execute(
+                "INSERT INTO schema_version VALUES (?, ?, now()::TIMESTAMP)",
+                [migration.version, migration.description],
+            )
