@@ -1,0 +1,49 @@
+"""Which format a CSV is, from its header alone (never from its file name)."""
+
+from __future__ import annotations
+
+import duckdb
+
+from desktop.core.importers.mapping import ColumnMapping, long_mapping, saved_mapping, wide_mapping
+from desktop.core.importers.synthea import REQUIRED
+
+# Synthea files Vitalsight does not use; recognised so that a folder import can say so plainly.
+SYNTHEA_OTHER = {
+    "medications": {"start", "stop", "patient", "payer", "encounter", "code", "dispenses"},
+    "allergies": {"start", "stop", "patient", "encounter", "code", "description"},
+    "procedures": {"patient", "encounter", "code", "description", "base_cost"},
+    "immunizations": {"date", "patient", "encounter", "code", "base_cost"},
+    "careplans": {"id", "start", "stop", "patient", "encounter", "code", "description"},
+    "organizations": {"id", "name", "address", "city", "state", "zip"},
+    "providers": {"id", "organization", "name", "gender", "speciality"},
+    "payers": {"id", "name", "amount_covered"},
+}
+
+
+def detect_format(header: list[str], con: duckdb.DuckDBPyConnection | None = None) -> tuple[str, ColumnMapping | None]:
+    """The format name and, for mapped layouts, the mapping that reads it.
+
+    Formats: synthea-patients, synthea-encounters, synthea-conditions, synthea-observations,
+    synthea-other (recognised, not used), wide-admissions, long, mapped (a saved mapping), unknown.
+    """
+    cols = {h.strip().lower() for h in header}
+    for name in ("synthea-observations", "synthea-patients", "synthea-encounters", "synthea-conditions"):
+        if REQUIRED[name] <= cols:
+            # Synthea encounters and careplans share columns; ENCOUNTERCLASS decides.
+            if name == "synthea-conditions" and ("id" in cols or "encounterclass" in cols):
+                continue
+            return name, None
+    for required in SYNTHEA_OTHER.values():
+        if required <= cols:
+            return "synthea-other", None
+    wide = wide_mapping(header)
+    if wide is not None:
+        return "wide-admissions", wide
+    if con is not None:
+        saved = saved_mapping(con, header)
+        if saved is not None:
+            return "mapped", saved
+    long = long_mapping(header)
+    if long is not None:
+        return "long", long
+    return "unknown", None
