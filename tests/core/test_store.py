@@ -18,10 +18,10 @@ def test_new_workspace_is_at_current_schema(tmp_path: Path) -> None:
 def test_reopening_does_not_reapply_migrations(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     with open_store(path) as store:
-        store.con.execute("INSERT INTO patients (patient_id, name) VALUES ('p1', 'Ann')")
+        store.con.execute("INSERT INTO patients (patient_id, name) VALUES ('p1', 'Annabelle Quixote-Vandersloot')")
     with open_store(path) as store:
         assert store.con.execute("SELECT count(*) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
-        assert store.con.execute("SELECT name FROM patients").fetchone()[0] == "Ann"
+        assert store.con.execute("SELECT name FROM patients").fetchone()[0] == "Annabelle Quixote-Vandersloot"
 
 
 def test_workspace_from_a_newer_app_is_refused(tmp_path: Path) -> None:
@@ -44,12 +44,12 @@ def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
 def test_encrypted_workspace_needs_its_key(tmp_path: Path) -> None:
     path = tmp_path / "secret.duckdb"
     with open_store(path, encryption_key="correct horse") as store:
-        store.con.execute("INSERT INTO patients (patient_id, name) VALUES ('p1', 'Ann')")
-    assert b"Ann" not in path.read_bytes()
+        store.con.execute("INSERT INTO patients (patient_id, name) VALUES ('p1', 'Annabelle Quixote-Vandersloot')")
+    assert b"Quixote-Vandersloot" not in path.read_bytes()
     with pytest.raises(WorkspaceError):
         open_store(path)
     with open_store(path, encryption_key="correct horse") as store:
-        assert store.con.execute("SELECT name FROM patients").fetchone()[0] == "Ann"
+        assert store.con.execute("SELECT name FROM patients").fetchone()[0] == "Annabelle Quixote-Vandersloot"
 
 
 def test_unreadable_workspace_gives_a_clear_error(tmp_path: Path) -> None:

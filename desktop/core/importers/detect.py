@@ -59,12 +59,14 @@ def missing_columns(header: list[str]) -> tuple[str, list[str]] | None:
     """
     cols = {h.strip().lower() for h in header}
     best: tuple[str, list[str]] | None = None
+    best_key: tuple[int, int] | None = None
     candidates = dict(REQUIRED)
     candidates["wide-admissions"] = {"name", "age", "gender", "date of admission"}
     for name, required in candidates.items():
         present = required & cols
         missing = sorted(required - cols)
         if missing and len(present) >= max(2, (2 * len(required) + 2) // 3):
-            if best is None or len(missing) < len(best[1]):
-                best = (name, missing)
+            key = (len(missing), -len(present))  # fewest missing, then the most columns matched
+            if best_key is None or key < best_key:
+                best, best_key = (name, missing), key
     return best
