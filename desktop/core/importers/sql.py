@@ -31,17 +31,6 @@ def read_csv_sql(path: Path, header: list[str], delimiter: str) -> str:
     )
 
 
-def normalised_unit_sql(expr: str) -> str:
-    """The SQL twin of :func:`desktop.core.catalog.normalise_unit`."""
-    return f"replace(replace(lower(regexp_replace(coalesce({expr}, ''), '\\s+', '', 'g')), 'µ', 'u'), 'μ', 'u')"
-
-
-def normalised_name_sql(expr: str) -> str:
-    """The SQL twin of :func:`desktop.core.catalog.normalise_name`."""
-    stripped = f"regexp_replace(trim({expr}), '[\\(\\[][^\\)\\]]*[\\)\\]]\\s*$', '')"
-    return f"trim(regexp_replace(lower({stripped}), '\\s+', ' ', 'g'))"
-
-
 def number_sql(expr: str) -> str:
     """A number from text; a decimal comma (37,5) is accepted, thousands separators are not."""
     return (
@@ -54,4 +43,9 @@ def timestamp_sql(expr: str, fmt: str | None = None) -> str:
     """A UTC timestamp from ISO text (offsets converted to UTC), or with an explicit strptime format."""
     if fmt:
         return f"TRY_STRPTIME(trim({expr}), {literal(fmt)})"
-    return f"TRY_CAST(TRY_CAST(trim({expr}) AS TIMESTAMPTZ) AS TIMESTAMP)"
+    # Plain and 'Z' times parse on DuckDB's fast path; only times with an offset need the ICU parser.
+    text = f"trim({expr})"
+    return (
+        f"CASE WHEN length({text}) <= 19 OR suffix({text}, 'Z') THEN TRY_CAST({text} AS TIMESTAMP) "
+        f"ELSE TRY_CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP) END"
+    )

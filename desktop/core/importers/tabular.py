@@ -47,9 +47,10 @@ def import_mapped_file(
 
     if mapping.measurements:
         source = _wide_source(reader, mapping, patient_id, observed_at)
+        result = import_observations(con, source, import_id)
     else:
         source = _long_source(reader, mapping, patient_id, observed_at)
-    result = import_observations(con, source, import_id)
+        result = import_observations(con, source, import_id, by_name=True)
     if mapping.condition:
         _insert_conditions(con, reader, mapping, patient_id, observed_at, import_id)
     return result
@@ -71,7 +72,7 @@ def _wide_source(reader: str, mapping: ColumnMapping, patient_id: str, observed_
     def source(with_line: bool) -> str:
         rn = "row_number() OVER ()" if with_line else "NULL::BIGINT"
         return f"""
-        SELECT u.rn, u.patient_id, u.observed_at, u.time_text, mc.code AS code_in, false AS by_name,
+        SELECT u.rn, u.patient_id, u.observed_at, u.time_text, mc.code AS code_in,
                u.value_text, mc.unit AS unit_text, NULL AS value_type, NULL AS encounter_id,
                NULL AS description, NULL AS category
         FROM (
@@ -90,7 +91,7 @@ def _long_source(reader: str, mapping: ColumnMapping, patient_id: str, observed_
         rn = "row_number() OVER ()" if with_line else "NULL::BIGINT"
         return f"""
         SELECT {rn} AS rn, {patient_id} AS patient_id, {observed_at} AS observed_at,
-               {_col(mapping.time)} AS time_text, {_col(mapping.measurement)} AS code_in, true AS by_name,
+               {_col(mapping.time)} AS time_text, {_col(mapping.measurement)} AS code_in,
                {_col(mapping.value)} AS value_text, {_col(mapping.unit)} AS unit_text, NULL AS value_type,
                NULL AS encounter_id, {_col(mapping.measurement)} AS description, NULL AS category
         FROM {reader} s
