@@ -14,8 +14,8 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 SAMPLE_WORKSPACE := resources/sample/sample-workspace.duckdb
 DEFAULT_MODEL := resources/models/SmolLM2-135M-Instruct.Q4_1.gguf
 
-.PHONY: run test test-core bench bench-import bench-ui bench-chat model package sample default-model \
-        deps-app deps-build deps-dev lint clean
+.PHONY: run test test-core bench bench-import bench-ui bench-chat model package package-smoke package-archive \
+        sample default-model deps-app deps-build deps-dev deps-package lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +33,15 @@ $(VENV)/.deps-dev: pyproject.toml $(VENV)/.deps-app $(VENV)/.deps-build
 	$(PIP) install -q -e '.[app,build,dev]'
 	touch $@
 
+# What `make package` needs: the app and PyInstaller (extra `dev`), never the model-building stack.
+$(VENV)/.deps-package: pyproject.toml $(VENV)/.deps-app
+	$(PIP) install -q -e '.[app,dev]'
+	touch $@
+
 deps-app: $(VENV)/.deps-app
 deps-build: $(VENV)/.deps-build
 deps-dev: $(VENV)/.deps-dev
+deps-package: $(VENV)/.deps-package
 
 # The sample cohort is committed as CSV (small, reviewable); the workspace is built from it.
 $(SAMPLE_WORKSPACE): $(VENV)/.deps-app $(wildcard resources/sample/synthea/*.csv) resources/sample/admissions_wide.csv
@@ -68,6 +74,20 @@ test-core: $(VENV)/.deps-dev
 bench: bench-import
 bench-import: $(VENV)/.deps-dev
 	$(PY) -m benchmarks.bench_import
+
+# The installable app: dist/Vitalsight/ (one folder), checked for contents and size as it is built.
+# See packaging/README.md. PACKAGE_FLAGS=--no-model leaves the model out.
+package: $(VENV)/.deps-package $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL)
+	$(PY) packaging/build.py $(PACKAGE_FLAGS)
+
+# Runs the built bundle as a user would: the frozen CLI (import, summary, chat, selfcheck) and the
+# frozen window driven headless. Fails (rather than skips) when there is no bundle.
+package-smoke: $(VENV)/.deps-package $(SAMPLE_WORKSPACE)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider tests/packaging --require-bundle
+
+# A tarball of dist/Vitalsight for Linux users (install.sh inside).
+package-archive: package
+	tar -C dist -czf dist/Vitalsight-$$($(PY) -c 'import importlib.metadata as m; print(m.version("vitalsight"))')-linux-$$(uname -m).tar.gz Vitalsight
 
 clean:
 	rm -rf $(VENV) build dist $(SAMPLE_WORKSPACE) $(SAMPLE_WORKSPACE).wal

@@ -4,6 +4,7 @@
     python -m desktop patients --workspace W.duckdb
     python -m desktop summary  --workspace W.duckdb --patient ID
     python -m desktop gui      [--workspace W.duckdb]
+    python -m desktop selfcheck                               (is this installation complete? JSON)
 """
 
 from __future__ import annotations
@@ -65,6 +66,12 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return run_app(workspace=args.workspace)
 
 
+def cmd_selfcheck(args: argparse.Namespace) -> int:
+    from desktop.selfcheck import main as selfcheck_main
+
+    return selfcheck_main()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m desktop", description="Vitalsight: offline clinical data.")
     sub = parser.add_subparsers(dest="command")
@@ -89,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("gui", help="open the app window (the default)")
     p.add_argument("--workspace", help="open this workspace")
     p.set_defaults(func=cmd_gui)
+
+    p = sub.add_parser("selfcheck", help="check this installation (resources, encryption, llama.cpp, Qt); JSON")
+    p.set_defaults(func=cmd_selfcheck)
     return parser
 
 

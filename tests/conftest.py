@@ -12,3 +12,11 @@ def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     data_dir = tmp_path_factory.mktemp("vitalsight-data")
     monkeypatch.setenv("VITALSIGHT_DATA_DIR", str(data_dir))
     return data_dir
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # tests/packaging runs the built app (dist/Vitalsight). Without a bundle those tests skip, unless
+    # --require-bundle (make package-smoke, CI) turns a missing bundle into a failure.
+    group = parser.getgroup("vitalsight bundle")
+    group.addoption("--require-bundle", action="store_true", help="fail, not skip, when dist/Vitalsight is missing")
+    group.addoption("--bundle-dir", default=None, help="the built one-folder app (default: dist/Vitalsight)")

@@ -1,0 +1,67 @@
+"""What is inside dist/Vitalsight: the files the app opens by path, nothing of the model-building stack,
+and a size within budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.packaging.conftest import ROOT, bundle_facts
+
+pytestmark = pytest.mark.bundle
+
+
+def _pyz_top_modules(exe: Path) -> set[str]:
+    """Top-level names of the Python modules frozen into the executable's PYZ archive."""
+    from PyInstaller.archive.readers import CArchiveReader
+
+    archive = CArchiveReader(str(exe))
+    names = archive.open_embedded_archive("PYZ.pyz").toc
+    return {name.split(".")[0] for name in names}
+
+
+def test_no_model_building_stack_among_files(bundle_dir: Path) -> None:
+    assert bundle_facts.forbidden_hits(bundle_dir) == []
+
+
+def test_no_model_building_stack_among_python_modules(bundle_dir: Path) -> None:
+    modules = _pyz_top_modules(bundle_facts.executable(bundle_dir))
+    assert "desktop" in modules and "duckdb" in modules and "llama_cpp" in modules
+    assert modules.isdisjoint(bundle_facts.FORBIDDEN_MODULES)
+    # The test and build tools of the dev extra stay out too.
+    assert modules.isdisjoint({"hypothesis", "pytestqt", "importlinter", "pip", "setuptools", "model_build"})
+
+
+def test_files_opened_by_path_at_run_time(bundle_dir: Path) -> None:
+    internal = bundle_facts.internal_dir(bundle_dir)
+    ext = list((internal / "duckdb_extension_httpfs" / "extensions").glob("v*/httpfs.duckdb_extension"))
+    assert len(ext) == 1, "the httpfs extension (encrypted workspaces) must be bundled, for one DuckDB version"
+    lib = internal / "llama_cpp" / "lib"
+    names = {p.name for p in lib.iterdir()}
+    assert {"libllama.so", "libllama.so.0", "libggml.so.0", "libggml-base.so.0", "libggml-cpu.so.0"} <= names
+    for rel in ("ranges/reference_ranges.json", "catalog/measurements.json", "icons/vitalsight.png",
+                "licences/THIRD-PARTY-NOTICES.txt", "licences/LGPL-3.0.txt", "sample/sample-workspace.duckdb"):
+        assert (internal / "resources" / rel).is_file(), rel
+
+
+def test_qt_platform_plugins_and_nothing_unused(bundle_dir: Path) -> None:
+    if not (ROOT / "desktop" / "ui").is_dir():
+        pytest.fail("desktop/ui is missing: this branch has no window to bundle")
+    plugins = bundle_facts.internal_dir(bundle_dir) / "PySide6" / "Qt" / "plugins"
+    platforms = {p.name for p in (plugins / "platforms").iterdir()}
+    assert {"libqxcb.so", "libqoffscreen.so"} <= platforms
+    assert not platforms & {"libqvnc.so", "libqeglfs.so", "libqlinuxfb.so"}
+    assert (plugins / "xcbglintegrations").is_dir()
+    assert (plugins / "imageformats").is_dir()
+
+
+def test_size_budget(bundle_dir: Path) -> None:
+    sizes = bundle_facts.size_report(bundle_dir)
+    assert sizes.without_model_mb < bundle_facts.BUDGET_WITHOUT_MODEL_MB, sizes.groups
+
+
+def test_linux_installer_files(bundle_dir: Path) -> None:
+    desktop_entry = (bundle_dir / "vitalsight.desktop").read_text(encoding="utf-8")
+    assert "Exec=vitalsight gui" in desktop_entry and "Icon=vitalsight" in desktop_entry
+    assert (bundle_dir / "install.sh").stat().st_mode & 0o111

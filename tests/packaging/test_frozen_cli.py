@@ -1,0 +1,52 @@
+"""The frozen command line, as IT staff would script it: selfcheck, import, patients, summary."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.packaging.conftest import ROOT, FrozenApp
+
+pytestmark = pytest.mark.bundle
+
+
+def test_selfcheck(frozen: FrozenApp) -> None:
+    report = frozen.run_json("selfcheck")
+    failed = [c for c in report["checks"] if not c["ok"]]
+    assert report["ok"], failed
+    assert report["frozen"] is True
+    details = {c["check"]: c["detail"] for c in report["checks"]}
+    # Resources and llama.cpp come from inside the bundle, not from a checkout or a virtualenv.
+    assert details["resources"].startswith(str(frozen.internal))
+    assert str(frozen.internal) in details["llama_cpp"]
+    assert "refused without it" in details["encrypted_workspace"]
+
+
+def test_import_patients_summary(frozen: FrozenApp) -> None:
+    # The user's own copies of the CSVs, as a clinician would have them (not inside the bundle).
+    shutil.copytree(ROOT / "resources" / "sample" / "synthea", frozen.home / "export")
+    shutil.copy(ROOT / "resources" / "sample" / "admissions_wide.csv", frozen.home)
+    workspace = str(frozen.home / "ws.duckdb")
+    # Exit 1: some rows are rejected (the sample has implausible rows on purpose); the rest is imported.
+    report = frozen.run_json("import", "--workspace", workspace, "export", "admissions_wide.csv", ok_codes=(0, 1))
+    assert all(f["status"] != "failed" for f in report["files"]), report["files"]
+    assert sum(f["rows_accepted"] for f in report["files"]) > 1000
+
+    patients = frozen.run_json("patients", "--workspace", workspace)
+    assert len(patients) >= 60
+    summary = frozen.run_json("summary", "--workspace", workspace, "--patient", patients[0]["id"])
+    assert summary
+
+
+def test_bad_file_is_reported_not_crashed(frozen: FrozenApp) -> None:
+    (frozen.home / "not-a-csv.csv").write_bytes(b"\x00\x01\x02binary\xff\xfe")
+    proc = frozen.run("import", "--workspace", str(frozen.home / "ws.duckdb"), "not-a-csv.csv",
+                      label="import-bad-file")
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_patients_of_shipped_sample(frozen: FrozenApp, sample_workspace) -> None:
+    patients = frozen.run_json("patients", "--workspace", str(sample_workspace), label="patients-sample")
+    assert len(patients) >= 60
