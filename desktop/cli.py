@@ -63,6 +63,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_gui(args: argparse.Namespace) -> int:
     from desktop.ui.app import run_app  # Qt only when the window is wanted
 
+    if args.script:
+        # The packaged app's smoke test: the same run_app, with a driver pressing the buttons.
+        from desktop.ui.smoke_script import install
+
+        install(args.script)
     return run_app(workspace=args.workspace)
 
 
@@ -95,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("gui", help="open the app window (the default)")
     p.add_argument("--workspace", help="open this workspace")
+    p.add_argument("--script", help=argparse.SUPPRESS)  # desktop/ui/smoke_script.py: the installer's smoke test
     p.set_defaults(func=cmd_gui)
 
     p = sub.add_parser("selfcheck", help="check this installation (resources, encryption, llama.cpp, Qt); JSON")

@@ -122,5 +122,8 @@ def frozen_env(data_dir: Path) -> dict[str, str]:
     """The environment a test runs the frozen app in: headless, private data folder, no dev venv leaking."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "QT_", "LD_"))}
     env["VITALSIGHT_DATA_DIR"] = str(data_dir)
+    # QSettings (window geometry, recent workspaces) and caches go to the test's folder, not the user's.
+    for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache"), ("XDG_DATA_HOME", "share")):
+        env[var] = str(data_dir / sub)
     env["QT_QPA_PLATFORM"] = "offscreen"
     return env

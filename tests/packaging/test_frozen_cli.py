@@ -50,3 +50,20 @@ def test_bad_file_is_reported_not_crashed(frozen: FrozenApp) -> None:
 def test_patients_of_shipped_sample(frozen: FrozenApp, sample_workspace) -> None:
     patients = frozen.run_json("patients", "--workspace", str(sample_workspace), label="patients-sample")
     assert len(patients) >= 60
+
+
+def test_chat_streams_an_answer(frozen: FrozenApp, sample_workspace) -> None:
+    patients = frozen.run_json("patients", "--workspace", str(sample_workspace), label="patients-for-chat")
+    proc = frozen.run("chat", "--workspace", str(sample_workspace), "--patient", patients[0]["id"],
+                      "--max-tokens", "32", "--threads", "2", "Is the latest blood pressure normal?",
+                      timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip(), "no answer on stdout"
+    assert "tokens/s" in proc.stderr  # the figures line: the answer came from the bundled model
+
+
+def test_trial_load_child(frozen: FrozenApp) -> None:
+    # The model manager loads an unknown GGUF in a child first; frozen, that child is this executable.
+    model = next((frozen.internal / "resources" / "models").glob("*.gguf"))
+    proc = frozen.run("trial-load", str(model), timeout=120)
+    assert proc.returncode == 0 and "trial-load-ok" in proc.stdout, proc.stderr[-3000:]
