@@ -12,6 +12,7 @@ The script (every key optional)::
      "ask": "Summarise the latest vitals.",              # through the chat panel: Send, stream, finish
      "min_stream_chunks": 2,
      "screenshot": "window.png",                         # the window as drawn (works offscreen too)
+     "linger_s": 0,                                      # stay open this long at the end (X screenshots)
      "report": "smoke-report.json",
      "timeout_s": 240}
 
@@ -241,6 +242,12 @@ class SmokeDriver(QObject):
             # Let pending repaints land so the picture shows the final state.
             QApplication.processEvents()
             self.window.grab().save(str(shot))  # type: ignore[union-attr]
+        linger = float(self.script.get("linger_s", 0))
+        if linger > 0:
+            # Stay up for a look or an X screenshot (`import -window root` under xvfb-run) before quitting.
+            self._watchdog.stop()
+            QTimer.singleShot(int(linger * 1000), lambda: self._finish(0))
+            return
         self._finish(0)
 
 
