@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bundle_facts as bf  # noqa: E402  (a sibling file, loaded by path: packaging/ is not a package)
-import licences  # noqa: E402
+import bundle_facts as bf  # a sibling file, loaded by path: packaging/ is not a package
+import licences
 
 SPEC = bf.ROOT / "packaging" / "vitalsight.spec"
 WORK = bf.ROOT / "build" / "pyinstaller"

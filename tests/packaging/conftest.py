@@ -56,7 +56,7 @@ class FrozenApp:
 
     def run(self, *args: str, timeout: float = 120.0, label: str | None = None) -> subprocess.CompletedProcess[str]:
         started = time.perf_counter()
-        proc = subprocess.run([str(self.exe), *args], cwd=self.home, env=self.env(), capture_output=True,
+        proc = subprocess.run([str(self.exe), *args], check=False, cwd=self.home, env=self.env(), capture_output=True,
                               text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         self.timings[label or args[0]] = round(time.perf_counter() - started, 2)
         return proc
