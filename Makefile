@@ -14,7 +14,7 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 SAMPLE_WORKSPACE := resources/sample/sample-workspace.duckdb
 DEFAULT_MODEL := resources/models/SmolLM2-135M-Instruct.Q4_1.gguf
 
-.PHONY: run test test-core bench bench-import bench-ui bench-chat model package package-smoke package-archive \
+.PHONY: run test test-core bench bench-import bench-ui bench-chat model package package-smoke package-startup package-archive \
         sample default-model deps-app deps-build deps-dev deps-package lint clean
 
 $(PY):
@@ -82,8 +82,12 @@ package: $(VENV)/.deps-package $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL)
 
 # Runs the built bundle as a user would: the frozen CLI (import, summary, chat, selfcheck) and the
 # frozen window driven headless. Fails (rather than skips) when there is no bundle.
-package-smoke: $(VENV)/.deps-package $(SAMPLE_WORKSPACE)
+package-smoke: $(VENV)/.deps-package
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider tests/packaging --require-bundle
+
+# Start to first paint of the built app: one cold start (page cache dropped when run as root) and warm ones.
+package-startup: $(VENV)/.deps-package
+	$(PY) packaging/measure_start.py
 
 # A tarball of dist/Vitalsight for Linux users (install.sh inside).
 package-archive: package
