@@ -246,9 +246,18 @@ class SmokeDriver(QObject):
         if linger > 0:
             # Stay up for a look or an X screenshot (`import -window root` under xvfb-run) before quitting.
             self._watchdog.stop()
-            QTimer.singleShot(int(linger * 1000), lambda: self._finish(0))
+            QTimer.singleShot(int(linger * 1000), lambda: self._quit_when_idle(0))
             return
-        self._finish(0)
+        self._quit_when_idle(0)
+
+    def _quit_when_idle(self, code: int, waited_s: float = 0.0) -> None:
+        """Quit once the views' queued database work has drained, as a person would after the window has
+        loaded. (Closing mid-load is a separate case; it is not what this test is about.)"""
+        executor = getattr(getattr(self.window, "workspace", None), "executor", None)
+        if executor is not None and not executor.idle and waited_s < 10.0:
+            QTimer.singleShot(50, lambda: self._quit_when_idle(code, waited_s + 0.05))
+            return
+        self._finish(code)
 
 
 def install(script_path: str | Path) -> SmokeDriver:
