@@ -118,6 +118,38 @@ def biggest_files(dist: Path = DIST, n: int = 15) -> list[tuple[str, float]]:
     return sorted(sized, key=lambda kv: -kv[1])[:n]
 
 
+# Shared libraries a Linux bundle may take from the system, by soname prefix: glibc, and the desktop
+# libraries the spec deliberately leaves out (LINUX_SYSTEM_LIBS there; the Debian packages are listed in
+# packaging/README.md). GTK/cairo/pango/atk are wanted only by Qt's optional GTK theme plugin.
+LINUX_SYSTEM_SONAMES = (
+    "libc.so", "libm.so", "libdl.so", "libpthread.so", "librt.so", "ld-linux", "libutil.so",
+    "libX11.so", "libX11-xcb.so", "libxcb", "libxkbcommon", "libEGL.so", "libGL.so", "libfontconfig.so",
+    "libfreetype.so", "libglib-2.0", "libgobject-2.0", "libgio-2.0", "libgthread-2.0", "libgmodule-2.0",
+    "libdbus-1.so", "libwayland-",
+    "libgtk-3", "libgdk-3", "libgdk_pixbuf", "libatk-1.0", "libcairo", "libpango", "libharfbuzz",
+)
+
+
+def external_libraries(dist: Path = DIST) -> dict[str, list[str]]:
+    """Sonames the bundle's ELF files need that the bundle does not hold: {soname: [who needs it]}.
+
+    Uses ``readelf`` (binutils, which PyInstaller needs on Linux anyway).
+    """
+    import subprocess
+
+    elves = [p for p in files(dist) if ".so" in p.name or p == executable(dist)]
+    provided = {p.name for p in dist.rglob("*") if ".so" in p.name}
+    needs: dict[str, list[str]] = {}
+    for path in elves:
+        out = subprocess.run(["readelf", "-d", str(path)], capture_output=True, text=True, check=False).stdout
+        for line in out.splitlines():
+            if "(NEEDED)" in line and "[" in line:
+                soname = line.split("[", 1)[1].rstrip("]")
+                if soname not in provided:
+                    needs.setdefault(soname, []).append(path.relative_to(dist).as_posix())
+    return needs
+
+
 def frozen_env(data_dir: Path) -> dict[str, str]:
     """The environment a test runs the frozen app in: headless, private data folder, no dev venv leaking."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "QT_", "LD_"))}

@@ -3,6 +3,7 @@ and a size within budget."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,13 @@ def test_linux_installer_files(bundle_dir: Path) -> None:
     desktop_entry = (bundle_dir / "vitalsight.desktop").read_text(encoding="utf-8")
     assert "Exec=vitalsight gui" in desktop_entry and "Icon=vitalsight" in desktop_entry
     assert (bundle_dir / "install.sh").stat().st_mode & 0o111
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ELF sonames: the Linux bundle")
+def test_linux_system_libraries_are_the_documented_ones(bundle_dir: Path) -> None:
+    # Everything else the bundle's libraries need must be inside it; a new system dependency (or a
+    # library dropped from the bundle by mistake) shows up here, and packaging/README.md must list it.
+    needed = bundle_facts.external_libraries(bundle_dir)
+    unexpected = {soname: users[:3] for soname, users in needed.items()
+                  if not soname.startswith(bundle_facts.LINUX_SYSTEM_SONAMES)}
+    assert unexpected == {}
