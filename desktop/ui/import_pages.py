@@ -1,0 +1,135 @@
+"""Pieces of the import dialog: format names a clinician reads, and the column-mapping form."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QFormLayout, QHeaderView, QLabel, QLineEdit, QTableWidget, QTableWidgetItem,
+    QVBoxLayout, QWidget,
+)
+
+from desktop.core.catalog import load_catalog
+from desktop.core.importers import ColumnMapping, MeasurementColumn
+
+FORMAT_NAMES = {
+    "synthea-patients": "Synthea patients",
+    "synthea-encounters": "Synthea encounters",
+    "synthea-conditions": "Synthea conditions",
+    "synthea-observations": "Synthea observations",
+    "synthea-other": "Synthea file Vitalsight does not use (skipped)",
+    "wide-admissions": "Admissions (one row per admission, a column per measurement)",
+    "long": "Long readings (patient, time, measurement, value, unit)",
+    "mapped": "Your saved column mapping",
+    "unknown": "Not recognised: map its columns",
+}
+
+NOT_USED = "(not used)"
+
+
+def format_name(fmt: str) -> str:
+    return FORMAT_NAMES.get(fmt, fmt)
+
+
+class QtColumnMapping(QWidget):
+    """Say which column is the patient, the time, and which columns hold which measurement."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.header: list[str] = []
+        self.intro = QLabel()
+        self.intro.setWordWrap(True)
+        self.patient, self.time, self.sex, self.birth = QComboBox(), QComboBox(), QComboBox(), QComboBox()
+        self.time_format = QLineEdit(placeholderText="blank for ISO dates (2024-03-01 08:30); e.g. %d/%m/%Y")
+        self.columns = QTableWidget(0, 3)
+        self.columns.setHorizontalHeaderLabels(["Column in the file", "Measurement", "Unit of its values"])
+        self.columns.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.columns.verticalHeader().setVisible(False)
+        self.name = QLineEdit(placeholderText="e.g. Ward 7 vitals export")
+        self.remember = QCheckBox("Remember this mapping for files with the same columns")
+        self.remember.setChecked(True)
+        form = QFormLayout()
+        form.addRow("Patient ID column", self.patient)
+        form.addRow("Date/time column", self.time)
+        form.addRow("Date format", self.time_format)
+        form.addRow("Sex column (optional)", self.sex)
+        form.addRow("Birth date column (optional)", self.birth)
+        form.addRow("Mapping name", self.name)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.intro)
+        layout.addLayout(form)
+        layout.addWidget(self.columns, 1)
+        layout.addWidget(self.remember)
+
+    def set_header(self, file_name: str, header: list[str]) -> None:
+        self.header = header
+        self.intro.setText(
+            f"<b>{file_name}</b> has columns Vitalsight does not recognise. Say what they hold once; "
+            "files with the same columns are then imported without asking."
+        )
+        lower = [h.lower() for h in header]
+        for combo, optional, hints in (
+            (self.patient, False, ("patient", "id", "mrn", "subject")),
+            (self.time, False, ("date", "time", "when")),
+            (self.sex, True, ("sex", "gender")),
+            (self.birth, True, ("birth", "dob")),
+        ):
+            combo.clear()
+            if optional:
+                combo.addItem(NOT_USED, None)
+            for h in header:
+                combo.addItem(h, h)
+            guess = next((i for i, h in enumerate(lower) if any(k in h for k in hints)), None)
+            if guess is not None:
+                combo.setCurrentIndex(guess + (1 if optional else 0))
+        catalog = load_catalog()
+        self.columns.setRowCount(len(header))
+        for r, h in enumerate(header):
+            self.columns.setItem(r, 0, QTableWidgetItem(h))
+            measure = QComboBox()
+            measure.addItem(NOT_USED, None)
+            for m in catalog.measurements:
+                if not m.is_text:
+                    measure.addItem(f"{m.name} ({m.unit})", m.code)
+            known = catalog.by_name(h)
+            unit = QLineEdit()
+            if known is not None and not known.is_text:
+                measure.setCurrentIndex(max(measure.findData(known.code), 0))
+                unit.setText(_unit_in_header(h) or known.unit)
+            measure.currentIndexChanged.connect(lambda _i, m=measure, u=unit: self._default_unit(m, u))
+            self.columns.setCellWidget(r, 1, measure)
+            self.columns.setCellWidget(r, 2, unit)
+
+    def _default_unit(self, measure: QComboBox, unit: QLineEdit) -> None:
+        m = load_catalog().by_code(measure.currentData() or "")
+        if m is not None and not unit.text():
+            unit.setText(m.unit)
+
+    def set_measurement(self, column: str, code: str, unit: str | None = None) -> None:
+        r = self.header.index(column)
+        combo: QComboBox = self.columns.cellWidget(r, 1)  # type: ignore[assignment]
+        combo.setCurrentIndex(combo.findData(code))
+        if unit is not None:
+            self.columns.cellWidget(r, 2).setText(unit)  # type: ignore[attr-defined]
+
+    def mapping(self) -> ColumnMapping:
+        measurements = []
+        for r, h in enumerate(self.header):
+            code = self.columns.cellWidget(r, 1).currentData()  # type: ignore[attr-defined]
+            if code:
+                unit = self.columns.cellWidget(r, 2).text().strip() or None  # type: ignore[attr-defined]
+                measurements.append(MeasurementColumn(column=h, measurement=code, unit=unit))
+        return ColumnMapping(
+            patient=self.patient.currentData(), time=self.time.currentData(),
+            time_format=self.time_format.text().strip() or None, sex=self.sex.currentData(),
+            birth_date=self.birth.currentData(), name=None, measurements=tuple(measurements),
+        )
+
+    def mapping_name(self) -> str:
+        return self.name.text().strip() or "Mapping"
+
+
+def _unit_in_header(column: str) -> str | None:
+    text = column.strip()
+    for open_, close in (("(", ")"), ("[", "]")):
+        if text.endswith(close) and open_ in text:
+            return text[text.rindex(open_) + 1 : -1].strip() or None
+    return None

@@ -1,0 +1,229 @@
+"""Cohort trends: a measurement over time grouped by sex or by condition, with the numbers beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QSplitter, QTableWidget,
+    QTableWidgetItem, QVBoxLayout, QWidget,
+)
+
+from desktop.core.cancel import CancelToken
+from desktop.core.cohort import TABLE_COLUMNS, Cancelled, CohortRequest, CohortRow, measurement_choices, run_cohort_trend
+from desktop.core.display_units import format_value
+from desktop.core.patient_table import PatientFilter, condition_names
+from desktop.ui.executor import op
+from desktop.ui.workspace import Workspace
+
+# Distinguishable for common colour-vision deficiencies (Okabe-Ito); each line also has its own symbol.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+SYMBOLS = ("o", "s", "t", "d", "+", "x", "star")
+
+
+class QtCohortView(QWidget):
+    computed = Signal(int)  # rows in the table
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.measurement = QComboBox()
+        self.group_by = QComboBox()
+        self.group_by.addItem("Sex", "sex")
+        self.group_by.addItem("Condition (5 most common)", "condition")
+        self.period = QComboBox()
+        for label in ("year", "quarter", "month"):
+            self.period.addItem(label.capitalize(), label)
+        self.condition = QComboBox()
+        self.condition.addItem("Any condition", None)
+        self.sex = QComboBox()
+        for label, value in (("Any sex", None), ("Female", "F"), ("Male", "M")):
+            self.sex.addItem(label, value)
+        form = QFormLayout()
+        form.addRow("Measurement", self.measurement)
+        form.addRow("Group by", self.group_by)
+        form.addRow("Period", self.period)
+        form.addRow("Only patients with", self.condition)
+        form.addRow("Sex", self.sex)
+        self.status = QLabel("Each patient counts once per period (the mean of their readings); "
+                             "lines are the group means, shaded bands the middle half (P25–P75).")
+        self.status.setWordWrap(True)
+
+        self.plot_widget = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0)})
+        self.plot = self.plot_widget.getPlotItem()
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.legend = self.plot.addLegend(offset=(10, 10))
+        self.curves: list[pg.PlotDataItem] = []  # created once per group slot, updated with setData
+        self.spreads: list[pg.FillBetweenItem] = []
+        self.table = QTableWidget(0, len(TABLE_COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(TABLE_COLUMNS))
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.status)
+        left_layout.addWidget(self.plot_widget, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.table)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        top.addLayout(form)
+        top.addStretch(1)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+
+        self._token: CancelToken | None = None
+        self.rows: list[CohortRow] = []
+        for combo in (self.measurement, self.group_by, self.period, self.condition, self.sex):
+            combo.currentIndexChanged.connect(self.recompute)
+        workspace.opened.connect(self._on_workspace)
+        workspace.data_changed.connect(self._on_workspace)
+        workspace.display_units_changed.connect(self._show)
+
+    def _on_workspace(self, *_: object) -> None:
+        def choices(store: object) -> tuple[list[tuple[str, str, str]], list[str]]:
+            return measurement_choices(store), condition_names(store)  # type: ignore[arg-type]
+
+        op(choices).success(self._set_choices).run(self.workspace.executor)
+
+    def _set_choices(self, data: tuple[list[tuple[str, str, str]], list[str]]) -> None:
+        measurements, conditions = data
+        for combo in (self.measurement, self.condition):
+            combo.blockSignals(True)
+        current = self.measurement.currentData()
+        self.measurement.clear()
+        for code, name, unit in measurements:
+            self.measurement.addItem(name, (code, unit))
+        self.measurement.setCurrentIndex(max(self.measurement.findData(current), 0) if current else 0)
+        chosen = self.condition.currentData()
+        self.condition.clear()
+        self.condition.addItem("Any condition", None)
+        for name in conditions:
+            self.condition.addItem(name, name)
+        self.condition.setCurrentIndex(max(self.condition.findData(chosen), 0) if chosen else 0)
+        for combo in (self.measurement, self.condition):
+            combo.blockSignals(False)
+        self.recompute()
+
+    def request(self) -> CohortRequest | None:
+        data = self.measurement.currentData()
+        if not data:
+            return None
+        return CohortRequest(
+            code=data[0], group_by=self.group_by.currentData(), period=self.period.currentData(),
+            filter=PatientFilter(condition=self.condition.currentData(), sex=self.sex.currentData()),
+        )
+
+    def recompute(self) -> None:
+        """Run the aggregation off the GUI thread; a newer request cancels the one still running."""
+        request = self.request()
+        if request is None:
+            return
+        self.cancel()
+        token = self._token = CancelToken()
+        self.status.setText("Computing…")
+        op(lambda store: run_cohort_trend(store, request, token)).success(
+            lambda rows: self._on_rows(token, rows)
+        ).failure(lambda exc: self._on_failed(token, exc)).run(self.workspace.executor)
+
+    def cancel(self) -> None:
+        if self._token is not None:
+            self._token.cancel()
+
+    def _on_failed(self, token: CancelToken, exc: BaseException) -> None:
+        if isinstance(exc, Cancelled) or token is not self._token:
+            return
+        from desktop.ui.qt_errors import show_exception
+
+        self.status.setText("The trend could not be computed.")
+        show_exception(self, exc)
+
+    def _on_rows(self, token: CancelToken, rows: list[CohortRow]) -> None:
+        if token is not self._token:
+            return
+        self.rows = rows
+        self._show()
+        self.computed.emit(len(rows))
+
+    def _show(self) -> None:
+        data = self.measurement.currentData()
+        if not data:
+            return
+        code, unit = data
+        units = self.workspace.display_units
+        factor, offset, label = units.conversion(code, unit)
+        groups = list(dict.fromkeys(r.group for r in self.rows))
+        while len(self.curves) < len(groups):  # grow the pool; items are never recreated
+            i = len(self.curves)
+            colour = QColor(PALETTE[i % len(PALETTE)])
+            curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=2), symbol=SYMBOLS[i % len(SYMBOLS)],
+                                    symbolBrush=colour, symbolPen=None, symbolSize=7)
+            lo, hi = pg.PlotDataItem(pen=None), pg.PlotDataItem(pen=None)
+            fill_colour = QColor(colour)
+            fill_colour.setAlpha(40)
+            spread = pg.FillBetweenItem(lo, hi, brush=fill_colour)
+            self.plot.addItem(curve)
+            self.plot.addItem(spread)
+            self.curves.append(curve)
+            self.spreads.append(spread)
+        self.legend.clear()
+        for i, curve in enumerate(self.curves):
+            spread = self.spreads[i]
+            if i < len(groups):
+                rows = [r for r in self.rows if r.group == groups[i]]
+                x = np.array([r.period_start for r in rows])
+                curve.setData(x, np.array([r.mean for r in rows]) * factor + offset)
+                spread.curves[0].setData(x, np.array([r.p25 for r in rows]) * factor + offset)
+                spread.curves[1].setData(x, np.array([r.p75 for r in rows]) * factor + offset)
+                n = max((r.patients for r in rows), default=0)
+                self.legend.addItem(curve, f"{groups[i]} (up to {n:,} patients)")
+                curve.show()
+                spread.show()
+            else:
+                curve.setData([], [])
+                curve.hide()
+                spread.hide()
+        name = self.measurement.currentText()
+        self.plot.setLabel("left", f"{name} ({label})" if label else name)
+        self.plot.setTitle(f"{name} by {self.group_by.currentText().split(' ')[0].lower()}, mean per "
+                           f"{self.period.currentData()}", size="10pt")
+        self.plot.enableAutoRange()
+        self._fill_table(factor, offset)
+        self.status.setText(
+            f"{len(self.rows)} period×group rows. Each patient counts once per period (the mean of their readings); "
+            "lines are group means, shaded bands the middle half (P25–P75)." if self.rows
+            else "No readings of this measurement for these patients."
+        )
+
+    def _fill_table(self, factor: float, offset: float) -> None:
+        self.table.setRowCount(len(self.rows))
+        for r, row in enumerate(self.rows):
+            cells = (row.period, row.group, f"{row.patients:,}", f"{row.readings:,}",
+                     *(format_value(v * factor + offset) for v in (row.mean, row.median, row.p25, row.p75)))
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c >= 2:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(r, c, item)
+
+    def export_png(self, path: str | Path) -> None:
+        from pyqtgraph.exporters import ImageExporter
+
+        ImageExporter(self.plot).export(str(path))
+
+
+if __name__ == "__main__":
+    from desktop.ui.preview import preview
+
+    raise SystemExit(preview(QtCohortView, select_first=False))

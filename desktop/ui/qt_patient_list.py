@@ -1,0 +1,141 @@
+"""The patient list: search by name or id, filter by condition, sex and age; pick a patient."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from PySide6.QtCore import QItemSelection, Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QGridLayout, QHeaderView, QLabel, QLineEdit, QSpinBox, QTableView,
+    QVBoxLayout, QWidget,
+)
+
+from desktop.core.patient_table import COLUMNS, PatientFilter, condition_names, count_patients, page_patients
+from desktop.ui.executor import op
+from desktop.ui.paged_model import PagedTableModel
+from desktop.ui.workspace import Workspace
+
+ANY_AGE = -1  # the spin boxes' "any" value (shown as their special text)
+
+class QtPatientList(QWidget):
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.filter = PatientFilter()
+
+        self.search = QLineEdit(placeholderText="Search name or ID")
+        self.search.setClearButtonEnabled(True)
+        self.condition = QComboBox()
+        self.condition.addItem("Any condition", None)
+        self.condition.setMinimumContentsLength(12)
+        self.condition.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.sex = QComboBox()
+        for label, value in (("Any sex", None), ("Female", "F"), ("Male", "M")):
+            self.sex.addItem(label, value)
+        self.age_min, self.age_max = QSpinBox(), QSpinBox()
+        for box, text in ((self.age_min, "min age: any"), (self.age_max, "max age: any")):
+            box.setRange(ANY_AGE, 130)
+            box.setValue(ANY_AGE)
+            box.setSpecialValueText(text)
+        self.count_label = QLabel("No workspace open")
+
+        self.model = PagedTableModel(workspace.executor, COLUMNS, self._count, self._page)
+        self.model.formatters[3] = lambda v: "" if v is None else str(int(v))
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in enumerate((170, 90, 40, 40, 220, 90)):
+            self.table.setColumnWidth(column, width)
+        header.setStretchLastSection(True)
+
+        filters = QGridLayout()
+        filters.addWidget(self.search, 0, 0, 1, 2)
+        filters.addWidget(self.condition, 1, 0, 1, 2)
+        filters.addWidget(self.sex, 2, 0, 1, 2)
+        filters.addWidget(self.age_min, 3, 0)
+        filters.addWidget(self.age_max, 3, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(filters)
+        layout.addWidget(self.count_label)
+        layout.addWidget(self.table, 1)
+
+        # Typing is debounced: one query per pause, not one per key.
+        self._debounce = QTimer(self, singleShot=True, interval=250)
+        self._debounce.timeout.connect(self.apply_filters)
+        self.search.textChanged.connect(self._debounce.start)
+        for combo in (self.condition, self.sex):
+            combo.currentIndexChanged.connect(self.apply_filters)
+        for box in (self.age_min, self.age_max):
+            box.valueChanged.connect(self._debounce.start)
+        self.model.counted.connect(self._on_counted)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        workspace.opened.connect(self._on_workspace)
+        workspace.data_changed.connect(self._on_workspace)
+        if workspace.is_open:
+            self._on_workspace()
+
+    def current_filter(self) -> PatientFilter:
+        low, high = self.age_min.value(), self.age_max.value()
+        return PatientFilter(
+            search=self.search.text(), condition=self.condition.currentData(), sex=self.sex.currentData(),
+            age_min=None if low == ANY_AGE else low, age_max=None if high == ANY_AGE else high,
+        )
+
+    def apply_filters(self) -> None:
+        self.filter = self.current_filter()
+        if self.workspace.is_open:
+            self.count_label.setText("Searching…")
+            self.model.refresh()
+
+    def _count(self, store: object) -> int:
+        return count_patients(store, self.filter)  # type: ignore[arg-type]
+
+    def _page(self, store: object, offset: int, limit: int) -> list[tuple[object, ...]]:
+        return page_patients(store, self.filter, offset, limit)  # type: ignore[arg-type]
+
+    def _on_workspace(self, *_: object) -> None:
+        op(lambda store: condition_names(store)).success(self._set_conditions).run(self.workspace.executor)
+        self.apply_filters()
+
+    def _set_conditions(self, names: list[str]) -> None:
+        current = self.condition.currentData()
+        self.condition.blockSignals(True)
+        self.condition.clear()
+        self.condition.addItem("Any condition", None)
+        for name in names:
+            self.condition.addItem(name, name)
+        index = self.condition.findData(current) if current else 0
+        self.condition.setCurrentIndex(max(index, 0))
+        self.condition.blockSignals(False)
+
+    def _on_counted(self, rows: int) -> None:
+        self.count_label.setText(f"{rows:,} patient{'s' if rows != 1 else ''}")
+        # Keep the chosen patient highlighted when they are still in the list.
+        if self.workspace.patient_id:
+            for row, values in enumerate(self.model.fetched_rows()):
+                if values[1] == self.workspace.patient_id:
+                    self.table.selectRow(row)
+                    break
+
+    def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        rows = selected.indexes()
+        if not rows:
+            return
+        values = self.model.row(rows[0].row())
+        if values is not None:
+            self.workspace.select_patient(str(values[1]))
+
+    def select_row(self, row: int) -> None:
+        self.table.selectRow(row)
+
+if __name__ == "__main__":
+    from desktop.ui.preview import preview
+
+    preview(partial(QtPatientList))
