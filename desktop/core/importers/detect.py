@@ -7,6 +7,8 @@ import duckdb
 from desktop.core.importers.mapping import ColumnMapping, long_mapping, saved_mapping, wide_mapping
 from desktop.core.importers.synthea import REQUIRED
 
+CONDITION_COLUMNS = {"start", "stop", "patient", "encounter", "system", "code", "description"}
+
 # Synthea files Vitalsight does not use; recognised so that a folder import can say so plainly.
 SYNTHEA_OTHER = {
     "medications": {"start", "stop", "patient", "payer", "encounter", "code", "dispenses"},
@@ -29,8 +31,9 @@ def detect_format(header: list[str], con: duckdb.DuckDBPyConnection | None = Non
     cols = {h.strip().lower() for h in header}
     for name in ("synthea-observations", "synthea-patients", "synthea-encounters", "synthea-conditions"):
         if REQUIRED[name] <= cols:
-            # Synthea encounters and careplans share columns; ENCOUNTERCLASS decides.
-            if name == "synthea-conditions" and ("id" in cols or "encounterclass" in cols):
+            # Medications, careplans and encounters also carry START, PATIENT, CODE, DESCRIPTION:
+            # a conditions file has nothing beyond its own columns.
+            if name == "synthea-conditions" and not cols <= CONDITION_COLUMNS:
                 continue
             return name, None
     for required in SYNTHEA_OTHER.values():
@@ -47,3 +50,23 @@ def detect_format(header: list[str], con: duckdb.DuckDBPyConnection | None = Non
     if long is not None:
         return "long", long
     return "unknown", None
+
+
+def missing_columns(header: list[str]) -> tuple[str, list[str]] | None:
+    """For a header that is nearly a known layout, that layout and the columns it lacks.
+
+    Lets a file that lost a column get "missing column VALUE" instead of "format not recognised".
+    """
+    cols = {h.strip().lower() for h in header}
+    best: tuple[str, list[str]] | None = None
+    best_key: tuple[int, int] | None = None
+    candidates = dict(REQUIRED)
+    candidates["wide-admissions"] = {"name", "age", "gender", "date of admission"}
+    for name, required in candidates.items():
+        present = required & cols
+        missing = sorted(required - cols)
+        if missing and len(present) >= max(2, (2 * len(required) + 2) // 3):
+            key = (len(missing), -len(present))  # fewest missing, then the most columns matched
+            if best_key is None or key < best_key:
+                best, best_key = (name, missing), key
+    return best

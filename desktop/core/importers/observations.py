@@ -54,6 +54,11 @@ def create_lookup_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany("INSERT INTO vs_catalog VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
 
+def _plain(expr: str) -> str:
+    """A limit as a person writes it: 300, not 300.0."""
+    return f"regexp_replace({expr}::VARCHAR, '\\.0$', '')"
+
+
 def checked_sql(source: str) -> str:
     """Every source row with its resolved code, canonical value and, if it must be rejected, the reason.
 
@@ -80,7 +85,7 @@ def checked_sql(source: str) -> str:
           'unit ''' || unit_text || ''' is not a unit of ' || m_name || ' (expected ' || expected_units || ')'
         WHEN num * factor + "offset" < plaus_min OR num * factor + "offset" > plaus_max THEN
           'implausible ' || m_name || ' ' || value_text || coalesce(' ' || nullif(trim(unit_text), ''), '')
-          || ' (plausible ' || regexp_replace(plaus_min::VARCHAR, '\.0$', '') || '-' || regexp_replace(plaus_max::VARCHAR, '\.0$', '') || ' ' || m_unit || ')'
+          || ' (plausible ' || {_plain('plaus_min')} || '-' || {_plain('plaus_max')} || ' ' || m_unit || ')'
       END AS reason,
       CASE WHEN is_text THEN NULL WHEN known THEN num * factor + "offset" ELSE num END AS value,
       CASE WHEN known THEN m_unit ELSE nullif(trim(unit_text), '') END AS unit

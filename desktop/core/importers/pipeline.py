@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from desktop.core.cancel import CancelToken
-from desktop.core.importers.detect import detect_format
+from desktop.core.importers.detect import detect_format, missing_columns
 from desktop.core.importers.errors import ImportCancelled, ImportFailed
 from desktop.core.importers.mapping import ColumnMapping
 from desktop.core.importers.observations import clear_reader_rejects, create_lookup_tables
@@ -68,6 +68,8 @@ def plan(store: Store, path: Path, mapping: ColumnMapping | None = None) -> list
         for f in files:
             facts = check_csv(f)
             fmt, found = detect_format(facts.header, store.con)
+            if fmt == "unknown" and missing_columns(facts.header) is None:
+                fmt = "not-used"  # e.g. a notes CSV beside a Synthea export: skipped, not fatal
             planned.append(PlannedFile(facts, fmt, found))
         order = {name: i for i, name in enumerate(FOLDER_ORDER)}
         planned.sort(key=lambda p: order.get(p.format, len(order)))
@@ -161,11 +163,21 @@ def _import_file(con: duckdb.DuckDBPyConnection, item: PlannedFile) -> FileRepor
         report.status = "already imported"
         report.message = f"{facts.path.name} was imported before (same content); nothing added"
         return report
-    if item.format == "synthea-other":
+    if item.format in ("synthea-other", "not-used"):
         report.status = "skipped"
-        report.message = "a Synthea file Vitalsight does not use"
+        report.message = (
+            "a Synthea file Vitalsight does not use" if item.format == "synthea-other"
+            else "its columns match no format Vitalsight knows; import it on its own to map them"
+        )
         return report
     if item.format == "unknown":
+        near = missing_columns(facts.header)
+        if near is not None:
+            layout, missing = near
+            raise ImportFailed(
+                f"{facts.path}: looks like a {layout} file but line 1 (the header) lacks the required "
+                f"column{'s' if len(missing) > 1 else ''} {', '.join(m.upper() for m in missing)}"
+            )
         raise ImportFailed(
             f"{facts.path}: the columns ({', '.join(facts.header[:12])}) match no format Vitalsight knows; "
             "map them once (Import > Map columns, or --mapping FILE.json) and they are remembered"
