@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from desktop.core.patients import AGE_SQL
 from desktop.core.store import Store
 
+# Sort by the name without a title: "Mrs. Alice Ames" files under A, not under M.
+SORT_NAME_SQL = "regexp_replace(p.name, '^(Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\\.?\\s+', '', 'i')"
+
 COLUMNS: tuple[str, ...] = ("Name", "ID", "Sex", "Age", "Conditions", "Observations")
 
 
@@ -65,16 +68,16 @@ def page_patients(store: Store, flt: PatientFilter, offset: int, limit: int) -> 
     return store.con.execute(
         f"""
         WITH page AS (
-          SELECT p.patient_id, p.name, p.sex, {AGE_SQL} AS age
+          SELECT p.patient_id, p.name, p.sex, {AGE_SQL} AS age, {SORT_NAME_SQL} AS sort_name
           FROM patients p {where}
-          ORDER BY p.name NULLS LAST, p.patient_id
+          ORDER BY sort_name NULLS LAST, p.patient_id
           LIMIT ? OFFSET ?
         )
         SELECT coalesce(page.name, '(no name)'), page.patient_id, coalesce(page.sex, '?'), page.age,
                coalesce((SELECT string_agg(DISTINCT c.description, '; ' ORDER BY c.description)
                          FROM conditions c WHERE c.patient_id = page.patient_id AND c.resolved IS NULL), ''),
                (SELECT count(*) FROM observations o WHERE o.patient_id = page.patient_id)
-        FROM page ORDER BY page.name NULLS LAST, page.patient_id
+        FROM page ORDER BY page.sort_name NULLS LAST, page.patient_id
         """,
         [*params, limit, offset],
     ).fetchall()

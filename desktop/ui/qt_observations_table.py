@@ -69,7 +69,7 @@ class QtObservationsTable(QWidget):
 
         self._debounce = QTimer(self, singleShot=True, interval=250)
         self._debounce.timeout.connect(self.apply_filters)
-        self.text.textChanged.connect(self._debounce.start)
+        self.text.textChanged.connect(lambda _text: self._debounce.start())
         self.scope.currentIndexChanged.connect(self.apply_filters)
         self.measurement.currentIndexChanged.connect(self.apply_filters)
         header.sortIndicatorChanged.connect(lambda *_: self.apply_filters())

@@ -69,11 +69,11 @@ class QtPatientList(QWidget):
         # Typing is debounced: one query per pause, not one per key.
         self._debounce = QTimer(self, singleShot=True, interval=250)
         self._debounce.timeout.connect(self.apply_filters)
-        self.search.textChanged.connect(self._debounce.start)
+        self.search.textChanged.connect(lambda _text: self._debounce.start())
         for combo in (self.condition, self.sex):
             combo.currentIndexChanged.connect(self.apply_filters)
         for box in (self.age_min, self.age_max):
-            box.valueChanged.connect(self._debounce.start)
+            box.valueChanged.connect(lambda _value: self._debounce.start())
         self.model.counted.connect(self._on_counted)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         workspace.opened.connect(self._on_workspace)
