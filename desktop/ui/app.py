@@ -34,4 +34,8 @@ def run_app(workspace: str | None = None) -> int:
         window.open_workspace(target)
     # Drain the database thread before Qt tears the widgets down (practice: shutdown at aboutToQuit).
     app.aboutToQuit.connect(window.shutdown)
-    return int(app.exec())
+    code = int(app.exec())
+    from desktop.ui.preview import dispose
+
+    dispose(window)
+    return code

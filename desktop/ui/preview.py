@@ -55,4 +55,18 @@ def preview(make: Callable[..., QWidget], *, select_first: bool = True, path: st
     if quit_ms:
         QTimer.singleShot(int(quit_ms), app.quit)
     app.aboutToQuit.connect(workspace.shutdown)
-    return int(app.exec())
+    code = int(app.exec())
+    dispose(widget)
+    return code
+
+
+def dispose(widget: QWidget) -> None:
+    """Delete the widget tree while Qt is still up. Left to interpreter shutdown, PySide6 6.12 and
+    pyqtgraph can tear down in an order that aborts the process ("bool_dealloc")."""
+    import gc
+
+    widget.close()
+    widget.deleteLater()
+    QApplication.processEvents()
+    del widget
+    gc.collect()

@@ -84,12 +84,15 @@ class QtCohortView(QWidget):
         layout.addWidget(splitter, 1)
 
         self._token: CancelToken | None = None
+        self.units: dict[str, str] = {}  # measurement code -> canonical unit
         self.rows: list[CohortRow] = []
         for combo in (self.measurement, self.group_by, self.period, self.condition, self.sex):
             combo.currentIndexChanged.connect(self.recompute)
         workspace.opened.connect(self._on_workspace)
         workspace.data_changed.connect(self._on_workspace)
         workspace.display_units_changed.connect(self._show)
+        if workspace.is_open:
+            self._on_workspace()
 
     def _on_workspace(self, *_: object) -> None:
         def choices(store: object) -> tuple[list[tuple[str, str, str]], list[str]]:
@@ -103,8 +106,9 @@ class QtCohortView(QWidget):
             combo.blockSignals(True)
         current = self.measurement.currentData()
         self.measurement.clear()
-        for code, name, unit in measurements:
-            self.measurement.addItem(name, (code, unit))
+        self.units = {code: unit for code, _name, unit in measurements}
+        for code, name, _unit in measurements:
+            self.measurement.addItem(name, code)
         self.measurement.setCurrentIndex(max(self.measurement.findData(current), 0) if current else 0)
         chosen = self.condition.currentData()
         self.condition.clear()
@@ -117,11 +121,11 @@ class QtCohortView(QWidget):
         self.recompute()
 
     def request(self) -> CohortRequest | None:
-        data = self.measurement.currentData()
-        if not data:
+        code = self.measurement.currentData()
+        if not code:
             return None
         return CohortRequest(
-            code=data[0], group_by=self.group_by.currentData(), period=self.period.currentData(),
+            code=code, group_by=self.group_by.currentData(), period=self.period.currentData(),
             filter=PatientFilter(condition=self.condition.currentData(), sex=self.sex.currentData()),
         )
 
@@ -157,10 +161,10 @@ class QtCohortView(QWidget):
         self.computed.emit(len(rows))
 
     def _show(self) -> None:
-        data = self.measurement.currentData()
-        if not data:
+        code = self.measurement.currentData()
+        if not code:
             return
-        code, unit = data
+        unit = self.units.get(code, "")
         units = self.workspace.display_units
         factor, offset, label = units.conversion(code, unit)
         groups = list(dict.fromkeys(r.group for r in self.rows))

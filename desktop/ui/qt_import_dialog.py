@@ -308,4 +308,8 @@ if __name__ == "__main__":
 
         QTimer.singleShot(int(os.environ["VITALSIGHT_PREVIEW_QUIT_MS"]), app.quit)
     app.aboutToQuit.connect(ws.shutdown)
-    raise SystemExit(app.exec())
+    code = app.exec()
+    from desktop.ui.preview import dispose
+
+    dispose(dialog)
+    raise SystemExit(code)

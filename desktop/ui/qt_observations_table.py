@@ -80,6 +80,8 @@ class QtObservationsTable(QWidget):
         workspace.opened.connect(self._on_workspace)
         workspace.data_changed.connect(self._on_workspace)
         workspace.patient_selected.connect(lambda _pid: self.apply_filters())
+        if workspace.is_open:
+            self._on_workspace()
 
     def current_filter(self) -> ObservationFilter:
         header = self.table.horizontalHeader()
