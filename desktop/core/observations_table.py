@@ -8,13 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.core.catalog import load_catalog
 from desktop.core.store import Store
 
 # (header, SQL expression) in display order; the expressions are what sorting uses.
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("Time (UTC)", "o.observed_at"),
     ("Patient", "o.patient_id"),
-    ("Measurement", "coalesce(c.description, o.code)"),
+    ("Measurement", "coalesce(n.name, c.description, o.code)"),
     ("Code", "o.code"),
     ("Value", "o.value"),
     ("Unit", "o.unit"),
@@ -41,14 +42,15 @@ class ObservationFilter:
             clauses.append("o.code = ?")
             params.append(self.code)
         if self.text.strip():
-            clauses.append("(c.description ILIKE ? OR o.code ILIKE ? OR o.value_raw ILIKE ?)")
-            params += [f"%{self.text.strip()}%"] * 3
+            clauses.append("(n.name ILIKE ? OR c.description ILIKE ? OR o.code ILIKE ? OR o.value_raw ILIKE ?)")
+            params += [f"%{self.text.strip()}%"] * 4
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         sort_expr = COLUMNS[self.sort_column][1] if 0 <= self.sort_column < len(COLUMNS) else COLUMNS[0][1]
         direction = "DESC" if self.descending else "ASC"
         select = ", ".join(f'{expr} AS "{name}"' for name, expr in COLUMNS)
         sql = (
-            f"SELECT {select} FROM observations o LEFT JOIN observation_codes c USING (code) {where} "
+            f"SELECT {select} FROM observations o LEFT JOIN observation_codes c USING (code) "
+            f"LEFT JOIN ({_names_sql()}) n USING (code) {where} "
             f"ORDER BY {sort_expr} {direction} NULLS LAST, o.observed_at, o.code"
         )
         return sql, params
@@ -77,6 +79,13 @@ def export_observations_csv(store: Store, flt: ObservationFilter, path: str | Pa
     finally:
         store.con.execute("DROP TABLE IF EXISTS _export")
     return int(row[0]) if row else 0
+
+
+def _names_sql() -> str:
+    """The catalog's measurement names as an inline table: the same names the summary uses, also for
+    files that brought only a code."""
+    rows = ", ".join(f"('{_quote(m.code)}', '{_quote(m.name)}')" for m in load_catalog().measurements)
+    return f"SELECT * FROM (VALUES {rows}) t(code, name)"
 
 
 def _quote(text: str) -> str:

@@ -53,7 +53,7 @@ class PlotPanel:
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.setMouseEnabled(x=True, y=False)  # time pans and zooms; the value scale stays put
         self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.plot.getAxis("left").setWidth(70)
+        self.plot.getAxis("left").setWidth(78)
         self.plot.hideButtons()
         self.band = pg.LinearRegionItem((0, 1), orientation="horizontal", movable=False, brush=BAND_BRUSH,
                                         pen=pg.mkPen(QColor(60, 150, 80), style=Qt.PenStyle.DashLine))
@@ -94,7 +94,9 @@ class PlotPanel:
         self.low.setData(self.times[down], self.values[down])
         self.cursor.setData([], [])
         self.label.hide()
-        self.plot.setLabel("left", f"{series.name} ({self.unit})" if self.unit else series.name)
+        # The axis holds the short name and the unit (Sittig 2015); the full name is in the title.
+        short = _short_name(series)
+        self.plot.setLabel("left", f"{short} ({self.unit})" if self.unit else short)
         self.plot.setTitle(self._title(series, factor, offset, sex, int(up.sum()), int(down.sum())), size="9pt")
         low, high = self._band_limits(series, factor, offset)
         if low is None:
@@ -171,3 +173,10 @@ class PlotPanel:
         self.label.setPos(t, v)
         self.label.show()
         return True
+
+
+def _short_name(series: Series) -> str:
+    from desktop.core.catalog import load_catalog
+
+    m = load_catalog().by_code(series.code)
+    return m.short if m else series.name[:18]

@@ -76,6 +76,7 @@ class QtCohortView(QWidget):
         splitter.addWidget(self.table)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([700, 560])
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addLayout(form)
@@ -173,7 +174,7 @@ class QtCohortView(QWidget):
             colour = QColor(PALETTE[i % len(PALETTE)])
             curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=2), symbol=SYMBOLS[i % len(SYMBOLS)],
                                     symbolBrush=colour, symbolPen=None, symbolSize=7)
-            lo, hi = pg.PlotDataItem(pen=None), pg.PlotDataItem(pen=None)
+            lo, hi = pg.PlotCurveItem(), pg.PlotCurveItem()  # path sources only; never added to the plot
             fill_colour = QColor(colour)
             fill_colour.setAlpha(40)
             spread = pg.FillBetweenItem(lo, hi, brush=fill_colour)
@@ -202,13 +203,25 @@ class QtCohortView(QWidget):
         self.plot.setLabel("left", f"{name} ({label})" if label else name)
         self.plot.setTitle(f"{name} by {self.group_by.currentText().split(' ')[0].lower()}, mean per "
                            f"{self.period.currentData()}", size="10pt")
-        self.plot.enableAutoRange()
+        self._fit_view(factor, offset)
         self._fill_table(factor, offset)
         self.status.setText(
             f"{len(self.rows)} period×group rows. Each patient counts once per period (the mean of their readings); "
             "lines are group means, shaded bands the middle half (P25–P75)." if self.rows
             else "No readings of this measurement for these patients."
         )
+
+    def _fit_view(self, factor: float, offset: float) -> None:
+        """Fit the axes to the rows themselves: auto-range would also count empty fill items at 0."""
+        if not self.rows:
+            return
+        xs = [r.period_start for r in self.rows]
+        lows = [min(r.p25, r.mean) * factor + offset for r in self.rows]
+        highs = [max(r.p75, r.mean) * factor + offset for r in self.rows]
+        x_pad = max((max(xs) - min(xs)) * 0.04, 86400 * 20)
+        y_pad = max((max(highs) - min(lows)) * 0.08, abs(max(highs)) * 0.02, 0.01)
+        self.plot.setXRange(min(xs) - x_pad, max(xs) + x_pad, padding=0)
+        self.plot.setYRange(min(lows) - y_pad, max(highs) + y_pad, padding=0)
 
     def _fill_table(self, factor: float, offset: float) -> None:
         self.table.setRowCount(len(self.rows))

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from desktop.core.display_units import format_value
 from desktop.core.observations_table import (
     COLUMNS, ObservationFilter, count_observations, export_observations_csv, page_observations,
 )
@@ -42,7 +41,7 @@ class QtObservationsTable(QWidget):
         headers = tuple(name for name, _ in COLUMNS)
         self.model = PagedTableModel(workspace.executor, headers, self._count, self._page)
         self.model.formatters[0] = lambda v: "" if v is None else str(v)[:19]
-        self.model.formatters[4] = lambda v: "" if v is None else format_value(float(v))
+        self.model.formatters[4] = lambda v: "" if v is None else f"{float(v):.6g}"  # the stored value, unrounded
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -50,7 +50,7 @@ class QtPatientList(QWidget):
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((170, 90, 40, 40, 220, 90)):
+        for column, width in enumerate((170, 105, 36, 36, 220, 90)):
             self.table.setColumnWidth(column, width)
         header.setStretchLastSection(True)
 
@@ -76,6 +76,7 @@ class QtPatientList(QWidget):
             box.valueChanged.connect(lambda _value: self._debounce.start())
         self.model.counted.connect(self._on_counted)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        workspace.patient_selected.connect(self._highlight)
         workspace.opened.connect(self._on_workspace)
         workspace.data_changed.connect(self._on_workspace)
         if workspace.is_open:
@@ -117,12 +118,18 @@ class QtPatientList(QWidget):
 
     def _on_counted(self, rows: int) -> None:
         self.count_label.setText(f"{rows:,} patient{'s' if rows != 1 else ''}")
-        # Keep the chosen patient highlighted when they are still in the list.
-        if self.workspace.patient_id:
-            for row, values in enumerate(self.model.fetched_rows()):
-                if values[1] == self.workspace.patient_id:
+        self._highlight(self.workspace.patient_id or "")
+
+    def _highlight(self, patient_id: str) -> None:
+        """Keep the chosen patient highlighted when they are in the fetched part of the list."""
+        if not patient_id:
+            return
+        for row, values in enumerate(self.model.fetched_rows()):
+            if values[1] == patient_id:
+                if self.table.currentIndex().row() != row:
                     self.table.selectRow(row)
-                    break
+                    self.table.scrollTo(self.model.index(row, 0))
+                break
 
     def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         rows = selected.indexes()

@@ -36,7 +36,8 @@ class QtPatientSummary(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setStretchLastSection(False)
+        self.table.verticalHeader().setDefaultSectionSize(24)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
@@ -61,6 +62,9 @@ class QtPatientSummary(QWidget):
         self.table.setRowCount(len(rows))
         for r, item in enumerate(rows):
             self._fill_row(r, item, units)
+        # As tall as its rows (up to 12), so the plots below get the rest of the height.
+        visible = min(len(rows), 12)
+        self.table.setFixedHeight(self.table.horizontalHeader().height() + 24 * visible + 4)
 
     def _scores_text(self, s: dict[str, Any]) -> str:
         bp = s.get("bp_category")
