@@ -61,8 +61,8 @@ def preview(make: Callable[..., QWidget], *, select_first: bool = True, path: st
 
 
 def dispose(widget: QWidget) -> None:
-    """Delete the widget tree while Qt is still up. Left to interpreter shutdown, PySide6 6.12 and
-    pyqtgraph can tear down in an order that aborts the process ("bool_dealloc")."""
+    """Delete the widget tree while Qt is still up, so teardown order is ours and not the garbage
+    collector's at interpreter exit (with PySide6 6.12.0 on Python 3.11 that exit aborted the process)."""
     import gc
 
     widget.close()
