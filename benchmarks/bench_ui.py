@@ -149,6 +149,24 @@ def list_queries(workspace: Path) -> dict[str, float]:
     return out
 
 
+def _paint_counter_class() -> type:
+    from PySide6.QtCore import QEvent, QObject
+
+    class Counter(QObject):
+        count = 0
+
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                self.count += 1
+            return False
+
+    return Counter
+
+
+def PaintCounter() -> object:  # noqa: N802 - built lazily so that Qt is imported only when needed
+    return _paint_counter_class()()
+
+
 def pan_frames(points: int, frames: int = 120) -> dict[str, float]:
     import numpy as np
     from PySide6.QtWidgets import QApplication
@@ -169,21 +187,27 @@ def pan_frames(points: int, frames: int = 120) -> dict[str, float]:
     plots.show_series([series], DisplayUnits(), "F")
     plot = plots.panel("8867-4").plot
     viewport = plots.graphics.viewport()
+    QApplication.processEvents()
+    paints = PaintCounter()
+    viewport.installEventFilter(paints)
     results: dict[str, float] = {}
-    for label, span in (("zoomed out (all 1M visible)", t[-1] - t[0]), ("one week window", 7 * 86400.0)):
+    full = t[-1] - t[0]
+    for label, span in (("zoomed out (90% of the points in view)", 0.9 * full), ("one week in view", 7 * 86400.0)):
         frame_times = []
+        paints.count = 0
         start = t[0]
-        step = (t[-1] - t[0] - span) / frames if span < t[-1] - t[0] else 0.0
+        step = (full - span) / frames
         for i in range(frames):
             x0 = start + i * step
+            # One frame: the range moves (as a mouse drag moves it) and the event loop repaints once.
             t0 = time.perf_counter()
             plot.setXRange(x0, x0 + span, padding=0)
             QApplication.processEvents()
-            viewport.repaint()
             frame_times.append((time.perf_counter() - t0) * 1000)
         frame_times.sort()
         results[f"{label} median_ms"] = statistics.median(frame_times)
         results[f"{label} p95_ms"] = frame_times[int(len(frame_times) * 0.95) - 1]
+        results[f"{label} paints per frame"] = paints.count / frames
     plots.close()
     return results
 
@@ -210,8 +234,8 @@ def main() -> int:
         switch = patient_switch(workspace)
         print(f"switch to the five-year patient ({switch['points']:,} readings, 7 plots): "
               f"median {switch['median_s'] * 1000:.0f} ms, max {switch['max_s'] * 1000:.0f} ms")
-    for name, ms in pan_frames(args.points).items():
-        print(f"pan {args.points:,}-point series, {name}: {ms:.1f}")
+    for name, value in pan_frames(args.points).items():
+        print(f"pan {args.points:,}-point series, {name}: {value:.1f}")
     print("goal: frame time under 16 ms")
     return 0
 

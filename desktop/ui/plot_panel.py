@@ -50,7 +50,8 @@ class PlotPanel:
 
     def __init__(self) -> None:
         self.plot = pg.PlotItem(axisItems={"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0)})
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        # No grid: it doubled the frame time when panning long series; the shaded band, its dashed
+        # edges and the hover read-out give the values.
         self.plot.setMouseEnabled(x=True, y=False)  # time pans and zooms; the value scale stays put
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.getAxis("left").setWidth(78)
@@ -58,14 +59,15 @@ class PlotPanel:
         self.band = pg.LinearRegionItem((0, 1), orientation="horizontal", movable=False, brush=BAND_BRUSH,
                                         pen=pg.mkPen(QColor(60, 150, 80), style=Qt.PenStyle.DashLine))
         self.band.setZValue(-10)
-        self.curve = pg.PlotDataItem(pen=pg.mkPen(LINE_COLOUR, width=1.5), connect="finite")
-        self.curve.setDownsampling(auto=True, method="peak")
-        self.curve.setClipToView(True)
-        self.high = pg.PlotDataItem(pen=None, symbol="t1", symbolSize=9, symbolBrush=HIGH_COLOUR, symbolPen=None)
-        self.low = pg.PlotDataItem(pen=None, symbol="t", symbolSize=9, symbolBrush=LOW_COLOUR, symbolPen=None)
-        for markers in (self.high, self.low):
-            markers.setDownsampling(auto=True, method="peak")
-            markers.setClipToView(True)
+        # Set on the PlotItem, not the curves: PlotItem.addItem overwrites an item's own downsampling and
+        # clipping with the plot's. A 1 px cosmetic pen: wider pens take Qt's slow stroking path.
+        self.plot.setDownsampling(auto=True, mode="peak")
+        self.plot.setClipToView(True)
+        self.curve = pg.PlotDataItem(pen=pg.mkPen(LINE_COLOUR, width=1), connect="finite")
+        # Markers are plain scatter items, set once per patient: as PlotDataItems they would be
+        # clipped and rebuilt spot by spot on every frame of a pan.
+        self.high = pg.ScatterPlotItem(symbol="t1", size=9, brush=HIGH_COLOUR, pen=None)
+        self.low = pg.ScatterPlotItem(symbol="t", size=9, brush=LOW_COLOUR, pen=None)
         self.cursor = pg.ScatterPlotItem(size=12, pen=pg.mkPen("k", width=2), brush=None)
         self.label = pg.TextItem(color=(20, 20, 20), fill=QColor(255, 255, 240, 230), border=QColor(120, 120, 120))
         self.label.setFont(QFont("", 9))
@@ -90,8 +92,8 @@ class PlotPanel:
         self.curve.setData(t, v, symbol="o" if few else None, symbolSize=4, symbolBrush=LINE_COLOUR, symbolPen=None)
         up = np.char.startswith(self.flags, "H")
         down = np.char.startswith(self.flags, "L")
-        self.high.setData(self.times[up], self.values[up])
-        self.low.setData(self.times[down], self.values[down])
+        self.high.setData(x=self.times[up], y=self.values[up])
+        self.low.setData(x=self.times[down], y=self.values[down])
         self.cursor.setData([], [])
         self.label.hide()
         # The axis holds the short name and the unit (Sittig 2015); the full name is in the title.
@@ -146,8 +148,9 @@ class PlotPanel:
 
     def clear(self) -> None:
         self.series = None
-        for item in (self.curve, self.high, self.low):
-            item.setData([], [])
+        self.curve.setData([], [])
+        for markers in (self.high, self.low):
+            markers.setData(x=[], y=[])
         self.cursor.setData([], [])
         self.band.hide()
         self.label.hide()
