@@ -21,6 +21,7 @@ BAND_BRUSH = QColor(60, 170, 90, 45)
 FLAG_TEXT = {"H": "H: above range", "L": "L: below range", "HH": "HH: critically high", "LL": "LL: critically low",
              "": "within range"}
 SYMBOLS_UP_TO = 600  # draw every point's dot only when there are few enough to see
+MARKERS_UP_TO = 3000  # more abnormal markers than this in view merge into a solid band: hide them till zoomed
 
 
 def gap_threshold(times: np.ndarray) -> float:
@@ -73,6 +74,8 @@ class PlotPanel:
         self.label.setFont(QFont("", 9))
         for item in (self.band, self.curve, self.high, self.low, self.cursor):
             self.plot.addItem(item)
+        self.plot.vb.sigXRangeChanged.connect(self._thin_markers)
+        self._marker_times = np.empty(0)
         self.plot.addItem(self.label, ignoreBounds=True)
         self.label.hide()
         self.series: Series | None = None
@@ -94,6 +97,7 @@ class PlotPanel:
         down = np.char.startswith(self.flags, "L")
         self.high.setData(x=self.times[up], y=self.values[up])
         self.low.setData(x=self.times[down], y=self.values[down])
+        self._marker_times = self.times[up | down]
         self.cursor.setData([], [])
         self.label.hide()
         # The axis holds the short name and the unit (Sittig 2015); the full name is in the title.
@@ -119,6 +123,8 @@ class PlotPanel:
             parts.append(f"healthy range {span} {self.unit}{who} (shaded)")
         else:
             parts.append("no reference range" + ("" if sex else " (sex unknown)"))
+        if n_high + n_low > MARKERS_UP_TO:
+            parts.append(f"markers shown when under {MARKERS_UP_TO:,} are in view")
         if n_high:
             parts.append(f"<span style='color:#c81e1e'>▲ {n_high} above</span>")
         if n_low:
@@ -146,9 +152,18 @@ class PlotPanel:
         pad = (top - bottom) * 0.08 or max(abs(top) * 0.1, 1.0)
         self.plot.setYRange(bottom - pad, top + pad, padding=0)
 
+    def _thin_markers(self, _vb: object, x_range: tuple[float, float]) -> None:
+        """Two binary searches per frame: cheap enough to run on every step of a pan."""
+        lo, hi = np.searchsorted(self._marker_times, x_range)
+        show = bool(hi - lo <= MARKERS_UP_TO)
+        if show != self.high.isVisible():
+            self.high.setVisible(show)
+            self.low.setVisible(show)
+
     def clear(self) -> None:
         self.series = None
         self.curve.setData([], [])
+        self._marker_times = np.empty(0)
         for markers in (self.high, self.low):
             markers.setData(x=[], y=[])
         self.cursor.setData([], [])
