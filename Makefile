@@ -65,5 +65,9 @@ bench: bench-import
 bench-import: $(VENV)/.deps-dev
 	$(PY) -m benchmarks.bench_import
 
+# The window's speed: start to first paint, patient switch, 100,000-patient list, panning 1M points.
+bench-ui: $(VENV)/.deps-app
+	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks.bench_ui
+
 clean:
 	rm -rf $(VENV) build dist $(SAMPLE_WORKSPACE) $(SAMPLE_WORKSPACE).wal

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QPointF, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop.core.settings import AppSettings
@@ -51,6 +51,14 @@ def main() -> int:
 
     def patient_shown(_pid: str) -> None:
         window.patient_view.loaded.disconnect(patient_shown)
+        QTimer.singleShot(800, hover_and_shoot)
+
+    def hover_and_shoot() -> None:
+        # Show the hover read-out on the first plot's latest reading, as a mouse over it would.
+        plots = window.patient_view.plots
+        if plots.shown:
+            panel = plots.panel(plots.shown[0])
+            panel.hover(panel.plot.vb.mapViewToScene(QPointF(float(panel.times[-1]), float(panel.values[-1]))))
         shot("patient")
         next_step()
 

@@ -64,6 +64,7 @@ class QtMainWindow(QMainWindow):
 
         self.workspace.opened.connect(self._on_opened)
         self.workspace.patient_selected.connect(self.patient_selected)
+        self.workspace.patient_selected.connect(self._show_patient_tab)
         self.workspace.busy.connect(self.show_busy)
         if self.settings.geometry:
             self.restoreGeometry(QByteArray.fromBase64(self.settings.geometry.encode()))
@@ -153,6 +154,11 @@ class QtMainWindow(QMainWindow):
         self.statusBar().showMessage(f"Workspace {path}", 8000)
         for action in (self.import_action, self.export_csv_action):
             action.setEnabled(True)
+
+    def _show_patient_tab(self, patient_id: str) -> None:
+        # Picking a patient while looking at cohort trends means "show me this patient".
+        if patient_id and self.tabs.currentWidget() is self.cohort:
+            self.tabs.setCurrentWidget(self.patient_view)
 
     def show_busy(self, message: str | None) -> None:
         self.busy_label.setText(message or "")
