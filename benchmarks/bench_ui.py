@@ -163,7 +163,7 @@ def _paint_counter_class() -> type:
     return Counter
 
 
-def PaintCounter() -> object:  # noqa: N802 - built lazily so that Qt is imported only when needed
+def PaintCounter() -> object:
     return _paint_counter_class()()
 
 
@@ -177,7 +177,7 @@ def pan_frames(points: int, frames: int = 120) -> dict[str, float]:
     from desktop.ui.app import create_app
     from desktop.ui.qt_vitals_plots import QtVitalsPlots
 
-    app = create_app([])
+    create_app([])
     t = 1.6e9 + np.arange(points, dtype=np.float64) * 60.0  # one reading a minute: ~ 1.9 years
     v = 75 + 15 * np.sin(np.arange(points) / 700.0) + np.random.default_rng(0).normal(0, 4, points)
     series = Series("8867-4", "Heart rate", "/min", t, v, load_ranges().for_patient("8867-4", "F", 50))

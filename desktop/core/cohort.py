@@ -6,8 +6,8 @@ One query per request, aggregated in DuckDB; a newer request cancels the older o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timezone
+from dataclasses import dataclass, field
+from datetime import UTC
 
 from desktop.core.cancel import CancelToken
 from desktop.core.catalog import load_catalog
@@ -24,7 +24,7 @@ class CohortRequest:
     code: str
     group_by: str = "sex"  # "sex" or "condition"
     period: str = "year"
-    filter: PatientFilter = PatientFilter()
+    filter: PatientFilter = field(default_factory=PatientFilter)
     top_conditions: int = 5  # grouping by condition: the most common ones, each a line
 
 
@@ -98,7 +98,7 @@ def run_cohort_trend(store: Store, request: CohortRequest, state: CancelToken | 
         unregister()
     return [
         CohortRow(
-            period=period.date().isoformat(), period_start=period.replace(tzinfo=timezone.utc).timestamp(), group=grp, patients=int(patients),
+            period=period.date().isoformat(), period_start=period.replace(tzinfo=UTC).timestamp(), group=grp, patients=int(patients),
             readings=int(readings), mean=float(mean), median=float(median), p25=float(p25), p75=float(p75),
         )
         for period, grp, patients, readings, mean, median, p25, p75 in rows

@@ -56,7 +56,7 @@ class DbExecutor(QObject):
                 if store is None and needs_store:
                     raise RuntimeError("no workspace is open")
                 value = fn(store)  # type: ignore[arg-type]
-            except BaseException as exc:  # noqa: BLE001 - every failure goes to the presenter
+            except BaseException as exc:
                 self._deliver.emit(on_error, exc)
             else:
                 self._deliver.emit(on_done, value)

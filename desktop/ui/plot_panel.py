@@ -6,7 +6,7 @@ long series are peak-downsampled and clipped to the visible range, so 1,000,000 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pyqtgraph as pg
@@ -43,7 +43,7 @@ def with_gaps(times: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def format_time(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 class PlotPanel:

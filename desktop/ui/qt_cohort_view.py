@@ -9,12 +9,28 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QSplitter, QTableWidget,
-    QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from desktop.core.cancel import CancelToken
-from desktop.core.cohort import TABLE_COLUMNS, Cancelled, CohortRequest, CohortRow, measurement_choices, run_cohort_trend
+from desktop.core.cohort import (
+    TABLE_COLUMNS,
+    Cancelled,
+    CohortRequest,
+    CohortRow,
+    measurement_choices,
+    run_cohort_trend,
+)
 from desktop.core.display_units import format_value
 from desktop.core.patient_table import PatientFilter, condition_names
 from desktop.ui.executor import op

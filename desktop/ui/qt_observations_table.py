@@ -7,12 +7,24 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QTableView,
-    QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
 )
 
 from desktop.core.observations_table import (
-    COLUMNS, ObservationFilter, count_observations, export_observations_csv, page_observations,
+    COLUMNS,
+    ObservationFilter,
+    count_observations,
+    export_observations_csv,
+    page_observations,
 )
 from desktop.core.store import Store
 from desktop.ui.executor import op

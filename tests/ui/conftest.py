@@ -10,13 +10,13 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
-from PySide6.QtCore import QSettings, QThreadPool  # noqa: E402
+import pytest
+from PySide6.QtCore import QSettings, QThreadPool
 
-from desktop.core.importers import import_paths  # noqa: E402
-from desktop.core.store import open_store  # noqa: E402
-from desktop.ui import qt_errors  # noqa: E402
-from desktop.ui.workspace import Workspace  # noqa: E402
+from desktop.core.importers import import_paths
+from desktop.core.store import open_store
+from desktop.ui import qt_errors
+from desktop.ui.workspace import Workspace
 
 PATIENTS_CSV = """Id,BIRTHDATE,DEATHDATE,PREFIX,FIRST,LAST,GENDER
 p-alice,1970-04-02,,Mrs.,Alice123,Ames456,F

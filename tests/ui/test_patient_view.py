@@ -37,7 +37,7 @@ def test_plot_holds_the_patients_points_and_the_band_follows_sex(qtbot, view: Qt
     assert np.all(np.diff(x[np.isfinite(y)]) > 0)  # chronological, on a time axis
     assert panel.band.getRegion() == pytest.approx((0.6, 1.1))  # women
     assert panel.band.isVisible()
-    hx, hy = panel.high.getData()
+    _, hy = panel.high.getData()
     assert hy.tolist() == [1.4]  # the abnormal point is marked
     assert "mg/dL" in panel.plot.getAxis("left").labelText
 
