@@ -6,9 +6,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from desktop.core.importers import pipeline
-from desktop.ui import qt_import_dialog
 from desktop.ui.qt_import_dialog import REPORT, QtImportDialog
 from desktop.ui.workspace import Workspace
 
@@ -42,7 +42,7 @@ def test_import_a_synthea_folder_through_the_dialog(qtbot, empty_workspace: Work
                      "observations.csv": "Synthea observations"}
     with qtbot.waitSignal(empty_workspace.data_changed, timeout=20000):
         with qtbot.waitSignal(dialog.finished_import, timeout=20000) as done:
-            qtbot.mouseClick(dialog.next, qt_import_dialog.Qt.MouseButton.LeftButton)
+            qtbot.mouseClick(dialog.next, Qt.MouseButton.LeftButton)
     report = done.args[0]
     assert report.ok
     assert dialog.pages.currentIndex() == REPORT
@@ -58,14 +58,14 @@ def test_unknown_csv_gets_a_column_mapping_that_is_remembered(qtbot, empty_works
     qtbot.addWidget(dialog)
     plan(qtbot, dialog, [odd])
     assert dialog.plan_table.item(0, 1).text() == "Not recognised: map its columns"
-    qtbot.mouseClick(dialog.next, qt_import_dialog.Qt.MouseButton.LeftButton)  # -> mapping page
+    qtbot.mouseClick(dialog.next, Qt.MouseButton.LeftButton)  # -> mapping page
     mapper = dialog.mapper
     mapper.patient.setCurrentIndex(mapper.patient.findData("Who"))
     mapper.time.setCurrentIndex(mapper.time.findData("Taken on"))
     mapper.set_measurement("Kreat level", "38483-4", "mg/dL")
     mapper.name.setText("Ward 7")
     with qtbot.waitSignal(dialog.planned):
-        qtbot.mouseClick(dialog.next, qt_import_dialog.Qt.MouseButton.LeftButton)  # use the mapping
+        qtbot.mouseClick(dialog.next, Qt.MouseButton.LeftButton)  # use the mapping
     assert dialog.plan_table.item(0, 1).text() == "Your saved column mapping"
     with qtbot.waitSignal(dialog.finished_import, timeout=20000) as done:
         dialog.start_import()
@@ -113,7 +113,7 @@ def test_cancel_during_an_import_leaves_the_workspace_unchanged(
     dialog.start_import()
     qtbot.waitUntil(reached.is_set, timeout=10000)
     assert dialog.cancel_button.text() == "Cancel import"
-    qtbot.mouseClick(dialog.cancel_button, qt_import_dialog.Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
     with qtbot.waitSignal(dialog.finished_import, timeout=20000) as done:
         release.set()
     report = done.args[0]

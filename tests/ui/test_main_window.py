@@ -14,6 +14,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QLabel
 
 from desktop.core.settings import AppSettings
+from desktop.ui.qt_import_dialog import QtImportDialog
 from desktop.ui.qt_main_window import QtMainWindow
 from desktop.ui.qt_settings import load_settings
 from desktop.ui.workspace import Workspace
@@ -67,7 +68,7 @@ def test_dropping_a_folder_opens_the_import_dialog(qtbot, window: QtMainWindow, 
     event = QDropEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
     window.dropEvent(event)
-    dialogs = [w for w in window.findChildren(__import__("desktop.ui.qt_import_dialog", fromlist=["x"]).QtImportDialog)]
+    dialogs = window.findChildren(QtImportDialog)
     assert len(dialogs) == 1
     qtbot.waitUntil(lambda: dialogs[0].plan_table.rowCount() == 3, timeout=10000)
     dialogs[0].reject()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from desktop.ui.qt_cohort_view import QtCohortView
@@ -31,7 +32,7 @@ def test_export_writes_the_filtered_rows(qtbot, workspace: Workspace, tmp_path: 
     assert table.model.rowCount() == 3
     # newest first by default; sort ascending by value
     with qtbot.waitSignal(table.model.counted):
-        table.table.horizontalHeader().setSortIndicator(4, __import__("PySide6.QtCore").QtCore.Qt.SortOrder.AscendingOrder)
+        table.table.horizontalHeader().setSortIndicator(4, Qt.SortOrder.AscendingOrder)
     assert [r[4] for r in table.model.fetched_rows()] == [0.8, 0.9, 1.4]
 
     out = tmp_path / "alice-creatinine.csv"
