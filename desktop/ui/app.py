@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
@@ -29,9 +30,12 @@ def run_app(workspace: str | None = None) -> int:
 
     window = QtMainWindow()
     window.show()
-    target = workspace or window.settings.last_workspace
-    if target:
-        window.open_workspace(target)
+    # A workspace named on the command line is created if missing; the remembered one only if it exists
+    # (a moved or deleted file must not come back as a new, empty workspace).
+    if workspace:
+        window.open_workspace(workspace)
+    elif window.settings.last_workspace and Path(window.settings.last_workspace).exists():
+        window.open_workspace(window.settings.last_workspace)
     # Drain the database thread before Qt tears the widgets down (practice: shutdown at aboutToQuit).
     app.aboutToQuit.connect(window.shutdown)
     code = int(app.exec())

@@ -239,11 +239,13 @@ class QtImportDialog(QDialog):
                     save_mapping(store.con, header, name, mapping)
             return report
 
-        self.progress.setValue(0)
+        self.progress.setRange(0, 0)  # busy until the first file is done: one large file has no steps
         self._go(RUN)
         op(run).success(self._on_imported).run(self.workspace.executor)
 
     def _on_progress(self, fraction: float, message: str) -> None:
+        if fraction > 0 and self.progress.maximum() == 0:
+            self.progress.setRange(0, 1000)  # from "busy" to a real fraction once there is one
         self.progress.setValue(int(fraction * 1000))
         self.progress_label.setText(message)
 

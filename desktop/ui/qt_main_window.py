@@ -132,7 +132,7 @@ class QtMainWindow(QMainWindow):
         self.recent_menu.clear()
         for path in self.settings.recent_workspaces:
             action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_workspace(p))
+            action.triggered.connect(lambda _=False, p=path: self.open_recent(p))
         self.recent_menu.setEnabled(bool(self.settings.recent_workspaces))
 
     # Workspaces
@@ -148,6 +148,15 @@ class QtMainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open workspace", self.settings.last_workspace, WORKSPACE_FILTER)
         if path:
             self.open_workspace(path)
+
+    def open_recent(self, path: str) -> None:
+        if not Path(path).exists():
+            self.settings.recent_workspaces = [p for p in self.settings.recent_workspaces if p != path]
+            save_settings(self.settings)
+            self._fill_recent()
+            self.statusBar().showMessage(f"{path} no longer exists (moved or deleted); removed from the list.", 10000)
+            return
+        self.open_workspace(path)
 
     def open_workspace(self, path: str) -> None:
         self.workspace.open(path)

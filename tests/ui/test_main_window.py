@@ -88,3 +88,14 @@ def test_preview_runs_and_quits(module: str, tmp_path: Path) -> None:
                             cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Traceback" not in result.stderr, result.stderr[-2000:]
+
+
+def test_a_recent_workspace_that_was_deleted_is_dropped_not_recreated(qtbot, window: QtMainWindow,
+                                                                      tmp_path: Path) -> None:
+    gone = str(tmp_path / "gone.duckdb")
+    window.settings.add_recent(gone)
+    window._fill_recent()
+    window.recent_menu.actions()[0].trigger()
+    assert not Path(gone).exists()
+    assert window.settings.recent_workspaces == []
+    assert not window.workspace.is_open
