@@ -225,6 +225,9 @@ class QtMainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Cancel running work, drain the database thread, close the workspace."""
         self.cohort.cancel()
+        for dialog in self.findChildren(QtImportDialog):
+            if dialog.token is not None:  # an import in progress: stop it rather than wait for it
+                dialog.token.cancel()
         self.workspace.shutdown()
 
 
