@@ -148,7 +148,11 @@ def test_corrupted_files_never_crash_or_half_import(tmp_path: Path, data: bytes)
         # Every data line is either stored or reported, never silently dropped.
         assert report.rows_accepted + report.rows_rejected == len(data_lines)
         assert counts["observations"] == report.rows_accepted
-        assert all(r["line"] is not None and 2 <= int(r["line"]) <= len(data_lines) + 1 for r in report.rejections)
+        # Each reported line number points at a real, non-blank line of the file.
+        all_lines = data.decode("utf-8").split("\n")
+        for r in report.rejections:
+            assert r["line"] is not None and 2 <= int(r["line"]) <= len(all_lines)
+            assert all_lines[int(r["line"]) - 1].strip()
 
 
 def test_cli_import_reports_json_and_exit_code(tmp_path: Path) -> None:

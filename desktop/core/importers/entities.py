@@ -6,18 +6,9 @@ with their record numbers; rejected rows are reported with their line like every
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import duckdb
 
-from desktop.core.importers.observations import _lines, _reader_rejects
-
-
-@dataclass
-class EntityResult:
-    accepted: int = 0
-    rejections: list[tuple[int | None, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+from desktop.core.importers.observations import RowResult, reader_rejects
 
 
 def stage_and_insert(
@@ -26,19 +17,17 @@ def stage_and_insert(
     select_sql: str,
     reason_sql: str,
     insert_sql: str,
-) -> EntityResult:
+) -> RowResult:
     """Stage ``select_sql`` (with ``rn``) as ``vs_stage``, reject rows where ``reason_sql`` is not NULL,
     then run ``insert_sql`` (which reads the accepted rows from ``vs_ok``)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE vs_stage AS SELECT *, {reason_sql} AS reason FROM ({select_sql})")
     con.execute("CREATE OR REPLACE TEMP VIEW vs_ok AS SELECT * FROM vs_stage WHERE reason IS NULL")
-    result = EntityResult()
+    result = RowResult()
     row = con.execute(insert_sql).fetchone()
     result.accepted = int(row[0]) if row else 0
-    reader_rejects = _reader_rejects(con)
+    result.malformed = reader_rejects(con)
     rejected = con.execute("SELECT rn, reason FROM vs_stage WHERE reason IS NOT NULL ORDER BY rn").fetchall()
-    result.rejections = list(_lines([(int(rn), r) for rn, r in rejected], reader_rejects))
-    result.rejections.extend(reader_rejects.values())
-    result.rejections.sort(key=lambda r: (r[0] is None, r[0] or 0))
+    result.rejected_records = [(int(rn), str(reason)) for rn, reason in rejected]
     con.execute("DROP VIEW vs_ok")
     con.execute("DROP TABLE vs_stage")
     return result

@@ -16,7 +16,7 @@ from desktop.core.cancel import CancelToken
 from desktop.core.importers.detect import detect_format, missing_columns
 from desktop.core.importers.errors import ImportCancelled, ImportFailed
 from desktop.core.importers.mapping import ColumnMapping
-from desktop.core.importers.observations import clear_reader_rejects, create_lookup_tables
+from desktop.core.importers.observations import clear_reader_rejects, record_lines
 from desktop.core.importers.sniff import CsvFacts, check_csv
 from desktop.core.importers.synthea import FOLDER_ORDER, IMPORTERS
 from desktop.core.importers.tabular import import_mapped_file
@@ -46,6 +46,13 @@ class ImportReport:
     def ok(self) -> bool:
         """True when every file went in whole: nothing failed and no row was rejected."""
         return all(f.status in ("imported", "already imported", "skipped") and f.rows_rejected == 0 for f in self.files)
+
+    @property
+    def exit_code(self) -> int:
+        """For scripts: 0 all clean, 1 some rows rejected (the rest imported), 2 a file failed or was cancelled."""
+        if any(f.status in ("failed", "cancelled") for f in self.files):
+            return 2
+        return 0 if self.ok else 1
 
     def to_dict(self) -> dict[str, object]:
         return {"ok": self.ok, "files": [asdict(f) for f in self.files]}
@@ -94,7 +101,6 @@ def import_paths(
 ) -> ImportReport:
     """Import each path (a CSV file or a Synthea export folder) in its own transaction."""
     report = ImportReport()
-    create_lookup_tables(store.con)
     total_bytes = sum(_size(p) for p in paths) or 1
     done_bytes = 0
     for path in paths:
@@ -189,7 +195,9 @@ def _import_file(con: duckdb.DuckDBPyConnection, item: PlannedFile) -> FileRepor
     else:
         assert item.mapping is not None
         result = import_mapped_file(con, facts, item.mapping, import_id)
-    rejections = sorted(set(result.rejections), key=lambda r: (r[0] is None, r[0] or 0, r[1]))
+    skipped = sorted(set(facts.blank_lines) | set(result.malformed))
+    found = record_lines(result.rejected_records, skipped) + list(result.malformed.items())
+    rejections = sorted(set(found))  # a wide row can fail twice for the same reason: say it once
     report.rows_accepted = result.accepted
     report.rows_rejected = len(rejections)
     report.rejections = [{"line": line, "reason": reason} for line, reason in rejections]

@@ -25,6 +25,7 @@ class CsvFacts:
     delimiter: str
     has_bom: bool
     size_bytes: int
+    blank_lines: tuple[int, ...] = ()  # DuckDB's reader skips these: line numbers must account for them
 
 
 def check_csv(path: Path) -> CsvFacts:
@@ -40,6 +41,8 @@ def check_csv(path: Path) -> CsvFacts:
     decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
     line = 1
     head = b""
+    maybe_blank = False
+    tail = b""
     with path.open("rb") as fh:
         first = True
         while chunk := fh.read(_CHUNK):
@@ -62,6 +65,9 @@ def check_csv(path: Path) -> CsvFacts:
                     "save the file as UTF-8 CSV (Excel: 'CSV UTF-8') and import again"
                 ) from None
             line += chunk.count(b"\n")
+            joined = tail + chunk
+            maybe_blank = maybe_blank or b"\n\n" in joined or b"\n\r\n" in joined
+            tail = chunk[-2:]
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
@@ -79,7 +85,14 @@ def check_csv(path: Path) -> CsvFacts:
     if any(h == "" for h in header):
         position = [i + 1 for i, h in enumerate(header) if h == ""][0]
         raise ImportFailed(f"{path}: line 1 (the header) has an empty column name at column {position}")
-    return CsvFacts(path, digest.hexdigest(), header, delimiter, has_bom, size)
+    blanks = _blank_lines(path) if maybe_blank else ()
+    return CsvFacts(path, digest.hexdigest(), header, delimiter, has_bom, size, blanks)
+
+
+def _blank_lines(path: Path) -> tuple[int, ...]:
+    """Line numbers of empty lines (rare: only looked for when the first pass saw one)."""
+    with path.open("rb") as fh:
+        return tuple(n for n, raw in enumerate(fh, start=1) if raw in (b"\n", b"\r\n"))
 
 
 def _delimiter(first_line: str) -> str:

@@ -6,8 +6,8 @@ without MIDDLE/FIPS/INCOME; VALUE is cast only where TYPE is numeric; blood pres
 
 from __future__ import annotations
 
-from desktop.core.importers.entities import EntityResult, stage_and_insert
-from desktop.core.importers.observations import RowResult, import_observations
+from desktop.core.importers.entities import stage_and_insert
+from desktop.core.importers.observations import RowResult, add_missing_patients, import_observations
 from desktop.core.importers.sniff import CsvFacts
 from desktop.core.importers.sql import ident, read_csv_sql, timestamp_sql
 
@@ -47,7 +47,7 @@ def import_observations_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, im
         return f"""
         SELECT {_rn(with_line)} AS rn, {col('PATIENT')} AS patient_id,
                {timestamp_sql(col('DATE'))} AS observed_at, {col('DATE')} AS time_text,
-               {col('CODE')} AS code_in, false AS by_name, {col('VALUE')} AS value_text,
+               {col('CODE')} AS code_in, {col('VALUE')} AS value_text,
                {col('UNITS')} AS unit_text, lower(trim({col('TYPE')})) AS value_type,
                nullif({col('ENCOUNTER')}, '') AS encounter_id, {col('DESCRIPTION')} AS description,
                nullif({col('CATEGORY')}, '') AS category
@@ -55,20 +55,8 @@ def import_observations_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, im
         """
 
     result = import_observations(con, source, import_id)
-    _add_stub_patients(con, import_id)
+    add_missing_patients(con, import_id)
     return result
-
-
-def _add_stub_patients(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
-    """Observations for people not (yet) in patients: keep them findable; a later patients file fills in."""
-    con.execute(
-        f"""
-        INSERT INTO patients (patient_id, import_id)
-        SELECT DISTINCT patient_id, {import_id} FROM observations o
-        WHERE import_id = {import_id}
-          AND NOT EXISTS (SELECT 1 FROM patients p WHERE p.patient_id = o.patient_id)
-        """
-    )
 
 
 def _clean_name(expr: str) -> str:
@@ -76,7 +64,7 @@ def _clean_name(expr: str) -> str:
     return f"nullif(trim(regexp_replace(coalesce({expr}, ''), '[0-9]+$', '')), '')"
 
 
-def import_patients_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, import_id: int) -> EntityResult:
+def import_patients_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, import_id: int) -> RowResult:
     col = _Columns(facts.header)
     reader = read_csv_sql(facts.path, facts.header, facts.delimiter)
     select_sql = f"""
@@ -104,7 +92,7 @@ def import_patients_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, import
     return stage_and_insert(con, select_sql=select_sql, reason_sql=reason, insert_sql=insert_sql)
 
 
-def import_conditions_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, import_id: int) -> EntityResult:
+def import_conditions_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, import_id: int) -> RowResult:
     col = _Columns(facts.header)
     reader = read_csv_sql(facts.path, facts.header, facts.delimiter)
     select_sql = f"""
@@ -134,7 +122,7 @@ def import_conditions_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, impo
     return result
 
 
-def import_encounters_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, import_id: int) -> EntityResult:
+def import_encounters_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, import_id: int) -> RowResult:
     col = _Columns(facts.header)
     reader = read_csv_sql(facts.path, facts.header, facts.delimiter)
     select_sql = f"""

@@ -6,7 +6,7 @@ import duckdb
 
 from desktop.core.catalog import load_catalog
 from desktop.core.importers.mapping import ColumnMapping
-from desktop.core.importers.observations import RowResult, import_observations
+from desktop.core.importers.observations import RowResult, add_missing_patients, import_observations
 from desktop.core.importers.sniff import CsvFacts
 from desktop.core.importers.sql import ident, literal, read_csv_sql, timestamp_sql
 
@@ -43,13 +43,18 @@ def import_mapped_file(
     reader = read_csv_sql(facts.path, facts.header, facts.delimiter)
     patient_id = _patient_id_sql(mapping)
     observed_at = timestamp_sql(_col(mapping.time), mapping.time_format)
-    _insert_patients(con, reader, mapping, patient_id, observed_at, import_id)
+    has_demographics = any((mapping.name, mapping.sex, mapping.age, mapping.birth_date))
+    if has_demographics:
+        _insert_patients(con, reader, mapping, patient_id, observed_at, import_id)
 
     if mapping.measurements:
         source = _wide_source(reader, mapping, patient_id, observed_at)
+        result = import_observations(con, source, import_id)
     else:
         source = _long_source(reader, mapping, patient_id, observed_at)
-    result = import_observations(con, source, import_id)
+        result = import_observations(con, source, import_id, by_name=True)
+    if not has_demographics:
+        add_missing_patients(con, import_id)  # ids only: cheaper from the stored rows than the file
     if mapping.condition:
         _insert_conditions(con, reader, mapping, patient_id, observed_at, import_id)
     return result
@@ -71,7 +76,7 @@ def _wide_source(reader: str, mapping: ColumnMapping, patient_id: str, observed_
     def source(with_line: bool) -> str:
         rn = "row_number() OVER ()" if with_line else "NULL::BIGINT"
         return f"""
-        SELECT u.rn, u.patient_id, u.observed_at, u.time_text, mc.code AS code_in, false AS by_name,
+        SELECT u.rn, u.patient_id, u.observed_at, u.time_text, mc.code AS code_in,
                u.value_text, mc.unit AS unit_text, NULL AS value_type, NULL AS encounter_id,
                NULL AS description, NULL AS category
         FROM (
@@ -90,7 +95,7 @@ def _long_source(reader: str, mapping: ColumnMapping, patient_id: str, observed_
         rn = "row_number() OVER ()" if with_line else "NULL::BIGINT"
         return f"""
         SELECT {rn} AS rn, {patient_id} AS patient_id, {observed_at} AS observed_at,
-               {_col(mapping.time)} AS time_text, {_col(mapping.measurement)} AS code_in, true AS by_name,
+               {_col(mapping.time)} AS time_text, {_col(mapping.measurement)} AS code_in,
                {_col(mapping.value)} AS value_text, {_col(mapping.unit)} AS unit_text, NULL AS value_type,
                NULL AS encounter_id, {_col(mapping.measurement)} AS description, NULL AS category
         FROM {reader} s
