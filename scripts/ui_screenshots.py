@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, QTimer
+from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication
 
 from desktop.core.settings import AppSettings
@@ -28,6 +29,8 @@ def main() -> int:
     app = create_app()
     window = QtMainWindow(settings=AppSettings())
     window.setGeometry(0, 0, 1600, 1000)
+    # Park the X pointer off the plots: hover follows the real pointer and would hide the staged read-out.
+    QCursor.setPos(1590, 995)
     window.show()
 
     def shot(name: str) -> None:
@@ -59,8 +62,7 @@ def main() -> int:
         if plots.shown:
             panel = plots.panel(plots.shown[0])
             panel.hover(panel.plot.vb.mapViewToScene(QPointF(float(panel.times[-1]), float(panel.values[-1]))))
-        shot("patient")
-        next_step()
+        QTimer.singleShot(500, lambda: (shot("patient"), next_step()))
 
     window.patient_view.loaded.connect(patient_shown)
     steps += [
@@ -68,7 +70,18 @@ def main() -> int:
         lambda: (window.tabs.setCurrentWidget(window.cohort), QTimer.singleShot(2500, lambda: (shot("cohort"), next_step()))),
         lambda: (window.open_import_dialog([Path(p) for p in sys.argv[4:]] or None),
                  QTimer.singleShot(1500, lambda: (shot("import"), next_step()))),
+        lambda: import_and_shoot(),
     ]
+
+    def import_and_shoot() -> None:
+        from desktop.ui.qt_import_dialog import QtImportDialog
+
+        dialogs = window.findChildren(QtImportDialog)
+        if not dialogs or not sys.argv[4:]:
+            next_step()
+            return
+        dialogs[0].finished_import.connect(lambda _r: QTimer.singleShot(500, lambda: (shot("import-report"), next_step())))
+        dialogs[0].start_import()
     window.workspace.opened.connect(lambda _p: QTimer.singleShot(1500, lambda: (shot("list"), pick_patient())))
     window.open_workspace(workspace)
     app.aboutToQuit.connect(window.shutdown)

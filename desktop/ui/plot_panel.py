@@ -71,7 +71,9 @@ class PlotPanel:
         self.low = pg.ScatterPlotItem(symbol="t", size=9, brush=LOW_COLOUR, pen=None)
         self.cursor = pg.ScatterPlotItem(size=12, pen=pg.mkPen("k", width=2), brush=None)
         self.label = pg.TextItem(color=(20, 20, 20), fill=QColor(255, 255, 240, 230), border=QColor(120, 120, 120))
-        self.label.setFont(QFont("", 9))
+        font = QFont()  # the application's family: QFont("") falls back to a serif face
+        font.setPointSize(9)
+        self.label.setFont(font)
         for item in (self.band, self.curve, self.high, self.low, self.cursor):
             self.plot.addItem(item)
         self.plot.vb.sigXRangeChanged.connect(self._thin_markers)
@@ -190,6 +192,9 @@ class PlotPanel:
         self.label.setAnchor((1.0 if t > (x0 + x1) / 2 else 0.0, 0.0 if v > (y0 + y1) / 2 else 1.0))
         self.label.setPos(t, v)
         self.label.show()
+        # Repaint the plot's whole area: a freshly laid-out label can otherwise be painted only within
+        # the region it had before its text changed.
+        self.plot.update()
         return True
 
 

@@ -39,6 +39,10 @@ from desktop.ui.workspace import Workspace
 # Distinguishable for common colour-vision deficiencies (Okabe-Ito); each line also has its own symbol.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 SYMBOLS = ("o", "s", "t", "d", "+", "x", "star")
+# A period with fewer patients is listed but not plotted: one patient's reading is not a trend.
+MIN_PATIENTS = 5
+# Start on the seeds' question (diabetes trends by sex) when the workspace has HbA1c or glucose.
+PREFERRED = ("4548-4", "2339-0")
 
 
 class QtCohortView(QWidget):
@@ -126,6 +130,8 @@ class QtCohortView(QWidget):
         self.units = {code: unit for code, _name, unit in measurements}
         for code, name, _unit in measurements:
             self.measurement.addItem(name, code)
+        if not current:
+            current = next((c for c in PREFERRED if self.measurement.findData(c) >= 0), None)
         self.measurement.setCurrentIndex(max(self.measurement.findData(current), 0) if current else 0)
         chosen = self.condition.currentData()
         self.condition.clear()
@@ -201,8 +207,8 @@ class QtCohortView(QWidget):
         self.legend.clear()
         for i, curve in enumerate(self.curves):
             spread = self.spreads[i]
-            if i < len(groups):
-                rows = [r for r in self.rows if r.group == groups[i]]
+            rows = [r for r in self.rows if i < len(groups) and r.group == groups[i] and r.patients >= MIN_PATIENTS]
+            if rows:
                 x = np.array([r.period_start for r in rows])
                 curve.setData(x, np.array([r.mean for r in rows]) * factor + offset)
                 spread.curves[0].setData(x, np.array([r.p25 for r in rows]) * factor + offset)
@@ -221,19 +227,23 @@ class QtCohortView(QWidget):
                            f"{self.period.currentData()}", size="10pt")
         self._fit_view(factor, offset)
         self._fill_table(factor, offset)
+        hidden = sum(r.patients < MIN_PATIENTS for r in self.rows)
         self.status.setText(
-            f"{len(self.rows)} period×group rows. Each patient counts once per period (the mean of their readings); "
-            "lines are group means, shaded bands the middle half (P25–P75)." if self.rows
-            else "No readings of this measurement for these patients."
+            "Each patient counts once per period (the mean of their readings); lines are group means, shaded "
+            "bands the middle half (P25–P75)."
+            + (f" {hidden} period(s) with fewer than {MIN_PATIENTS} patients are in the table (grey) but not "
+               "plotted." if hidden else "")
+            if self.rows else "No readings of this measurement for these patients."
         )
 
     def _fit_view(self, factor: float, offset: float) -> None:
         """Fit the axes to the rows themselves: auto-range would also count empty fill items at 0."""
-        if not self.rows:
+        rows = [r for r in self.rows if r.patients >= MIN_PATIENTS] or self.rows
+        if not rows:
             return
-        xs = [r.period_start for r in self.rows]
-        lows = [min(r.p25, r.mean) * factor + offset for r in self.rows]
-        highs = [max(r.p75, r.mean) * factor + offset for r in self.rows]
+        xs = [r.period_start for r in rows]
+        lows = [min(r.p25, r.mean) * factor + offset for r in rows]
+        highs = [max(r.p75, r.mean) * factor + offset for r in rows]
         x_pad = max((max(xs) - min(xs)) * 0.04, 86400 * 20)
         y_pad = max((max(highs) - min(lows)) * 0.08, abs(max(highs)) * 0.02, 0.01)
         self.plot.setXRange(min(xs) - x_pad, max(xs) + x_pad, padding=0)
@@ -244,10 +254,14 @@ class QtCohortView(QWidget):
         for r, row in enumerate(self.rows):
             cells = (row.period, row.group, f"{row.patients:,}", f"{row.readings:,}",
                      *(format_value(v * factor + offset) for v in (row.mean, row.median, row.p25, row.p75)))
+            small = row.patients < MIN_PATIENTS
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c >= 2:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if small:
+                    item.setForeground(QColor(130, 130, 130))
+                    item.setToolTip(f"Fewer than {MIN_PATIENTS} patients: listed, not plotted")
                 self.table.setItem(r, c, item)
 
     def export_png(self, path: str | Path) -> None:

@@ -54,6 +54,7 @@ class QtImportDialog(QDialog):
         self.mapping: ColumnMapping | None = None
         self.token: CancelToken | None = None
         self.report: ImportReport | None = None
+        self._seen: set[str] = set()  # content hashes already imported into this workspace
         self._relay = _ProgressRelay()
         self._relay.progressed.connect(self._on_progress)
 
@@ -102,8 +103,8 @@ class QtImportDialog(QDialog):
 
     def _plan_page(self) -> QWidget:
         page = QWidget()
-        self.plan_table = QTableWidget(0, 3)
-        self.plan_table.setHorizontalHeaderLabels(["File", "Detected format", "Size"])
+        self.plan_table = QTableWidget(0, 4)
+        self.plan_table.setHorizontalHeaderLabels(["File", "Detected format", "Size", "In this workspace"])
         self.plan_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.plan_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.plan_table.verticalHeader().setVisible(False)
@@ -161,6 +162,9 @@ class QtImportDialog(QDialog):
                     out[p] = plan(store, p, mapping)
                 except ImportFailed as exc:
                     out[p] = str(exc)
+            hashes = [i.facts.sha256 for v in out.values() if not isinstance(v, str) for i in v]
+            self._seen = {r[0] for r in store.con.execute(
+                "SELECT sha256 FROM imports WHERE sha256 IN (SELECT unnest(?))", [hashes]).fetchall()}
             return out
 
         self.plan_note.setText("Reading the files…")
@@ -170,14 +174,15 @@ class QtImportDialog(QDialog):
 
     def _on_planned(self, plans: dict[Path, list[PlannedFile] | str]) -> None:
         self.plans = plans
-        rows: list[tuple[str, str, str]] = []
+        rows: list[tuple[str, str, str, str]] = []
         for path, planned in plans.items():
             if isinstance(planned, str):
-                rows.append((path.name, f"Cannot import: {planned}", ""))
+                rows.append((path.name, f"Cannot import: {planned}", "", ""))
                 continue
             for item in planned:
                 fmt = "mapped" if self.mapping is not None and item.format == "unknown" else item.format
-                rows.append((str(item.facts.path.name), format_name(fmt), _size(item.facts.size_bytes)))
+                seen = "already imported: will be skipped" if item.facts.sha256 in self._seen else "new"
+                rows.append((str(item.facts.path.name), format_name(fmt), _size(item.facts.size_bytes), seen))
         self.plan_table.setRowCount(len(rows))
         for r, cells in enumerate(rows):
             for c, text in enumerate(cells):

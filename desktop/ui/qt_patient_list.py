@@ -56,6 +56,7 @@ class QtPatientList(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)  # "P-ddd4…" ids must not break at the hyphen
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for column, width in enumerate((170, 105, 36, 36, 220, 90)):

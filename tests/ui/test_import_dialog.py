@@ -49,6 +49,11 @@ def test_import_a_synthea_folder_through_the_dialog(qtbot, empty_workspace: Work
     assert "observations.csv (Synthea observations): imported, 11 accepted, 0 rejected" in dialog.report_view.toPlainText()
     assert counts(empty_workspace)["patients"] == 3
     assert counts(empty_workspace)["observations"] == 11
+    # Planning the same folder again says so before anything is imported.
+    again = QtImportDialog(empty_workspace)
+    qtbot.addWidget(again)
+    plan(qtbot, again, [synthea_folder])
+    assert {again.plan_table.item(r, 3).text() for r in range(3)} == {"already imported: will be skipped"}
 
 
 def test_unknown_csv_gets_a_column_mapping_that_is_remembered(qtbot, empty_workspace: Workspace, tmp_path: Path) -> None:
