@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.display_units import pretty_unit
 from desktop.core.observations_table import (
     COLUMNS,
     ObservationFilter,
@@ -54,6 +55,7 @@ class QtObservationsTable(QWidget):
         self.model = PagedTableModel(workspace.executor, headers, self._count, self._page)
         self.model.formatters[0] = lambda v: "" if v is None else str(v)[:19]
         self.model.formatters[4] = lambda v: "" if v is None else f"{float(v):.6g}"  # the stored value, unrounded
+        self.model.formatters[5] = pretty_unit  # mmHg, °C rather than UCUM's mm[Hg], Cel
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -65,7 +67,7 @@ class QtObservationsTable(QWidget):
         header.setSectionsClickable(True)
         header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         header.setStretchLastSection(True)
-        for column, width in enumerate((150, 110, 200, 70, 70, 80, 100)):
+        for column, width in enumerate((150, 110, 220, 70, 70, 90, 150)):
             self.table.setColumnWidth(column, width)
 
         bar = QHBoxLayout()
