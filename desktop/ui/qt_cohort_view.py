@@ -162,7 +162,9 @@ class QtCohortView(QWidget):
         self.status.setText("Computing…")
         op(lambda store: run_cohort_trend(store, request, token)).success(
             lambda rows: self._on_rows(token, rows)
-        ).failure(lambda exc: self._on_failed(token, exc)).run(self.workspace.executor)
+        ).failure(lambda exc: self._on_failed(token, exc)).with_progress(
+            "Computing cohort trend…", self.window()
+        ).run(self.workspace.executor)
 
     def cancel(self) -> None:
         if self._token is not None:

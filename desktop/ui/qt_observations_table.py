@@ -158,7 +158,7 @@ class QtObservationsTable(QWidget):
         flt = self.current_filter()
         op(lambda store: export_observations_csv(store, flt, path)).success(
             lambda n: self._on_exported(path, n)
-        ).run(self.workspace.executor)
+        ).with_progress(f"Exporting to {Path(path).name}…", self.window()).run(self.workspace.executor)
 
     def _on_exported(self, path: str, rows: int) -> None:
         self.count_label.setText(f"Exported {rows:,} rows to {path}")
