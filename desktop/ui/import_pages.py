@@ -46,6 +46,10 @@ class QtColumnMapping(QWidget):
         self.intro = QLabel()
         self.intro.setWordWrap(True)
         self.patient, self.time, self.sex, self.birth = QComboBox(), QComboBox(), QComboBox(), QComboBox()
+        self.layout_choice = QComboBox()
+        self.layout_choice.addItem("One column per measurement (e.g. SBP, Pulse, Temp)", "wide")
+        self.layout_choice.addItem("One row per reading (a column names the measurement)", "long")
+        self.measure_col, self.value_col, self.unit_col = QComboBox(), QComboBox(), QComboBox()
         self.time_format = QLineEdit(placeholderText="blank for ISO dates (2024-03-01 08:30); e.g. %d/%m/%Y")
         self.columns = QTableWidget(0, 3)
         self.columns.setHorizontalHeaderLabels(["Column in the file", "Measurement", "Unit of its values"])
@@ -60,12 +64,22 @@ class QtColumnMapping(QWidget):
         form.addRow("Date format", self.time_format)
         form.addRow("Sex column (optional)", self.sex)
         form.addRow("Birth date column (optional)", self.birth)
+        form.addRow("Layout", self.layout_choice)
+        self.long_form = QWidget()
+        long_rows = QFormLayout(self.long_form)
+        long_rows.setContentsMargins(0, 0, 0, 0)
+        long_rows.addRow("Measurement name or code column", self.measure_col)
+        long_rows.addRow("Value column", self.value_col)
+        long_rows.addRow("Unit column (optional)", self.unit_col)
         form.addRow("Mapping name", self.name)
         layout = QVBoxLayout(self)
         layout.addWidget(self.intro)
         layout.addLayout(form)
+        layout.addWidget(self.long_form)
         layout.addWidget(self.columns, 1)
         layout.addWidget(self.remember)
+        self.layout_choice.currentIndexChanged.connect(self._show_layout)
+        self._show_layout()
 
     def set_header(self, file_name: str, header: list[str]) -> None:
         self.header = header
@@ -76,9 +90,12 @@ class QtColumnMapping(QWidget):
         lower = [h.lower() for h in header]
         for combo, optional, hints in (
             (self.patient, False, ("patient", "id", "mrn", "subject")),
-            (self.time, False, ("date", "time", "when")),
+            (self.time, False, ("date", "time", "when", "drawn", "taken", "collected", "recorded")),
             (self.sex, True, ("sex", "gender")),
             (self.birth, True, ("birth", "dob")),
+            (self.measure_col, False, ("test", "name", "measure", "item", "param", "analyte")),
+            (self.value_col, False, ("result", "value", "reading")),
+            (self.unit_col, True, ("unit", "uom")),
         ):
             combo.clear()
             if optional:
@@ -106,6 +123,11 @@ class QtColumnMapping(QWidget):
             self.columns.setCellWidget(r, 1, measure)
             self.columns.setCellWidget(r, 2, unit)
 
+    def _show_layout(self) -> None:
+        long = self.layout_choice.currentData() == "long"
+        self.long_form.setVisible(long)
+        self.columns.setVisible(not long)
+
     def _default_unit(self, measure: QComboBox, unit: QLineEdit) -> None:
         m = load_catalog().by_code(measure.currentData() or "")
         if m is not None and not unit.text():
@@ -119,6 +141,13 @@ class QtColumnMapping(QWidget):
             self.columns.cellWidget(r, 2).setText(unit)  # type: ignore[attr-defined]
 
     def mapping(self) -> ColumnMapping:
+        if self.layout_choice.currentData() == "long":
+            return ColumnMapping(
+                patient=self.patient.currentData(), time=self.time.currentData(),
+                time_format=self.time_format.text().strip() or None, sex=self.sex.currentData(),
+                birth_date=self.birth.currentData(), measurement=self.measure_col.currentData(),
+                value=self.value_col.currentData(), unit=self.unit_col.currentData(),
+            )
         measurements = []
         for r, h in enumerate(self.header):
             code = self.columns.cellWidget(r, 1).currentData()  # type: ignore[attr-defined]

@@ -124,3 +124,27 @@ def test_cancel_during_an_import_leaves_the_workspace_unchanged(
     report = done.args[0]
     assert {f.status for f in report.files} == {"cancelled"}
     assert counts(workspace) == before
+
+
+def test_unknown_long_csv_is_mapped_as_one_row_per_reading(qtbot, empty_workspace: Workspace, tmp_path: Path) -> None:
+    odd = tmp_path / "lab-export.csv"
+    odd.write_text("Subject,Drawn,Analyte,Res,UOM\ns-1,2024-01-02T08:00:00,Creatinine,88,umol/L\n"
+                   "s-1,2024-02-02T08:00:00,Potassium,4.1,mmol/L\n", encoding="utf-8")
+    dialog = QtImportDialog(empty_workspace)
+    qtbot.addWidget(dialog)
+    plan(qtbot, dialog, [odd])
+    qtbot.mouseClick(dialog.next, Qt.MouseButton.LeftButton)
+    m = dialog.mapper
+    m.layout_choice.setCurrentIndex(m.layout_choice.findData("long"))
+    assert m.patient.currentData() == "Subject" and m.time.currentData() == "Drawn"  # guessed from the names
+    m.measure_col.setCurrentIndex(m.measure_col.findData("Analyte"))
+    m.value_col.setCurrentIndex(m.value_col.findData("Res"))
+    m.unit_col.setCurrentIndex(m.unit_col.findData("UOM"))
+    with qtbot.waitSignal(dialog.planned):
+        qtbot.mouseClick(dialog.next, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.finished_import, timeout=20000) as done:
+        dialog.start_import()
+    assert done.args[0].files[0].rows_accepted == 2
+    creatinine = empty_workspace.executor.run_sync(
+        lambda store: store.con.execute("SELECT value, unit FROM observations WHERE code = '38483-4'").fetchone())
+    assert creatinine[1] == "mg/dL" and abs(creatinine[0] - 88 / 88.42) < 0.01  # converted to the canonical unit
