@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.catalog import load_catalog
+from desktop.core.display_units import pretty_unit
 from desktop.core.importers import ColumnMapping, MeasurementColumn
 
 FORMAT_NAMES = {
@@ -113,7 +114,7 @@ class QtColumnMapping(QWidget):
             measure.addItem(NOT_USED, None)
             for m in catalog.measurements:
                 if not m.is_text:
-                    measure.addItem(f"{m.name} ({m.unit})", m.code)
+                    measure.addItem(f"{m.name} ({pretty_unit(m.unit)})", m.code)
             known = catalog.by_name(h)
             unit = QLineEdit()
             if known is not None and not known.is_text:

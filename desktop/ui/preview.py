@@ -19,6 +19,9 @@ from desktop.core.resources import resource_path
 
 
 def demo_workspace_path() -> str:
+    """The workspace named on the command line, else the sample workspace, else a throwaway demo."""
+    if len(sys.argv) > 1:
+        return sys.argv[1]
     sample = resource_path("sample", "sample-workspace.duckdb")
     if sample.exists():
         return str(sample)

@@ -316,7 +316,7 @@ if __name__ == "__main__":
 
     app = QApplication(sys.argv)
     ws = Workspace()
-    ws.open(str(Path(tempfile.mkdtemp()) / "preview.duckdb"))
+    ws.open(str(Path(tempfile.mkdtemp()) / "preview.duckdb"))  # an empty workspace to import into
     dialog = QtImportDialog(ws)
     dialog.show()
     import os

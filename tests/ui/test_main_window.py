@@ -13,7 +13,9 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QLabel
 
+from desktop.core.demo_data import fill_demo
 from desktop.core.settings import AppSettings
+from desktop.core.store import open_store
 from desktop.ui.qt_import_dialog import QtImportDialog
 from desktop.ui.qt_main_window import QtMainWindow
 from desktop.ui.qt_settings import load_settings
@@ -84,8 +86,11 @@ PREVIEWS = ["desktop.ui.qt_patient_list", "desktop.ui.qt_patient_view", "desktop
 def test_preview_runs_and_quits(module: str, tmp_path: Path) -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "VITALSIGHT_PREVIEW_QUIT_MS": "1500",
            "XDG_CONFIG_HOME": str(tmp_path), "HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", module], env=env, capture_output=True, text=True, timeout=120,
-                            cwd=Path(__file__).resolve().parents[2])
+    workspace = tmp_path / "preview.duckdb"  # never the sample workspace: the app may have it open
+    with open_store(workspace) as store:
+        fill_demo(store, patients=30, readings_per_series=10)
+    result = subprocess.run([sys.executable, "-m", module, str(workspace)], env=env, capture_output=True,
+                            text=True, timeout=120, check=False, cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Traceback" not in result.stderr, result.stderr[-2000:]
 
