@@ -35,7 +35,7 @@ class Workspace(QObject):
 
     def open(self, path: str | Path) -> None:
         """Open (or create) a workspace file; ``opened`` follows once the schema is up to date."""
-        target = str(Path(path).expanduser())
+        target = str(Path(path).expanduser().resolve())  # recent lists must work from any folder
         executor = self.executor
 
         def switch(_: Store | None) -> str:
