@@ -166,7 +166,7 @@ class QtMainWindow(QMainWindow):
         self._fill_recent()
         save_settings(self.settings)
         self.setWindowTitle(f"Vitalsight — {Path(path).name}")
-        self.statusBar().showMessage(f"Workspace {path}", 8000)
+        self.statusBar().showMessage(f"Opened {Path(path).name} ({Path(path).parent})", 8000)
         for action in (self.import_action, self.export_csv_action):
             action.setEnabled(True)
 

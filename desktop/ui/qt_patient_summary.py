@@ -41,7 +41,7 @@ class QtPatientSummary(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
         layout = QVBoxLayout(self)
@@ -68,6 +68,10 @@ class QtPatientSummary(QWidget):
         self.table.setRowCount(len(rows))
         for r, item in enumerate(rows):
             self._fill_row(r, item, units)
+        # Fit the columns to their contents, but a long text result ("Never smoked tobacco (finding)")
+        # must not push the flags off to the right: it is cut, with the whole text in its tooltip.
+        self.table.resizeColumnsToContents()
+        self.table.setColumnWidth(1, min(self.table.columnWidth(1), 150))
         # As tall as its rows (up to 12), so the plots below get the rest of the height.
         visible = min(len(rows), 12)
         self.table.setFixedHeight(self.table.horizontalHeader().height() + 24 * visible + 4)
@@ -109,6 +113,7 @@ class QtPatientSummary(QWidget):
                  str(item["observed_at"])[:16].replace("T", " "), str(item["count"]))
         for c, text in enumerate(cells):
             cell = QTableWidgetItem(text)
+            cell.setToolTip(text)
             if c == 1 or c == 6:
                 cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if flag in FLAG_COLOURS:
@@ -118,7 +123,7 @@ class QtPatientSummary(QWidget):
                     font.setBold(True)
                     cell.setFont(font)
             if ref:
-                cell.setToolTip(f"Reference: {ref['authority']}")
+                cell.setToolTip(f"{text}\nReference: {ref['authority']}")
             self.table.setItem(r, c, cell)
 
     def flag_text(self, measurement_name: str) -> str | None:
