@@ -90,12 +90,18 @@ class QtObservationsTable(QWidget):
         self.copy_button.clicked.connect(self.copy_selection)
         self.export_button.clicked.connect(self.export_csv)
         QShortcut(QKeySequence.StandardKey.Copy, self.table, self.copy_selection)
-        self.model.counted.connect(lambda n: self.count_label.setText(f"{n:,} reading{'s' if n != 1 else ''}"))
+        self.model.counted.connect(self._on_counted)
         workspace.opened.connect(self._on_workspace)
         workspace.data_changed.connect(self._on_workspace)
         workspace.patient_selected.connect(lambda _pid: self.apply_filters())
         if workspace.is_open:
             self._on_workspace()
+
+    def _on_counted(self, n: int) -> None:
+        if self.scope.currentData() == "patient" and not self.workspace.patient_id:
+            self.count_label.setText("No patient selected: pick one from the list, or choose “All patients”.")
+        else:
+            self.count_label.setText(f"{n:,} reading{'s' if n != 1 else ''}")
 
     def current_filter(self) -> ObservationFilter:
         header = self.table.horizontalHeader()

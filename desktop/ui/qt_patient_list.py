@@ -83,6 +83,10 @@ class QtPatientList(QWidget):
             combo.currentIndexChanged.connect(self.apply_filters)
         for box in (self.age_min, self.age_max):
             box.valueChanged.connect(lambda _value: self._debounce.start())
+        # Arrowing down the list should not queue a full patient load per row passed: wait for a pause.
+        self._pick = QTimer(self, singleShot=True, interval=120)
+        self._pick.timeout.connect(self._emit_pick)
+        self._picked = ""
         self.model.counted.connect(self._on_counted)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         workspace.patient_selected.connect(self._highlight)
@@ -146,7 +150,11 @@ class QtPatientList(QWidget):
             return
         values = self.model.row(rows[0].row())
         if values is not None:
-            self.workspace.select_patient(str(values[1]))
+            self._picked = str(values[1])
+            self._pick.start()
+
+    def _emit_pick(self) -> None:
+        self.workspace.select_patient(self._picked)
 
     def select_row(self, row: int) -> None:
         self.table.selectRow(row)
