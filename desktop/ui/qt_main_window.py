@@ -185,7 +185,9 @@ class QtMainWindow(QMainWindow):
             return None
         dialog = QtImportDialog(self.workspace, self, paths=paths or None)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
+        # Not modal: the clinician keeps reading patients while a large import runs in the background.
+        dialog.setModal(False)
+        dialog.show()
         return dialog
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
