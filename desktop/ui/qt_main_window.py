@@ -184,7 +184,10 @@ class QtMainWindow(QMainWindow):
             self.statusBar().showMessage("Open or create a workspace first (File > New workspace).", 8000)
             return None
         dialog = QtImportDialog(self.workspace, self, paths=paths or None)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        # Deleted once nothing can call back into it: closed with no import running, or its import
+        # finished after it was closed (Cancel on a running import closes it before the op returns).
+        dialog.finished.connect(lambda _result: dialog.token is None and dialog.deleteLater())
+        dialog.finished_import.connect(lambda _report: dialog.isVisible() or dialog.deleteLater())
         # Not modal: the clinician keeps reading patients while a large import runs in the background.
         dialog.setModal(False)
         dialog.show()
