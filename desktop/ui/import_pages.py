@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from desktop.core.catalog import load_catalog
 from desktop.core.display_units import pretty_unit
 from desktop.core.importers import ColumnMapping, MeasurementColumn
+from desktop.core.importers.mapping import _unit_from_header as unit_from_header
 
 FORMAT_NAMES = {
     "synthea-patients": "Synthea patients",
@@ -119,7 +120,7 @@ class QtColumnMapping(QWidget):
             unit = QLineEdit()
             if known is not None and not known.is_text:
                 measure.setCurrentIndex(max(measure.findData(known.code), 0))
-                unit.setText(_unit_in_header(h) or known.unit)
+                unit.setText(unit_from_header(h) or known.unit)
             measure.currentIndexChanged.connect(lambda _i, m=measure, u=unit: self._default_unit(m, u))
             self.columns.setCellWidget(r, 1, measure)
             self.columns.setCellWidget(r, 2, unit)
@@ -164,10 +165,3 @@ class QtColumnMapping(QWidget):
     def mapping_name(self) -> str:
         return self.name.text().strip() or "Mapping"
 
-
-def _unit_in_header(column: str) -> str | None:
-    text = column.strip()
-    for open_, close in (("(", ")"), ("[", "]")):
-        if text.endswith(close) and open_ in text:
-            return text[text.rindex(open_) + 1 : -1].strip() or None
-    return None

@@ -4,6 +4,7 @@ and the workspace is left exactly as it was."""
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -24,7 +25,14 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.cancel import CancelToken
-from desktop.core.importers import ColumnMapping, ImportFailed, ImportReport, import_paths, plan, save_mapping
+from desktop.core.importers import (
+    ColumnMapping,
+    ImportFailed,
+    ImportReport,
+    import_paths,
+    plan,
+    save_mapping,
+)
 from desktop.core.importers.pipeline import PlannedFile
 from desktop.core.store import Store
 from desktop.ui.executor import op
@@ -282,15 +290,15 @@ def report_html(report: ImportReport, max_reasons: int = 50) -> str:
     parts = [f"<h3>{'Imported' if report.ok else 'Import finished with problems'}</h3>",
              f"<p><b>{accepted:,}</b> rows accepted, <b>{rejected:,}</b> rows rejected.</p><ul>"]
     for f in report.files:
-        line = (f"<li><b>{_esc(Path(f.file).name)}</b> ({_esc(format_name(f.format) if f.format else '—')}): "
-                f"{_esc(f.status)}, {f.rows_accepted:,} accepted, {f.rows_rejected:,} rejected")
+        line = (f"<li><b>{escape(Path(f.file).name)}</b> ({escape(format_name(f.format) if f.format else '—')}): "
+                f"{escape(f.status)}, {f.rows_accepted:,} accepted, {f.rows_rejected:,} rejected")
         if f.message:
-            line += f"<br><i>{_esc(f.message)}</i>"
+            line += f"<br><i>{escape(f.message)}</i>"
         for note in f.notes:
-            line += f"<br>{_esc(note)}"
+            line += f"<br>{escape(note)}"
         if f.rejections:
             reasons = "".join(
-                f"<li>line {r['line'] if r['line'] is not None else '?'}: {_esc(r['reason'])}</li>"
+                f"<li>line {r['line'] if r['line'] is not None else '?'}: {escape(r['reason'])}</li>"
                 for r in f.rejections[:max_reasons]
             )
             more = f"<li>… and {len(f.rejections) - max_reasons:,} more</li>" if len(f.rejections) > max_reasons else ""
@@ -302,10 +310,6 @@ def report_html(report: ImportReport, max_reasons: int = 50) -> str:
 
 def _size(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
-
-
-def _esc(text: object) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.patient_table import COLUMNS, PatientFilter, condition_names, count_patients, page_patients
+from desktop.core.patient_table import (
+    COLUMNS,
+    PatientFilter,
+    condition_names,
+    count_patients,
+    page_patients,
+)
 from desktop.ui.executor import op
 from desktop.ui.paged_model import PagedTableModel
 from desktop.ui.workspace import Workspace

@@ -5,6 +5,7 @@ Flags are words as well as colours (never colour alone): "H high", "LL criticall
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -60,8 +61,8 @@ class QtPatientSummary(QWidget):
         died = f" · <b>deceased {p['deceased']}</b>" if p["deceased"] else ""
         conditions = ", ".join(p["conditions"]) if p["conditions"] else "none recorded"
         self.title.setText(
-            f"<span style='font-size:15pt'><b>{_esc(p['name'] or p['id'])}</b></span> &nbsp; "
-            f"{sex}, {age}{born} · ID {_esc(p['id'])}{died}<br><b>Active conditions:</b> {_esc(conditions)}"
+            f"<span style='font-size:15pt'><b>{escape(p['name'] or p['id'])}</b></span> &nbsp; "
+            f"{sex}, {age}{born} · ID {escape(p['id'])}{died}<br><b>Active conditions:</b> {escape(conditions)}"
         )
         self.scores.setText(self._scores_text(summary))
         rows = summary["latest"]
@@ -133,6 +134,3 @@ class QtPatientSummary(QWidget):
                 return self.table.item(r, 3).text()
         return None
 
-
-def _esc(text: object) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
