@@ -74,16 +74,18 @@ def run_cohort_trend(store: Store, request: CohortRequest, state: CancelToken | 
         group_params = [*params, request.top_conditions]
     sql = f"""
         WITH grp AS ({group_sql}),
+        -- Readings reduced to one row per patient and period first (as cohort_stats does), so the join
+        -- with the groups works on thousands of rows, not millions.
         per_patient AS (
-          SELECT date_trunc('{request.period}', o.observed_at) AS period, g.grp, o.patient_id,
+          SELECT date_trunc('{request.period}', o.observed_at) AS period, o.patient_id,
                  avg(o.value) AS v, count(*) AS n
-          FROM observations o JOIN grp g USING (patient_id)
+          FROM observations o
           WHERE o.code = ? AND o.value IS NOT NULL
           GROUP BY ALL
         )
-        SELECT period, grp, count(*) AS patients, sum(n) AS readings, avg(v), median(v),
+        SELECT period, g.grp, count(*) AS patients, sum(n) AS readings, avg(v), median(v),
                quantile_cont(v, 0.25), quantile_cont(v, 0.75)
-        FROM per_patient GROUP BY period, grp ORDER BY grp, period
+        FROM per_patient JOIN grp g USING (patient_id) GROUP BY period, g.grp ORDER BY g.grp, period
     """
     unregister = state.on_cancel(store.con.interrupt) if state is not None else (lambda: None)
     try:

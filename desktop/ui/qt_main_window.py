@@ -68,6 +68,10 @@ class QtMainWindow(QMainWindow):
         self.assistant_dock = QDockWidget("Assistant", self)
         self.assistant_dock.setObjectName("assistant_dock")
         self.assistant_dock.setAllowedAreas(Qt.DockWidgetArea.RightDockWidgetArea | Qt.DockWidgetArea.LeftDockWidgetArea)
+        placeholder = QLabel("The assistant is not installed in this build.")
+        placeholder.setWordWrap(True)
+        placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.assistant_dock.setWidget(placeholder)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.assistant_dock)
         self.assistant_dock.hide()
 
