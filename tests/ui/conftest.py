@@ -64,12 +64,26 @@ def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     yield
 
 
+class _Presented(list):  # type: ignore[type-arg]
+    expected = False
+
+
 @pytest.fixture(autouse=True)
-def presented(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Error messages the presenter would have shown; a test fails if any appear unexpectedly."""
-    messages: list[str] = []
+def _collect_errors(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[_Presented]:
+    """Error messages the presenter would have shown: a test fails if one appears that it did not ask
+    for with the ``presented`` fixture."""
+    messages = _Presented()
     monkeypatch.setattr(qt_errors, "presented", messages)
     yield messages
+    if messages and not messages.expected:
+        pytest.fail(f"{request.node.name}: unexpected error shown to the user: {messages}")
+
+
+@pytest.fixture
+def presented(_collect_errors: _Presented) -> list[str]:
+    """Use in a test that expects the presenter to show messages."""
+    _collect_errors.expected = True
+    return _collect_errors
 
 
 @pytest.fixture(autouse=True)
