@@ -42,7 +42,10 @@ class DbExecutor(QObject):
     def submit(self, fn: Callable[[Store], Any], on_done: Callable[[Any], None],
                on_error: Callable[[BaseException], None], *, needs_store: bool = True) -> Future[Any]:
         if self._closed:
-            raise RuntimeError("the database executor is shut down")
+            # Late requests while the app quits (a debounce timer firing, say) are dropped, not errors.
+            dropped: Future[Any] = Future()
+            dropped.cancel()
+            return dropped
         with self._lock:
             self._pending += 1
             first = self._pending == 1
@@ -65,10 +68,12 @@ class DbExecutor(QObject):
 
     def run_sync(self, fn: Callable[[Store], T]) -> T:
         """Run ``fn`` on the worker thread and wait for it (shutdown paths and tests only)."""
-        store = self.store
-        if store is None:
-            raise RuntimeError("no workspace is open")
-        return self._pool.submit(fn, store).result()
+        def work() -> T:
+            if self.store is None:
+                raise RuntimeError("no workspace is open")
+            return fn(self.store)
+
+        return self._pool.submit(work).result()
 
     def _on_deliver(self, callback: Callable[[Any], None], value: Any) -> None:
         with self._lock:
