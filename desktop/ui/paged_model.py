@@ -43,9 +43,9 @@ class PagedTableModel(QAbstractTableModel):
         self._requested: set[int] = set()
         self._generation = 0  # answers to an older query are dropped
         self.formatters: dict[int, Callable[[Any], str]] = {}
-        self.cell_role_hook: Callable[[int, int, int, tuple[Any, ...]], Any] | None = None
 
     def set_query(self, count: Callable[[Store], int], page: Callable[[Store, int, int], list[tuple[Any, ...]]]) -> None:
+        """New query functions (closing over a snapshot of the filters), then count again."""
         self._count, self._page = count, page
         self.refresh()
 
@@ -53,8 +53,8 @@ class PagedTableModel(QAbstractTableModel):
         """Count again and forget fetched pages (after a filter change or an import)."""
         self._generation += 1
         generation = self._generation
-        count = self._count
-        op(lambda store: (count(store), self._page(store, 0, PAGE))).success(
+        count, page = self._count, self._page
+        op(lambda store: (count(store), page(store, 0, PAGE))).success(
             lambda result: self._on_counted(generation, *result)
         ).run(self._executor)
 
@@ -123,8 +123,6 @@ class PagedTableModel(QAbstractTableModel):
         values = self.row(index.row())
         if values is None:
             return "…" if role == Qt.ItemDataRole.DisplayRole else None
-        if self.cell_role_hook is not None and role != Qt.ItemDataRole.DisplayRole:
-            return self.cell_role_hook(index.row(), index.column(), role, values)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             value = values[index.column()]
             fmt = self.formatters.get(index.column())

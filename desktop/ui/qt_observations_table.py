@@ -27,7 +27,6 @@ from desktop.core.observations_table import (
     export_observations_csv,
     page_observations,
 )
-from desktop.core.store import Store
 from desktop.ui.executor import op
 from desktop.ui.paged_model import PagedTableModel
 from desktop.ui.workspace import Workspace
@@ -52,7 +51,7 @@ class QtObservationsTable(QWidget):
         self.count_label = QLabel()
 
         headers = tuple(name for name, _ in COLUMNS)
-        self.model = PagedTableModel(workspace.executor, headers, self._count, self._page)
+        self.model = PagedTableModel(workspace.executor, headers, lambda _s: 0, lambda _s, _o, _l: [])
         self.model.formatters[0] = lambda v: "" if v is None else str(v)[:19]
         self.model.formatters[4] = lambda v: "" if v is None else f"{float(v):.6g}"  # the stored value, unrounded
         self.model.formatters[5] = pretty_unit  # mmHg, °C rather than UCUM's mm[Hg], Cel
@@ -114,15 +113,10 @@ class QtObservationsTable(QWidget):
         )
 
     def apply_filters(self) -> None:
-        self.filter = self.current_filter()
+        flt = self.filter = self.current_filter()  # a snapshot: the worker thread never reads widgets
         if self.workspace.is_open:
-            self.model.refresh()
-
-    def _count(self, store: Store) -> int:
-        return count_observations(store, self.filter)
-
-    def _page(self, store: Store, offset: int, limit: int) -> list[tuple[object, ...]]:
-        return page_observations(store, self.filter, offset, limit)
+            self.model.set_query(lambda store: count_observations(store, flt),
+                                 lambda store, offset, limit: page_observations(store, flt, offset, limit))
 
     def _on_workspace(self, *_: object) -> None:
         from desktop.core.cohort import measurement_choices

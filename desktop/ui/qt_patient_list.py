@@ -53,7 +53,7 @@ class QtPatientList(QWidget):
             box.setSpecialValueText(text)
         self.count_label = QLabel("No workspace open")
 
-        self.model = PagedTableModel(workspace.executor, COLUMNS, self._count, self._page)
+        self.model = PagedTableModel(workspace.executor, COLUMNS, lambda _s: 0, lambda _s, _o, _l: [])
         self.model.formatters[3] = lambda v: "" if v is None else str(int(v))
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -109,16 +109,12 @@ class QtPatientList(QWidget):
         )
 
     def apply_filters(self) -> None:
-        self.filter = self.current_filter()
+        # The query closes over this snapshot: the worker thread never reads widget state.
+        flt = self.filter = self.current_filter()
         if self.workspace.is_open:
             self.count_label.setText("Searching…")
-            self.model.refresh()
-
-    def _count(self, store: object) -> int:
-        return count_patients(store, self.filter)  # type: ignore[arg-type]
-
-    def _page(self, store: object, offset: int, limit: int) -> list[tuple[object, ...]]:
-        return page_patients(store, self.filter, offset, limit)  # type: ignore[arg-type]
+            self.model.set_query(lambda store: count_patients(store, flt),
+                                 lambda store, offset, limit: page_patients(store, flt, offset, limit))
 
     def _on_workspace(self, *_: object) -> None:
         op(lambda store: condition_names(store)).success(self._set_conditions).run(self.workspace.executor)
