@@ -163,7 +163,7 @@ class QtImportDialog(QDialog):
         self.mapping = None
         mapping = self.mapping
 
-        def plan_all(store: Store) -> dict[Path, list[PlannedFile] | str]:
+        def plan_all(store: Store) -> tuple[dict[Path, list[PlannedFile] | str], set[str]]:
             out: dict[Path, list[PlannedFile] | str] = {}
             for p in paths:
                 try:
@@ -171,17 +171,19 @@ class QtImportDialog(QDialog):
                 except ImportFailed as exc:
                     out[p] = str(exc)
             hashes = [i.facts.sha256 for v in out.values() if not isinstance(v, str) for i in v]
-            self._seen = {r[0] for r in store.con.execute(
+            seen = {r[0] for r in store.con.execute(
                 "SELECT sha256 FROM imports WHERE sha256 IN (SELECT unnest(?))", [hashes]).fetchall()}
-            return out
+            return out, seen
 
         self.plan_note.setText("Reading the files…")
         self._go(PLAN)
         self.next.setEnabled(False)
-        op(plan_all).success(self._on_planned).run(self.workspace.executor)
+        op(plan_all).success(lambda result: self._on_planned(*result)).run(self.workspace.executor)
 
-    def _on_planned(self, plans: dict[Path, list[PlannedFile] | str]) -> None:
+    def _on_planned(self, plans: dict[Path, list[PlannedFile] | str], seen: set[str] | None = None) -> None:
         self.plans = plans
+        if seen is not None:
+            self._seen = seen
         rows: list[tuple[str, str, str, str]] = []
         for path, planned in plans.items():
             if isinstance(planned, str):
