@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.core.llm.gguf_info import ModelFileError
+from desktop.core.llm.prompt import ChatTemplate
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Engine:
         self.load_s = load_s
         self._vocab = llm._model.vocab  # type: ignore[attr-defined]
         self._piece_buf = ctypes.create_string_buffer(128)
+        self._template: ChatTemplate | None = None
 
     @classmethod
     def load(cls, path: str | Path, *, n_ctx: int = 4096, n_threads: int | None = None,
@@ -99,6 +101,14 @@ class Engine:
     @property
     def eos_text(self) -> str:
         return self.token_text(self.llm.token_eos())  # type: ignore[attr-defined]
+
+    @property
+    def chat_template(self) -> ChatTemplate:
+        """The GGUF's own template (ChatML when it has none), compiled once."""
+        if self._template is None:
+            self._template = ChatTemplate(self.metadata.get("tokenizer.chat_template"),
+                                          bos_token=self.bos_text, eos_token=self.eos_text)
+        return self._template
 
     def tokenize(self, text: str) -> list[int]:
         """Tokens of a rendered chat prompt: special tokens parsed, no extra BOS (the template adds its own,
