@@ -49,8 +49,19 @@ class GenerationStats:
         return self.completion_tokens / self.generation_s if self.generation_s > 0 else 0.0
 
 
-class Cancelled(Exception):
-    """Raised from prompt processing when the cancel flag was set before the first token."""
+class TokenText:
+    """Token ids to text one token at a time. Bytes of a character split across tokens are held back until
+    the character is complete, so a streamed piece never ends in half an emoji or a replacement char."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._piece = engine.piece_bytes
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def push(self, token: int) -> str:
+        return self._decoder.decode(self._piece(token))
+
+    def flush(self) -> str:
+        return self._decoder.decode(b"", final=True)
 
 
 class Engine:
@@ -92,7 +103,7 @@ class Engine:
         return dict(self.llm.metadata)  # type: ignore[attr-defined]
 
     def token_text(self, token_id: int) -> str:
-        return self._piece(token_id, special=True).decode("utf-8", errors="replace")
+        return self.piece_bytes(token_id, special=True).decode("utf-8", errors="replace")
 
     @property
     def bos_text(self) -> str:
@@ -119,7 +130,8 @@ class Engine:
         return len(self.tokenize(text))
 
     # -- generation --------------------------------------------------------------------------------------
-    def _piece(self, token: int, *, special: bool = False) -> bytes:
+    def piece_bytes(self, token: int, *, special: bool = False) -> bytes:
+        """The bytes of one token: may be part of a UTF-8 character (byte-level BPE splits them)."""
         n = self._lc.llama_token_to_piece(self._vocab, token, self._piece_buf, len(self._piece_buf), 0, special)
         if n < 0:  # piece longer than the buffer: grow once and retry
             self._piece_buf = ctypes.create_string_buffer(-n + 1)
@@ -182,8 +194,8 @@ class Engine:
         )
         ctx = llm._ctx  # type: ignore[attr-defined]
         vocab = self._vocab
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        piece = self._piece
+        text_of = TokenText(self)
+        push = text_of.push
         n_gen = 0
         t_first = 0.0
         stop = "max_tokens"
@@ -195,7 +207,7 @@ class Engine:
                 stop = "eos"
                 break
             n_gen += 1
-            text = decoder.decode(piece(token))
+            text = push(token)
             if text:
                 on_text(text)
             if cancel is not None and cancel.is_set():
@@ -205,7 +217,7 @@ class Engine:
                 stop = "context_full"
                 break
             llm.eval([token])  # type: ignore[attr-defined]
-        tail = decoder.decode(b"", final=True)
+        tail = text_of.flush()
         if tail:
             on_text(tail)
         t_end = time.perf_counter()

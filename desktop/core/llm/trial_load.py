@@ -59,15 +59,18 @@ def trial_load(model: str | Path, *, timeout_s: float = 120.0) -> None:
 
 def _interesting_tail(stderr: str, limit: int = 400) -> str:
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
-    picked = [ln for ln in lines if any(k in ln for k in ("GGML_ASSERT", "error", "Error", "failed"))]
-    text = " | ".join((picked or lines)[-3:])
+    # llama.cpp's own reason ("error loading model: missing tensor ...", an assert) beats Python's summary.
+    picked = [ln for ln in lines if "GGML_ASSERT" in ln or "error loading model" in ln]
+    picked = picked or [ln for ln in lines if any(k in ln for k in ("error", "Error", "failed"))]
+    text = " | ".join(dict.fromkeys((picked or lines)[-2:]))
     return text[-limit:]
 
 
 def _child_main(path: str) -> int:
     from llama_cpp import Llama
 
-    llm = Llama(model_path=path, n_ctx=64, n_batch=32, n_threads=1, verbose=False)
+    # verbose: llama.cpp's log goes to this child's stderr, where the parent picks the reason out of it.
+    llm = Llama(model_path=path, n_ctx=64, n_batch=32, n_threads=1, verbose=True)
     tokens = llm.tokenize(b"Hello", add_bos=True)
     llm.eval(tokens[:8])
     print(OK_LINE, flush=True)
