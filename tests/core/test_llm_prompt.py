@@ -69,14 +69,14 @@ def test_a_message_too_long_for_any_context_is_a_clear_error(engine: Engine) -> 
 
 
 def test_a_real_turn_past_the_context_keeps_the_patient_summary(store, model_path) -> None:  # noqa: F811
-    small = Engine.load(model_path, n_ctx=768, n_threads=2)
+    small = Engine.load(model_path, n_ctx=768, n_threads=1)
     try:
         conv = h.create_conversation(store, patient_id=PATIENT)
         for i in range(12):
             h.add_message(store, conversation_id=conv.conversation_id, role="user", content=f"q{i} {_words(25)}")
             h.add_message(store, conversation_id=conv.conversation_id, role="assistant", content=f"a{i} {_words(25)}")
         context = patient_context(store, PATIENT)
-        settings = ChatSettings(n_threads=2, n_ctx=768, temperature=0.0, max_tokens=64)
+        settings = ChatSettings(n_threads=1, n_ctx=768, temperature=0.0, max_tokens=64)
         request: TurnRequest = prepare_send(store, conversation_id=conv.conversation_id,
                                             user_text="What is the latest systolic blood pressure?",
                                             model_name="m", context_text=context, settings=settings)

@@ -33,7 +33,9 @@ SYSTEM_PROMPT = (
 
 
 def _default_threads() -> int:
-    return max(1, min(8, os.cpu_count() or 1))
+    """About the physical cores (half the logical ones), leaving room for the GUI and DuckDB: ggml's threads
+    spin while waiting, and oversubscribing the cores slowed generation twenty-fold on a busy 2-core box."""
+    return max(1, min(8, (os.cpu_count() or 2) // 2))
 
 
 @dataclass(frozen=True)
