@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop.core.chat.demo import seed_demo_patient
 from desktop.core.llm.catalog import default_model_path
 from desktop.core.llm.engine import Engine
 from desktop.core.store import Store, open_store
@@ -41,17 +42,7 @@ def engine(model_path: Path) -> Iterator[Engine]:
 
 
 def seed_patient(store: Store) -> None:
-    con = store.con
-    con.execute("INSERT INTO patients VALUES (?, 'Jane Doe', 'F', DATE '1970-05-01', false, NULL, 1)", [PATIENT])
-    con.execute("INSERT INTO observation_codes VALUES ('8480-6', 'Systolic blood pressure', 'vital'), "
-                "('8867-4', 'Heart rate', 'vital')")
-    for day, sbp, hr in [("2023-03-01", 138, 80), ("2023-09-01", 145, 84), ("2024-03-02", 152, 88)]:
-        con.execute("INSERT INTO observations VALUES (?, ?, '8480-6', ?, 'mm[Hg]', ?, 'mm[Hg]', NULL, 1)",
-                    [PATIENT, day, str(sbp), sbp])
-        con.execute("INSERT INTO observations VALUES (?, ?, '8867-4', ?, '/min', ?, '/min', NULL, 1)",
-                    [PATIENT, day, str(hr), hr])
-    con.execute("INSERT INTO conditions VALUES (?, DATE '2015-01-01', NULL, '38341003', 'SNOMED', "
-                "'Hypertension', NULL, 1)", [PATIENT])
+    seed_demo_patient(store, PATIENT)
 
 
 @pytest.fixture
