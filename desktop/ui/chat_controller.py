@@ -102,6 +102,7 @@ class ChatController(QObject):
         if path is not None:
             self.model_path = Path(path)
         self.model_ready = False
+        self.busyChanged.emit(self.busy)  # the buttons follow model_ready too
         self.modelChanged.emit(f"Loading {self.model_path.name}…")
         self._load_job = self._worker.load_model(self.model_path, self.settings)
 
@@ -128,6 +129,7 @@ class ChatController(QObject):
     def _on_model_failed(self, job: int, message: str) -> None:
         if job == self._load_job:
             self.modelChanged.emit("No model loaded")
+            self.busyChanged.emit(self.busy)
             self.errorRaised.emit(message)
 
     # -- patient and conversations ---------------------------------------------------------------------
