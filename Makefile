@@ -61,9 +61,12 @@ test: $(VENV)/.deps-dev $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL)
 test-core: $(VENV)/.deps-dev
 	$(PY) -m pytest -q tests/core
 
-bench: bench-import
+bench: bench-import bench-chat
 bench-import: $(VENV)/.deps-dev
 	$(PY) -m benchmarks.bench_import
+# In-app chat stream vs the raw llama.cpp loop vs create_chat_completion, same model/threads/prompt.
+bench-chat: $(VENV)/.deps-dev $(DEFAULT_MODEL)
+	$(PY) -m benchmarks.bench_chat
 
 clean:
 	rm -rf $(VENV) build dist $(SAMPLE_WORKSPACE) $(SAMPLE_WORKSPACE).wal

@@ -121,7 +121,7 @@ class ChatController(QObject):
         if job != self._load_job:
             return
         self.model_ready = True
-        self.modelChanged.emit(f"{info.path.name} · context {info.n_ctx} · {info.n_threads} threads · "
+        self.modelChanged.emit(f"{info.path.name} · context {info.n_ctx} · {info.n_threads} thread{'s' if info.n_threads != 1 else ''} · "
                                f"loaded in {info.load_s:.2f} s")
         self.busyChanged.emit(self.busy)
 

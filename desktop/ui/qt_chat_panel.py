@@ -32,6 +32,8 @@ class QtChatPanel(QWidget):
         self._stream_shown: int | None = None  # the message id whose text is being appended
 
         self.conversations = QListWidget()
+        self.conversations.setWordWrap(True)
+        self.conversations.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.new_button = QPushButton("New conversation")
         left = QVBoxLayout()
         left.setContentsMargins(0, 0, 0, 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QSpinBox, QVBoxLayout,
                                QWidget)
 
@@ -12,6 +14,7 @@ class QtChatSettingsDialog(QDialog):
     def __init__(self, settings: ChatSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Chat settings")
+        self._original = settings
         self.threads = QSpinBox(minimum=1, maximum=64, value=settings.n_threads)
         self.n_ctx = QSpinBox(minimum=256, maximum=131072, singleStep=512, value=settings.n_ctx)
         self.temperature = QDoubleSpinBox(minimum=0.0, maximum=2.0, singleStep=0.05, decimals=2,
@@ -32,6 +35,6 @@ class QtChatSettingsDialog(QDialog):
         layout.addWidget(buttons)
 
     def value(self) -> ChatSettings:
-        return ChatSettings(n_threads=self.threads.value(), n_ctx=self.n_ctx.value(),
-                            temperature=round(self.temperature.value(), 2), top_p=round(self.top_p.value(), 2),
-                            max_tokens=self.max_tokens.value())
+        return replace(self._original, n_threads=self.threads.value(), n_ctx=self.n_ctx.value(),
+                       temperature=round(self.temperature.value(), 2), top_p=round(self.top_p.value(), 2),
+                       max_tokens=self.max_tokens.value())

@@ -47,6 +47,7 @@ class ChatSettings:
     temperature: float = 0.2
     top_p: float = 0.95
     max_tokens: int = 512
+    repeat_penalty: float = 1.1  # not in the settings dialog; SmolLM-size models loop without it
 
     def problems(self) -> list[str]:
         """Every invalid field at once (empty when valid)."""
@@ -64,7 +65,8 @@ class ChatSettings:
         return out
 
     def sampling(self) -> SamplingParams:
-        return SamplingParams(temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens)
+        return SamplingParams(temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens,
+                              repeat_penalty=self.repeat_penalty)
 
 
 @dataclass(frozen=True)
