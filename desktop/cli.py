@@ -1,0 +1,107 @@
+"""The command line, for scripts and IT staff; the app uses the same core functions.
+
+    python -m desktop import   --workspace W.duckdb PATH...
+    python -m desktop patients --workspace W.duckdb
+    python -m desktop summary  --workspace W.duckdb --patient ID
+    python -m desktop gui      [--workspace W.duckdb]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from desktop.core.importers import ColumnMapping, import_paths, save_mapping
+from desktop.core.patients import list_patients
+from desktop.core.store import WorkspaceError, open_store
+from desktop.core.summary import PatientNotFound, patient_summary
+
+
+def _print_json(data: object) -> None:
+    json.dump(data, sys.stdout, indent=2, default=str, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    mapping = None
+    if args.mapping:
+        try:
+            mapping = ColumnMapping.from_json(Path(args.mapping).read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError) as exc:
+            print(f"{args.mapping}: not a usable column mapping: {exc}", file=sys.stderr)
+            return 2
+    with open_store(args.workspace) as store:
+        report = import_paths(store, [Path(p) for p in args.paths], mapping=mapping)
+        if mapping is not None and args.save_mapping:
+            from desktop.core.importers.sniff import check_csv
+
+            for p in args.paths:
+                save_mapping(store.con, check_csv(Path(p)).header, args.save_mapping, mapping)
+    _print_json(report.to_dict())
+    return 0 if report.ok else 1
+
+
+def cmd_patients(args: argparse.Namespace) -> int:
+    with open_store(args.workspace, read_only=True) as store:
+        _print_json(list_patients(store, search=args.search))
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    with open_store(args.workspace, read_only=True) as store:
+        try:
+            _print_json(patient_summary(store, args.patient))
+        except PatientNotFound as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+    return 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from desktop.ui.app import run_app  # Qt only when the window is wanted
+
+    return run_app(workspace=args.workspace)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m desktop", description="Vitalsight: offline clinical data.")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("import", help="import CSV files or Synthea export folders; prints a JSON report")
+    p.add_argument("--workspace", required=True, help="the workspace file (created if missing)")
+    p.add_argument("--mapping", help="a column mapping JSON for a CSV layout Vitalsight does not recognise")
+    p.add_argument("--save-mapping", metavar="NAME", help="remember --mapping in the workspace under NAME")
+    p.add_argument("paths", nargs="+", help="CSV files and/or Synthea CSV export folders")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("patients", help="print the patients as JSON")
+    p.add_argument("--workspace", required=True)
+    p.add_argument("--search", help="only patients whose name or id contains this")
+    p.set_defaults(func=cmd_patients)
+
+    p = sub.add_parser("summary", help="print one patient's latest values, flags, BP category and NEWS2")
+    p.add_argument("--workspace", required=True)
+    p.add_argument("--patient", required=True, help="the patient id (see `patients`)")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("gui", help="open the app window (the default)")
+    p.add_argument("--workspace", help="open this workspace")
+    p.set_defaults(func=cmd_gui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["gui", *(argv or [])])
+    if args.command in ("patients", "summary") and not Path(args.workspace).exists():
+        print(f"{args.workspace}: no such workspace", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(args))
+    except WorkspaceError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2

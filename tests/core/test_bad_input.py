@@ -1,0 +1,180 @@
+"""Bad files get one clear message naming the file and problem, and leave the workspace as it was."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from desktop.core.cancel import CancelToken
+from desktop.core.importers import import_paths
+from desktop.core.store import Store, open_store
+
+from .conftest import snapshot, write
+
+GOOD = (
+    "DATE,PATIENT,ENCOUNTER,CODE,DESCRIPTION,VALUE,UNITS,TYPE\n"
+    + "".join(
+        f"2020-01-{d:02d}T10:00:00Z,p{d % 3},e{d},8867-4,Heart rate,{60 + d},/min,numeric\n"
+        f"2020-01-{d:02d}T10:00:00Z,p{d % 3},e{d},8480-6,Systolic Blood Pressure,{110 + d},mm[Hg],numeric\n"
+        for d in range(1, 21)
+    )
+)
+
+
+@pytest.fixture
+def seeded(store: Store, tmp_path: Path) -> Store:
+    """A workspace that already holds data, so 'unchanged' is a real claim."""
+    import_paths(store, [write(tmp_path / "seed.csv", GOOD)])
+    return store
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"   \n\n", "the file is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary data"),
+        ("DATE,PATIENT\n2020-01-01,Zoë\n".encode("latin-1"), "line 2 is not valid UTF-8"),
+        ("DATE,PATIENT\n".encode("utf-16"), "UTF-16"),
+        (b"\nDATE,PATIENT\n", "line 1 is blank"),
+        (b"DATE,,VALUE\n1,2,3\n", "empty column name at column 2"),
+        (b"DATE,PATIENT,ENCOUNTER,CODE,DESCRIPTION,UNITS,TYPE\n2020-01-01,p,e,1,x,u,numeric\n",
+         "lacks the required column VALUE"),
+        (b"foo,bar\n1,2\n", "match no format"),
+    ],
+)
+def test_bad_file_one_clear_message_nothing_stored(seeded: Store, tmp_path: Path, content: bytes, message: str) -> None:
+    before = snapshot(seeded)
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    report = import_paths(seeded, [path])
+    assert [f.status for f in report.files] == ["failed"]
+    assert str(path) in (report.files[0].message or "")
+    assert message in (report.files[0].message or "")
+    assert snapshot(seeded) == before
+
+
+def test_missing_file(store: Store, tmp_path: Path) -> None:
+    report = import_paths(store, [tmp_path / "nope.csv"])
+    assert report.files[0].status == "failed" and "no such file" in (report.files[0].message or "")
+
+
+def test_folder_is_one_transaction(seeded: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    write(folder / "patients.csv", "Id,BIRTHDATE,FIRST,LAST,GENDER\nnew1,1980-01-01,Ann,Lee,F\n")
+    (folder / "observations.csv").write_bytes("DATE,PATIENT\n2020,Zoë\n".encode("latin-1"))
+    before = snapshot(seeded)
+    report = import_paths(seeded, [folder])
+    assert report.files[0].status == "failed"
+    assert snapshot(seeded) == before  # the good patients.csv was not kept either
+
+
+def test_cancel_leaves_workspace_unchanged(seeded: Store, tmp_path: Path) -> None:
+    token = CancelToken()
+    before = snapshot(seeded)
+    big = write(tmp_path / "big.csv", GOOD.replace("p0", "q0").replace("p1", "q1").replace("p2", "q2"))
+    token.cancel()
+    report = import_paths(seeded, [big], cancel=token)
+    assert report.files[0].status == "cancelled"
+    assert snapshot(seeded) == before
+
+
+def test_cancel_during_import_rolls_back(seeded: Store, tmp_path: Path) -> None:
+    token = CancelToken()
+    before = snapshot(seeded)
+
+    def cancel_once_started(fraction: float, message: str) -> None:
+        if message.startswith("importing"):
+            token.cancel()
+
+    report = import_paths(seeded, [write(tmp_path / "more.csv", GOOD.replace("e1,", "x1,"))],
+                          progress=cancel_once_started, cancel=token)
+    assert report.files[0].status == "cancelled"
+    assert snapshot(seeded) == before
+
+
+LINES = GOOD.splitlines(keepends=True)
+garbage = st.text(alphabet=st.characters(blacklist_characters='"\n\r', blacklist_categories=("Cs",)), max_size=30)
+
+
+@st.composite
+def corrupted(draw: st.DrawFn) -> bytes:
+    """A valid file hurt in the ways real exports get hurt: truncated, ragged, garbage values, bad bytes."""
+    lines = list(LINES)
+    for _ in range(draw(st.integers(0, 6))):
+        i = draw(st.integers(1, len(lines) - 1))
+        kind = draw(st.sampled_from(["drop-field", "extra-field", "garbage-field", "garbage-line", "dup"]))
+        fields = lines[i].rstrip("\n").split(",")
+        if kind == "drop-field" and len(fields) > 1:
+            fields.pop(draw(st.integers(0, len(fields) - 1)))
+        elif kind == "extra-field":
+            fields.append(draw(garbage).replace(",", ""))
+        elif kind == "garbage-field":
+            fields[draw(st.integers(0, len(fields) - 1))] = draw(garbage).replace(",", ";")
+        elif kind == "garbage-line":
+            fields = [draw(garbage)]
+        else:
+            lines.insert(i, lines[i])
+        lines[i] = ",".join(fields) + "\n"
+    data = "".join(lines).encode("utf-8")
+    if draw(st.booleans()):
+        data = data[: draw(st.integers(len(LINES[0]) + 1, len(data)))]
+    if draw(st.integers(0, 9)) == 0:
+        at = draw(st.integers(len(LINES[0]), len(data)))
+        data = data[:at] + draw(st.sampled_from([b"\xff", b"\xe9", b"\x00"])) + data[at:]
+    return data
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=corrupted())
+def test_corrupted_files_never_crash_or_half_import(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "input.csv"
+    path.write_bytes(data)
+    with open_store(":memory:") as store:
+        report = import_paths(store, [path]).files[0]
+        counts = snapshot(store)
+        if report.status == "failed":
+            assert report.message and str(path) in report.message
+            assert counts["observations"] == counts["imports"] == 0
+            return
+        assert report.status == "imported"
+        data_lines = [ln for ln in data.decode("utf-8").split("\n")[1:] if ln.strip()]
+        # Every data line is either stored or reported, never silently dropped.
+        assert report.rows_accepted + report.rows_rejected == len(data_lines)
+        assert counts["observations"] == report.rows_accepted
+        # Each reported line number points at a real, non-blank line of the file.
+        all_lines = data.decode("utf-8").split("\n")
+        for r in report.rejections:
+            assert r["line"] is not None and 2 <= int(r["line"]) <= len(all_lines)
+            assert all_lines[int(r["line"]) - 1].strip()
+
+
+def test_cli_import_reports_json_and_exit_code(tmp_path: Path) -> None:
+    workspace = tmp_path / "w.duckdb"
+    bad = write(tmp_path / "obs.csv", GOOD + "2020-02-01T10:00:00Z,p1,e9,8867-4,Heart rate,400,/min,numeric\n")
+    run = subprocess.run([sys.executable, "-m", "desktop", "import", "--workspace", str(workspace), str(bad)],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 1
+    report = json.loads(run.stdout)
+    assert report["files"][0]["rows_accepted"] == 40
+    assert report["files"][0]["rejections"] == [
+        {"line": 42, "reason": "implausible Heart rate 400 /min (plausible 1-300 /min)"}]
+    good = write(tmp_path / "good.csv", GOOD.replace("p1", "z1"))
+    run = subprocess.run([sys.executable, "-m", "desktop", "import", "--workspace", str(workspace), str(good)],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout
+    patients = subprocess.run([sys.executable, "-m", "desktop", "patients", "--workspace", str(workspace)],
+                              capture_output=True, text=True, check=True)
+    assert {p["id"] for p in json.loads(patients.stdout)} == {"p0", "p1", "p2", "z1"}
+    summary = subprocess.run([sys.executable, "-m", "desktop", "summary", "--workspace", str(workspace),
+                              "--patient", "p1"], capture_output=True, text=True, check=True)
+    assert json.loads(summary.stdout)["patient"]["id"] == "p1"
+    missing = subprocess.run([sys.executable, "-m", "desktop", "summary", "--workspace", str(workspace),
+                              "--patient", "nobody"], capture_output=True, text=True, check=False)
+    assert missing.returncode == 1 and "nobody" in missing.stderr

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from desktop.core.migrations import SCHEMA_VERSION
+from desktop.core.store import WorkspaceError, open_store
+
+
+def test_new_workspace_is_at_current_schema(tmp_path: Path) -> None:
+    with open_store(tmp_path / "w.duckdb") as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        tables = {r[0] for r in store.con.execute("SHOW TABLES").fetchall()}
+    assert {"patients", "observations", "conditions", "encounters", "imports"} <= tables
+
+
+def test_reopening_does_not_reapply_migrations(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    with open_store(path) as store:
+        store.con.execute("INSERT INTO patients (patient_id, name) VALUES ('p1', 'Annabelle Quixote-Vandersloot')")
+    with open_store(path) as store:
+        assert store.con.execute("SELECT count(*) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.con.execute("SELECT name FROM patients").fetchone()[0] == "Annabelle Quixote-Vandersloot"
+
+
+def test_workspace_from_a_newer_app_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    with open_store(path) as store:
+        store.con.execute("INSERT INTO schema_version VALUES (?, 'future', now()::TIMESTAMP)", [SCHEMA_VERSION + 1])
+    with pytest.raises(WorkspaceError, match="newer|knows up to"):
+        open_store(path)
+
+
+def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
+    with open_store(tmp_path / "w.duckdb") as store:
+        with pytest.raises(RuntimeError):
+            with store.transaction() as con:
+                con.execute("INSERT INTO patients (patient_id) VALUES ('p1')")
+                raise RuntimeError("boom")
+        assert store.con.execute("SELECT count(*) FROM patients").fetchone()[0] == 0
+
+
+def test_encrypted_workspace_needs_its_key(tmp_path: Path) -> None:
+    path = tmp_path / "secret.duckdb"
+    with open_store(path, encryption_key="correct horse") as store:
+        store.con.execute("INSERT INTO patients (patient_id, name) VALUES ('p1', 'Annabelle Quixote-Vandersloot')")
+    assert b"Quixote-Vandersloot" not in path.read_bytes()
+    with pytest.raises(WorkspaceError):
+        open_store(path)
+    with open_store(path, encryption_key="correct horse") as store:
+        assert store.con.execute("SELECT name FROM patients").fetchone()[0] == "Annabelle Quixote-Vandersloot"
+
+
+def test_unreadable_workspace_gives_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "not-a-db.duckdb"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(WorkspaceError, match="Cannot open workspace"):
+        open_store(path)
