@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from llm_support import model_path  # noqa: F401  (fixture)
+from tests.core.llm_support import model_path  # noqa: F401  (fixture)
 
 from desktop.core.llm import trial_load as tl
 from desktop.core.llm.catalog import check_model, describe_model, import_model, scan_models

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from llm_support import engine, model_path  # noqa: F401  (fixtures)
+from tests.core.llm_support import engine, model_path  # noqa: F401  (fixtures)
 
 from desktop.core.llm.engine import Engine, SamplingParams, TokenText
 from desktop.core.llm.prompt import ChatMessage

@@ -10,7 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from llm_support import PATIENT, engine, model_path, store, workspace  # noqa: F401  (fixtures)
+from tests.core.llm_support import PATIENT, engine, model_path, store, workspace  # noqa: F401  (fixtures)
 
 from desktop.core.chat import history as h
 from desktop.core.chat.export import conversation_markdown

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from llm_support import PATIENT, model_path, workspace  # noqa: F401  (fixtures)
+from tests.core.llm_support import PATIENT, model_path, workspace  # noqa: F401  (fixtures)
 
 from desktop.core.chat import history as h
 from desktop.core.chat.cli_chat import main as chat_main

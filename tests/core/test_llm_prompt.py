@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from llm_support import PATIENT, engine, model_path, store, workspace  # noqa: F401  (fixtures)
+from tests.core.llm_support import PATIENT, engine, model_path, store, workspace  # noqa: F401  (fixtures)
 
 from desktop.core.chat import history as h
 from desktop.core.chat.patient_context import patient_context

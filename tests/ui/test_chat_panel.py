@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from chat_support import SETTINGS, ChatEnv, chat_env  # noqa: F401  (fixture)
+from tests.ui.chat_support import SETTINGS, ChatEnv, chat_env  # noqa: F401  (fixture)
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 

@@ -60,8 +60,8 @@ def run_chat(ns: argparse.Namespace) -> int:
             conv_id = ns.conversation or h.create_conversation(store, patient_id=ns.patient).conversation_id
             if ns.conversation and h.get_conversation(store, conversation_id=conv_id).patient_id != ns.patient:
                 raise KeyError(f"conversation {conv_id} is about another patient")
-        except KeyError as exc:
-            print(f"error: {exc.args[0]}", file=sys.stderr)
+        except LookupError as exc:  # no such patient (summary.PatientNotFound) or conversation
+            print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
             return 2
         try:
             engine = Engine.load(model, n_ctx=settings.n_ctx, n_threads=settings.n_threads)

@@ -42,7 +42,14 @@ def _span(days: float) -> str:
 
 
 def _join_unit(value: str, unit: str | None) -> str:
-    return f"{value} {unit}" if unit else value
+    # UCUM annotations like {score} or {yes/no} say nothing a reader (or a model) needs.
+    return f"{value} {unit}" if unit and not unit.startswith("{") else value
+
+
+def _in_full(item: dict[str, Any]) -> bool:
+    """Vitals, anything out of range, and anything without a range are listed with value and date; a lab
+    result within range is only named (the summary must stay small for a small model's context)."""
+    return item.get("category") in (None, "vital") or item.get("flag") != "N"
 
 
 def format_trend(trend: dict[str, Any]) -> str:
@@ -58,23 +65,28 @@ def format_trend(trend: dict[str, Any]) -> str:
 def format_patient_summary(summary: dict[str, Any], trends: list[dict[str, Any]] | None = None) -> str:
     """The summary dict as the model reads it. Lines with nothing to say are left out."""
     p = summary.get("patient") or {}
-    who = [str(x) for x in (p.get("sex"), f"{p['age']} y" if p.get("age") is not None else None) if x]
+    age = f"{format_number(p['age'])} y" if isinstance(p.get("age"), (int, float)) else None
+    who = [str(x) for x in (p.get("sex"), age) if x]
     head = f"Patient: {p.get('name') or p.get('id') or 'unknown'}" + (f" ({', '.join(who)})" if who else "") + "."
     conditions = [c for c in (p.get("conditions") or []) if c]
     head += f" Conditions: {'; '.join(conditions)}." if conditions else " Conditions: none recorded."
     lines = [head]
 
-    latest = summary.get("latest") or []
+    items = summary.get("latest") or []
+    latest = [i for i in items if _in_full(i)]
+    in_range = [str(i.get("name") or i.get("code")) for i in items if not _in_full(i)]
     if latest:
         lines.append("Latest values:")
         for item in latest:
             value = item.get("value")
-            shown = format_number(value) if isinstance(value, (int, float)) else str(value)
+            shown = format_number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
             flag = item.get("flag")
             note = ", ".join(x for x in (_FLAG_WORDS.get(flag, flag) if flag else None, _day(item.get("observed_at"))) if x)
             lines.append(f"- {item.get('name') or item.get('code')}: {_join_unit(shown, item.get('unit'))} ({note})")
-    else:
+    elif not in_range:
         lines.append("Latest values: none recorded.")
+    if in_range:
+        lines.append(f"Latest results within range: {', '.join(in_range)}.")
 
     if summary.get("bp_category"):
         lines.append(f"Blood pressure category: {summary['bp_category']}.")

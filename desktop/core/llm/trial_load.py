@@ -77,12 +77,17 @@ def _child_main(path: str) -> int:
     return 0
 
 
+def run_child(path: str) -> int:
+    """The child's whole job; an exception becomes one ``error:`` line, not a traceback to parse."""
+    try:
+        return _child_main(path)
+    except Exception as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         print("usage: python -m desktop.core.llm.trial_load MODEL.gguf", file=sys.stderr)
         raise SystemExit(2)
-    try:
-        raise SystemExit(_child_main(sys.argv[1]))
-    except Exception as exc:  # report, do not dump a traceback the parent has to parse
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
+    raise SystemExit(run_child(sys.argv[1]))
