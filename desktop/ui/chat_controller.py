@@ -18,8 +18,15 @@ from PySide6.QtCore import QObject, Signal, Slot
 from desktop.core.chat import history as h
 from desktop.core.chat.export import conversation_markdown
 from desktop.core.chat.patient_context import patient_context
-from desktop.core.chat.session import (ChatSettings, TurnRequest, TurnResult, finish_turn, prepare_edit,
-                                       prepare_regenerate, prepare_send)
+from desktop.core.chat.session import (
+    ChatSettings,
+    TurnRequest,
+    TurnResult,
+    finish_turn,
+    prepare_edit,
+    prepare_regenerate,
+    prepare_send,
+)
 from desktop.core.llm.prompt import PromptPlan
 from desktop.core.store import Store
 from desktop.ui.model_worker import LoadedModel, ModelWorker

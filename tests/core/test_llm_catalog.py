@@ -1,5 +1,6 @@
 """The model manager: listing, manifest checks, import, and corrupt files that must not take the app down."""
 
+# ruff: noqa: F811  (pytest fixtures imported from the support module, then requested by name)
 from __future__ import annotations
 
 import json
@@ -10,12 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.core.llm_support import model_path  # noqa: F401  (fixture)
 
 from desktop.core.llm import trial_load as tl
 from desktop.core.llm.catalog import check_model, describe_model, import_model, scan_models
 from desktop.core.llm.gguf_info import ModelFileError, read_gguf_info
 from desktop.core.llm.manifest import manifest_path
+from tests.core.llm_support import model_path  # noqa: F401  (fixture)
 
 
 def test_lists_the_default_model_with_its_facts(model_path: Path) -> None:

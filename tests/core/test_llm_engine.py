@@ -1,13 +1,13 @@
 """The raw-loop engine on the real default model and real llama.cpp."""
 
+# ruff: noqa: F811  (pytest fixtures imported from the support module, then requested by name)
 from __future__ import annotations
 
 import threading
 
-from tests.core.llm_support import engine, model_path  # noqa: F401  (fixtures)
-
 from desktop.core.llm.engine import Engine, SamplingParams, TokenText
 from desktop.core.llm.prompt import ChatMessage
+from tests.core.llm_support import engine, model_path  # noqa: F401  (fixtures)
 
 PARAMS = SamplingParams(temperature=0.0, max_tokens=48, seed=1)
 

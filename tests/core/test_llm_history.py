@@ -1,5 +1,6 @@
 """Chat history in the workspace: saved as it happens, survives restarts and kills, regenerate, edit, export."""
 
+# ruff: noqa: F811  (pytest fixtures imported from the support module, then requested by name)
 from __future__ import annotations
 
 import os
@@ -10,16 +11,22 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.core.llm_support import PATIENT, engine, model_path, store, workspace  # noqa: F401  (fixtures)
-
 from desktop.core.chat import history as h
 from desktop.core.chat.export import conversation_markdown
 from desktop.core.chat.patient_context import patient_context
 from desktop.core.chat.persist import StreamingSaver
-from desktop.core.chat.session import (DISCLAIMER, ChatSettings, finish_turn, prepare_edit, prepare_regenerate,
-                                       prepare_send, run_turn)
+from desktop.core.chat.session import (
+    DISCLAIMER,
+    ChatSettings,
+    finish_turn,
+    prepare_edit,
+    prepare_regenerate,
+    prepare_send,
+    run_turn,
+)
 from desktop.core.llm.engine import Engine
 from desktop.core.store import Store, open_store
+from tests.core.llm_support import PATIENT, engine, model_path, store, workspace  # noqa: F401  (fixtures)
 
 SETTINGS = ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=40)
 REPO = Path(__file__).resolve().parents[2]
@@ -79,7 +86,7 @@ def test_regenerate_and_edit_supersede_but_keep_the_old_messages(store: Store, e
                        model_name="m", context_text=ctx, settings=SETTINGS)
     finish_turn(store, run_turn(engine, req, on_text=lambda _t: None))
     active = h.active_messages(store, conversation_id=conv)
-    assert [m.content for m in active][0] == "And the blood pressure?" and len(active) == 2
+    assert active[0].content == "And the blood pressure?" and len(active) == 2
     total = store.con.execute("SELECT count(*) FROM messages WHERE conversation_id = ?", [conv]).fetchone()[0]
     assert total == 5  # the first question and both earlier answers superseded, not erased
 
@@ -114,7 +121,7 @@ def test_a_kill_mid_answer_loses_at_most_the_token_being_written(workspace: Path
     assert proc.returncode == -signal.SIGKILL and len(printed) >= 200, _err.decode(errors="replace")[-2000:]
     with open_store(workspace) as s:
         [conv] = h.list_conversations(s, patient_id=PATIENT)
-        user, answer = h.active_messages(s, conversation_id=conv.conversation_id)
+        _question, answer = h.active_messages(s, conversation_id=conv.conversation_id)
         assert answer.status == "generating"  # as the kill left it
         text = printed.decode("utf-8", errors="ignore")
         assert answer.content and text.startswith(answer.content)

@@ -1,15 +1,16 @@
 """Prompt building: the GGUF's template rendered like llama-cpp-python, and fitting to the context."""
 
+# ruff: noqa: F811  (pytest fixtures imported from the support module, then requested by name)
 from __future__ import annotations
 
 import pytest
-from tests.core.llm_support import PATIENT, engine, model_path, store, workspace  # noqa: F401  (fixtures)
 
 from desktop.core.chat import history as h
 from desktop.core.chat.patient_context import patient_context
 from desktop.core.chat.session import ChatSettings, TurnRequest, prepare_send, run_turn
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.prompt import ChatMessage, ChatTemplate, PromptTooLong, build_prompt
+from tests.core.llm_support import PATIENT, engine, model_path, store, workspace  # noqa: F401  (fixtures)
 
 MESSAGES = [ChatMessage("system", "Facts."), ChatMessage("user", "Hi"), ChatMessage("assistant", "Hello."),
             ChatMessage("user", "BP?")]
@@ -68,7 +69,7 @@ def test_a_message_too_long_for_any_context_is_a_clear_error(engine: Engine) -> 
                      history=[ChatMessage("user", _words(600))], n_ctx=512, max_new_tokens=128)
 
 
-def test_a_real_turn_past_the_context_keeps_the_patient_summary(store, model_path) -> None:  # noqa: F811
+def test_a_real_turn_past_the_context_keeps_the_patient_summary(store, model_path) -> None:
     small = Engine.load(model_path, n_ctx=768, n_threads=1)
     try:
         conv = h.create_conversation(store, patient_id=PATIENT)

@@ -33,7 +33,7 @@ class ChatEnv:
 
 
 @pytest.fixture
-def chat_env(qtbot, tmp_path: Path) -> Iterator[ChatEnv]:  # noqa: ANN001  (pytest-qt fixture)
+def chat_env(qtbot, tmp_path: Path) -> Iterator[ChatEnv]:
     model = default_model_path()
     if not model.is_file():
         pytest.fail(f"{model} is missing: run `make default-model` (make test does it first)")

@@ -1,5 +1,6 @@
 """The chat panel driven like a user would: real model, real workspace, offscreen Qt."""
 
+# ruff: noqa: F811  (pytest fixtures imported from the support module, then requested by name)
 from __future__ import annotations
 
 import os
@@ -8,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from tests.ui.chat_support import SETTINGS, ChatEnv, chat_env  # noqa: F401  (fixture)
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
@@ -17,11 +16,12 @@ from desktop.core.chat import history as h
 from desktop.core.chat.session import DISCLAIMER
 from desktop.ui.qt_chat_panel import QtChatPanel
 from desktop.ui.qt_chat_settings import QtChatSettingsDialog
+from tests.ui.chat_support import SETTINGS, ChatEnv, chat_env  # noqa: F401  (fixture)
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _panel(qtbot, env: ChatEnv) -> QtChatPanel:  # noqa: ANN001
+def _panel(qtbot, env: ChatEnv) -> QtChatPanel:
     panel = QtChatPanel(env.controller)
     qtbot.addWidget(panel)
     env.controller.set_patient(env.patient)
@@ -29,7 +29,7 @@ def _panel(qtbot, env: ChatEnv) -> QtChatPanel:  # noqa: ANN001
     return panel
 
 
-def _ask(qtbot, panel: QtChatPanel, text: str):  # noqa: ANN001, ANN202
+def _ask(qtbot, panel: QtChatPanel, text: str):
     panel.input.setPlainText(text)
     with qtbot.waitSignal(panel.controller.streamFinished, timeout=120000) as done:
         qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
@@ -40,7 +40,7 @@ def _forbid(*_a: object, **_k: object) -> None:
     raise AssertionError("network use")
 
 
-def test_an_answer_streams_into_the_panel_and_is_saved(qtbot, chat_env: ChatEnv, monkeypatch) -> None:  # noqa: ANN001,F811
+def test_an_answer_streams_into_the_panel_and_is_saved(qtbot, chat_env: ChatEnv, monkeypatch) -> None:
     monkeypatch.setattr(socket, "socket", _forbid)  # the app path stays offline too
     panel = _panel(qtbot, chat_env)
     assert panel.disclaimer.text() == DISCLAIMER and panel.disclaimer.isVisibleTo(panel)
@@ -61,7 +61,7 @@ def test_an_answer_streams_into_the_panel_and_is_saved(qtbot, chat_env: ChatEnv,
     assert "152 mm[Hg]" in result.plan.text
 
 
-def test_stop_mid_answer_keeps_the_partial_text(qtbot, chat_env: ChatEnv) -> None:  # noqa: ANN001,F811
+def test_stop_mid_answer_keeps_the_partial_text(qtbot, chat_env: ChatEnv) -> None:
     chat_env.controller.apply_settings(SETTINGS.__class__(n_threads=1, n_ctx=2048, temperature=0.0,
                                                           max_tokens=600))
     panel = _panel(qtbot, chat_env)
@@ -80,7 +80,7 @@ def test_stop_mid_answer_keeps_the_partial_text(qtbot, chat_env: ChatEnv) -> Non
     assert panel.send_button.isEnabled() and not panel.stop_button.isEnabled()
 
 
-def test_regenerate_edit_and_export(qtbot, chat_env: ChatEnv, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001,F811
+def test_regenerate_edit_and_export(qtbot, chat_env: ChatEnv, tmp_path: Path, monkeypatch) -> None:
     panel = _panel(qtbot, chat_env)
     _ask(qtbot, panel, "What is the latest heart rate?")
     cid = chat_env.controller.conversation_id
@@ -108,7 +108,7 @@ def test_regenerate_edit_and_export(qtbot, chat_env: ChatEnv, tmp_path: Path, mo
                                       [cid]).fetchone()[0] == 5
 
 
-def test_a_corrupt_model_is_an_error_and_the_app_lives_on(qtbot, chat_env: ChatEnv, tmp_path: Path) -> None:  # noqa: ANN001,F811
+def test_a_corrupt_model_is_an_error_and_the_app_lives_on(qtbot, chat_env: ChatEnv, tmp_path: Path) -> None:
     panel = _panel(qtbot, chat_env)
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"GGUF" + os.urandom(4096))
@@ -123,7 +123,7 @@ def test_a_corrupt_model_is_an_error_and_the_app_lives_on(qtbot, chat_env: ChatE
     assert _ask(qtbot, panel, "Hello").status == "complete"
 
 
-def test_history_shows_again_after_a_restart(qtbot, chat_env: ChatEnv) -> None:  # noqa: ANN001,F811
+def test_history_shows_again_after_a_restart(qtbot, chat_env: ChatEnv) -> None:
     panel = _panel(qtbot, chat_env)
     answer = _ask(qtbot, panel, "What is the latest heart rate?").text
     # Close everything, as quitting the app does, then start again on the same file.
@@ -149,7 +149,7 @@ def test_history_shows_again_after_a_restart(qtbot, chat_env: ChatEnv) -> None: 
     assert again.conversations.count() == 1
 
 
-def test_settings_dialog_round_trips(qtbot) -> None:  # noqa: ANN001
+def test_settings_dialog_round_trips(qtbot) -> None:
     dialog = QtChatSettingsDialog(SETTINGS)
     qtbot.addWidget(dialog)
     assert dialog.value() == SETTINGS
@@ -162,5 +162,5 @@ def test_settings_dialog_round_trips(qtbot) -> None:  # noqa: ANN001
 def test_the_preview_runs_on_its_own() -> None:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", VITALSIGHT_PREVIEW_QUIT_MS="1500")
     proc = subprocess.run([sys.executable, "-m", "desktop.ui.qt_chat_panel"], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -18,7 +18,7 @@ TREND_WINDOW_DAYS = 366
 MAX_TRENDS = 6
 
 
-def format_number(value: float | int) -> str:
+def format_number(value: float) -> str:
     """152.0 -> "152", 36.85 -> "36.85", 0.084 -> "0.084": no trailing zeros, no exponent."""
     v = float(value)
     if v.is_integer():

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, wait
 
 
 class StreamingSaver:
@@ -69,15 +69,11 @@ class StreamingSaver:
                 fut = self._in_flight
             if fut is None:
                 break
-            try:
-                fut.result(timeout=max(0.0, deadline - time.perf_counter()))
-            except Exception:
-                pass  # recorded in _done
-            # _done clears _in_flight under the lock, possibly just after result() returned
-            while True:
-                with self._lock:
-                    if self._in_flight is not fut:
-                        break
+            wait([fut], timeout=max(0.0, deadline - time.perf_counter()))
+            # _done clears _in_flight under the lock, possibly a moment after the future resolved
+            with self._lock:
+                still = self._in_flight is fut
+            if still:
                 if time.perf_counter() > deadline:
                     raise TimeoutError("saving the answer did not finish")
                 time.sleep(0.001)

@@ -35,6 +35,7 @@ def trial_load(model: str | Path, *, timeout_s: float = 120.0) -> None:
     try:
         proc = subprocess.run(
             _child_command(model),
+            check=False,
             capture_output=True,
             text=True,
             errors="replace",
@@ -81,7 +82,7 @@ def run_child(path: str) -> int:
     """The child's whole job; an exception becomes one ``error:`` line, not a traceback to parse."""
     try:
         return _child_main(path)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  (whatever it is, the parent gets one readable line)
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
 
