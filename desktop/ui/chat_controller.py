@@ -9,7 +9,7 @@ back through a queued signal (``_Relay``), so no callback ever touches a widget 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from desktop.core.chat.session import (
     prepare_regenerate,
     prepare_send,
 )
+from desktop.core.llm.catalog import ModelEntry, import_model, scan_models
 from desktop.core.llm.prompt import PromptPlan
 from desktop.core.store import Store
 from desktop.ui.model_worker import LoadedModel, ModelWorker
@@ -35,7 +36,7 @@ from desktop.ui.model_worker import LoadedModel, ModelWorker
 class _Relay(QObject):
     """Carries a finished future from the executor thread to the GUI thread."""
 
-    done = Signal(object, object)  # future, on_ok
+    done = Signal(object, object, object)  # future, on_ok, on_error (None: report through errorRaised)
 
 
 class ChatController(QObject):
@@ -70,6 +71,7 @@ class ChatController(QObject):
         self._preparing = False  # between Send and the worker taking the job
         self._load_job = 0
         self._gen_job = 0
+        self._file_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-files")
         self._relay = _Relay()
         self._relay.done.connect(self._on_done)
         worker.modelLoaded.connect(self._on_model_loaded)
@@ -84,15 +86,20 @@ class ChatController(QObject):
     # -- plumbing --------------------------------------------------------------------------------------
     def _db(self, fn: Callable[[], Any], on_ok: Callable[[Any], None] | None = None) -> None:
         fut = self._executor.submit(fn)
-        fut.add_done_callback(lambda f: self._relay.done.emit(f, on_ok))
+        fut.add_done_callback(lambda f: self._relay.done.emit(f, on_ok, None))
 
-    @Slot(object, object)
-    def _on_done(self, fut: Future[Any], on_ok: Callable[[Any], None] | None) -> None:
+    @Slot(object, object, object)
+    def _on_done(self, fut: Future[Any], on_ok: Callable[[Any], None] | None,
+                 on_error: Callable[[str], None] | None) -> None:
         exc = fut.exception()
         if exc is not None:
+            message = str(exc) or type(exc).__name__
+            if on_error is not None:
+                on_error(message)
+                return
             if self.streaming_message_id is None:
                 self._set_busy(False)
-            self.errorRaised.emit(str(exc) or type(exc).__name__)
+            self.errorRaised.emit(message)
         elif on_ok is not None:
             on_ok(fut.result())
 
@@ -304,6 +311,25 @@ class ChatController(QObject):
             self._preparing = False
             self.busyChanged.emit(False)
         self.errorRaised.emit(message)
+
+    # -- model manager ---------------------------------------------------------------------------------
+    def list_models(self, on_done: Callable[[list[ModelEntry]], None]) -> None:
+        """Scan the model folders off the GUI thread (a header parse takes ~2 s for a 49k vocabulary)."""
+        self._files(scan_models, on_done, None)
+
+    def import_model(self, path: Path, on_done: Callable[[ModelEntry], None],
+                     on_error: Callable[[str], None] | None = None) -> None:
+        """Check (header, trial load in a child process) and copy a GGUF into the user's model folder."""
+        self._files(lambda: import_model(Path(path)), on_done, on_error)
+
+    def _files(self, fn: Callable[[], Any], on_ok: Callable[[Any], None],
+               on_error: Callable[[str], None] | None) -> None:
+        # Model files are not the workspace: their slow checks must not hold up DuckDB or the model thread.
+        fut = self._file_executor.submit(fn)
+        fut.add_done_callback(lambda f: self._relay.done.emit(f, on_ok, on_error))
+
+    def close(self) -> None:
+        self._file_executor.shutdown(wait=True, cancel_futures=True)
 
     # -- export ----------------------------------------------------------------------------------------
     def export_markdown(self, path: Path, on_saved: Callable[[Path], None] | None = None) -> None:

@@ -31,6 +31,7 @@ from desktop.core.chat import history as h
 from desktop.core.chat.session import DISCLAIMER
 from desktop.ui.chat_controller import ChatController
 from desktop.ui.qt_chat_settings import QtChatSettingsDialog
+from desktop.ui.qt_model_manager import QtModelManager
 
 _STATUS_NOTE = {"stopped": "stopped", "interrupted": "interrupted when the app closed", "failed": "failed",
                 "generating": "writing…"}
@@ -75,11 +76,13 @@ class QtChatPanel(QWidget):
         self.edit_button = QPushButton("Edit last question")
         self.export_button = QPushButton("Export…")
         self.settings_button = QPushButton("Settings…")
+        self.models_button = QPushButton("Models…")
         buttons = QHBoxLayout()
         for b in (self.send_button, self.stop_button, self.regenerate_button, self.edit_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(self.export_button)
+        buttons.addWidget(self.models_button)
         buttons.addWidget(self.settings_button)
         self.meter = QProgressBar()
         self.meter.setRange(0, controller.settings.n_ctx)
@@ -119,6 +122,7 @@ class QtChatPanel(QWidget):
         self.edit_button.clicked.connect(self._edit_last)
         self.export_button.clicked.connect(self._export)
         self.settings_button.clicked.connect(self._settings)
+        self.models_button.clicked.connect(self._models)
         # model -> view
         controller.conversationsChanged.connect(self._show_conversations)
         controller.conversationSelected.connect(self._mark_conversation)
@@ -173,6 +177,9 @@ class QtChatPanel(QWidget):
         if dialog.exec():
             self.controller.apply_settings(dialog.value())
             self.meter.setMaximum(self.controller.settings.n_ctx)
+
+    def _models(self) -> None:
+        QtModelManager(self.controller, self).exec()
 
     def _on_conversation_clicked(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
         if item is None:
@@ -244,6 +251,7 @@ class QtChatPanel(QWidget):
         self.regenerate_button.setEnabled(not busy and ready)
         self.edit_button.setEnabled(not busy and ready)
         self.settings_button.setEnabled(not busy)
+        self.models_button.setEnabled(not busy)
         self.new_button.setEnabled(not busy)
 
     @Slot(int, int, int)
@@ -286,6 +294,7 @@ def _preview() -> int:
 
     def shutdown() -> None:
         worker.shutdown()
+        controller.close()
         executor.shutdown(wait=True)
         store.close()
 

@@ -52,6 +52,7 @@ def chat_env(qtbot, tmp_path: Path) -> Iterator[ChatEnv]:
         # The test may have replaced the parts (a restart); shut down whatever is current.
         thread = env.worker._thread
         assert env.worker.shutdown(), "the model owner thread did not end"
+        env.controller.close()
         assert thread is None or not thread.isRunning()
         env.executor.shutdown(wait=True)
         env.store.close()

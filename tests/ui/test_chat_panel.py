@@ -164,3 +164,34 @@ def test_the_preview_runs_on_its_own() -> None:
     proc = subprocess.run([sys.executable, "-m", "desktop.ui.qt_chat_panel"], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_the_model_manager_lists_imports_and_switches(qtbot, chat_env: ChatEnv, tmp_path: Path) -> None:
+    from desktop.core.llm.catalog import default_model_path
+    from desktop.ui.qt_model_manager import QtModelManager
+
+    panel = _panel(qtbot, chat_env)
+    dialog = QtModelManager(chat_env.controller, panel)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() >= 1, timeout=30000)
+    row = [dialog.table.item(0, c).text() for c in range(dialog.table.columnCount())]
+    assert row[0].startswith(default_model_path().name) and "in use" in row[0]
+    assert row[2:5] == ["Q4_1", "8192", "yes"] and row[-1] == "ok"
+
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"not a model at all")
+    dialog.import_gguf(broken)
+    qtbot.waitUntil(lambda: "not a GGUF file" in dialog.status.text(), timeout=30000)
+    assert dialog.import_button.isEnabled()
+
+    copy = tmp_path / "copy-of-default.gguf"
+    copy.write_bytes(default_model_path().read_bytes())
+    dialog.import_gguf(copy)
+    qtbot.waitUntil(lambda: dialog.status.text().startswith("Imported"), timeout=60000)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 2, timeout=30000)
+    names = [dialog.table.item(r, 0).text() for r in range(2)]
+    dialog.table.selectRow(names.index("copy-of-default.gguf"))
+    dialog.use_button.click()
+    qtbot.waitUntil(lambda: chat_env.controller.model_ready, timeout=60000)
+    assert chat_env.controller.model_path.name == "copy-of-default.gguf"
+    assert "copy-of-default.gguf" in panel.model_line.text()
