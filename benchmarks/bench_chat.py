@@ -121,8 +121,9 @@ class InApp:
                                      repeat_penalty=1.0)
         self.signals = 0
 
-    def run(self, engine: Engine) -> tuple[float, float, int, int]:
-        """(ttft seconds on the GUI side, tokens/s in the loop, tokens, saves)"""
+    def run(self, engine: Engine, *, save: bool = True) -> tuple[float, float, int, int]:
+        """(ttft seconds on the GUI side, tokens/s in the loop, tokens, saves); ``save=False`` leaves out the
+        streaming writes to DuckDB, to show what they cost."""
         store = self.store
         settings = self.settings
         req = prepare_send(store, conversation_id=self.conv, user_text=QUESTION, model_name="bench",
@@ -134,7 +135,8 @@ class InApp:
 
         def save_partial(text: str) -> None:
             saves[0] += 1
-            h.update_message_text(store, message_id=req.message_id, content=text)
+            if save:
+                h.update_message_text(store, message_id=req.message_id, content=text)
 
         def on_tokens(_job: int, _text: str) -> None:
             got.setdefault("first", time.perf_counter())
@@ -192,12 +194,13 @@ def main(argv: list[str] | None = None) -> int:
         messages = [ChatMessage("system", sys_text), ChatMessage("user", QUESTION)]
         prompt = engine.tokenize(engine.chat_template.render(messages))
         hl_messages = [{"role": m.role, "content": m.content} for m in messages]
-        rows: dict[str, list[tuple[float, ...]]] = {"raw": [], "raw1": [], "app": [], "high": []}
+        rows: dict[str, list[tuple[float, ...]]] = {"raw": [], "raw1": [], "app": [], "app0": [], "high": []}
         high_level(engine, hl_messages, 8)  # warm-up
         for _ in range(args.repeats):
             rows["raw"].append(raw_loop(engine, prompt, args.tokens))
             rows["raw1"].append(raw_loop_one_sampler(engine, prompt, args.tokens))
             rows["app"].append(app.run(engine))
+            rows["app0"].append(app.run(engine, save=False))
             rows["high"].append(high_level(engine, hl_messages, args.tokens))
         app.close()
     engine.close()
@@ -207,12 +210,14 @@ def main(argv: list[str] | None = None) -> int:
     _pp1, raw1_tps, raw1_n = med["raw1"]
     app_ttft, app_tps, app_n, app_saves = med["app"]
     hl_ttft, hl_tps, hl_n = med["high"]
+    _t0, app0_tps, app0_n, _s0 = med["app0"]
     print(f"model {args.model.name} ({info.quantization}), {args.threads} threads, prompt {len(prompt)} tokens, "
           f"up to {args.tokens} new tokens, median of {args.repeats}")
     print(f"{'path':<34}{'tokens/s':>10}{'ratio':>8}{'tokens':>8}")
     print(f"{'raw loop (eval + sample)':<34}{raw_tps:>10.1f}{1.0:>8.2f}{raw_n:>8.0f}")
     print(f"{'raw loop, sampler built once':<34}{raw1_tps:>10.1f}{raw1_tps / raw_tps:>8.2f}{raw1_n:>8.0f}")
     print(f"{'in-app stream (worker + saves)':<34}{app_tps:>10.1f}{app_tps / raw_tps:>8.2f}{app_n:>8.0f}")
+    print(f"{'in-app stream, saves left out':<34}{app0_tps:>10.1f}{app0_tps / raw_tps:>8.2f}{app0_n:>8.0f}")
     print(f"{'create_chat_completion(stream)':<34}{hl_tps:>10.1f}{hl_tps / raw_tps:>8.2f}{hl_n:>8.0f}")
     print(f"in-app answer saved {app_saves:.0f} times for {app_n:.0f} tokens (DuckDB UPDATE per save)")
     print(f"time to first token: in-app {app_ttft * 1000:.0f} ms, high-level {hl_ttft * 1000:.0f} ms, "
