@@ -50,6 +50,7 @@ class ChatController(QObject):
     contextChanged = Signal(int, int, int)  # tokens used, context size, earlier messages left out
     statsChanged = Signal(str)            # "… tokens/s · first token … s" after each answer
     modelChanged = Signal(str)            # a line describing the loaded model
+    settingsChanged = Signal(object)      # ChatSettings, for the app's settings store to persist
     errorRaised = Signal(str)
 
     def __init__(self, *, worker: ModelWorker, store: Store, executor: Executor, model_path: Path,
@@ -127,6 +128,7 @@ class ChatController(QObject):
             return
         reload = (settings.n_ctx, settings.n_threads) != (self.settings.n_ctx, self.settings.n_threads)
         self.settings = settings
+        self.settingsChanged.emit(settings)
         if reload:
             self.load_model()
 

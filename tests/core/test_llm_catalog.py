@@ -139,3 +139,13 @@ def test_header_facts_come_from_the_gguf_package(model_path: Path) -> None:
     info = read_gguf_info(model_path)
     assert info.architecture == "llama" and info.tensor_count == 272
     assert info.chat_template and "<|im_start|>" in info.chat_template
+
+
+def test_a_build_that_failed_verification_is_not_offered(model_path: Path, tmp_path: Path) -> None:
+    copy = _copy_with_manifest(model_path, tmp_path)
+    manifest = json.loads(manifest_path(copy).read_text())
+    manifest["verified"] = False  # as model_build's verify stage writes it
+    manifest_path(copy).write_text(json.dumps(manifest))
+    with pytest.raises(ModelFileError, match="failing verification"):
+        check_model(copy)
+    assert "failing verification" in (describe_model(copy).error or "")

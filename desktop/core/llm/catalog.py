@@ -67,6 +67,7 @@ def describe_model(path: str | Path) -> ModelEntry:
     manifest: dict[str, Any] | None = None
     try:
         manifest = load_manifest(path)
+        _check_verified(path, manifest)
         info = read_gguf_info(path)
     except ModelFileError as exc:
         return _entry(path, None, manifest, str(exc))
@@ -95,6 +96,7 @@ def check_model(path: str | Path, *, trial_timeout_s: float = 120.0) -> ModelEnt
     """
     path = Path(path)
     manifest = load_manifest(path)
+    _check_verified(path, manifest)
     if manifest is not None and manifest.get("sha256"):
         # Byte-identical to the file its builder checked: the magic is enough, the full header parse
         # (2 s for a 49k vocabulary) adds nothing.
@@ -104,6 +106,12 @@ def check_model(path: str | Path, *, trial_timeout_s: float = 120.0) -> ModelEnt
     info = read_gguf_info(path)
     trial_load(path, timeout_s=trial_timeout_s)
     return _entry(path, info, manifest, None)
+
+
+def _check_verified(path: Path, manifest: dict[str, Any] | None) -> None:
+    # model_build's verify stage records its verdict; a model that failed it is not offered for chat.
+    if manifest is not None and manifest.get("verified") is False:
+        raise ModelFileError(f"{path}: its build marked it as failing verification (see its manifest)")
 
 
 def _check_magic(path: Path) -> None:
