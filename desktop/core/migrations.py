@@ -110,7 +110,7 @@ MIGRATIONS: list[Migration] = [
             position      INTEGER NOT NULL,     -- order within the conversation, superseded rows included
             role          VARCHAR NOT NULL,     -- 'user' or 'assistant'
             content       VARCHAR NOT NULL,
-            status        VARCHAR NOT NULL,     -- complete, generating, stopped, interrupted, failed
+            status        VARCHAR NOT NULL,     -- complete, truncated, generating, stopped, interrupted, failed
             created_at    TIMESTAMP NOT NULL,
             updated_at    TIMESTAMP NOT NULL,
             superseded_at TIMESTAMP,            -- set by regenerate / edit-and-resend; kept for the record

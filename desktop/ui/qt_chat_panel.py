@@ -33,8 +33,13 @@ from desktop.ui.chat_controller import ChatController
 from desktop.ui.qt_chat_settings import QtChatSettingsDialog
 from desktop.ui.qt_model_manager import QtModelManager
 
-_STATUS_NOTE = {"stopped": "stopped", "interrupted": "interrupted when the app closed", "failed": "failed",
-                "generating": "writing…"}
+_STATUS_NOTE = {
+    "stopped": "stopped",
+    "truncated": "cut short (max tokens or a full context)",
+    "interrupted": "interrupted when the app closed",
+    "failed": "failed",
+    "generating": "writing…",
+}
 
 
 class QtChatPanel(QWidget):
@@ -220,7 +225,7 @@ class QtChatPanel(QWidget):
             who = "Clinician" if m.role == "user" else "Assistant"
             color = "#1f4e79" if m.role == "user" else "#2d6a2d"
             text = self.controller.streaming_text if m.message_id == streaming else m.content
-            note = "" if m.message_id == streaming else _STATUS_NOTE.get(m.status, "")
+            note = "writing…" if m.message_id == streaming else _STATUS_NOTE.get(m.status, "")
             body = html.escape(text).replace("\n", "<br>")
             parts.append(f"<p style='margin-top:10px'><b style='color:{color}'>{who}</b> "
                          f"<span style='color:#888'>{m.created_at:%H:%M}"

@@ -29,6 +29,7 @@ from desktop.core.store import Store, open_store
 from tests.core.llm_support import PATIENT, engine, model_path, store, workspace  # noqa: F401  (fixtures)
 
 SETTINGS = ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=40)
+DONE = ("complete", "truncated")  # an answer may reach max tokens
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -49,7 +50,7 @@ def test_history_survives_a_restart(workspace: Path, engine: Engine) -> None:
         other = h.create_conversation(s, patient_id=PATIENT).conversation_id
     with open_store(workspace) as s:  # a new process would see the same: the file is all there is
         msgs = h.active_messages(s, conversation_id=conv)
-        assert [(m.role, m.status) for m in msgs] == [("user", "complete"), ("assistant", "complete")]
+        assert [m.role for m in msgs] == ["user", "assistant"] and msgs[1].status in DONE
         assert msgs[0].content == "What is the latest heart rate?" and msgs[1].content == answer
         assert msgs[1].completion_tokens and msgs[1].tokens_per_s and msgs[1].ttft_s
         convs = h.list_conversations(s, patient_id=PATIENT)

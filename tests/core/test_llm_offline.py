@@ -50,7 +50,7 @@ def test_the_whole_chat_path_runs_with_sockets_forbidden(no_network: None, works
     with open_store(workspace) as store:
         [conv] = h.list_conversations(store, patient_id=PATIENT)
         msgs = h.active_messages(store, conversation_id=conv.conversation_id)
-        assert msgs[1].content.strip() == out.out.strip() and msgs[1].status == "complete"
+        assert msgs[1].content.strip() == out.out.strip() and msgs[1].status in ("complete", "truncated")
         assert out.out.strip() in conversation_markdown(store, conversation_id=conv.conversation_id)
 
 

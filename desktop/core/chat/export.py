@@ -6,8 +6,13 @@ from desktop.core.chat import history as h
 from desktop.core.chat.session import DISCLAIMER
 from desktop.core.store import Store
 
-_STATUS_NOTE = {"stopped": "stopped by the user", "interrupted": "interrupted (the app closed while writing)",
-                "failed": "failed", "generating": "still being written"}
+_STATUS_NOTE = {
+    "stopped": "stopped by the user",
+    "truncated": "cut short (max tokens or a full context)",
+    "interrupted": "interrupted (the app closed while writing)",
+    "failed": "failed",
+    "generating": "still being written",
+}
 
 
 def conversation_markdown(store: Store, *, conversation_id: int) -> str:

@@ -82,7 +82,7 @@ class TurnRequest:
 class TurnResult:
     message_id: int
     text: str
-    status: str                     # complete, stopped, failed
+    status: str                     # complete, truncated (max tokens / full context), stopped, failed
     stats: GenerationStats | None = None
     plan: PromptPlan | None = None
     error: str | None = None
@@ -169,7 +169,8 @@ def run_turn(engine: Engine, request: TurnRequest, *, on_text: Callable[[str], N
         stats = engine.generate(plan.tokens, params=request.settings.sampling(), on_text=piece, cancel=cancel)
     except (PromptTooLong, ValueError, RuntimeError) as exc:
         return _ended(request, parts, "failed", plan, None, str(exc), saver)
-    status = "stopped" if stats.stop_reason == "cancelled" else "complete"
+    status = {"cancelled": "stopped", "max_tokens": "truncated", "context_full": "truncated"}.get(
+        stats.stop_reason, "complete")
     return _ended(request, parts, status, plan, stats, None, saver)
 
 

@@ -80,7 +80,7 @@ class Engine:
 
     @classmethod
     def load(cls, path: str | Path, *, n_ctx: int = 4096, n_threads: int | None = None,
-             n_batch: int = 256, seed: int = 0) -> Engine:
+             n_batch: int = 512, seed: int = 0) -> Engine:
         """Load ``path`` in this process. Check it first (``catalog.check_model``): llama.cpp can abort."""
         from llama_cpp import Llama
 
