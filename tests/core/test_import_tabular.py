@@ -66,6 +66,7 @@ p1,2024-01-01T08:00:00,Temperature,37.2,°C
 p1,2024-01-01T08:00:00,8480-6,128,mmHg
 p1,2024-01-01T08:00:00,Peak flow,410,L/min
 p1,2024-01-02,Weight,154,lb
+p2,2024-01-02T10:00:00+02:00,Heart rate,80,bpm
 p1,not a date,Heart rate,70,/min
 p1,2024-01-03,Glucose,,mg/dL
 p1,2024-01-03,Creatinine,1.0,
@@ -76,14 +77,17 @@ p1,2024-01-03,Creatinine,1.0,
 def test_long_file(store: Store, tmp_path: Path) -> None:
     report = import_paths(store, [write(tmp_path / "long.csv", LONG)]).files[0]
     assert report.format == "long"
-    assert report.rows_accepted == 6
+    assert report.rows_accepted == 7
     reasons = {r["line"]: r["reason"] for r in report.rejections}
     assert reasons == {
-        8: "time 'not a date' is not a date",
-        9: "value is empty",
-        10: "no unit given for Creatinine (expected mg/dl, umol/l)",
-        11: "patient is empty",
+        9: "time 'not a date' is not a date",
+        10: "value is empty",
+        11: "no unit given for Creatinine (expected mg/dl, umol/l)",
+        12: "patient is empty",
     }
+    offset_time = store.con.execute("SELECT observed_at::VARCHAR FROM observations WHERE patient_id = 'p2'").fetchone()
+    assert offset_time == ("2024-01-02 08:00:00",)  # +02:00 stored as UTC
+    assert sorted(p["id"] for p in list_patients(store)) == ["p1", "p2"]
     values = dict(store.con.execute("SELECT code, round(value, 2) FROM observations").fetchall())
     assert values["2339-0"] == pytest.approx(126.11)
     assert values["29463-7"] == pytest.approx(69.85)

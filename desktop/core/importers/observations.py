@@ -175,6 +175,18 @@ def _record_codes(
         )
 
 
+def add_missing_patients(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
+    """Observations for people not (yet) in patients: keep them findable; a later patients file fills in."""
+    con.execute(
+        """
+        INSERT INTO patients (patient_id, import_id)
+        SELECT DISTINCT patient_id, ? FROM observations o
+        WHERE import_id = ? AND NOT EXISTS (SELECT 1 FROM patients p WHERE p.patient_id = o.patient_id)
+        """,
+        [import_id, import_id],
+    )
+
+
 def reader_rejects(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
     """Lines DuckDB's reader could not split into the header's columns (ragged, bad quoting)."""
     try:

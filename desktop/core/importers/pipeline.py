@@ -47,6 +47,13 @@ class ImportReport:
         """True when every file went in whole: nothing failed and no row was rejected."""
         return all(f.status in ("imported", "already imported", "skipped") and f.rows_rejected == 0 for f in self.files)
 
+    @property
+    def exit_code(self) -> int:
+        """For scripts: 0 all clean, 1 some rows rejected (the rest imported), 2 a file failed or was cancelled."""
+        if any(f.status in ("failed", "cancelled") for f in self.files):
+            return 2
+        return 0 if self.ok else 1
+
     def to_dict(self) -> dict[str, object]:
         return {"ok": self.ok, "files": [asdict(f) for f in self.files]}
 

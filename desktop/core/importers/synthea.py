@@ -7,7 +7,7 @@ without MIDDLE/FIPS/INCOME; VALUE is cast only where TYPE is numeric; blood pres
 from __future__ import annotations
 
 from desktop.core.importers.entities import stage_and_insert
-from desktop.core.importers.observations import RowResult, import_observations
+from desktop.core.importers.observations import RowResult, add_missing_patients, import_observations
 from desktop.core.importers.sniff import CsvFacts
 from desktop.core.importers.sql import ident, read_csv_sql, timestamp_sql
 
@@ -55,20 +55,8 @@ def import_observations_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, im
         """
 
     result = import_observations(con, source, import_id)
-    _add_stub_patients(con, import_id)
+    add_missing_patients(con, import_id)
     return result
-
-
-def _add_stub_patients(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
-    """Observations for people not (yet) in patients: keep them findable; a later patients file fills in."""
-    con.execute(
-        f"""
-        INSERT INTO patients (patient_id, import_id)
-        SELECT DISTINCT patient_id, {import_id} FROM observations o
-        WHERE import_id = {import_id}
-          AND NOT EXISTS (SELECT 1 FROM patients p WHERE p.patient_id = o.patient_id)
-        """
-    )
 
 
 def _clean_name(expr: str) -> str:

@@ -6,7 +6,7 @@ import duckdb
 
 from desktop.core.catalog import load_catalog
 from desktop.core.importers.mapping import ColumnMapping
-from desktop.core.importers.observations import RowResult, import_observations
+from desktop.core.importers.observations import RowResult, add_missing_patients, import_observations
 from desktop.core.importers.sniff import CsvFacts
 from desktop.core.importers.sql import ident, literal, read_csv_sql, timestamp_sql
 
@@ -43,7 +43,9 @@ def import_mapped_file(
     reader = read_csv_sql(facts.path, facts.header, facts.delimiter)
     patient_id = _patient_id_sql(mapping)
     observed_at = timestamp_sql(_col(mapping.time), mapping.time_format)
-    _insert_patients(con, reader, mapping, patient_id, observed_at, import_id)
+    has_demographics = any((mapping.name, mapping.sex, mapping.age, mapping.birth_date))
+    if has_demographics:
+        _insert_patients(con, reader, mapping, patient_id, observed_at, import_id)
 
     if mapping.measurements:
         source = _wide_source(reader, mapping, patient_id, observed_at)
@@ -51,6 +53,8 @@ def import_mapped_file(
     else:
         source = _long_source(reader, mapping, patient_id, observed_at)
         result = import_observations(con, source, import_id, by_name=True)
+    if not has_demographics:
+        add_missing_patients(con, import_id)  # ids only: cheaper from the stored rows than the file
     if mapping.condition:
         _insert_conditions(con, reader, mapping, patient_id, observed_at, import_id)
     return result
