@@ -19,13 +19,13 @@ import argparse
 import statistics
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from desktop.core.chat import history as h
+from desktop.core.chat.db import ThreadDb
 from desktop.core.chat.demo import seed_demo_patient
 from desktop.core.chat.patient_context import patient_context
-from desktop.core.chat.session import ChatSettings, finish_turn, prepare_send, system_text
+from desktop.core.chat.session import ChatSettings, prepare_send, system_text
 from desktop.core.llm.catalog import check_model, default_model_path
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import read_gguf_info
@@ -108,12 +108,12 @@ class InApp:
 
         self.app = QCoreApplication.instance() or QCoreApplication([])
         self._loop_cls = QEventLoop
-        self.store = open_store(tmp / "bench.duckdb")
+        self.db = ThreadDb(open_store(tmp / "bench.duckdb"))
+        self.store = self.db.store
         self.patient = seed_demo_patient(self.store)
         self.context = patient_context(self.store, self.patient)
         self.conv = h.create_conversation(self.store, patient_id=self.patient).conversation_id
-        self.executor = ThreadPoolExecutor(max_workers=1)
-        self.worker = ModelWorker(store_executor=self.executor)
+        self.worker = ModelWorker(db=self.db)
         self.worker._engine = engine  # share the loaded model: same weights, same threads
         self.worker.start()
         # Same sampling as the other paths: greedy, no repeat penalty.
@@ -131,12 +131,6 @@ class InApp:
         req = req.__class__(req.conversation_id, req.message_id, req.history[-1:], req.context_text, settings)
         loop = self._loop_cls()
         got: dict[str, object] = {}
-        saves = [0]
-
-        def save_partial(text: str) -> None:
-            saves[0] += 1
-            if save:
-                h.update_message_text(store, message_id=req.message_id, content=text)
 
         def on_tokens(_job: int, _text: str) -> None:
             got.setdefault("first", time.perf_counter())
@@ -150,20 +144,21 @@ class InApp:
         engine.llm.reset()
         try:
             t0 = time.perf_counter()
-            self.worker.generate(req, save_partial=save_partial, save_final=lambda r: finish_turn(store, r))
+            self.worker.generate(req, stream_saves=save)
             loop.exec()
         finally:
             self.worker.tokens.disconnect(on_tokens)
             self.worker.finished.disconnect(on_finished)
         result = got["result"]
         stats = result.stats  # type: ignore[attr-defined]
-        return float(got["first"]) - t0, stats.tokens_per_s, stats.completion_tokens, saves[0]
+        saved = store.con.execute("SELECT content FROM messages WHERE message_id = ?", [req.message_id]).fetchone()
+        assert saved is not None and saved[0] == result.text  # type: ignore[attr-defined]
+        return float(got["first"]) - t0, stats.tokens_per_s, stats.completion_tokens, self.worker.last_saves
 
     def close(self) -> None:
         self.worker._engine = None  # the benchmark owns it
         self.worker.shutdown()
-        self.executor.shutdown(wait=True)
-        self.store.close()
+        self.db.shutdown()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'in-app stream (worker + saves)':<34}{app_tps:>10.1f}{app_tps / raw_tps:>8.2f}{app_n:>8.0f}")
     print(f"{'in-app stream, saves left out':<34}{app0_tps:>10.1f}{app0_tps / raw_tps:>8.2f}{app0_n:>8.0f}")
     print(f"{'create_chat_completion(stream)':<34}{hl_tps:>10.1f}{hl_tps / raw_tps:>8.2f}{hl_n:>8.0f}")
-    print(f"in-app answer saved {app_saves:.0f} times for {app_n:.0f} tokens (DuckDB UPDATE per save)")
+    print(f"in-app answer saved {app_saves:.0f} times while streaming {app_n:.0f} tokens (one DuckDB UPDATE each)")
     print(f"time to first token: in-app {app_ttft * 1000:.0f} ms, high-level {hl_ttft * 1000:.0f} ms, "
           f"raw prompt processing {raw_pp * 1000:.0f} ms ({len(prompt) / raw_pp:.0f} tokens/s)")
     print(f"model load (Llama(), mmap): median {statistics.median(loads) * 1000:.0f} ms; "

@@ -2,27 +2,28 @@
 DuckDB executor and the model owner thread. It holds ids and the text being streamed, nothing else: every
 message lives in the workspace, and the view asks for it again after each change.
 
-Everything here runs on the GUI thread. Workspace calls go to the one DuckDB executor; their results come
-back through a queued signal (``_Relay``), so no callback ever touches a widget from another thread.
+Everything here runs on the GUI thread. Workspace calls go to the one DuckDB thread through ``db.call``;
+their results come back through a queued signal (``_Relay``), so no callback touches a widget from
+another thread.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from desktop.core.chat import history as h
+from desktop.core.chat.db import DbCalls
 from desktop.core.chat.export import conversation_markdown
 from desktop.core.chat.patient_context import patient_context
 from desktop.core.chat.session import (
     ChatSettings,
     TurnRequest,
     TurnResult,
-    finish_turn,
     prepare_edit,
     prepare_regenerate,
     prepare_send,
@@ -53,13 +54,11 @@ class ChatController(QObject):
     settingsChanged = Signal(object)      # ChatSettings, for the app's settings store to persist
     errorRaised = Signal(str)
 
-    def __init__(self, *, worker: ModelWorker, store: Store, executor: Executor, model_path: Path,
-                 settings: ChatSettings | None = None,
+    def __init__(self, *, worker: ModelWorker, db: DbCalls, model_path: Path, settings: ChatSettings | None = None,
                  context_provider: Callable[[Store, str], str] = patient_context) -> None:
         super().__init__()
         self._worker = worker
-        self._store = store
-        self._executor = executor
+        self._dbcalls = db
         self._context_provider = context_provider
         self.settings = settings or ChatSettings()
         self.model_path = Path(model_path)
@@ -81,12 +80,12 @@ class ChatController(QObject):
         worker.tokens.connect(self._on_tokens)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
-        self._db(lambda: h.recover_interrupted(store))
+        self._db(h.recover_interrupted)
         self.load_model()
 
     # -- plumbing --------------------------------------------------------------------------------------
-    def _db(self, fn: Callable[[], Any], on_ok: Callable[[Any], None] | None = None) -> None:
-        fut = self._executor.submit(fn)
+    def _db(self, fn: Callable[[Store], Any], on_ok: Callable[[Any], None] | None = None) -> None:
+        fut = self._dbcalls.call(fn)
         fut.add_done_callback(lambda f: self._relay.done.emit(f, on_ok, None))
 
     @Slot(object, object, object)
@@ -170,7 +169,7 @@ class ChatController(QObject):
             if select_first and convs and self.conversation_id is None:
                 self.select_conversation(convs[0].conversation_id)
 
-        self._db(lambda: h.list_conversations(self._store, patient_id=pid), shown)
+        self._db(lambda store: h.list_conversations(store, patient_id=pid), shown)
 
     def new_conversation(self) -> None:
         pid = self.patient_id
@@ -182,7 +181,7 @@ class ChatController(QObject):
             self.refresh_conversations()
             self.select_conversation(conv.conversation_id)
 
-        self._db(lambda: h.create_conversation(self._store, patient_id=pid), created)
+        self._db(lambda store: h.create_conversation(store, patient_id=pid), created)
 
     def select_conversation(self, conversation_id: int | None) -> None:
         self.conversation_id = conversation_id
@@ -195,7 +194,7 @@ class ChatController(QObject):
             self.messages = []
             self.messagesChanged.emit([])
             return
-        self._db(lambda: h.active_messages(self._store, conversation_id=cid), lambda msgs: self._show(cid, msgs))
+        self._db(lambda store: h.active_messages(store, conversation_id=cid), lambda msgs: self._show(cid, msgs))
 
     def _show(self, cid: int, msgs: list[h.Message]) -> None:
         if cid == self.conversation_id:
@@ -210,25 +209,25 @@ class ChatController(QObject):
         text = text.strip()
         if not text:
             return
-        self._turn(lambda cid, ctx: prepare_send(self._store, conversation_id=cid, user_text=text,
-                                                 model_name=self.model_path.name, context_text=ctx,
-                                                 settings=self.settings))
+        self._turn(lambda store, cid, ctx: prepare_send(store, conversation_id=cid, user_text=text,
+                                                        model_name=self.model_path.name, context_text=ctx,
+                                                        settings=self.settings))
 
     def regenerate(self) -> None:
-        self._turn(lambda cid, ctx: prepare_regenerate(self._store, conversation_id=cid,
-                                                       model_name=self.model_path.name, context_text=ctx,
-                                                       settings=self.settings), need_conversation=True)
+        self._turn(lambda store, cid, ctx: prepare_regenerate(store, conversation_id=cid,
+                                                              model_name=self.model_path.name, context_text=ctx,
+                                                              settings=self.settings), need_conversation=True)
 
     def edit_and_resend(self, message_id: int, text: str) -> None:
         text = text.strip()
         if not text:
             return
-        self._turn(lambda cid, ctx: prepare_edit(self._store, conversation_id=cid, message_id=message_id,
-                                                 new_text=text, model_name=self.model_path.name,
-                                                 context_text=ctx, settings=self.settings),
+        self._turn(lambda store, cid, ctx: prepare_edit(store, conversation_id=cid, message_id=message_id,
+                                                        new_text=text, model_name=self.model_path.name,
+                                                        context_text=ctx, settings=self.settings),
                    need_conversation=True)
 
-    def _turn(self, prepare: Callable[[int, str], TurnRequest], *, need_conversation: bool = False) -> None:
+    def _turn(self, prepare: Callable[[Store, int, str], TurnRequest], *, need_conversation: bool = False) -> None:
         pid = self.patient_id
         if pid is None:
             self.errorRaised.emit("Select a patient first.")
@@ -243,9 +242,9 @@ class ChatController(QObject):
         cid = self.conversation_id
         self._set_busy(True)
 
-        def on_db() -> tuple[int, TurnRequest]:
-            conv = cid if cid is not None else h.create_conversation(self._store, patient_id=pid).conversation_id
-            return conv, prepare(conv, self._context_provider(self._store, pid))
+        def on_db(store: Store) -> tuple[int, TurnRequest]:
+            conv = cid if cid is not None else h.create_conversation(store, patient_id=pid).conversation_id
+            return conv, prepare(store, conv, self._context_provider(store, pid))
 
         self._db(on_db, self._start_stream)
 
@@ -259,19 +258,14 @@ class ChatController(QObject):
         self.streaming_message_id = request.message_id
         self.streaming_text = ""
         self._preparing = False
-        store = self._store
-        self._gen_job = self._worker.generate(
-            request,
-            save_partial=lambda text: h.update_message_text(store, message_id=request.message_id, content=text),
-            save_final=lambda result: finish_turn(store, result),
-        )
+        self._gen_job = self._worker.generate(request)
         self.busyChanged.emit(True)
 
         def shown(msgs: list[h.Message]) -> None:
             self._show(conv, msgs)
             self.streamStarted.emit(request.message_id)
 
-        self._db(lambda: h.active_messages(store, conversation_id=conv), shown)
+        self._db(lambda store: h.active_messages(store, conversation_id=conv), shown)
 
     def stop(self) -> None:
         self._worker.stop()
@@ -340,8 +334,8 @@ class ChatController(QObject):
             self.errorRaised.emit("No conversation to export.")
             return
 
-        def write() -> Path:
-            text = conversation_markdown(self._store, conversation_id=cid)
+        def write(store: Store) -> Path:
+            text = conversation_markdown(store, conversation_id=cid)
             Path(path).write_text(text, encoding="utf-8")
             return Path(path)
 

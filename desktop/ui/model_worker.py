@@ -15,18 +15,19 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from desktop.core.chat import history as h
+from desktop.core.chat.db import DbCalls
 from desktop.core.chat.persist import StreamingSaver
-from desktop.core.chat.session import ChatSettings, TurnRequest, TurnResult, run_turn
+from desktop.core.chat.session import ChatSettings, TurnRequest, TurnResult, finish_turn, run_turn
 from desktop.core.llm.catalog import check_model
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import ModelFileError
+from desktop.core.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,8 @@ class _Load:
 class _Generate:
     job_id: int
     request: TurnRequest
-    save_partial: Callable[[str], None]      # runs on the DuckDB executor
-    save_final: Callable[[TurnResult], None]  # runs on the DuckDB executor
-    cancel: threading.Event                    # one per job: Stop ends this answer and any queued ones
+    cancel: threading.Event  # one per job: Stop ends this answer and any queued ones
+    stream_saves: bool       # False only in the benchmark, to show what saving costs
 
 
 class ModelWorker(QObject):
@@ -63,15 +63,16 @@ class ModelWorker(QObject):
     finished = Signal(int, object)        # job id, TurnResult, saved when this is emitted
     failed = Signal(int, str)             # job id, message
 
-    def __init__(self, *, store_executor: Executor, throttle_s: float = 1 / 30) -> None:
+    def __init__(self, *, db: DbCalls, throttle_s: float = 1 / 30) -> None:
         super().__init__()
-        self._executor = store_executor
+        self._db = db
         self._throttle_s = throttle_s
         self._jobs: queue.Queue[_Load | _Generate | None] = queue.Queue()
         self._ids = itertools.count(1)
         self._cancels: set[threading.Event] = set()
         self._cancels_lock = threading.Lock()
         self._engine: Engine | None = None
+        self.last_saves = 0  # streaming writes of the last answer (the benchmark reports it)
         self._thread: QThread | None = None
 
     # -- called from the GUI thread --------------------------------------------------------------------
@@ -88,9 +89,10 @@ class ModelWorker(QObject):
         self._jobs.put(job)
         return job.job_id
 
-    def generate(self, request: TurnRequest, *, save_partial: Callable[[str], None],
-                 save_final: Callable[[TurnResult], None]) -> int:
-        job = _Generate(next(self._ids), request, save_partial, save_final, threading.Event())
+    def generate(self, request: TurnRequest, *, stream_saves: bool = True) -> int:
+        """Queue an answer to ``request`` (its messages already saved by ``prepare_*``). The text is saved
+        as it streams and the final state before ``finished`` is emitted."""
+        job = _Generate(next(self._ids), request, threading.Event(), stream_saves)
         with self._cancels_lock:
             self._cancels.add(job.cancel)
         self._jobs.put(job)
@@ -158,7 +160,7 @@ class ModelWorker(QObject):
         engine = self._engine
         if engine is None:
             result = TurnResult(job.request.message_id, "", "failed", error="No model is loaded.")
-            self._executor.submit(job.save_final, result).result()
+            self._db.call(lambda store: finish_turn(store, result)).result()
             self.finished.emit(job.job_id, result)
             return
         pending: list[str] = []
@@ -173,10 +175,17 @@ class ModelWorker(QObject):
                 self.tokens.emit(job.job_id, "".join(pending))
                 pending.clear()
 
-        saver = StreamingSaver(self._executor, job.save_partial)
+        message_id = job.request.message_id
+
+        def save(store: Store, text: str) -> None:
+            if job.stream_saves:
+                h.update_message_text(store, message_id=message_id, content=text)
+
+        saver = StreamingSaver(self._db, save)
         result = run_turn(engine, job.request, on_text=on_text, cancel=job.cancel, saver=saver,
                           on_plan=lambda plan: self.planReady.emit(job.job_id, plan))
         if pending:
             self.tokens.emit(job.job_id, "".join(pending))
-        self._executor.submit(job.save_final, result).result()
+        self.last_saves = saver.writes
+        self._db.call(lambda store: finish_turn(store, result)).result()
         self.finished.emit(job.job_id, result)

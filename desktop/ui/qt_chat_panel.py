@@ -273,11 +273,11 @@ def _preview() -> int:
     import os
     import sys
     import tempfile
-    from concurrent.futures import ThreadPoolExecutor
 
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from desktop.core.chat.db import ThreadDb
     from desktop.core.chat.demo import seed_demo_patient
     from desktop.core.llm.catalog import default_model_path
     from desktop.core.store import open_store
@@ -287,21 +287,20 @@ def _preview() -> int:
     tmp = tempfile.TemporaryDirectory(prefix="vitalsight-chat-preview-")
     store = open_store(Path(tmp.name) / "preview.duckdb")
     patient = seed_demo_patient(store)
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duckdb")
-    worker = ModelWorker(store_executor=executor)
+    db = ThreadDb(store)
+    worker = ModelWorker(db=db)
     worker.start()
-    controller = ChatController(worker=worker, store=store, executor=executor, model_path=default_model_path())
+    controller = ChatController(worker=worker, db=db, model_path=default_model_path())
     panel = QtChatPanel(controller)
     panel.resize(1000, 680)
     panel.setWindowTitle("Vitalsight chat (preview)")
     panel.show()
     controller.set_patient(patient)
 
-    def shutdown() -> None:
+    def shutdown() -> None:  # the order matters: the worker saves its last answer through db
         worker.shutdown()
         controller.close()
-        executor.shutdown(wait=True)
-        store.close()
+        db.shutdown()
 
     app.aboutToQuit.connect(shutdown)
     question = os.environ.get("VITALSIGHT_PREVIEW_ASK")

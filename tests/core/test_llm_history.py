@@ -8,10 +8,10 @@ import signal
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from desktop.core.chat import history as h
+from desktop.core.chat.db import ThreadDb
 from desktop.core.chat.export import conversation_markdown
 from desktop.core.chat.patient_context import patient_context
 from desktop.core.chat.persist import StreamingSaver
@@ -36,9 +36,10 @@ REPO = Path(__file__).resolve().parents[2]
 def _turn(store: Store, engine: Engine, conv: int, text: str) -> str:
     req = prepare_send(store, conversation_id=conv, user_text=text, model_name="m",
                        context_text=patient_context(store, PATIENT), settings=SETTINGS)
-    with ThreadPoolExecutor(max_workers=1) as ex:
-        saver = StreamingSaver(ex, lambda t: h.update_message_text(store, message_id=req.message_id, content=t))
-        result = run_turn(engine, req, on_text=lambda _t: None, saver=saver)
+    db = ThreadDb(store)
+    saver = StreamingSaver(db, lambda st, t: h.update_message_text(st, message_id=req.message_id, content=t))
+    result = run_turn(engine, req, on_text=lambda _t: None, saver=saver)
+    db.shutdown(close_store=False)
     finish_turn(store, result)
     return result.text
 
@@ -61,16 +62,17 @@ def test_history_survives_a_restart(workspace: Path, engine: Engine) -> None:
 def test_the_streaming_saver_writes_the_latest_text_and_never_queues(store: Store) -> None:
     conv = h.create_conversation(store, patient_id=PATIENT).conversation_id
     msg = h.add_message(store, conversation_id=conv, role="assistant", content="", status="generating")
-    with ThreadPoolExecutor(max_workers=1) as ex:
-        saver = StreamingSaver(ex, lambda t: h.update_message_text(store, message_id=msg.message_id, content=t))
-        text = ""
-        for i in range(300):
-            text += f"w{i} "
-            saver.update(text)
-        saver.drain()
-        assert saver.writes <= 300
-        saver.update(text)  # the last text always lands
-        saver.drain()
+    db = ThreadDb(store)
+    saver = StreamingSaver(db, lambda st, t: h.update_message_text(st, message_id=msg.message_id, content=t))
+    text = ""
+    for i in range(300):
+        text += f"w{i} "
+        saver.update(text)
+    saver.drain()
+    assert saver.writes <= 300
+    saver.update(text)  # the last text always lands
+    saver.drain()
+    db.shutdown(close_store=False)
     assert h.active_messages(store, conversation_id=conv)[0].content == text
 
 

@@ -4,17 +4,17 @@ real default model, and the controller. Teardown fails the test if a thread is l
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QThreadPool
 
+from desktop.core.chat.db import ThreadDb
 from desktop.core.chat.demo import seed_demo_patient
 from desktop.core.chat.session import ChatSettings
 from desktop.core.llm.catalog import default_model_path
-from desktop.core.store import Store, open_store
+from desktop.core.store import open_store
 from desktop.ui.chat_controller import ChatController
 from desktop.ui.model_worker import ModelWorker
 
@@ -24,8 +24,7 @@ SETTINGS = ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=48)
 
 @dataclass
 class ChatEnv:
-    store: Store
-    executor: ThreadPoolExecutor
+    db: ThreadDb
     worker: ModelWorker
     controller: ChatController
     patient: str
@@ -40,12 +39,12 @@ def chat_env(qtbot, tmp_path: Path) -> Iterator[ChatEnv]:
     workspace = tmp_path / "ws.duckdb"
     store = open_store(workspace)
     patient = seed_demo_patient(store)
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duckdb")
-    worker = ModelWorker(store_executor=executor)
+    db = ThreadDb(store)
+    worker = ModelWorker(db=db)
     worker.start()
-    controller = ChatController(worker=worker, store=store, executor=executor, model_path=model, settings=SETTINGS)
+    controller = ChatController(worker=worker, db=db, model_path=model, settings=SETTINGS)
     qtbot.waitUntil(lambda: controller.model_ready, timeout=60000)
-    env = ChatEnv(store, executor, worker, controller, patient, workspace)
+    env = ChatEnv(db, worker, controller, patient, workspace)
     try:
         yield env
     finally:
@@ -54,6 +53,5 @@ def chat_env(qtbot, tmp_path: Path) -> Iterator[ChatEnv]:
         assert env.worker.shutdown(), "the model owner thread did not end"
         env.controller.close()
         assert thread is None or not thread.isRunning()
-        env.executor.shutdown(wait=True)
-        env.store.close()
+        env.db.shutdown()
         assert QThreadPool.globalInstance().activeThreadCount() == 0

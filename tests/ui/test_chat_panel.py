@@ -56,7 +56,7 @@ def test_an_answer_streams_into_the_panel_and_is_saved(qtbot, chat_env: ChatEnv,
     assert "tokens/s" in panel.stats.text() and "first token" in panel.stats.text()
     assert 0 < panel.meter.value() <= SETTINGS.n_ctx
     assert panel.conversations.count() == 1
-    saved = h.active_messages(chat_env.store, conversation_id=chat_env.controller.conversation_id)
+    saved = h.active_messages(chat_env.db.store, conversation_id=chat_env.controller.conversation_id)
     assert [m.role for m in saved] == ["user", "assistant"] and saved[1].content == result.text
     # The model read the patient's facts: the summary went into the prompt.
     assert "152 mm[Hg]" in result.plan.text
@@ -75,7 +75,7 @@ def test_stop_mid_answer_keeps_the_partial_text(qtbot, chat_env: ChatEnv) -> Non
     result = done.args[0]
     assert result.status == "stopped" and result.stats.completion_tokens < 600
     assert result.text.startswith(chat_env.controller.streaming_text[:40])
-    saved = h.active_messages(chat_env.store, conversation_id=chat_env.controller.conversation_id)[-1]
+    saved = h.active_messages(chat_env.db.store, conversation_id=chat_env.controller.conversation_id)[-1]
     assert saved.status == "stopped" and saved.content == result.text
     qtbot.waitUntil(lambda: "stopped" in panel.view.toPlainText())
     assert panel.send_button.isEnabled() and not panel.stop_button.isEnabled()
@@ -105,7 +105,7 @@ def test_regenerate_edit_and_export(qtbot, chat_env: ChatEnv, tmp_path: Path, mo
     md = target.read_text(encoding="utf-8")
     assert "What is the latest systolic blood pressure?" in md and result.text.strip()[:20] in md
     assert md.count("What is the latest heart rate?") == 1  # the title only: the question was superseded
-    assert chat_env.store.con.execute("SELECT count(*) FROM messages WHERE conversation_id = ?",
+    assert chat_env.db.store.con.execute("SELECT count(*) FROM messages WHERE conversation_id = ?",
                                       [cid]).fetchone()[0] == 5
 
 
@@ -129,21 +129,19 @@ def test_history_shows_again_after_a_restart(qtbot, chat_env: ChatEnv) -> None:
     answer = _ask(qtbot, panel, "What is the latest heart rate?").text
     # Close everything, as quitting the app does, then start again on the same file.
     assert chat_env.worker.shutdown()
-    chat_env.executor.shutdown(wait=True)
-    chat_env.store.close()
-    from concurrent.futures import ThreadPoolExecutor
-
+    chat_env.controller.close()
+    chat_env.db.shutdown()
+    from desktop.core.chat.db import ThreadDb
     from desktop.core.llm.catalog import default_model_path
     from desktop.core.store import open_store
     from desktop.ui.chat_controller import ChatController
     from desktop.ui.model_worker import ModelWorker
 
-    chat_env.store = open_store(chat_env.workspace)
-    chat_env.executor = ThreadPoolExecutor(max_workers=1)
-    chat_env.worker = ModelWorker(store_executor=chat_env.executor)
+    chat_env.db = ThreadDb(open_store(chat_env.workspace))
+    chat_env.worker = ModelWorker(db=chat_env.db)
     chat_env.worker.start()
-    chat_env.controller = ChatController(worker=chat_env.worker, store=chat_env.store, executor=chat_env.executor,
-                                         model_path=default_model_path(), settings=SETTINGS)
+    chat_env.controller = ChatController(worker=chat_env.worker, db=chat_env.db, model_path=default_model_path(),
+                                         settings=SETTINGS)
     again = _panel(qtbot, chat_env)
     qtbot.waitUntil(lambda: answer.strip()[:30] in again.view.toPlainText(), timeout=10000)
     assert "What is the latest heart rate?" in again.view.toPlainText()

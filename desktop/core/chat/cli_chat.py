@@ -11,10 +11,10 @@ import argparse
 import signal
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from desktop.core.chat import history as h
+from desktop.core.chat.db import ThreadDb
 from desktop.core.chat.patient_context import patient_context
 from desktop.core.chat.persist import StreamingSaver
 from desktop.core.chat.session import DISCLAIMER, ChatSettings, finish_turn, prepare_send, run_turn
@@ -53,51 +53,60 @@ def run_chat(ns: argparse.Namespace) -> int:
     except (ModelFileError, WorkspaceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    with store, ThreadPoolExecutor(max_workers=1, thread_name_prefix="duckdb") as executor:
-        h.recover_interrupted(store)
-        try:
-            context = patient_context(store, ns.patient)
-            conv_id = ns.conversation or h.create_conversation(store, patient_id=ns.patient).conversation_id
-            if ns.conversation and h.get_conversation(store, conversation_id=conv_id).patient_id != ns.patient:
-                raise KeyError(f"conversation {conv_id} is about another patient")
-        except LookupError as exc:  # no such patient (summary.PatientNotFound) or conversation
-            print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
-            return 2
-        try:
-            engine = Engine.load(model, n_ctx=settings.n_ctx, n_threads=settings.n_threads)
-        except ModelFileError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        request = prepare_send(store, conversation_id=conv_id, user_text=ns.question, model_name=model.name,
-                               context_text=context, settings=settings)
-        saver = StreamingSaver(executor, lambda text: h.update_message_text(
-            store, message_id=request.message_id, content=text))
-        cancel = threading.Event()
-        # Ctrl-C stops between tokens, like the app's Stop button: the partial answer is saved.
-        previous = signal.signal(signal.SIGINT, lambda *_: cancel.set()) if _main_thread() else None
+    db = ThreadDb(store)
+    try:
+        return _chat(ns, db, model, settings)
+    finally:
+        db.shutdown()
 
-        def out(text: str) -> None:
-            sys.stdout.write(text)
-            sys.stdout.flush()
 
-        try:
-            result = run_turn(engine, request, on_text=out, cancel=cancel, saver=saver)
-        finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
-            engine.close()
-        finish_turn(store, result)
-        sys.stdout.write("\n")
+def _chat(ns: argparse.Namespace, db: ThreadDb, model: Path, settings: ChatSettings) -> int:
+    store = db.store
+    # The main thread touches the store only while no streaming save is in flight.
+    h.recover_interrupted(store)
+    try:
+        context = patient_context(store, ns.patient)
+        conv_id = ns.conversation or h.create_conversation(store, patient_id=ns.patient).conversation_id
+        if ns.conversation and h.get_conversation(store, conversation_id=conv_id).patient_id != ns.patient:
+            raise KeyError(f"conversation {conv_id} is about another patient")
+    except LookupError as exc:  # no such patient (summary.PatientNotFound) or conversation
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+    try:
+        engine = Engine.load(model, n_ctx=settings.n_ctx, n_threads=settings.n_threads)
+    except ModelFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    request = prepare_send(store, conversation_id=conv_id, user_text=ns.question, model_name=model.name,
+                           context_text=context, settings=settings)
+    saver = StreamingSaver(db, lambda st, text: h.update_message_text(
+        st, message_id=request.message_id, content=text))
+    cancel = threading.Event()
+    # Ctrl-C stops between tokens, like the app's Stop button: the partial answer is saved.
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set()) if _main_thread() else None
+
+    def out(text: str) -> None:
+        sys.stdout.write(text)
         sys.stdout.flush()
-        if result.error:
-            print(f"error: {result.error}", file=sys.stderr)
-        elif not ns.quiet and result.stats:
-            s, plan = result.stats, result.plan
-            dropped = f", {plan.dropped_messages} earlier messages left out" if plan and plan.dropped_messages else ""
-            print(f"[{result.status}: {s.completion_tokens} tokens, {s.tokens_per_s:.1f} tokens/s, first token "
-                  f"{s.ttft_s:.2f} s, context {s.prompt_tokens + s.completion_tokens}/{settings.n_ctx}{dropped}; "
-                  f"conversation {conv_id}] {DISCLAIMER}", file=sys.stderr)
-        return 1 if result.status == "failed" else 0
+
+    try:
+        result = run_turn(engine, request, on_text=out, cancel=cancel, saver=saver)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        engine.close()
+    finish_turn(store, result)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+    if result.error:
+        print(f"error: {result.error}", file=sys.stderr)
+    elif not ns.quiet and result.stats:
+        s, plan = result.stats, result.plan
+        dropped = f", {plan.dropped_messages} earlier messages left out" if plan and plan.dropped_messages else ""
+        print(f"[{result.status}: {s.completion_tokens} tokens, {s.tokens_per_s:.1f} tokens/s, first token "
+              f"{s.ttft_s:.2f} s, context {s.prompt_tokens + s.completion_tokens}/{settings.n_ctx}{dropped}; "
+              f"conversation {conv_id}] {DISCLAIMER}", file=sys.stderr)
+    return 1 if result.status == "failed" else 0
 
 
 def _main_thread() -> bool:

@@ -1,7 +1,7 @@
 """Saving an answer while it streams, without making the model wait for the disk.
 
 The model owner thread calls :meth:`StreamingSaver.update` with the whole text so far after every token.
-The write itself runs on the DuckDB executor. While one write is in flight, newer texts replace each other
+The write itself runs on the DuckDB thread (``db.call``). While one write is in flight, newer texts replace each other
 in a one-slot mailbox and the next write takes the latest, so writes never queue up behind a fast model and
 the saved text trails the generated text by at most the tokens produced during one write.
 
@@ -15,12 +15,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, wait
+from concurrent.futures import Future, wait
+
+from desktop.core.chat.db import DbCalls
+from desktop.core.store import Store
 
 
 class StreamingSaver:
-    def __init__(self, executor: Executor, write: Callable[[str], None], *, min_interval_s: float = 0.0) -> None:
-        self._executor = executor
+    def __init__(self, db: DbCalls, write: Callable[[Store, str], None], *, min_interval_s: float = 0.0) -> None:
+        self._db = db
         self._write = write
         self._min_interval_s = min_interval_s
         # Re-entrant: add_done_callback runs _done at once, on this thread, when the write already finished.
@@ -43,7 +46,8 @@ class StreamingSaver:
         if text is None:
             return
         self._last_start = time.perf_counter()
-        fut = self._executor.submit(self._write, text)
+        write = self._write
+        fut = self._db.call(lambda store: write(store, text))
         self._in_flight = fut
         fut.add_done_callback(self._done)
 
