@@ -189,3 +189,66 @@ class ModelWorker(QObject):
         self.last_saves = saver.writes
         self._db.call(lambda store: finish_turn(store, result)).result()
         self.finished.emit(job.job_id, result)
+
+
+def _preview() -> int:
+    """Console preview: the owner thread answers one question about the demo patient; tokens print as the
+    signals arrive on the main thread's event loop. ``python -m desktop.ui.model_worker ["question"]``."""
+    import sys
+    import tempfile
+
+    from PySide6.QtCore import QCoreApplication, QTimer
+
+    from desktop.core.chat import history as hist
+    from desktop.core.chat.db import ThreadDb
+    from desktop.core.chat.demo import seed_demo_patient
+    from desktop.core.chat.patient_context import patient_context
+    from desktop.core.chat.session import prepare_send
+    from desktop.core.llm.catalog import default_model_path
+    from desktop.core.store import open_store
+
+    app = QCoreApplication(sys.argv)
+    question = sys.argv[1] if len(sys.argv) > 1 else "What is the latest systolic blood pressure?"
+    tmp = tempfile.TemporaryDirectory(prefix="vitalsight-worker-preview-")
+    db = ThreadDb(open_store(Path(tmp.name) / "preview.duckdb"))
+    patient = db.call(seed_demo_patient).result()
+    settings = ChatSettings(max_tokens=96)
+    worker = ModelWorker(db=db)
+    worker.start()
+
+    def ask(_job: int, info: LoadedModel) -> None:
+        print(f"[{info.path.name} loaded in {info.load_s:.2f} s]", flush=True)
+
+        def prepare(store: Store) -> TurnRequest:
+            conv = hist.create_conversation(store, patient_id=patient).conversation_id
+            return prepare_send(store, conversation_id=conv, user_text=question, model_name=info.path.name,
+                                context_text=patient_context(store, patient), settings=settings)
+
+        worker.generate(db.call(prepare).result())
+
+    def done(_job: int, result: TurnResult) -> None:
+        s = result.stats
+        print(f"\n[{result.status}" + (f", {s.tokens_per_s:.1f} tokens/s, first token {s.ttft_s:.2f} s" if s else "")
+              + "]", flush=True)
+        app.quit()
+
+    def failed(_job: int, message: str) -> None:
+        print(f"error: {message}", file=sys.stderr)
+        app.exit(1)
+
+    worker.modelLoaded.connect(ask)
+    worker.modelFailed.connect(failed)
+    worker.failed.connect(failed)
+    worker.tokens.connect(lambda _job, text: print(text, end="", flush=True))
+    worker.finished.connect(done)
+    worker.load_model(default_model_path(), settings)
+    QTimer.singleShot(120000, lambda: app.exit(2))  # a preview never hangs
+    code = app.exec()
+    worker.shutdown()
+    db.shutdown()
+    tmp.cleanup()
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(_preview())

@@ -279,27 +279,23 @@ def _preview() -> int:
 
     from desktop.core.chat.db import ThreadDb
     from desktop.core.chat.demo import seed_demo_patient
-    from desktop.core.llm.catalog import default_model_path
     from desktop.core.store import open_store
-    from desktop.ui.model_worker import ModelWorker
+    from desktop.ui.chat_assistant import ChatAssistant
 
     app = QApplication(sys.argv)
     tmp = tempfile.TemporaryDirectory(prefix="vitalsight-chat-preview-")
     store = open_store(Path(tmp.name) / "preview.duckdb")
     patient = seed_demo_patient(store)
     db = ThreadDb(store)
-    worker = ModelWorker(db=db)
-    worker.start()
-    controller = ChatController(worker=worker, db=db, model_path=default_model_path())
-    panel = QtChatPanel(controller)
+    assistant = ChatAssistant(db=db)
+    panel, controller = assistant.panel, assistant.controller
     panel.resize(1000, 680)
     panel.setWindowTitle("Vitalsight chat (preview)")
     panel.show()
     controller.set_patient(patient)
 
     def shutdown() -> None:  # the order matters: the worker saves its last answer through db
-        worker.shutdown()
-        controller.close()
+        assistant.shutdown()
         db.shutdown()
 
     app.aboutToQuit.connect(shutdown)
