@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from desktop.core.chat import history as h
 from desktop.core.chat.persist import StreamingSaver
+from desktop.core.chat.relevant import grounded_question
 from desktop.core.llm.engine import Engine, GenerationStats, SamplingParams
 from desktop.core.llm.prompt import ChatMessage, PromptPlan, PromptTooLong, build_prompt
 from desktop.core.store import Store
@@ -152,9 +153,13 @@ def run_turn(engine: Engine, request: TurnRequest, *, on_text: Callable[[str], N
     parts: list[str] = []
     plan: PromptPlan | None = None
     try:
+        # Every user turn gets the same grounding each time, so the prompt prefix (and the KV cache) of
+        # earlier turns stays identical from one turn to the next.
+        history = [ChatMessage(m.role, grounded_question(m.content, request.context_text)) if m.role == "user" else m
+                   for m in request.history]
         plan = build_prompt(
             template=engine.chat_template, tokenize=engine.tokenize,
-            system_text=system_text(request.context_text), history=request.history,
+            system_text=system_text(request.context_text), history=history,
             n_ctx=engine.n_ctx, max_new_tokens=min(request.settings.max_tokens, engine.n_ctx // 2),
         )
         if on_plan is not None:
