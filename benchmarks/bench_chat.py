@@ -25,6 +25,7 @@ from desktop.core.chat import history as h
 from desktop.core.chat.db import ThreadDb
 from desktop.core.chat.demo import seed_demo_patient
 from desktop.core.chat.patient_context import patient_context
+from desktop.core.chat.relevant import grounded_question
 from desktop.core.chat.session import ChatSettings, prepare_send, system_text
 from desktop.core.llm.catalog import check_model, default_model_path
 from desktop.core.llm.engine import Engine
@@ -186,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         app = InApp(engine, Path(tmp), args.tokens)
         sys_text = system_text(app.context)
-        messages = [ChatMessage("system", sys_text), ChatMessage("user", QUESTION)]
+        # The app grounds the question (the summary lines it is about, repeated under it): same prompt here.
+        messages = [ChatMessage("system", sys_text), ChatMessage("user", grounded_question(QUESTION, app.context))]
         prompt = engine.tokenize(engine.chat_template.render(messages))
         hl_messages = [{"role": m.role, "content": m.content} for m in messages]
         rows: dict[str, list[tuple[float, ...]]] = {"raw": [], "raw1": [], "app": [], "app0": [], "high": []}
