@@ -18,7 +18,7 @@ from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication
 
 from desktop.core.settings import AppSettings
-from desktop.ui.app import create_app
+from desktop.ui.app import attach_assistant, create_app
 from desktop.ui.qt_main_window import QtMainWindow
 
 
@@ -29,6 +29,7 @@ def main() -> int:
     app = create_app()
     window = QtMainWindow(settings=AppSettings())
     window.setGeometry(0, 0, 1600, 1000)
+    assistant = attach_assistant(window)
     # Park the X pointer off the plots: hover follows the real pointer and would hide the staged read-out.
     QCursor.setPos(1590, 995)
     window.show()
@@ -62,7 +63,20 @@ def main() -> int:
         if plots.shown:
             panel = plots.panel(plots.shown[0])
             panel.hover(panel.plot.vb.mapViewToScene(QPointF(float(panel.times[-1]), float(panel.values[-1]))))
-        QTimer.singleShot(500, lambda: (shot("patient"), next_step()))
+        QTimer.singleShot(500, lambda: (shot("patient"), ask_assistant()))
+
+    def ask_assistant() -> None:
+        # A real answer from the bundled model about this patient, then the screenshot.
+        if assistant is None:
+            next_step()
+            return
+
+        def answered(_result: object) -> None:
+            assistant.controller.streamFinished.disconnect(answered)
+            QTimer.singleShot(800, lambda: (shot("assistant"), next_step()))
+
+        assistant.controller.streamFinished.connect(answered)
+        assistant.controller.send("What is the latest blood pressure and is it in range?")
 
     window.patient_view.loaded.connect(patient_shown)
     steps += [
@@ -84,6 +98,8 @@ def main() -> int:
         dialogs[0].start_import()
     window.workspace.opened.connect(lambda _p: QTimer.singleShot(1500, lambda: (shot("list"), pick_patient())))
     window.open_workspace(workspace)
+    if assistant is not None:
+        app.aboutToQuit.connect(assistant.shutdown)
     app.aboutToQuit.connect(window.shutdown)
     code = app.exec()
     from desktop.ui.preview import dispose

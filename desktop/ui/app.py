@@ -5,10 +5,15 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication
 
 from desktop.ui.qt_settings import APPLICATION, ORGANIZATION
+
+if TYPE_CHECKING:
+    from desktop.ui.chat_assistant import ChatAssistant
+    from desktop.ui.qt_main_window import QtMainWindow
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
@@ -22,6 +27,23 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+def attach_assistant(window: QtMainWindow) -> ChatAssistant | None:
+    """Put the on-device chat in the window's Assistant dock, following the selected patient.
+
+    Returns None (and the dock says why) when llama.cpp cannot be loaded on this machine: the rest
+    of the app works without it.
+    """
+    try:
+        from desktop.ui.chat_assistant import ChatAssistant
+    except ImportError as exc:  # llama-cpp-python missing or its native library unloadable
+        logging.getLogger(__name__).warning("assistant unavailable: %s", exc)
+        return None
+    assistant = ChatAssistant(db=window.workspace.executor, parent=window)
+    window.set_assistant_widget(assistant.panel)
+    window.patient_selected.connect(assistant.controller.set_patient)
+    return assistant
+
+
 def run_app(workspace: str | None = None) -> int:
     """Open the window on ``workspace`` (else the last one used) and run until it closes."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -29,6 +51,7 @@ def run_app(workspace: str | None = None) -> int:
     from desktop.ui.qt_main_window import QtMainWindow
 
     window = QtMainWindow()
+    assistant = attach_assistant(window)
     window.show()
     # A workspace named on the command line is created if missing; the remembered one only if it exists
     # (a moved or deleted file must not come back as a new, empty workspace).
@@ -36,7 +59,10 @@ def run_app(workspace: str | None = None) -> int:
         window.open_workspace(workspace)
     elif window.settings.last_workspace and Path(window.settings.last_workspace).exists():
         window.open_workspace(window.settings.last_workspace)
-    # Drain the database thread before Qt tears the widgets down (practice: shutdown at aboutToQuit).
+    # Stop the model between tokens (its partial answer is saved through the database thread), then
+    # drain the database thread, all before Qt tears the widgets down.
+    if assistant is not None:
+        app.aboutToQuit.connect(assistant.shutdown)
     app.aboutToQuit.connect(window.shutdown)
     code = int(app.exec())
     from desktop.ui.preview import dispose

@@ -97,6 +97,9 @@ class QtMainWindow(QMainWindow):
         read ``self.workspace.patient_id`` for the current patient at any time."""
         self.assistant_dock.setWidget(widget)
         self.assistant_dock.show()
+        if not self.settings.window_state:
+            # First run: the plots keep most of the width; the chat gets a readable column.
+            self.resizeDocks([self.assistant_dock], [460], Qt.Orientation.Horizontal)
 
     # Menus
     def _build_menus(self) -> None:
