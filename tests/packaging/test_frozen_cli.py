@@ -55,7 +55,7 @@ def test_patients_of_shipped_sample(frozen: FrozenApp, sample_workspace) -> None
 def test_chat_streams_an_answer(frozen: FrozenApp, sample_workspace) -> None:
     patients = frozen.run_json("patients", "--workspace", str(sample_workspace), label="patients-for-chat")
     proc = frozen.run("chat", "--workspace", str(sample_workspace), "--patient", patients[0]["id"],
-                      "--max-tokens", "32", "--threads", "2", "Is the latest blood pressure normal?",
+                      "--max-tokens", "32", "--threads", "1", "Is the latest blood pressure normal?",
                       timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip(), "no answer on stdout"
