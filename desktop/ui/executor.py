@@ -66,14 +66,24 @@ class DbExecutor(QObject):
 
         return self._pool.submit(work)
 
-    def run_sync(self, fn: Callable[[Store], T]) -> T:
-        """Run ``fn`` on the worker thread and wait for it (shutdown paths and tests only)."""
+    def call(self, fn: Callable[[Store], T], /) -> Future[T]:
+        """``fn(store)`` on the database thread, as a Future that completes there (the chat's ``DbCalls``
+        protocol, ``desktop/core/chat/db.py``). Callers needing the GUI thread use :func:`op` instead."""
+        if self._closed:
+            dropped: Future[T] = Future()
+            dropped.cancel()
+            return dropped
+
         def work() -> T:
             if self.store is None:
                 raise RuntimeError("no workspace is open")
             return fn(self.store)
 
-        return self._pool.submit(work).result()
+        return self._pool.submit(work)
+
+    def run_sync(self, fn: Callable[[Store], T]) -> T:
+        """Run ``fn`` on the worker thread and wait for it (shutdown paths and tests only)."""
+        return self.call(fn).result()
 
     def _on_deliver(self, callback: Callable[[Any], None], value: Any) -> None:
         with self._lock:
