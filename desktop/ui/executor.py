@@ -100,22 +100,6 @@ class DbExecutor(QObject):
         with self._lock:
             return self._pending == 0
 
-    def call(self, fn: Callable[[Store], T], /) -> Future[T]:
-        """Run ``fn(store)`` on the worker thread and hand back the Future (the chat's ``DbCalls``).
-
-        For callers that live on other threads (the model owner thread saves each message through
-        this) and so wait on the Future instead of taking a queued callback.
-        """
-        if self._closed:
-            raise RuntimeError("the workspace is closing")
-
-        def work() -> T:
-            if self.store is None:
-                raise RuntimeError("no workspace is open")
-            return fn(self.store)
-
-        return self._pool.submit(work)
-
     def replace_store(self, store: Store | None) -> None:
         """Swap the workspace. Call only on the worker thread (inside an op), so that everything
         queued before runs against the old store and everything after against the new one."""
