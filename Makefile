@@ -73,5 +73,9 @@ bench-import: $(VENV)/.deps-dev
 bench-chat: $(VENV)/.deps-dev $(DEFAULT_MODEL)
 	$(PY) -m benchmarks.bench_chat
 
+# The window's speed: start to first paint, patient switch, 100,000-patient list, panning 1M points.
+bench-ui: $(VENV)/.deps-app
+	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks.bench_ui
+
 clean:
 	rm -rf $(VENV) build dist $(SAMPLE_WORKSPACE) $(SAMPLE_WORKSPACE).wal

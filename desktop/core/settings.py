@@ -1,0 +1,69 @@
+"""The app's settings as one typed, versioned model; the window persists it (with QSettings).
+
+Kept free of Qt so the fields, defaults and migrations are testable without a display.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+SETTINGS_VERSION = 1
+MAX_RECENT = 8
+
+
+@dataclass
+class AppSettings:
+    version: int = SETTINGS_VERSION
+    geometry: str = ""  # the window's saveGeometry(), base64
+    window_state: str = ""  # docks and toolbars, base64
+    last_workspace: str = ""
+    recent_workspaces: list[str] = field(default_factory=list)
+    temperature_unit: str = "C"  # "C" or "F"
+    weight_unit: str = "kg"  # "kg" or "lb"
+
+    def add_recent(self, path: str) -> None:
+        self.recent_workspaces = [path, *[p for p in self.recent_workspaces if p != path]][:MAX_RECENT]
+        self.last_workspace = path
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(data: dict[str, object]) -> AppSettings:
+        """Unknown keys are dropped and wrong types fall back to defaults: a damaged settings file
+        must never stop the app from opening."""
+        data = migrate_settings(dict(data))
+        out = AppSettings()
+        for f in fields(AppSettings):
+            if f.name not in data:
+                continue
+            value = data[f.name]
+            default = getattr(out, f.name)
+            if isinstance(default, list):
+                if isinstance(value, str):
+                    value = [value] if value else []
+                if isinstance(value, (list, tuple)):
+                    setattr(out, f.name, [str(v) for v in value if v])
+            elif isinstance(default, int):
+                try:
+                    setattr(out, f.name, int(value))  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    pass
+            elif isinstance(value, str):
+                setattr(out, f.name, value)
+        if out.temperature_unit not in ("C", "F"):
+            out.temperature_unit = "C"
+        if out.weight_unit not in ("kg", "lb"):
+            out.weight_unit = "kg"
+        return out
+
+
+def migrate_settings(data: dict[str, object]) -> dict[str, object]:
+    """Bring an older settings dict up to SETTINGS_VERSION (version 0: no version key)."""
+    version = int(data.get("version", 0) or 0)  # type: ignore[call-overload]
+    if version < 1:
+        # version 0 kept one "workspace" key; it became last_workspace.
+        if "workspace" in data and "last_workspace" not in data:
+            data["last_workspace"] = data.pop("workspace")
+        data["version"] = 1
+    return data

@@ -1,0 +1,71 @@
+"""Start the window: ``python -m desktop gui [--workspace W]`` calls :func:`run_app`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QApplication
+
+from desktop.ui.qt_settings import APPLICATION, ORGANIZATION
+
+if TYPE_CHECKING:
+    from desktop.ui.chat_assistant import ChatAssistant
+    from desktop.ui.qt_main_window import QtMainWindow
+
+
+def create_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    app = QApplication(argv if argv is not None else sys.argv)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("Vitalsight")
+    return app
+
+
+def attach_assistant(window: QtMainWindow) -> ChatAssistant | None:
+    """Put the on-device chat in the window's Assistant dock, following the selected patient.
+
+    Returns None (and the dock says why) when llama.cpp cannot be loaded on this machine: the rest
+    of the app works without it.
+    """
+    try:
+        from desktop.ui.chat_assistant import ChatAssistant
+    except ImportError as exc:  # llama-cpp-python missing or its native library unloadable
+        logging.getLogger(__name__).warning("assistant unavailable: %s", exc)
+        return None
+    assistant = ChatAssistant(db=window.workspace.executor, parent=window)
+    window.set_assistant_widget(assistant.panel)
+    window.patient_selected.connect(assistant.controller.set_patient)
+    return assistant
+
+
+def run_app(workspace: str | None = None) -> int:
+    """Open the window on ``workspace`` (else the last one used) and run until it closes."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app()
+    from desktop.ui.qt_main_window import QtMainWindow
+
+    window = QtMainWindow()
+    assistant = attach_assistant(window)
+    window.show()
+    # A workspace named on the command line is created if missing; the remembered one only if it exists
+    # (a moved or deleted file must not come back as a new, empty workspace).
+    if workspace:
+        window.open_workspace(workspace)
+    elif window.settings.last_workspace and Path(window.settings.last_workspace).exists():
+        window.open_workspace(window.settings.last_workspace)
+    # Stop the model between tokens (its partial answer is saved through the database thread), then
+    # drain the database thread, all before Qt tears the widgets down.
+    if assistant is not None:
+        app.aboutToQuit.connect(assistant.shutdown)
+    app.aboutToQuit.connect(window.shutdown)
+    code = int(app.exec())
+    from desktop.ui.preview import dispose
+
+    dispose(window)
+    return code

@@ -1,0 +1,180 @@
+"""One serialized executor for every DuckDB call, and the op builder that runs work on it.
+
+The connection is never used from two threads at once: all database work, from a page of the patient
+list to a whole import, goes through the single worker thread here, in order. Results come back to
+the GUI thread through a queued signal, so callbacks may touch widgets. (Anki ``taskman.py``,
+``operations/__init__.py``.)
+
+    op(lambda store: count_patients(store, flt)).success(self._show).run(executor)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from PySide6.QtCore import QObject, Signal
+
+if TYPE_CHECKING:
+    from desktop.core.store import Store
+
+T = TypeVar("T")
+
+
+class DbExecutor(QObject):
+    """Owns the store and its one worker thread."""
+
+    # (callback, value): emitted from the worker thread, delivered queued on the GUI thread.
+    _deliver = Signal(object, object)
+    busy_changed = Signal(bool)
+
+    def __init__(self, store: Store | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duckdb")
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._closed = False
+        self._deliver.connect(self._on_deliver)
+
+    def submit(self, fn: Callable[[Store], Any], on_done: Callable[[Any], None],
+               on_error: Callable[[BaseException], None], *, needs_store: bool = True) -> Future[Any]:
+        if self._closed:
+            # Late requests while the app quits (a debounce timer firing, say) are dropped, not errors.
+            dropped: Future[Any] = Future()
+            dropped.cancel()
+            return dropped
+        with self._lock:
+            self._pending += 1
+            first = self._pending == 1
+        if first:
+            self.busy_changed.emit(True)
+
+        def work() -> None:
+            # The store is read on the worker thread: a workspace switch queued earlier has happened.
+            store = self.store
+            try:
+                if store is None and needs_store:
+                    raise RuntimeError("no workspace is open")
+                value = fn(store)  # type: ignore[arg-type]
+            except BaseException as exc:
+                self._deliver.emit(on_error, exc)
+            else:
+                self._deliver.emit(on_done, value)
+
+        return self._pool.submit(work)
+
+    def run_sync(self, fn: Callable[[Store], T]) -> T:
+        """Run ``fn`` on the worker thread and wait for it (shutdown paths and tests only)."""
+        def work() -> T:
+            if self.store is None:
+                raise RuntimeError("no workspace is open")
+            return fn(self.store)
+
+        return self._pool.submit(work).result()
+
+    def _on_deliver(self, callback: Callable[[Any], None], value: Any) -> None:
+        with self._lock:
+            self._pending -= 1
+            idle = self._pending == 0
+        try:
+            callback(value)
+        finally:
+            if idle:
+                self.busy_changed.emit(False)
+
+    @property
+    def idle(self) -> bool:
+        with self._lock:
+            return self._pending == 0
+
+    def call(self, fn: Callable[[Store], T], /) -> Future[T]:
+        """Run ``fn(store)`` on the worker thread and hand back the Future (the chat's ``DbCalls``).
+
+        For callers that live on other threads (the model owner thread saves each message through
+        this) and so wait on the Future instead of taking a queued callback.
+        """
+        if self._closed:
+            raise RuntimeError("the workspace is closing")
+
+        def work() -> T:
+            if self.store is None:
+                raise RuntimeError("no workspace is open")
+            return fn(self.store)
+
+        return self._pool.submit(work)
+
+    def replace_store(self, store: Store | None) -> None:
+        """Swap the workspace. Call only on the worker thread (inside an op), so that everything
+        queued before runs against the old store and everything after against the new one."""
+        old, self.store = self.store, store
+        if old is not None and old is not store:
+            old.close()
+
+    def shutdown(self) -> None:
+        """Wait for queued work, then close the store (at aboutToQuit)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+
+class Op(Generic[T]):
+    """A background operation: ``op(fn).success(cb).failure(cb).with_progress(label).run(executor)``.
+
+    ``fn`` runs on the database thread and must never touch widgets; callbacks run on the GUI thread.
+    Without ``failure``, errors go to the one presenter (:func:`desktop.ui.qt_errors.show_exception`).
+    """
+
+    def __init__(self, fn: Callable[[Store], T]) -> None:
+        self._fn = fn
+        self._success: Callable[[T], None] = lambda _value: None
+        self._failure: Callable[[BaseException], None] | None = None
+        self._progress_label: str | None = None
+        self._parent: Any = None
+
+    def success(self, callback: Callable[[T], None]) -> Op[T]:
+        self._success = callback
+        return self
+
+    def failure(self, callback: Callable[[BaseException], None]) -> Op[T]:
+        self._failure = callback
+        return self
+
+    def with_progress(self, label: str, parent: Any = None) -> Op[T]:
+        """Show ``label`` in the main window's status bar while it runs."""
+        self._progress_label = label
+        self._parent = parent
+        return self
+
+    def run(self, executor: DbExecutor, *, needs_store: bool = True) -> Future[Any]:
+        from desktop.ui.qt_errors import show_exception
+
+        parent = self._parent
+        status = getattr(parent, "show_busy", None) if parent is not None else None
+        if status is not None and self._progress_label:
+            status(self._progress_label)
+
+        def done(value: T) -> None:
+            if status is not None and self._progress_label:
+                status(None)
+            self._success(value)
+
+        def failed(exc: BaseException) -> None:
+            if status is not None and self._progress_label:
+                status(None)
+            if self._failure is not None:
+                self._failure(exc)
+            else:
+                show_exception(parent, exc)
+
+        return executor.submit(self._fn, done, failed, needs_store=needs_store)
+
+
+def op(fn: Callable[[Store], T]) -> Op[T]:
+    return Op(fn)

@@ -1,0 +1,171 @@
+"""Every reading as a table: sort by any column, filter, copy rows to the clipboard, export CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.display_units import pretty_unit
+from desktop.core.observations_table import (
+    COLUMNS,
+    ObservationFilter,
+    count_observations,
+    export_observations_csv,
+    page_observations,
+)
+from desktop.ui.executor import op
+from desktop.ui.paged_model import PagedTableModel
+from desktop.ui.workspace import Workspace
+
+
+class QtObservationsTable(QWidget):
+    exported = Signal(str, int)  # path, rows written
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.filter = ObservationFilter()
+        self.scope = QComboBox()
+        self.scope.addItem("Selected patient", "patient")
+        self.scope.addItem("All patients", "all")
+        self.measurement = QComboBox()
+        self.measurement.addItem("All measurements", None)
+        self.text = QLineEdit(placeholderText="Filter: measurement, code or recorded value")
+        self.text.setClearButtonEnabled(True)
+        self.copy_button = QPushButton("Copy rows")
+        self.export_button = QPushButton("Export CSV…")
+        self.count_label = QLabel()
+
+        headers = tuple(name for name, _ in COLUMNS)
+        self.model = PagedTableModel(workspace.executor, headers, lambda _s: 0, lambda _s, _o, _l: [])
+        self.model.formatters[0] = lambda v: "" if v is None else str(v)[:19]
+        self.model.formatters[4] = lambda v: "" if v is None else f"{float(v):.6g}"  # the stored value, unrounded
+        self.model.formatters[5] = pretty_unit  # mmHg, °C rather than UCUM's mm[Hg], Cel
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)  # "P-ddd4…" ids must not break at the hyphen
+        header = self.table.horizontalHeader()
+        header.setSortIndicatorShown(True)
+        header.setSectionsClickable(True)
+        header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((150, 110, 220, 70, 70, 90, 150)):
+            self.table.setColumnWidth(column, width)
+
+        bar = QHBoxLayout()
+        for w in (self.scope, self.measurement, self.text):
+            bar.addWidget(w)
+        bar.addWidget(self.copy_button)
+        bar.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        layout.addWidget(self.count_label)
+        layout.addWidget(self.table, 1)
+
+        self._debounce = QTimer(self, singleShot=True, interval=250)
+        self._debounce.timeout.connect(self.apply_filters)
+        self.text.textChanged.connect(lambda _text: self._debounce.start())
+        self.scope.currentIndexChanged.connect(self.apply_filters)
+        self.measurement.currentIndexChanged.connect(self.apply_filters)
+        header.sortIndicatorChanged.connect(lambda *_: self.apply_filters())
+        self.copy_button.clicked.connect(self.copy_selection)
+        self.export_button.clicked.connect(self.export_csv)
+        QShortcut(QKeySequence.StandardKey.Copy, self.table, self.copy_selection)
+        self.model.counted.connect(self._on_counted)
+        workspace.opened.connect(self._on_workspace)
+        workspace.data_changed.connect(self._on_workspace)
+        workspace.patient_selected.connect(lambda _pid: self.apply_filters())
+        if workspace.is_open:
+            self._on_workspace()
+
+    def _on_counted(self, n: int) -> None:
+        if self.scope.currentData() == "patient" and not self.workspace.patient_id:
+            self.count_label.setText("No patient selected: pick one from the list, or choose “All patients”.")
+        else:
+            self.count_label.setText(f"{n:,} reading{'s' if n != 1 else ''}")
+
+    def current_filter(self) -> ObservationFilter:
+        header = self.table.horizontalHeader()
+        patient = self.workspace.patient_id if self.scope.currentData() == "patient" else None
+        return ObservationFilter(
+            patient_id=patient or ("(no patient selected)" if self.scope.currentData() == "patient" else None),
+            code=self.measurement.currentData(), text=self.text.text(),
+            sort_column=header.sortIndicatorSection(),
+            descending=header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder,
+        )
+
+    def apply_filters(self) -> None:
+        flt = self.filter = self.current_filter()  # a snapshot: the worker thread never reads widgets
+        if self.workspace.is_open:
+            self.model.set_query(lambda store: count_observations(store, flt),
+                                 lambda store, offset, limit: page_observations(store, flt, offset, limit))
+
+    def _on_workspace(self, *_: object) -> None:
+        from desktop.core.cohort import measurement_choices
+
+        op(measurement_choices).success(self._set_measurements).run(self.workspace.executor)
+        self.apply_filters()
+
+    def _set_measurements(self, choices: list[tuple[str, str, str]]) -> None:
+        current = self.measurement.currentData()
+        self.measurement.blockSignals(True)
+        self.measurement.clear()
+        self.measurement.addItem("All measurements", None)
+        for code, name, _unit in sorted(choices, key=lambda c: c[1].lower()):
+            self.measurement.addItem(name, code)
+        self.measurement.setCurrentIndex(max(self.measurement.findData(current), 0) if current else 0)
+        self.measurement.blockSignals(False)
+
+    def copy_selection(self) -> str:
+        """Selected rows (all fetched rows when none is selected) as tab-separated text with a header."""
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedIndexes()})
+        headers = [name for name, _ in COLUMNS]
+        lines = ["\t".join(headers)]
+        for r in rows:
+            values = self.model.row(r)
+            if values is not None:
+                lines.append("\t".join("" if v is None else str(v) for v in values))
+        text = "\n".join(lines) + "\n"
+        QGuiApplication.clipboard().setText(text)
+        return text
+
+    def export_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export observations", str(Path.home() / "observations.csv"),
+                                              "CSV (*.csv)")
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: str) -> None:
+        """Write exactly the filtered, sorted rows on screen to ``path`` (off the GUI thread)."""
+        flt = self.current_filter()
+        op(lambda store: export_observations_csv(store, flt, path)).success(
+            lambda n: self._on_exported(path, n)
+        ).with_progress(f"Exporting to {Path(path).name}…", self.window()).run(self.workspace.executor)
+
+    def _on_exported(self, path: str, rows: int) -> None:
+        self.count_label.setText(f"Exported {rows:,} rows to {path}")
+        self.exported.emit(path, rows)
+
+
+if __name__ == "__main__":
+    from desktop.ui.preview import preview
+
+    raise SystemExit(preview(QtObservationsTable))

@@ -1,0 +1,167 @@
+"""The patient list: search by name or id, filter by condition, sex and age; pick a patient."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from PySide6.QtCore import QItemSelection, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.patient_table import (
+    COLUMNS,
+    PatientFilter,
+    condition_names,
+    count_patients,
+    page_patients,
+)
+from desktop.ui.executor import op
+from desktop.ui.paged_model import PagedTableModel
+from desktop.ui.workspace import Workspace
+
+ANY_AGE = -1  # the spin boxes' "any" value (shown as their special text)
+
+class QtPatientList(QWidget):
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.filter = PatientFilter()
+
+        self.search = QLineEdit(placeholderText="Search name or ID")
+        self.search.setClearButtonEnabled(True)
+        self.condition = QComboBox()
+        self.condition.addItem("Any condition", None)
+        self.condition.setMinimumContentsLength(12)
+        self.condition.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.sex = QComboBox()
+        for label, value in (("Any sex", None), ("Female", "F"), ("Male", "M")):
+            self.sex.addItem(label, value)
+        self.age_min, self.age_max = QSpinBox(), QSpinBox()
+        for box, text in ((self.age_min, "min age: any"), (self.age_max, "max age: any")):
+            box.setRange(ANY_AGE, 130)
+            box.setValue(ANY_AGE)
+            box.setSpecialValueText(text)
+        self.count_label = QLabel("No workspace open")
+
+        self.model = PagedTableModel(workspace.executor, COLUMNS, lambda _s: 0, lambda _s, _o, _l: [])
+        self.model.formatters[3] = lambda v: "" if v is None else str(int(v))
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)  # "P-ddd4…" ids must not break at the hyphen
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in enumerate((170, 105, 36, 36, 220, 90)):
+            self.table.setColumnWidth(column, width)
+        header.setStretchLastSection(True)
+
+        filters = QGridLayout()
+        filters.addWidget(self.search, 0, 0, 1, 2)
+        filters.addWidget(self.condition, 1, 0, 1, 2)
+        filters.addWidget(self.sex, 2, 0, 1, 2)
+        filters.addWidget(self.age_min, 3, 0)
+        filters.addWidget(self.age_max, 3, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(filters)
+        layout.addWidget(self.count_label)
+        layout.addWidget(self.table, 1)
+
+        # Typing is debounced: one query per pause, not one per key.
+        self._debounce = QTimer(self, singleShot=True, interval=250)
+        self._debounce.timeout.connect(self.apply_filters)
+        self.search.textChanged.connect(lambda _text: self._debounce.start())
+        for combo in (self.condition, self.sex):
+            combo.currentIndexChanged.connect(self.apply_filters)
+        for box in (self.age_min, self.age_max):
+            box.valueChanged.connect(lambda _value: self._debounce.start())
+        # Arrowing down the list should not queue a full patient load per row passed: wait for a pause.
+        self._pick = QTimer(self, singleShot=True, interval=120)
+        self._pick.timeout.connect(self._emit_pick)
+        self._picked = ""
+        self.model.counted.connect(self._on_counted)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        workspace.patient_selected.connect(self._highlight)
+        workspace.opened.connect(self._on_workspace)
+        workspace.data_changed.connect(self._on_workspace)
+        if workspace.is_open:
+            self._on_workspace()
+
+    def current_filter(self) -> PatientFilter:
+        low, high = self.age_min.value(), self.age_max.value()
+        return PatientFilter(
+            search=self.search.text(), condition=self.condition.currentData(), sex=self.sex.currentData(),
+            age_min=None if low == ANY_AGE else low, age_max=None if high == ANY_AGE else high,
+        )
+
+    def apply_filters(self) -> None:
+        # The query closes over this snapshot: the worker thread never reads widget state.
+        flt = self.filter = self.current_filter()
+        if self.workspace.is_open:
+            self.count_label.setText("Searching…")
+            self.model.set_query(lambda store: count_patients(store, flt),
+                                 lambda store, offset, limit: page_patients(store, flt, offset, limit))
+
+    def _on_workspace(self, *_: object) -> None:
+        op(lambda store: condition_names(store)).success(self._set_conditions).run(self.workspace.executor)
+        self.apply_filters()
+
+    def _set_conditions(self, names: list[str]) -> None:
+        current = self.condition.currentData()
+        self.condition.blockSignals(True)
+        self.condition.clear()
+        self.condition.addItem("Any condition", None)
+        for name in names:
+            self.condition.addItem(name, name)
+        index = self.condition.findData(current) if current else 0
+        self.condition.setCurrentIndex(max(index, 0))
+        self.condition.blockSignals(False)
+
+    def _on_counted(self, rows: int) -> None:
+        self.count_label.setText(f"{rows:,} patient{'s' if rows != 1 else ''}")
+        self._highlight(self.workspace.patient_id or "")
+
+    def _highlight(self, patient_id: str) -> None:
+        """Keep the chosen patient highlighted when they are in the fetched part of the list."""
+        if not patient_id:
+            return
+        for row, values in enumerate(self.model.fetched_rows()):
+            if values[1] == patient_id:
+                if self.table.currentIndex().row() != row:
+                    self.table.selectRow(row)
+                    self.table.scrollTo(self.model.index(row, 0))
+                break
+
+    def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        rows = selected.indexes()
+        if not rows:
+            return
+        values = self.model.row(rows[0].row())
+        if values is not None:
+            self._picked = str(values[1])
+            self._pick.start()
+
+    def _emit_pick(self) -> None:
+        self.workspace.select_patient(self._picked)
+
+    def select_row(self, row: int) -> None:
+        self.table.selectRow(row)
+
+if __name__ == "__main__":
+    from desktop.ui.preview import preview
+
+    preview(partial(QtPatientList))

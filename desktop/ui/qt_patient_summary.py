@@ -1,0 +1,136 @@
+"""A patient at a glance: who they are, their conditions, latest values with flags, BP category, NEWS2.
+
+Flags are words as well as colours (never colour alone): "H high", "LL critically low".
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.display_units import DisplayUnits, format_value
+
+FLAG_WORDS = {"N": "normal", "H": "H high", "L": "L low", "HH": "HH critically high", "LL": "LL critically low"}
+FLAG_COLOURS = {"H": QColor(255, 225, 225), "HH": QColor(255, 190, 190), "L": QColor(222, 232, 255),
+                "LL": QColor(195, 212, 255)}
+HEADERS = ("Measurement", "Latest", "Unit", "Flag", "Healthy range", "When (UTC)", "Readings")
+
+
+class QtPatientSummary(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel()
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setWordWrap(True)
+        self.scores = QLabel()
+        self.scores.setTextFormat(Qt.TextFormat.RichText)
+        self.scores.setWordWrap(True)
+        self.table = QTableWidget(0, len(HEADERS))
+        self.table.setHorizontalHeaderLabels(list(HEADERS))
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(False)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.scores)
+        layout.addWidget(self.table, 1)
+        self.summary: dict[str, Any] | None = None
+
+    def show_summary(self, summary: dict[str, Any], units: DisplayUnits) -> None:
+        self.summary = summary
+        p = summary["patient"]
+        sex = {"F": "Female", "M": "Male"}.get(p["sex"] or "", "Sex unknown")
+        age = "age unknown" if p["age"] is None else f"{int(p['age'])} y" + (" (estimated)" if p["age_estimated"] else "")
+        born = f", born {p['birth_date']}" if p["birth_date"] else ""
+        died = f" · <b>deceased {p['deceased']}</b>" if p["deceased"] else ""
+        conditions = ", ".join(p["conditions"]) if p["conditions"] else "none recorded"
+        self.title.setText(
+            f"<span style='font-size:15pt'><b>{escape(p['name'] or p['id'])}</b></span> &nbsp; "
+            f"{sex}, {age}{born} · ID {escape(p['id'])}{died}<br><b>Active conditions:</b> {escape(conditions)}"
+        )
+        self.scores.setText(self._scores_text(summary))
+        rows = summary["latest"]
+        self.table.setRowCount(len(rows))
+        for r, item in enumerate(rows):
+            self._fill_row(r, item, units)
+        # Fit the columns to their contents, but a long text result ("Never smoked tobacco (finding)")
+        # must not push the flags off to the right: it is cut, with the whole text in its tooltip.
+        self.table.resizeColumnsToContents()
+        self.table.setColumnWidth(1, min(self.table.columnWidth(1), 150))
+        # As tall as its rows (up to 12), so the plots below get the rest of the height.
+        visible = min(len(rows), 12)
+        self.table.setFixedHeight(self.table.horizontalHeader().height() + 24 * visible + 4)
+
+    def _scores_text(self, s: dict[str, Any]) -> str:
+        bp = s.get("bp_category")
+        reading = s.get("bp_reading")
+        if bp and reading:
+            bp_text = (f"<b>Blood pressure:</b> {format_value(reading['systolic'])}/{format_value(reading['diastolic'])}"
+                       f" mmHg — {bp} ({reading['observed_at'][:10]})")
+        else:
+            bp_text = "<b>Blood pressure:</b> no paired reading"
+        n = s["news2"]
+        if n.get("score") is None:
+            news = "<b>NEWS2:</b> not scored" + (f" — {n['note']}" if n.get("note") else " (no inputs recorded)")
+        elif n.get("partial"):
+            news = (f"<b>NEWS2:</b> {n['score']} <b>PARTIAL</b> — missing {', '.join(n['missing'])}; "
+                    "the true score may be higher")
+        else:
+            news = f"<b>NEWS2:</b> {n['score']} ({n['risk']} risk)"
+        when = f" ({str(n.get('observed_at'))[:16].replace('T', ' ')})" if n.get("observed_at") else ""
+        return f"{bp_text}<br>{news}{when}"
+
+    def _fill_row(self, r: int, item: dict[str, Any], units: DisplayUnits) -> None:
+        value = item["value"]
+        numeric = isinstance(value, (int, float))
+        code, unit = str(item["code"]), str(item["unit"] or "")
+        shown_unit = units.label(code, unit) if numeric else unit
+        text_value = format_value(units.value(code, unit, value)) if numeric else str(value)
+        flag = item.get("flag")
+        ref = item.get("reference")
+        ref_text = ""
+        if ref:
+            lo = units.value(code, unit, ref["low"])
+            hi = units.value(code, unit, ref["high"])
+            ref_text = (f"{format_value(lo)}–{format_value(hi)}" if lo is not None and hi is not None
+                        else f"≥ {format_value(lo)}" if lo is not None else f"≤ {format_value(hi)}")
+        cells = (item["name"], text_value, shown_unit, FLAG_WORDS.get(flag or "", "no range"), ref_text,
+                 str(item["observed_at"])[:16].replace("T", " "), str(item["count"]))
+        for c, text in enumerate(cells):
+            cell = QTableWidgetItem(text)
+            cell.setToolTip(text)
+            if c == 1 or c == 6:
+                cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if flag in FLAG_COLOURS:
+                cell.setBackground(QBrush(FLAG_COLOURS[flag]))
+                if c in (1, 3):
+                    font = QFont()
+                    font.setBold(True)
+                    cell.setFont(font)
+            if ref:
+                cell.setToolTip(f"{text}\nReference: {ref['authority']}")
+            self.table.setItem(r, c, cell)
+
+    def flag_text(self, measurement_name: str) -> str | None:
+        """The flag column for a measurement, as shown (tests read it)."""
+        for r in range(self.table.rowCount()):
+            if self.table.item(r, 0).text() == measurement_name:
+                return self.table.item(r, 3).text()
+        return None
+

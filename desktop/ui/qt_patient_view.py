@@ -1,0 +1,82 @@
+"""The patient view: the summary (latest values, flags, BP category, NEWS2) above one plot per measurement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
+
+from desktop.core.series import Series, patient_series
+from desktop.core.store import Store
+from desktop.core.summary import patient_summary
+from desktop.ui.executor import op
+from desktop.ui.qt_patient_summary import QtPatientSummary
+from desktop.ui.qt_vitals_plots import QtVitalsPlots
+from desktop.ui.workspace import Workspace
+
+
+def load_patient(store: Store, patient_id: str) -> tuple[dict[str, Any], list[Series]]:
+    return patient_summary(store, patient_id), patient_series(store, patient_id)
+
+
+class QtPatientView(QWidget):
+    #: the patient's summary and plots are on screen (tests and benchmarks wait on it)
+    loaded = Signal(str)
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.summary = QtPatientSummary()
+        self.plots = QtVitalsPlots()
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.summary)
+        splitter.addWidget(self.plots)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+        self._generation = 0
+        self._data: tuple[dict[str, Any], list[Series]] | None = None
+        self.summary.title.setText("<i>No patient selected. Pick one from the list on the left.</i>")
+        workspace.patient_selected.connect(self.show_patient)
+        workspace.display_units_changed.connect(self._render)
+        workspace.data_changed.connect(lambda: self.show_patient(workspace.patient_id or ""))
+
+    def show_patient(self, patient_id: str) -> None:
+        self._generation += 1
+        generation = self._generation
+        if not patient_id:
+            self._data = None
+            self.summary.title.setText("<i>No patient selected. Pick one from the list on the left.</i>")
+            self.summary.scores.setText("")
+            self.summary.table.setRowCount(0)
+            self.plots.clear()
+            return
+        self.summary.title.setText(f"<i>Loading {patient_id}…</i>")
+        op(lambda store: load_patient(store, patient_id)).success(
+            lambda data: self._on_loaded(generation, patient_id, data)
+        ).run(self.workspace.executor)
+
+    def _on_loaded(self, generation: int, patient_id: str, data: tuple[dict[str, Any], list[Series]]) -> None:
+        if generation != self._generation:
+            return  # the clinician has already moved to another patient
+        self._data = data
+        self._render()
+        self.loaded.emit(patient_id)
+
+    def _render(self) -> None:
+        if self._data is None:
+            return
+        summary, series = self._data
+        units = self.workspace.display_units
+        self.summary.show_summary(summary, units)
+        self.plots.show_series(series, units, summary["patient"]["sex"])
+
+
+if __name__ == "__main__":
+    from desktop.ui.preview import preview
+
+    raise SystemExit(preview(QtPatientView))

@@ -1,0 +1,112 @@
+"""Drive the real window through each view and capture the screen (run under Xvfb).
+
+    xvfb-run -s "-screen 0 1600x1000x24" python scripts/ui_screenshots.py WORKSPACE OUT_DIR [PATIENT_ID]
+
+Each step waits for the view's own signal, then captures the whole X screen with ImageMagick's
+``import -window root`` so the PNG shows exactly what a clinician would see.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QPointF, QTimer
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QApplication
+
+from desktop.core.settings import AppSettings
+from desktop.ui.app import attach_assistant, create_app
+from desktop.ui.qt_main_window import QtMainWindow
+
+
+def main() -> int:
+    workspace, out = sys.argv[1], Path(sys.argv[2])
+    patient = sys.argv[3] if len(sys.argv) > 3 else None
+    out.mkdir(parents=True, exist_ok=True)
+    app = create_app()
+    window = QtMainWindow(settings=AppSettings())
+    window.setGeometry(0, 0, 1600, 1000)
+    assistant = attach_assistant(window)
+    # Park the X pointer off the plots: hover follows the real pointer and would hide the staged read-out.
+    QCursor.setPos(1590, 995)
+    window.show()
+
+    def shot(name: str) -> None:
+        QApplication.processEvents()
+        subprocess.run(["import", "-window", "root", str(out / f"{name}.png")], check=True)
+        print("saved", out / f"{name}.png", flush=True)
+
+    steps: list[Callable[[], None]] = []
+
+    def next_step() -> None:
+        if steps:
+            QTimer.singleShot(1200, steps.pop(0))
+        else:
+            QTimer.singleShot(200, app.quit)
+
+    def pick_patient() -> None:
+        if patient:
+            window.workspace.select_patient(patient)
+        else:
+            window.patient_list.select_row(0)
+
+    def patient_shown(_pid: str) -> None:
+        window.patient_view.loaded.disconnect(patient_shown)
+        QTimer.singleShot(800, hover_and_shoot)
+
+    def hover_and_shoot() -> None:
+        # Show the hover read-out on the first plot's latest reading, as a mouse over it would.
+        plots = window.patient_view.plots
+        if plots.shown:
+            panel = plots.panel(plots.shown[0])
+            panel.hover(panel.plot.vb.mapViewToScene(QPointF(float(panel.times[-1]), float(panel.values[-1]))))
+        QTimer.singleShot(500, lambda: (shot("patient"), ask_assistant()))
+
+    def ask_assistant() -> None:
+        # A real answer from the bundled model about this patient, then the screenshot.
+        if assistant is None:
+            next_step()
+            return
+
+        def answered(_result: object) -> None:
+            assistant.controller.streamFinished.disconnect(answered)
+            QTimer.singleShot(800, lambda: (shot("assistant"), next_step()))
+
+        assistant.controller.streamFinished.connect(answered)
+        assistant.controller.send("What is the latest blood pressure and is it in range?")
+
+    window.patient_view.loaded.connect(patient_shown)
+    steps += [
+        lambda: (window.tabs.setCurrentWidget(window.observations), QTimer.singleShot(1200, lambda: (shot("observations"), next_step()))),
+        lambda: (window.tabs.setCurrentWidget(window.cohort), QTimer.singleShot(2500, lambda: (shot("cohort"), next_step()))),
+        lambda: (window.open_import_dialog([Path(p) for p in sys.argv[4:]] or None),
+                 QTimer.singleShot(1500, lambda: (shot("import"), next_step()))),
+        lambda: import_and_shoot(),
+    ]
+
+    def import_and_shoot() -> None:
+        from desktop.ui.qt_import_dialog import QtImportDialog
+
+        dialogs = window.findChildren(QtImportDialog)
+        if not dialogs or not sys.argv[4:]:
+            next_step()
+            return
+        dialogs[0].finished_import.connect(lambda _r: QTimer.singleShot(500, lambda: (shot("import-report"), next_step())))
+        dialogs[0].start_import()
+    window.workspace.opened.connect(lambda _p: QTimer.singleShot(1500, lambda: (shot("list"), pick_patient())))
+    window.open_workspace(workspace)
+    if assistant is not None:
+        app.aboutToQuit.connect(assistant.shutdown)
+    app.aboutToQuit.connect(window.shutdown)
+    code = app.exec()
+    from desktop.ui.preview import dispose
+
+    dispose(window)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

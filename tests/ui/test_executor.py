@@ -1,0 +1,46 @@
+"""The database executor and op builder: one worker thread, results on the GUI thread, failures to the
+one presenter with a message a clinician can act on."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from desktop.core.importers import ImportFailed
+from desktop.ui.executor import op
+from desktop.ui.workspace import Workspace
+from tests.ui.conftest import wait_idle
+
+
+def test_ops_run_in_order_on_one_thread_and_answer_on_the_gui_thread(qtbot, workspace: Workspace) -> None:
+    seen: list[tuple[str, int]] = []
+    answered_on: list[threading.Thread] = []
+    for i in range(5):
+        op(lambda store, i=i: (threading.current_thread().name, i)).success(
+            lambda value: (seen.append(value), answered_on.append(threading.current_thread()))
+        ).run(workspace.executor)
+    wait_idle(qtbot, workspace)
+    assert [i for _, i in seen] == [0, 1, 2, 3, 4]
+    assert len({name for name, _ in seen}) == 1 and seen[0][0].startswith("duckdb")
+    assert all(t is threading.main_thread() for t in answered_on)
+
+
+def test_a_failure_goes_to_the_presenter(qtbot, workspace: Workspace, presented: list[str]) -> None:
+    def fail(_store: object) -> None:
+        raise ImportFailed("ward.csv: line 7 is not UTF-8")
+
+    op(fail).run(workspace.executor)
+    wait_idle(qtbot, workspace)
+    assert presented == ["ward.csv: line 7 is not UTF-8"]
+
+
+def test_a_file_that_is_not_a_workspace_gets_a_clear_message(qtbot, make_workspace, tmp_path: Path,
+                                                              presented: list[str]) -> None:
+    bogus = tmp_path / "notes.duckdb"
+    bogus.write_text("this is not a database", encoding="utf-8")
+    ws = make_workspace(None)
+    ws.open(bogus)
+    qtbot.waitUntil(lambda: bool(presented), timeout=10000)
+    assert "Cannot open workspace" in presented[0] and "notes.duckdb" in presented[0]
+    assert not ws.is_open
+    assert bogus.read_text(encoding="utf-8") == "this is not a database"  # nothing overwritten
