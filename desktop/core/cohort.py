@@ -74,7 +74,7 @@ def run_cohort_trend(store: Store, request: CohortRequest, state: CancelToken | 
         group_params = [*params, request.top_conditions]
     sql = f"""
         WITH grp AS ({group_sql}),
-        -- Readings reduced to one row per patient and period first (as cohort_stats does), so the join
+        -- Readings reduced to one row per patient and period first, so the join
         -- with the groups works on thousands of rows, not millions.
         per_patient AS (
           SELECT date_trunc('{request.period}', o.observed_at) AS period, o.patient_id,

@@ -66,14 +66,24 @@ class DbExecutor(QObject):
 
         return self._pool.submit(work)
 
-    def run_sync(self, fn: Callable[[Store], T]) -> T:
-        """Run ``fn`` on the worker thread and wait for it (shutdown paths and tests only)."""
+    def call(self, fn: Callable[[Store], T], /) -> Future[T]:
+        """``fn(store)`` on the database thread, as a Future that completes there (the chat's ``DbCalls``
+        protocol, ``desktop/core/chat/db.py``). Callers needing the GUI thread use :func:`op` instead."""
+        if self._closed:
+            dropped: Future[T] = Future()
+            dropped.cancel()
+            return dropped
+
         def work() -> T:
             if self.store is None:
                 raise RuntimeError("no workspace is open")
             return fn(self.store)
 
-        return self._pool.submit(work).result()
+        return self._pool.submit(work)
+
+    def run_sync(self, fn: Callable[[Store], T]) -> T:
+        """Run ``fn`` on the worker thread and wait for it (shutdown paths and tests only)."""
+        return self.call(fn).result()
 
     def _on_deliver(self, callback: Callable[[Any], None], value: Any) -> None:
         with self._lock:
@@ -89,22 +99,6 @@ class DbExecutor(QObject):
     def idle(self) -> bool:
         with self._lock:
             return self._pending == 0
-
-    def call(self, fn: Callable[[Store], T], /) -> Future[T]:
-        """Run ``fn(store)`` on the worker thread and hand back the Future (the chat's ``DbCalls``).
-
-        For callers that live on other threads (the model owner thread saves each message through
-        this) and so wait on the Future instead of taking a queued callback.
-        """
-        if self._closed:
-            raise RuntimeError("the workspace is closing")
-
-        def work() -> T:
-            if self.store is None:
-                raise RuntimeError("no workspace is open")
-            return fn(self.store)
-
-        return self._pool.submit(work)
 
     def replace_store(self, store: Store | None) -> None:
         """Swap the workspace. Call only on the worker thread (inside an op), so that everything

@@ -63,9 +63,11 @@ class ModelWorker(QObject):
     finished = Signal(int, object)        # job id, TurnResult, saved when this is emitted
     failed = Signal(int, str)             # job id, message
 
-    def __init__(self, *, db: DbCalls, throttle_s: float = 1 / 30) -> None:
+    def __init__(self, *, db: DbCalls, throttle_s: float = 1 / 30, save_interval_s: float = 0.0) -> None:
         super().__init__()
         self._db = db
+        # 0: every token is offered to the saver (see desktop.core.chat.persist for the trade-off).
+        self.save_interval_s = save_interval_s
         self._throttle_s = throttle_s
         self._jobs: queue.Queue[_Load | _Generate | None] = queue.Queue()
         self._ids = itertools.count(1)
@@ -181,7 +183,7 @@ class ModelWorker(QObject):
             if job.stream_saves:
                 h.update_message_text(store, message_id=message_id, content=text)
 
-        saver = StreamingSaver(self._db, save)
+        saver = StreamingSaver(self._db, save, min_interval_s=self.save_interval_s)
         result = run_turn(engine, job.request, on_text=on_text, cancel=job.cancel, saver=saver,
                           on_plan=lambda plan: self.planReady.emit(job.job_id, plan))
         if pending:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtCore import QTimer, QByteArray, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -98,8 +98,9 @@ class QtMainWindow(QMainWindow):
         self.assistant_dock.setWidget(widget)
         self.assistant_dock.show()
         if not self.settings.window_state:
-            # First run: the plots keep most of the width; the chat gets a readable column.
-            self.resizeDocks([self.assistant_dock], [460], Qt.Orientation.Horizontal)
+            # First run: the plots keep most of the width; the chat gets a readable column. Docks take
+            # their size once the window is laid out, hence after the event loop has shown it.
+            QTimer.singleShot(0, lambda: self.resizeDocks([self.assistant_dock], [470], Qt.Orientation.Horizontal))
 
     # Menus
     def _build_menus(self) -> None:

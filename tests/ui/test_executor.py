@@ -44,3 +44,12 @@ def test_a_file_that_is_not_a_workspace_gets_a_clear_message(qtbot, make_workspa
     assert "Cannot open workspace" in presented[0] and "notes.duckdb" in presented[0]
     assert not ws.is_open
     assert bogus.read_text(encoding="utf-8") == "this is not a database"  # nothing overwritten
+
+
+def test_call_serves_the_chat_protocol_on_the_same_thread(qtbot, workspace: Workspace) -> None:
+    from desktop.core.chat.db import DbCalls
+
+    db: DbCalls = workspace.executor
+    future = db.call(lambda store: (threading.current_thread().name, store.con.execute("SELECT 41 + 1").fetchone()[0]))
+    name, value = future.result(timeout=10)
+    assert name.startswith("duckdb") and value == 42
