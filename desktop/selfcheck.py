@@ -63,7 +63,7 @@ def _models() -> str:
     found = [p for folder in models_dirs() if folder.is_dir() for p in sorted(folder.glob("*.gguf"))]
     if not found:
         # Not fatal for a bundle built with --no-model: the user imports one. Reported, not failed.
-        return "no model file (the app asks the user to import one)"
+        return "no model file in the bundle or the data folder (import one with the chat panel's Models… button)"
     return ", ".join(f"{p.name} ({p.stat().st_size / 1e6:.0f} MB)" for p in found)
 
 
