@@ -125,10 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("gui", help="open the app window (the default)")
     p.add_argument("--workspace", help="open this workspace")
-    p.add_argument("--script", help=argparse.SUPPRESS)  # desktop/ui/smoke_script.py: the installer's smoke test
+    # Hidden: desktop/ui/smoke_script.py drives the window for the installer's smoke test.
+    p.add_argument("--script", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_gui)
 
-    p = sub.add_parser("selfcheck", help="check this installation (resources, encryption, llama.cpp, Qt); JSON")
+    p = sub.add_parser("selfcheck", help="check this installation (resources, encryption, llama.cpp, Qt)")
     p.set_defaults(func=cmd_selfcheck)
     return parser
 

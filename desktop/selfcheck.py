@@ -56,14 +56,17 @@ def _llama_libraries() -> str:
 
     info = llama_cpp.llama_print_system_info()
     text = info.decode(errors="replace") if isinstance(info, bytes) else str(info)
-    return f"llama_cpp {llama_cpp.__version__} loaded from {Path(llama_cpp.__file__).parent}; {text.strip()[:120]}"
+    where = Path(llama_cpp.__file__).parent
+    return f"llama_cpp {llama_cpp.__version__} loaded from {where}; {text.strip()[:120]}"
 
 
 def _models() -> str:
     found = [p for folder in models_dirs() if folder.is_dir() for p in sorted(folder.glob("*.gguf"))]
     if not found:
         # Not fatal for a bundle built with --no-model: the user imports one. Reported, not failed.
-        return "no model file in the bundle or the data folder (import one with the chat panel's Models… button)"
+        return (
+            "no model file in the bundle or the data folder (import one with the chat panel's Models… button)"
+        )
     return ", ".join(f"{p.name} ({p.stat().st_size / 1e6:.0f} MB)" for p in found)
 
 
@@ -95,8 +98,13 @@ def run_selfcheck() -> dict[str, Any]:
             results.append({"check": name, "ok": True, "detail": check()})
         except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the others
             last = traceback.extract_tb(exc.__traceback__)[-1]
-            results.append({"check": name, "ok": False,
-                            "detail": f"{type(exc).__name__}: {exc} ({Path(last.filename).name}:{last.lineno})"})
+            results.append(
+                {
+                    "check": name,
+                    "ok": False,
+                    "detail": f"{type(exc).__name__}: {exc} ({Path(last.filename).name}:{last.lineno})",
+                }
+            )
     return {
         "ok": all(r["ok"] for r in results),
         "frozen": bool(getattr(sys, "frozen", False)),

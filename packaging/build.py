@@ -35,7 +35,11 @@ def required_files(internal: Path, *, with_model: bool) -> list[Path]:
     so = {"win32": ".dll", "darwin": ".dylib"}.get(sys.platform, ".so")
     platform_plugin = {"win32": "qwindows.dll", "darwin": "libqcocoa.dylib"}.get(sys.platform, "libqxcb.so")
     need = [
-        internal / "duckdb_extension_httpfs" / "extensions" / f"v{duckdb.__version__}" / "httpfs.duckdb_extension",
+        internal
+        / "duckdb_extension_httpfs"
+        / "extensions"
+        / f"v{duckdb.__version__}"
+        / "httpfs.duckdb_extension",
         internal / "llama_cpp" / "lib" / f"{'' if so == '.dll' else 'lib'}llama{so}",
         internal / "llama_cpp" / "lib" / f"{'' if so == '.dll' else 'lib'}ggml{so}",
         internal / "resources" / "ranges" / "reference_ranges.json",
@@ -53,7 +57,10 @@ def required_files(internal: Path, *, with_model: bool) -> list[Path]:
     if sample.exists():
         need.append(internal / "resources" / "sample" / sample.name)
     if with_model:
-        need += [internal / "resources" / "models" / p.name for p in (bf.ROOT / "resources" / "models").glob("*.gguf")]
+        need += [
+            internal / "resources" / "models" / p.name
+            for p in (bf.ROOT / "resources" / "models").glob("*.gguf")
+        ]
     return need
 
 
@@ -62,15 +69,31 @@ def build(*, with_model: bool) -> float:
     names = licences.gather(out)
     print(f"[package] licences of {len(names)} distributions -> {out.relative_to(bf.ROOT)}")
     if with_model and not any((bf.ROOT / "resources" / "models").glob("*.gguf")):
-        raise SystemExit("[package] no model under resources/models: run `make default-model` (or pass --no-model)")
+        raise SystemExit(
+            "[package] no model under resources/models: run `make default-model` (or pass --no-model)"
+        )
     env = dict(os.environ, VITALSIGHT_BUNDLE_MODEL="1" if with_model else "0")
     # A stale folder would keep files the new spec no longer collects.
     shutil.rmtree(bf.DIST, ignore_errors=True)
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
-         "--distpath", str(bf.DIST.parent), "--workpath", str(WORK), str(SPEC)],
-        check=True, env=env, cwd=bf.ROOT,
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--clean",
+            "--log-level",
+            "WARN",
+            "--distpath",
+            str(bf.DIST.parent),
+            "--workpath",
+            str(WORK),
+            str(SPEC),
+        ],
+        check=True,
+        env=env,
+        cwd=bf.ROOT,
     )
     if sys.platform.startswith("linux"):
         _slim_linux(bf.internal_dir())
@@ -109,8 +132,10 @@ def check(*, with_model: bool, budget: bool, seconds: float) -> int:
     problems += [f"must not be bundled: {hit}" for hit in bf.forbidden_hits()]
     sizes = bf.size_report()
     if budget and sizes.without_model_mb > bf.BUDGET_WITHOUT_MODEL_MB:
-        problems.append(f"bundle without the model is {sizes.without_model_mb:.0f} MB, budget "
-                        f"{bf.BUDGET_WITHOUT_MODEL_MB:.0f} MB")
+        problems.append(
+            f"bundle without the model is {sizes.without_model_mb:.0f} MB, budget "
+            f"{bf.BUDGET_WITHOUT_MODEL_MB:.0f} MB"
+        )
     report = {
         "platform": sys.platform,
         "build_seconds": round(seconds, 1),
@@ -125,9 +150,11 @@ def check(*, with_model: bool, budget: bool, seconds: float) -> int:
     }
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"[package] {bf.DIST.relative_to(bf.ROOT)}: {sizes.total_mb:.0f} MB "
-          f"({sizes.without_model_mb:.0f} MB without the model, budget {bf.BUDGET_WITHOUT_MODEL_MB:.0f} MB), "
-          f"{len(bf.files())} files, built in {seconds:.0f} s")
+    print(
+        f"[package] {bf.DIST.relative_to(bf.ROOT)}: {sizes.total_mb:.0f} MB "
+        f"({sizes.without_model_mb:.0f} MB without the model, budget {bf.BUDGET_WITHOUT_MODEL_MB:.0f} MB), "
+        f"{len(bf.files())} files, built in {seconds:.0f} s"
+    )
     for name, mb in sizes.groups.items():
         print(f"[package]   {mb:7.1f} MB  {name}")
     for problem in problems:

@@ -19,8 +19,20 @@ BUDGET_WITHOUT_MODEL_MB = 300.0
 BUDGET_COLD_START_S = 3.0
 
 # Top-level modules of the model-building stack: finding any of them in the bundle is a packaging bug.
-FORBIDDEN_MODULES = ("torch", "transformers", "peft", "accelerate", "safetensors", "sentencepiece",
-                     "tokenizers", "triton", "matplotlib", "pandas", "pytest", "PyInstaller")
+FORBIDDEN_MODULES = (
+    "torch",
+    "transformers",
+    "peft",
+    "accelerate",
+    "safetensors",
+    "sentencepiece",
+    "tokenizers",
+    "triton",
+    "matplotlib",
+    "pandas",
+    "pytest",
+    "PyInstaller",
+)
 # Qt modules stripped from the bundle (see the spec's EXCLUDED_MODULES); their libraries must not sneak in.
 FORBIDDEN_QT_LIBS = ("Qt6WebEngine", "Qt6Quick", "Qt6Qml", "Qt6Designer", "Qt6Pdf", "Qt6Multimedia")
 
@@ -51,8 +63,10 @@ def forbidden_hits(dist: Path = DIST) -> list[str]:
         rel = path.relative_to(dist).as_posix()
         parts = rel.split("/")
         for mod in FORBIDDEN_MODULES:
-            if mod in parts or any(p.startswith((f"{mod}-", f"{mod}.")) and p.endswith(("dist-info", ".so", ".pyd"))
-                                   for p in parts):
+            if mod in parts or any(
+                p.startswith((f"{mod}-", f"{mod}.")) and p.endswith(("dist-info", ".so", ".pyd"))
+                for p in parts
+            ):
                 hits.append(rel)
         if any(lib in path.name for lib in FORBIDDEN_QT_LIBS):
             hits.append(rel)
@@ -122,11 +136,35 @@ def biggest_files(dist: Path = DIST, n: int = 15) -> list[tuple[str, float]]:
 # libraries the spec deliberately leaves out (LINUX_SYSTEM_LIBS there; the Debian packages are listed in
 # packaging/README.md). GTK/cairo/pango/atk are wanted only by Qt's optional GTK theme plugin.
 LINUX_SYSTEM_SONAMES = (
-    "libc.so", "libm.so", "libdl.so", "libpthread.so", "librt.so", "ld-linux", "libutil.so",
-    "libX11.so", "libX11-xcb.so", "libxcb", "libxkbcommon", "libEGL.so", "libGL.so", "libfontconfig.so",
-    "libfreetype.so", "libglib-2.0", "libgobject-2.0", "libgio-2.0", "libgthread-2.0", "libgmodule-2.0",
-    "libdbus-1.so", "libwayland-",
-    "libgtk-3", "libgdk-3", "libgdk_pixbuf", "libatk-1.0", "libcairo", "libpango", "libharfbuzz",
+    "libc.so",
+    "libm.so",
+    "libdl.so",
+    "libpthread.so",
+    "librt.so",
+    "ld-linux",
+    "libutil.so",
+    "libX11.so",
+    "libX11-xcb.so",
+    "libxcb",
+    "libxkbcommon",
+    "libEGL.so",
+    "libGL.so",
+    "libfontconfig.so",
+    "libfreetype.so",
+    "libglib-2.0",
+    "libgobject-2.0",
+    "libgio-2.0",
+    "libgthread-2.0",
+    "libgmodule-2.0",
+    "libdbus-1.so",
+    "libwayland-",
+    "libgtk-3",
+    "libgdk-3",
+    "libgdk_pixbuf",
+    "libatk-1.0",
+    "libcairo",
+    "libpango",
+    "libharfbuzz",
 )
 
 

@@ -51,7 +51,9 @@ def ico(pngs: dict[int, bytes]) -> bytes:
 def icns(pngs: dict[int, bytes]) -> bytes:
     """An ICNS file of PNG entries: ic07=128, ic08=256, ic09=512, ic10=1024 pixels."""
     kinds = {128: b"ic07", 256: b"ic08", 512: b"ic09", 1024: b"ic10"}
-    body = b"".join(kinds[s] + struct.pack(">I", 8 + len(pngs[s])) + pngs[s] for s in sorted(kinds) if s in pngs)
+    body = b"".join(
+        kinds[s] + struct.pack(">I", 8 + len(pngs[s])) + pngs[s] for s in sorted(kinds) if s in pngs
+    )
     return b"icns" + struct.pack(">I", 8 + len(body)) + body
 
 

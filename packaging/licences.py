@@ -74,8 +74,10 @@ def gather(out: Path) -> list[str]:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    index = ["Vitalsight ships the following third-party software. Each licence text follows in its own file.",
-             ""]
+    index = [
+        "Vitalsight ships the following third-party software. Each licence text follows in its own file.",
+        "",
+    ]
     names = []
     for dist in shipped_distributions():
         name, version = dist.metadata["Name"], dist.version
@@ -90,7 +92,9 @@ def gather(out: Path) -> list[str]:
                 fh.write(text.read_text(encoding="utf-8", errors="replace"))
                 fh.write("\n")
             if not texts and _normalise(name) in LGPL_QT:
-                fh.write("The LGPL-3.0 (LGPL-3.0.txt with GPL-3.0.txt, in this folder) applies; see README.txt.\n")
+                fh.write(
+                    "The LGPL-3.0 (LGPL-3.0.txt with GPL-3.0.txt, in this folder) applies; see README.txt.\n"
+                )
             elif not texts:
                 fh.write("(no licence file in the distribution; see its project page)\n")
         index.append(f"{name} {version}: {licence}")

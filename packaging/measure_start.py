@@ -39,9 +39,15 @@ def one_start(home: Path, workspace: Path) -> float:
     report.unlink(missing_ok=True)
     script = home / "start.json"
     script.write_text(json.dumps({"report": str(report)}), encoding="utf-8")
-    proc = subprocess.run([str(bf.executable()), "gui", "--workspace", str(workspace), "--script", str(script)],
-                          cwd=home, env=bf.frozen_env(home / "data"), capture_output=True, text=True, timeout=120,
-                          check=False)
+    proc = subprocess.run(
+        [str(bf.executable()), "gui", "--workspace", str(workspace), "--script", str(script)],
+        cwd=home,
+        env=bf.frozen_env(home / "data"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
     if proc.returncode != 0 or not data.get("ok"):
         raise SystemExit(f"start failed (exit {proc.returncode}): {data.get('error')}\n{proc.stderr[-2000:]}")
@@ -71,8 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     label = "cold (page cache dropped)" if cold else "first (page cache not dropped)"
-    print(f"start to first paint: {label} {first:.2f} s, warm median {result['warm_median_s']:.2f} s "
-          f"(budget {bf.BUDGET_COLD_START_S:.0f} s)")
+    print(
+        f"start to first paint: {label} {first:.2f} s, warm median {result['warm_median_s']:.2f} s "
+        f"(budget {bf.BUDGET_COLD_START_S:.0f} s)"
+    )
     return 0 if max(first, *warm) < bf.BUDGET_COLD_START_S else 1
 
 

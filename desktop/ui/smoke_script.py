@@ -78,13 +78,18 @@ class SmokeDriver(QObject):
         print(f"vitalsight-smoke: {name} at {self.report[f'{name}_s']:.2f} s", flush=True)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint and isinstance(obj, QWidget) and isinstance(obj.window(), QMainWindow):
+        if (
+            event.type() == QEvent.Type.Paint
+            and isinstance(obj, QWidget)
+            and isinstance(obj.window(), QMainWindow)
+        ):
             self.app.removeEventFilter(self)
             self.mark("window_painted")
         return False
 
     def guard(self, fn: Callable[..., None]) -> Callable[..., None]:
         """A slot that turns any exception into a failed run instead of a traceback Qt swallows."""
+
         def wrapped(*args: Any) -> None:
             if self._done:
                 return
@@ -92,6 +97,7 @@ class SmokeDriver(QObject):
                 fn(*args)
             except Exception as exc:  # noqa: BLE001 - reported in the smoke report
                 self.fail(f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}")
+
         return wrapped
 
     def fail(self, message: str) -> None:
@@ -151,8 +157,10 @@ class SmokeDriver(QObject):
 
         def imported(report: Any) -> None:
             files = [asdict(f) for f in report.files]
-            self.report["import"] = [{k: f.get(k) for k in ("file", "format", "status", "rows_accepted",
-                                                            "rows_rejected")} for f in files]
+            self.report["import"] = [
+                {k: f.get(k) for k in ("file", "format", "status", "rows_accepted", "rows_rejected")}
+                for f in files
+            ]
             if not any(f.get("status") == "imported" for f in files):
                 raise RuntimeError(f"nothing was imported: {self.report['import']}")
             self.mark("imported")
@@ -208,8 +216,12 @@ class SmokeDriver(QObject):
             self._chunks += 1
 
         def finished(result: Any) -> None:
-            self.report["answer"] = {"status": result.status, "chunks": self._chunks, "text": result.text[:400],
-                                     "tokens": getattr(result.stats, "completion_tokens", None)}
+            self.report["answer"] = {
+                "status": result.status,
+                "chunks": self._chunks,
+                "text": result.text[:400],
+                "tokens": getattr(result.stats, "completion_tokens", None),
+            }
             self.mark("answered")
             if result.status != "complete" and not (result.status == "stopped" and result.text):
                 raise RuntimeError(f"the answer ended {result.status}: {result.error}")

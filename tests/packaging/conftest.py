@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _load_bundle_facts() -> ModuleType:
     # packaging/ is not a package (it would shadow PyPI's ``packaging``), so its helper is loaded by path.
-    spec = importlib.util.spec_from_file_location("vitalsight_bundle_facts", ROOT / "packaging" / "bundle_facts.py")
+    spec = importlib.util.spec_from_file_location(
+        "vitalsight_bundle_facts", ROOT / "packaging" / "bundle_facts.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
@@ -54,10 +56,20 @@ class FrozenApp:
     def env(self) -> dict[str, str]:
         return bundle_facts.frozen_env(self.home / "data")
 
-    def run(self, *args: str, timeout: float = 120.0, label: str | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, timeout: float = 120.0, label: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         started = time.perf_counter()
-        proc = subprocess.run([str(self.exe), *args], check=False, cwd=self.home, env=self.env(), capture_output=True,
-                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            [str(self.exe), *args],
+            check=False,
+            cwd=self.home,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
         self.timings[label or args[0]] = round(time.perf_counter() - started, 2)
         return proc
 

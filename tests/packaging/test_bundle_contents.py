@@ -37,12 +37,20 @@ def test_no_model_building_stack_among_python_modules(bundle_dir: Path) -> None:
 def test_files_opened_by_path_at_run_time(bundle_dir: Path) -> None:
     internal = bundle_facts.internal_dir(bundle_dir)
     ext = list((internal / "duckdb_extension_httpfs" / "extensions").glob("v*/httpfs.duckdb_extension"))
-    assert len(ext) == 1, "the httpfs extension (encrypted workspaces) must be bundled, for one DuckDB version"
+    assert len(ext) == 1, (
+        "the httpfs extension (encrypted workspaces) must be bundled, for one DuckDB version"
+    )
     lib = internal / "llama_cpp" / "lib"
     names = {p.name for p in lib.iterdir()}
     assert {"libllama.so", "libllama.so.0", "libggml.so.0", "libggml-base.so.0", "libggml-cpu.so.0"} <= names
-    for rel in ("ranges/reference_ranges.json", "catalog/measurements.json", "icons/vitalsight.png",
-                "licences/THIRD-PARTY-NOTICES.txt", "licences/LGPL-3.0.txt", "sample/sample-workspace.duckdb"):
+    for rel in (
+        "ranges/reference_ranges.json",
+        "catalog/measurements.json",
+        "icons/vitalsight.png",
+        "licences/THIRD-PARTY-NOTICES.txt",
+        "licences/LGPL-3.0.txt",
+        "sample/sample-workspace.duckdb",
+    ):
         assert (internal / "resources" / rel).is_file(), rel
 
 
@@ -73,6 +81,9 @@ def test_linux_system_libraries_are_the_documented_ones(bundle_dir: Path) -> Non
     # Everything else the bundle's libraries need must be inside it; a new system dependency (or a
     # library dropped from the bundle by mistake) shows up here, and packaging/README.md must list it.
     needed = bundle_facts.external_libraries(bundle_dir)
-    unexpected = {soname: users[:3] for soname, users in needed.items()
-                  if not soname.startswith(bundle_facts.LINUX_SYSTEM_SONAMES)}
+    unexpected = {
+        soname: users[:3]
+        for soname, users in needed.items()
+        if not soname.startswith(bundle_facts.LINUX_SYSTEM_SONAMES)
+    }
     assert unexpected == {}

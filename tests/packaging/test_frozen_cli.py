@@ -29,7 +29,9 @@ def test_import_patients_summary(frozen: FrozenApp) -> None:
     shutil.copy(ROOT / "resources" / "sample" / "admissions_wide.csv", frozen.home)
     workspace = str(frozen.home / "ws.duckdb")
     # Exit 1: some rows are rejected (the sample has implausible rows on purpose); the rest is imported.
-    report = frozen.run_json("import", "--workspace", workspace, "export", "admissions_wide.csv", ok_codes=(0, 1))
+    report = frozen.run_json(
+        "import", "--workspace", workspace, "export", "admissions_wide.csv", ok_codes=(0, 1)
+    )
     assert all(f["status"] != "failed" for f in report["files"]), report["files"]
     assert sum(f["rows_accepted"] for f in report["files"]) > 1000
 
@@ -41,8 +43,9 @@ def test_import_patients_summary(frozen: FrozenApp) -> None:
 
 def test_bad_file_is_reported_not_crashed(frozen: FrozenApp) -> None:
     (frozen.home / "not-a-csv.csv").write_bytes(b"\x00\x01\x02binary\xff\xfe")
-    proc = frozen.run("import", "--workspace", str(frozen.home / "ws.duckdb"), "not-a-csv.csv",
-                      label="import-bad-file")
+    proc = frozen.run(
+        "import", "--workspace", str(frozen.home / "ws.duckdb"), "not-a-csv.csv", label="import-bad-file"
+    )
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
 
@@ -54,9 +57,19 @@ def test_patients_of_shipped_sample(frozen: FrozenApp, sample_workspace) -> None
 
 def test_chat_streams_an_answer(frozen: FrozenApp, sample_workspace) -> None:
     patients = frozen.run_json("patients", "--workspace", str(sample_workspace), label="patients-for-chat")
-    proc = frozen.run("chat", "--workspace", str(sample_workspace), "--patient", patients[0]["id"],
-                      "--max-tokens", "32", "--threads", "1", "Is the latest blood pressure normal?",
-                      timeout=180)
+    proc = frozen.run(
+        "chat",
+        "--workspace",
+        str(sample_workspace),
+        "--patient",
+        patients[0]["id"],
+        "--max-tokens",
+        "32",
+        "--threads",
+        "1",
+        "Is the latest blood pressure normal?",
+        timeout=180,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip(), "no answer on stdout"
     assert "tokens/s" in proc.stderr  # the figures line: the answer came from the bundled model

@@ -16,16 +16,19 @@ from tests.packaging.conftest import ROOT, FrozenApp, bundle_facts
 pytestmark = pytest.mark.bundle
 
 
-def run_script(frozen: FrozenApp, workspace: Path, script: dict[str, Any], *, label: str,
-               timeout: float = 300.0) -> dict[str, Any]:
+def run_script(
+    frozen: FrozenApp, workspace: Path, script: dict[str, Any], *, label: str, timeout: float = 300.0
+) -> dict[str, Any]:
     report_path = frozen.home / f"{label}-report.json"
     script_path = frozen.home / f"{label}.json"
     script_path.write_text(json.dumps({**script, "report": str(report_path)}), encoding="utf-8")
-    proc = frozen.run("gui", "--workspace", str(workspace), "--script", str(script_path), timeout=timeout,
-                      label=label)
+    proc = frozen.run(
+        "gui", "--workspace", str(workspace), "--script", str(script_path), timeout=timeout, label=label
+    )
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
     assert proc.returncode == 0 and report.get("ok"), (
-        f"exit {proc.returncode}; error: {report.get('error')}\nstderr:\n{proc.stderr[-4000:]}")
+        f"exit {proc.returncode}; error: {report.get('error')}\nstderr:\n{proc.stderr[-4000:]}"
+    )
     assert "Traceback" not in proc.stderr, proc.stderr[-4000:]
     return report
 
@@ -45,14 +48,19 @@ def test_import_open_patient_ask_and_quit(frozen: FrozenApp) -> None:
     shutil.copytree(ROOT / "resources" / "sample" / "synthea", frozen.home / "export")
     shutil.copy(ROOT / "resources" / "sample" / "admissions_wide.csv", frozen.home)
     shot = frozen.home / "window.png"
-    report = run_script(frozen, frozen.home / "clinic.duckdb", {
-        "import": [str(frozen.home / "admissions_wide.csv"), str(frozen.home / "export")],
-        "patient": "first",
-        "ask": "In one sentence: is the latest heart rate normal?",
-        "min_stream_chunks": 2,
-        "screenshot": str(shot),
-        "timeout_s": 240,
-    }, label="gui-session")
+    report = run_script(
+        frozen,
+        frozen.home / "clinic.duckdb",
+        {
+            "import": [str(frozen.home / "admissions_wide.csv"), str(frozen.home / "export")],
+            "patient": "first",
+            "ask": "In one sentence: is the latest heart rate normal?",
+            "min_stream_chunks": 2,
+            "screenshot": str(shot),
+            "timeout_s": 240,
+        },
+        label="gui-session",
+    )
     assert {f["status"] for f in report["import"]} == {"imported"}
     assert report["patient"]
     answer = report["answer"]
@@ -60,7 +68,14 @@ def test_import_open_patient_ask_and_quit(frozen: FrozenApp) -> None:
     # Milestones in order: the window came up before the work, tokens came before the answer ended.
     assert report["window_painted_s"] < report["imported_s"] < report["patient_shown_s"]
     assert report["asked_s"] < report["first_token_s"] <= report["answered_s"]
-    for key in ("window_painted_s", "imported_s", "patient_shown_s", "first_token_s", "answered_s", "finished_s"):
+    for key in (
+        "window_painted_s",
+        "imported_s",
+        "patient_shown_s",
+        "first_token_s",
+        "answered_s",
+        "finished_s",
+    ):
         frozen.timings[f"gui_{key}"] = report[key]
     assert shot.stat().st_size > 10_000  # the window drew something
     # The settings were saved through the ordinary close, into the test's folder, not the user's.
