@@ -91,6 +91,15 @@ CHECKS: dict[str, Callable[[], str]] = {
 }
 
 
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("vitalsight")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed as a package)"
+
+
 def run_selfcheck() -> dict[str, Any]:
     results = []
     for name, check in CHECKS.items():
@@ -107,6 +116,7 @@ def run_selfcheck() -> dict[str, Any]:
             )
     return {
         "ok": all(r["ok"] for r in results),
+        "version": _version(),
         "frozen": bool(getattr(sys, "frozen", False)),
         "python": sys.version.split()[0],
         "checks": results,

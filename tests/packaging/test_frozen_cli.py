@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tomllib
 
 import pytest
 
@@ -16,6 +17,8 @@ def test_selfcheck(frozen: FrozenApp) -> None:
     failed = [c for c in report["checks"] if not c["ok"]]
     assert report["ok"], failed
     assert report["frozen"] is True
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert report["version"] == pyproject["project"]["version"]
     details = {c["check"]: c["detail"] for c in report["checks"]}
     # Resources and llama.cpp come from inside the bundle, not from a checkout or a virtualenv.
     assert details["resources"].startswith(str(frozen.internal))
