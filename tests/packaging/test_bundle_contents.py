@@ -3,6 +3,9 @@ and a size within budget."""
 
 from __future__ import annotations
 
+import functools
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -87,3 +90,25 @@ def test_linux_system_libraries_are_the_documented_ones(bundle_dir: Path) -> Non
         if not soname.startswith(bundle_facts.LINUX_SYSTEM_SONAMES)
     }
     assert unexpected == {}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="install.sh is the Linux installer")
+def test_linux_install_and_uninstall_for_one_user(bundle_dir: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    run = functools.partial(subprocess.run, capture_output=True, text=True, env=env, timeout=300, check=False)
+    installed = run(["sh", str(bundle_dir / "install.sh")])
+    assert installed.returncode == 0, installed.stderr
+    prefix = home / ".local" / "lib" / "vitalsight"
+    launcher = home / ".local" / "bin" / "vitalsight"
+    entry = home / ".local" / "share" / "applications" / "vitalsight.desktop"
+    assert launcher.is_symlink() and launcher.resolve() == (prefix / "vitalsight").resolve()
+    assert f"Exec={prefix}/vitalsight gui" in entry.read_text(encoding="utf-8")
+    assert (home / ".local" / "share" / "icons" / "hicolor" / "256x256" / "apps" / "vitalsight.png").is_file()
+    # Started through the PATH symlink, the bootloader still finds _internal beside the real executable.
+    check = run([str(launcher), "selfcheck"], env={**env, "VITALSIGHT_DATA_DIR": str(tmp_path / "data")})
+    assert check.returncode == 0, check.stdout[-2000:]
+    removed = run(["sh", str(prefix / "install.sh"), "--uninstall"])
+    assert removed.returncode == 0, removed.stderr
+    assert not prefix.exists() and not launcher.exists() and not entry.exists()
