@@ -30,6 +30,7 @@ FORBIDDEN_MODULES = (
     "triton",
     "matplotlib",
     "pandas",
+    "scipy",
     "pytest",
     "PyInstaller",
 )
