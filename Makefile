@@ -12,9 +12,12 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
 SAMPLE_WORKSPACE := resources/sample/sample-workspace.duckdb
 DEFAULT_MODEL := resources/models/SmolLM2-135M-Instruct.Q4_1.gguf
+MODEL_CONFIG ?= model_build/configs/smollm2-135m.toml
+# llama.cpp's converter, extracted from the llama-cpp-python source release the app runs (see model_build/README.md)
+CONVERTER := build/llama-cpp-convert/SOURCE.json
 
 .PHONY: run test test-core bench bench-import bench-ui bench-chat model package sample default-model \
-        deps-app deps-build deps-dev lint clean
+        deps-app deps-build deps-dev lint clean converter
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +50,15 @@ $(DEFAULT_MODEL): | $(PY)
 	$(PY) scripts/fetch_default_model.py --dest resources/models
 default-model: $(DEFAULT_MODEL)
 
+# Fine-tune, merge, convert, quantize and verify (model_build/), then install the verified GGUF and its
+# manifest into $$VITALSIGHT_DATA_DIR/models (default ~/.local/share/vitalsight/models). CPU: ~30 min.
+$(CONVERTER): $(VENV)/.deps-build
+	$(PY) -m model_build setup-converter --config $(MODEL_CONFIG)
+converter: $(CONVERTER)
+
+model: $(VENV)/.deps-build $(DEFAULT_MODEL) $(CONVERTER)
+	$(PY) -m model_build run --config $(MODEL_CONFIG)
+
 run: $(VENV)/.deps-app $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL)
 	$(PY) -m desktop gui --workspace $(SAMPLE_WORKSPACE)
 
@@ -66,4 +78,4 @@ bench-import: $(VENV)/.deps-dev
 	$(PY) -m benchmarks.bench_import
 
 clean:
-	rm -rf $(VENV) build dist $(SAMPLE_WORKSPACE) $(SAMPLE_WORKSPACE).wal
+	rm -rf $(VENV) build dist var/model_build $(SAMPLE_WORKSPACE) $(SAMPLE_WORKSPACE).wal

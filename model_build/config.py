@@ -90,6 +90,8 @@ class TrainConfig:
     eval_batches: int = 8
     save_every: int = 100
     resume: bool = False
+    # Read the loss (and wait for the GPU) every N steps; 1 on a CPU costs nothing, on a GPU ~10 keeps
+    # the next steps queued while the current one runs.
     log_every: int = 1
     threads: int = 0  # CPU threads for torch; 0 = torch's default
 
@@ -222,7 +224,7 @@ def _check_semantics(cfg: BuildConfig, problems: list[str]) -> None:
         problems.append("data: no sources and synthetic_patients = 0: there is nothing to train on")
     if not 0 <= cfg.data.val_fraction + cfg.data.test_fraction < 1:
         problems.append("data.val_fraction + data.test_fraction: expected a sum in [0, 1)")
-    for key in ("max_steps", "batch_size", "grad_accum", "max_seq_len", "eval_every", "save_every"):
+    for key in ("max_steps", "batch_size", "grad_accum", "max_seq_len", "eval_every", "save_every", "log_every"):
         if getattr(cfg.train, key) <= 0:
             problems.append(f"train.{key}: expected a positive integer, found {getattr(cfg.train, key)}")
     known_q = {"Q8_0", "Q4_K_M", "Q4_0", "Q5_0", "Q5_K_M", "Q6_K"}

@@ -45,7 +45,7 @@ def setup_converter(version: str, dest: Path, sdist: Path | None = None) -> Path
         if sdist is None:
             log.info("fetching the llama-cpp-python==%s source release for its converter", version)
             subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-                            "--no-build-isolation", "-d", tmp, f"llama-cpp-python=={version}"], check=True)
+                            "-d", tmp, f"llama-cpp-python=={version}"], check=True)
             found = list(Path(tmp).glob("llama_cpp_python-*.tar.gz"))
             if not found:
                 raise FileNotFoundError(f"pip download llama-cpp-python=={version}: expected an sdist, found "

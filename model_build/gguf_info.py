@@ -54,7 +54,9 @@ def tensor_stats(path: Path, ftype: str) -> dict[str, Any]:
         n_bytes += int(t.n_bytes)
         n_weights += int(t.n_elements)
         is_matrix = sum(int(d) > 1 for d in t.shape) >= 2
-        if is_matrix and nominal and name not in nominal:
+        # F32 is llama.cpp keeping a tensor at full precision by design (GPT-2's position embeddings),
+        # not a substitute type; anything else outside the nominal set is a fallback.
+        if is_matrix and nominal and name not in nominal and name != "F32":
             fallbacks.append({"tensor": t.name, "type": name, "row": int(t.shape[0])})
     return {"types": dict(sorted(hist.items())), "fallback_tensors": len(fallbacks),
             "matrix_tensors": sum(1 for t in reader.tensors if sum(int(d) > 1 for d in t.shape) >= 2),

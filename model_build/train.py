@@ -43,9 +43,7 @@ def resolve_precision(name: str) -> str:
 
 def build_model(cfg: BuildConfig, base_dir: Path, precision: str) -> Any:
     import torch
-    from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
-    from transformers.pytorch_utils import Conv1D
 
     kwargs: dict[str, Any] = {"dtype": torch.float32}
     if precision != "no":  # frozen base in the compute dtype; peft keeps the adapters in fp32
@@ -64,6 +62,14 @@ def build_model(cfg: BuildConfig, base_dir: Path, precision: str) -> Any:
         from peft import prepare_model_for_kbit_training
 
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=cfg.train.gradient_checkpointing)
+    return apply_lora(model, cfg)
+
+
+def apply_lora(model: Any, cfg: BuildConfig) -> Any:
+    """Wrap a loaded model with the configured LoRA adapters (checking every target module exists)."""
+    from peft import LoraConfig, get_peft_model
+    from transformers.pytorch_utils import Conv1D
+
     if cfg.train.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     targets = set(cfg.lora.target_modules)
@@ -123,6 +129,30 @@ def validate(model: Any, examples: list[dict], cfg: BuildConfig, pad_id: int, de
     return nll / max(count, 1)
 
 
+def train_step(model: Any, acc: Any, opt: Any, sched: Any, batches: Any, grad_accum: int) -> tuple[Any, int]:
+    """One optimizer step over grad_accum micro-batches.
+
+    Returns the loss as a device tensor and the tokens seen by all processes (counted on the CPU copy
+    of the batch): nothing here waits for the GPU, so the next step is queued while this one runs. The
+    caller reads the loss only every ``train.log_every`` steps.
+    """
+    tokens, loss_sum = 0, None
+    for micro in range(grad_accum):
+        cpu_batch = batches.next()
+        tokens += int(cpu_batch["attention_mask"].sum()) * acc.num_processes
+        batch = {k: v.to(acc.device, non_blocking=True) for k, v in cpu_batch.items()}
+        ctx = acc.no_sync(model) if micro < grad_accum - 1 else _null()
+        with ctx, acc.autocast():
+            loss = model(**batch).loss / grad_accum
+            acc.backward(loss)
+        loss_sum = loss.detach() if loss_sum is None else loss_sum + loss.detach()
+    acc.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    sched.step()
+    opt.zero_grad(set_to_none=True)
+    return loss_sum, tokens
+
+
 def main(cfg: BuildConfig) -> dict:
     import torch
     from accelerate import Accelerator
@@ -149,7 +179,7 @@ def main(cfg: BuildConfig) -> dict:
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=t.lr,
-                            weight_decay=t.weight_decay)
+                            weight_decay=t.weight_decay, fused=torch.cuda.is_available())
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(t.warmup_steps, t.max_steps))
     model, opt = acc.prepare(model, opt)
     batches = Batches(train_ex, t.batch_size, cfg.seed, acc.process_index, acc.num_processes, tok.pad_token_id)
@@ -158,31 +188,29 @@ def main(cfg: BuildConfig) -> dict:
         step, history = checkpoint.restore(out, acc.unwrap_model(model), opt, sched, batches, cfg.seed)
     model.train()
     bar = tqdm(total=t.max_steps, initial=step, disable=not acc.is_main_process, desc="train", unit="step")
+    window_t0, window_tokens, window_losses = time.perf_counter(), 0, []
     while step < t.max_steps:
-        t0, tokens, loss_sum = time.perf_counter(), 0, 0.0
-        for micro in range(t.grad_accum):
-            batch = {k: v.to(acc.device) for k, v in batches.next().items()}
-            ctx = acc.no_sync(model) if micro < t.grad_accum - 1 else _null()
-            with ctx, acc.autocast():
-                loss = model(**batch).loss / t.grad_accum
-                acc.backward(loss)
-            loss_sum += float(loss.detach())
-            tokens += int(batch["attention_mask"].sum()) * acc.num_processes
-        acc.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
+        loss, tokens = train_step(model, acc, opt, sched, batches, t.grad_accum)
         step += 1
-        rec = {"step": step, "loss": loss_sum, "lr": sched.get_last_lr()[0],
-               "tokens_per_s": tokens / (time.perf_counter() - t0)}
-        if step % t.eval_every == 0 or step == t.max_steps:
+        window_tokens += tokens
+        window_losses.append(loss)
+        do_eval = step % t.eval_every == 0 or step == t.max_steps
+        do_save = step % t.save_every == 0 or step == t.max_steps
+        bar.update(1)
+        if not (step % t.log_every == 0 or do_eval or do_save):
+            continue
+        mean_loss = float(torch.stack(window_losses).mean())  # the only wait for the GPU
+        now = time.perf_counter()
+        rec = {"step": step, "loss": mean_loss, "lr": sched.get_last_lr()[0],
+               "tokens_per_s": window_tokens / (now - window_t0), "steps_in_window": len(window_losses)}
+        if do_eval:
             rec["val_loss"] = validate(acc.unwrap_model(model), val_ex, cfg, tok.pad_token_id, acc.device)
         history.append(rec)
-        bar.update(1)
-        bar.set_postfix(loss=f"{loss_sum:.3f}", tok_s=f"{rec['tokens_per_s']:.0f}",
+        bar.set_postfix(loss=f"{mean_loss:.3f}", tok_s=f"{rec['tokens_per_s']:.0f}",
                         **({"val": f"{rec['val_loss']:.3f}"} if rec.get("val_loss") is not None else {}))
-        if acc.is_main_process and (step % t.save_every == 0 or step == t.max_steps):
+        if acc.is_main_process and do_save:
             checkpoint.save(out, step, acc.unwrap_model(model), opt, sched, batches, history, cfg.seed)
+        window_t0, window_tokens, window_losses = time.perf_counter(), 0, []
     bar.close()
     acc.wait_for_everyone()
     if not acc.is_main_process:
