@@ -11,8 +11,8 @@ import argparse
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from model_build.config import BuildConfig, ConfigError, load_config, save_resolved
 

@@ -114,8 +114,8 @@ def markdown(report: dict) -> str:
     lines = ["# Evaluation: base vs fine-tuned", "", f"Test examples: {report['test_examples']}.", "",
              "| metric | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     lines += [f"| {m} | " + " | ".join(_f(report["metrics"][n].get(m)) for n in names) + " |" for m in rows]
-    lines += ["", "answer_ppl: teacher-forced perplexity of the reference answer tokens (end token included), "
-              "prompt as context only; lower is better. rouge_l, bleu: greedy answers vs references.", ""]
+    lines += ["", ("answer_ppl: teacher-forced perplexity of the reference answer tokens (end token included), "
+              "prompt as context only; lower is better. rouge_l, bleu: greedy answers vs references."), ""]
     for i, ex in enumerate(report["side_by_side"]):
         lines += [f"## Example {i + 1}", "", f"**Question:** {ex['prompt']}", "",
                   f"**Reference:** {ex['reference']}", ""]

@@ -9,7 +9,7 @@ base_model, context_length, chat_template (bool), chat_format, created (ISO 8601
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ def write(cfg: BuildConfig, gguf: Path, quantization: str, verify_metrics: dict,
         "context_length": int(min(ctx, cfg.model.context_length)),
         "chat_template": meta.get("tokenizer.chat_template") is not None,
         "chat_format": cfg.model.chat_format,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "verified": passed,
         "data": {"splits": prep.get("splits", {}), "sources": prep.get("sources", {})},
         "config": cfg.to_dict(),

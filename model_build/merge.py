@@ -71,7 +71,7 @@ def main(cfg: BuildConfig) -> dict:
     tok.save_pretrained(out)
     copy_tokenizer_assets(base_dir, out)
     _fix_config_for_converter(out)
-    reloaded, info = AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32, output_loading_info=True)
+    _, info = AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32, output_loading_info=True)
     bad = {k: v for k, v in info.items() if k in ("missing_keys", "unexpected_keys", "mismatched_keys") and v}
     if bad:
         raise RuntimeError(f"merged checkpoint {out} reloads with {bad}")

@@ -9,8 +9,9 @@ import os
 import platform
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -60,7 +61,7 @@ def run_child(args: list[str], *, log_path: Path | None = None, timeout: float =
 
     Raises with the tail of its output when it fails, so the message says what the child saw.
     """
-    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout,
+    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout, check=False,
                           env={**os.environ, **(env or {})})
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 Record = dict[str, Any]
 
@@ -116,7 +117,7 @@ def read_chat_jsonl(path: Path, source: str) -> Iterator[Record]:
         if last is None:
             raise DataFormatError(f"{path}: line {i + 1}: no assistant message to learn from")
         system = msgs[0]["content"] if msgs[0]["role"] == "system" else None
-        prompt_msgs = [dict(role=m["role"], content=m["content"]) for m in msgs[:last] if m["role"] != "system"]
+        prompt_msgs = [{"role": m["role"], "content": m["content"]} for m in msgs[:last] if m["role"] != "system"]
         yield _record(source, i, "", msgs[last]["content"], system, prompt_msgs)
 
 

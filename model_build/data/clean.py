@@ -63,8 +63,8 @@ def split(records: list[Record], *, val_fraction: float, test_fraction: float, s
     keys = sorted(groups)
     random.Random(seed).shuffle(keys)
     n = len(keys)
-    n_test = int(round(n * test_fraction)) if test_fraction > 0 else 0
-    n_val = int(round(n * val_fraction)) if val_fraction > 0 else 0
+    n_test = round(n * test_fraction) if test_fraction > 0 else 0
+    n_val = round(n * val_fraction) if val_fraction > 0 else 0
     if n >= 3:  # keep at least one group in each requested split
         n_test = max(n_test, 1 if test_fraction > 0 else 0)
         n_val = max(n_val, 1 if val_fraction > 0 else 0)

@@ -26,7 +26,7 @@ DEFAULT_SYSTEM_PROMPT = (
 )
 
 
-def fmt_number(value: float | int) -> str:
+def fmt_number(value: float) -> str:
     """152 -> "152", 36.80 -> "36.8": the shortest form that keeps the recorded precision."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

@@ -122,8 +122,8 @@ def questions(p: dict[str, Any], rng: random.Random) -> list[tuple[str, str]]:
     t = p["trends"][0]
     change = "rose" if t["to"] > t["from"] else "fell" if t["to"] < t["from"] else "stayed the same"
     qa.append((f"How has the {t['label'].lower()} changed?",
-               f"The {t['label'].lower()} {change} from {fmt_number(t['from'])} to {fmt_number(t['to'])} "
-               f"{t['unit']} over {t['months']} months."))
+               (f"The {t['label'].lower()} {change} from {fmt_number(t['from'])} to {fmt_number(t['to'])} "
+               f"{t['unit']} over {t['months']} months.")))
     cond = "; ".join(p["conditions"]) if p["conditions"] else "none recorded"
     qa.append(("What conditions does the patient have?", f"Recorded conditions: {cond}."))
     missing = rng.choice(ABSENT)

@@ -53,6 +53,6 @@ def test_cli_fails_with_clear_message(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "x"\ncolour = "red"\n[model]\nbase = "m"\n')
     proc = subprocess.run([sys.executable, "-m", "model_build", "prepare", "--config", str(bad)],
-                          capture_output=True, text=True, cwd=ROOT)
+                          capture_output=True, text=True, cwd=ROOT, check=False)
     assert proc.returncode == 2
     assert "colour: unknown key" in proc.stderr
