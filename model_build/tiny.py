@@ -31,6 +31,33 @@ def tokenizer_from_gguf(gguf: Path, dest: Path) -> Path:
     return dest
 
 
+def train_sentencepiece_tokenizer(texts: list[str], dest: Path, vocab_size: int = 600) -> Path:
+    """Train a small SentencePiece BPE tokenizer (Llama/TinyLlama style: byte fallback, <s> </s> <unk>,
+    the Zephyr role markers as user-defined symbols) and save it as an HF folder *with* tokenizer.model.
+
+    The converter's SentencePiece path reads tokenizer.model directly and has no pre-tokenizer hash, so
+    a tokenizer trained from scratch converts there (unlike the BPE path, see the module docstring).
+    """
+    import sentencepiece as spm
+    from transformers import AutoTokenizer
+
+    dest.mkdir(parents=True, exist_ok=True)
+    corpus = dest / "corpus.txt"
+    corpus.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    spm.SentencePieceTrainer.train(
+        input=str(corpus), model_prefix=str(dest / "tokenizer"), vocab_size=vocab_size, model_type="bpe",
+        byte_fallback=True, character_coverage=1.0, unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
+        user_defined_symbols=["<|system|>", "<|user|>", "<|assistant|>"], split_digits=True,
+        normalization_rule_name="identity", minloglevel=2)
+    corpus.unlink()
+    (dest / "tokenizer.vocab").unlink()
+    (dest / "tokenizer_config.json").write_text(
+        '{"tokenizer_class": "LlamaTokenizer", "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", '
+        '"add_bos_token": true, "add_eos_token": false}')
+    AutoTokenizer.from_pretrained(dest).save_pretrained(dest)  # adds tokenizer.json, keeps tokenizer.model
+    return dest
+
+
 def make_model(shape: str, tokenizer_dir: Path, dest: Path, seed: int = 0, save: bool = True) -> Any:
     """Build a random model of `shape` whose vocabulary and special ids match the tokenizer."""
     import torch
@@ -47,6 +74,9 @@ def make_model(shape: str, tokenizer_dir: Path, dest: Path, seed: int = 0, save:
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     if save:
+        from model_build.model_io import copy_tokenizer_assets
+
         model.save_pretrained(dest)
         tok.save_pretrained(dest)
+        copy_tokenizer_assets(tokenizer_dir, dest)  # tokenizer.model: save_pretrained no longer writes it
     return model

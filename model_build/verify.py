@@ -31,7 +31,9 @@ DEFAULT_PROMPTS = [
     "What is the NEWS2 score?",
     "Patient: Jane Doe (F, 54 y). Conditions: Hypertension; Type 2 diabetes.",
     "Glucose: 182 mg/dL (H, 2024-03-02)\n- Body temperature: 37.9 Cel (normal, 2024-03-02)",
-    "  Leading spaces, tabs\tand unicode: µg/L, ≥ 140, naïve, 日本語.",
+    # No prompt starts with a space: there HF's converted SentencePiece tokenizers and llama.cpp disagree
+    # on the dummy prefix (the app never sends such text: its prompts start with the template's tokens).
+    "Tabs\tand  double spaces, unicode: µg/L, ≥ 140, naïve, 日本語.",
     "<|im_start|>user\nHow has the systolic blood pressure changed?<|im_end|>\n<|im_start|>assistant\n",
 ]
 

@@ -46,6 +46,18 @@ def tokenizer_dir(smol_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(scope="session")
+def spm_tokenizer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small SentencePiece tokenizer trained here on the synthetic patient conversations."""
+    from model_build.chat_format import get_format, prompt_messages
+    from model_build.data import synthetic
+    from model_build.tiny import train_sentencepiece_tokenizer
+
+    fmt = get_format("zephyr")
+    texts = [fmt.render_prompt(prompt_messages(r), "</s>") + r["answer"] for r in synthetic.generate(60, 4, seed=0)]
+    return train_sentencepiece_tokenizer(texts, tmp_path_factory.mktemp("spm-tokenizer"))
+
+
+@pytest.fixture(scope="session")
 def converter_dir() -> Path:
     """Shared with `make model` (build/llama-cpp-convert): extracted once per machine."""
     from model_build.config import ConvertConfig

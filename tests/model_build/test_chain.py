@@ -1,6 +1,9 @@
 """The whole chain on tiny random GPT-2 and Llama models, on the CPU, with real parts only: peft LoRA,
-llama.cpp's converter (both the GPT-2 and the Llama path), its quantizer, and llama-cpp-python loading and
-generating from every file. About half a minute per architecture on 2 cores."""
+llama.cpp's converter, its quantizer, and llama-cpp-python loading and generating from every file.
+
+Three cases cover both LoRA target sets and the converter's three vocabulary paths: GPT-2 and Llama with
+SmolLM2's BPE tokenizer (recognised as `smollm`), and Llama with a SentencePiece tokenizer this test trains
+(TinyLlama's path, via tokenizer.model). About half a minute per case on 2 cores."""
 
 from __future__ import annotations
 
@@ -12,14 +15,21 @@ import pytest
 from model_build.cli import run_all
 from model_build.config import config_from_dict
 
-CASES = {"gpt2-tiny": ["c_attn", "c_proj"], "llama-tiny": ["q_proj", "k_proj", "v_proj", "o_proj"]}
+ATTN = ["q_proj", "k_proj", "v_proj", "o_proj"]
+# case: (model shape, LoRA targets, chat format, tokenizer fixture, tokenizer.ggml.model, tokenizer.ggml.pre)
+CASES = {
+    "gpt2-bpe": ("gpt2-tiny", ["c_attn", "c_proj"], "chatml", "tokenizer_dir", "gpt2", "smollm"),
+    "llama-bpe": ("llama-tiny", ATTN, "chatml", "tokenizer_dir", "gpt2", "smollm"),
+    "llama-spm": ("llama-tiny", ATTN, "zephyr", "spm_tokenizer_dir", "llama", "default"),
+}
 
 
-def _config(tmp: Path, shape: str, base: Path, converter: Path) -> dict:
+def _config(tmp: Path, case: str, base: Path, converter: Path) -> dict:
+    _, targets, chat_format, *_ = CASES[case]
     return {
-        "name": f"test-{shape}", "out_dir": str(tmp / "run"), "seed": 11,
-        "model": {"base": str(base), "chat_format": "chatml", "context_length": 512},
-        "lora": {"target_modules": CASES[shape], "r": 4, "alpha": 8},
+        "name": f"test-{case}", "out_dir": str(tmp / "run"), "seed": 11,
+        "model": {"base": str(base), "chat_format": chat_format, "context_length": 512},
+        "lora": {"target_modules": targets, "r": 4, "alpha": 8},
         "data": {"synthetic_patients": 24, "questions_per_patient": 2, "val_fraction": 0.15,
                  "test_fraction": 0.15, "sources": [
                      {"format": "alpaca", "path": str(Path(__file__).parent / "data" / "alpaca.json")}]},
@@ -34,13 +44,15 @@ def _config(tmp: Path, shape: str, base: Path, converter: Path) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("shape", sorted(CASES))
-def test_tiny_chain_end_to_end(shape: str, tmp_path: Path, tokenizer_dir: Path, converter_dir: Path) -> None:
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_tiny_chain_end_to_end(case: str, tmp_path: Path, converter_dir: Path, request: pytest.FixtureRequest
+                               ) -> None:
     from model_build import train
     from model_build.tiny import make_model
 
-    make_model(shape, tokenizer_dir, tmp_path / "base")
-    cfg = config_from_dict(_config(tmp_path, shape, tmp_path / "base", converter_dir))
+    shape, _, _, tok_fixture, vocab_model, pre = CASES[case]
+    make_model(shape, request.getfixturevalue(tok_fixture), tmp_path / "base")
+    cfg = config_from_dict(_config(tmp_path, case, tmp_path / "base", converter_dir))
     timings = run_all(cfg)
     out = cfg.out_path
     assert list(timings) == ["prepare", "train", "evaluate", "merge", "convert", "quantize", "verify", "install"]
@@ -52,7 +64,7 @@ def test_tiny_chain_end_to_end(shape: str, tmp_path: Path, tokenizer_dir: Path, 
 
     conv = json.loads((out / "gguf" / "convert_report.json").read_text())["metadata"]
     assert conv["general.architecture"] == shape.split("-")[0]
-    assert conv["tokenizer.ggml.pre"] == "smollm"
+    assert (conv["tokenizer.ggml.model"], conv["tokenizer.ggml.pre"]) == (vocab_model, pre)
 
     ver = json.loads((out / "verify" / "report.json").read_text())
     assert ver["passed"], ver["problems"]
@@ -66,7 +78,7 @@ def test_tiny_chain_end_to_end(shape: str, tmp_path: Path, tokenizer_dir: Path, 
     # Width 64 is not a multiple of 256: llama.cpp silently swaps k-quants for other types; we report it.
     assert quant["files"]["Q4_K_M"]["fallback_tensors"] > 0
 
-    installed = tmp_path / "models" / f"test-{shape}-Q4_K_M.gguf"
+    installed = tmp_path / "models" / f"test-{case}-Q4_K_M.gguf"
     man = json.loads((installed.parent / (installed.name + ".manifest.json")).read_text())
     from model_build.util import sha256_file
 
@@ -76,7 +88,7 @@ def test_tiny_chain_end_to_end(shape: str, tmp_path: Path, tokenizer_dir: Path, 
         assert key in man
     assert man["data"]["splits"]["train"]["sha256"]
     assert "llama_cpp_python" in man["versions"] and man["metrics"]["bits_per_weight"] > 4
-    assert (out / "report.md").read_text().startswith(f"# Model build report: test-{shape}")
+    assert (out / "report.md").read_text().startswith(f"# Model build report: test-{case}")
 
     # Resume: two more steps continue from the last checkpoint (step 4) with the same data cursor.
     cfg.train.max_steps, cfg.train.resume = 6, True
