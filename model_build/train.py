@@ -186,6 +186,8 @@ def main(cfg: BuildConfig) -> dict:
     step, history = 0, []
     if t.resume:
         step, history = checkpoint.restore(out, acc.unwrap_model(model), opt, sched, batches, cfg.seed)
+    elif acc.is_main_process and (out / "checkpoints").exists():
+        shutil.rmtree(out / "checkpoints")  # a fresh run: never leave another run's checkpoint to resume from
     model.train()
     bar = tqdm(total=t.max_steps, initial=step, disable=not acc.is_main_process, desc="train", unit="step")
     window_t0, window_tokens, window_losses = time.perf_counter(), 0, []
