@@ -46,6 +46,8 @@ def write(cfg: BuildConfig, gguf: Path, quantization: str, verify_metrics: dict,
         "quantization": quantization,
         "architecture": arch,
         "base_model": cfg.model.base,
+        # For a GGUF base: which file exactly (its sha256), since a path says little on another machine.
+        "base_model_source": _maybe(cfg.out_path / "base" / "source.json"),
         "context_length": int(min(ctx, cfg.model.context_length)),
         "chat_template": meta.get("tokenizer.chat_template") is not None,
         "chat_format": cfg.model.chat_format,

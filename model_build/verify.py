@@ -65,6 +65,8 @@ def main(cfg: BuildConfig) -> dict:
     hf_tokens = [tok(p, add_special_tokens=False)["input_ids"] for p in prompts]
     prompt_ids = [tok(p, add_special_tokens=True)["input_ids"] for p in prompts]
     test = read_split(cfg, "test") or read_split(cfg, "val")
+    if not test:
+        raise ValueError("verify: test and validation splits are empty; raise data.test_fraction")
     texts = [fmt.render_prompt(prompt_messages(r), tok.eos_token) + fmt.render_answer(r["answer"], tok.eos_token)
              for r in test[: cfg.verify.kld_texts]]
     text_ids = [tok(t, add_special_tokens=True)["input_ids"][: cfg.verify.kld_max_tokens] for t in texts]
