@@ -226,7 +226,7 @@ def main(cfg: BuildConfig) -> dict:
     plots.loss_curve(history, out / "loss_curve.png")
     speeds = sorted(h["tokens_per_s"] for h in history[1:] or history)
     vals = [h["val_loss"] for h in history if h.get("val_loss") is not None]
-    summary = {"steps": step, "seed": cfg.seed, "precision": precision, "device": str(acc.device),
+    summary = {"steps": step, "seed": cfg.seed, "precision": "fp32" if precision == "no" else precision, "device": str(acc.device),
                "processes": acc.num_processes, "base_dir": str(base_dir),
                "trainable_params": trainable, "total_params": total,
                "train_examples": len(train_ex), "dropped_too_long": dropped + val_dropped,
