@@ -13,9 +13,12 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
 SAMPLE_WORKSPACE := resources/sample/sample-workspace.duckdb
 DEFAULT_MODEL := resources/models/SmolLM2-135M-Instruct.Q4_1.gguf
+MODEL_CONFIG ?= model_build/configs/smollm2-135m.toml
+# llama.cpp's converter, extracted from the llama-cpp-python source release the app runs (see model_build/README.md)
+CONVERTER := build/llama-cpp-convert/SOURCE.json
 
 .PHONY: run test test-core bench bench-import bench-ui bench-chat model package sample default-model \
-        deps-app deps-build deps-dev lint clean
+        deps-app deps-build deps-dev lint clean converter
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +55,15 @@ $(DEFAULT_MODEL): | $(VENV)/.deps-app
 	$(PY) scripts/fetch_default_model.py --dest resources/models
 default-model: $(DEFAULT_MODEL)
 
+# Fine-tune, merge, convert, quantize and verify (model_build/), then install the verified GGUF and its
+# manifest into $$VITALSIGHT_DATA_DIR/models (default ~/.local/share/vitalsight/models). CPU: ~30 min.
+$(CONVERTER): $(VENV)/.deps-build
+	$(PY) -m model_build setup-converter --config $(MODEL_CONFIG)
+converter: $(CONVERTER)
+
+model: $(VENV)/.deps-build $(DEFAULT_MODEL) $(CONVERTER)
+	$(PY) -m model_build run --config $(MODEL_CONFIG)
+
 run: $(VENV)/.deps-app $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL)
 	$(PY) -m desktop gui --workspace $(SAMPLE_WORKSPACE)
 
@@ -78,4 +90,4 @@ bench-ui: $(VENV)/.deps-app
 	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks.bench_ui
 
 clean:
-	rm -rf $(VENV) build dist $(SAMPLE_WORKSPACE) $(SAMPLE_WORKSPACE).wal
+	rm -rf $(VENV) build dist var/model_build $(SAMPLE_WORKSPACE) $(SAMPLE_WORKSPACE).wal
