@@ -13,9 +13,12 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
 SAMPLE_WORKSPACE := resources/sample/sample-workspace.duckdb
 DEFAULT_MODEL := resources/models/SmolLM2-135M-Instruct.Q4_1.gguf
+MODEL_CONFIG ?= model_build/configs/smollm2-135m.toml
+# llama.cpp's converter, extracted from the llama-cpp-python source release the app runs (see model_build/README.md)
+CONVERTER := build/llama-cpp-convert/SOURCE.json
 
-.PHONY: run test test-core bench bench-import bench-ui bench-chat model package package-smoke package-startup package-archive \
-        sample default-model deps-app deps-build deps-dev deps-package lint clean
+.PHONY: run test test-core bench bench-import bench-ui bench-chat model package package-smoke package-startup \
+        package-archive sample default-model deps-app deps-build deps-dev deps-package lint clean converter
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +60,15 @@ sample: $(SAMPLE_WORKSPACE)
 $(DEFAULT_MODEL): | $(VENV)/.deps-app
 	$(PY) scripts/fetch_default_model.py --dest resources/models
 default-model: $(DEFAULT_MODEL)
+
+# Fine-tune, merge, convert, quantize and verify (model_build/), then install the verified GGUF and its
+# manifest into $$VITALSIGHT_DATA_DIR/models (default ~/.local/share/vitalsight/models). CPU: ~30 min.
+$(CONVERTER): $(VENV)/.deps-build
+	$(PY) -m model_build setup-converter --config $(MODEL_CONFIG)
+converter: $(CONVERTER)
+
+model: $(VENV)/.deps-build $(DEFAULT_MODEL) $(CONVERTER)
+	$(PY) -m model_build run --config $(MODEL_CONFIG)
 
 run: $(VENV)/.deps-app $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL)
 	$(PY) -m desktop gui --workspace $(SAMPLE_WORKSPACE)
@@ -102,4 +114,4 @@ package-archive: package
 	tar -C dist -czf dist/Vitalsight-$$($(PY) -c 'import importlib.metadata as m; print(m.version("vitalsight"))')-linux-$$(uname -m).tar.gz Vitalsight
 
 clean:
-	rm -rf $(VENV) build dist $(SAMPLE_WORKSPACE) $(SAMPLE_WORKSPACE).wal
+	rm -rf $(VENV) build dist var/model_build $(SAMPLE_WORKSPACE) $(SAMPLE_WORKSPACE).wal

@@ -1,0 +1,69 @@
+"""``python -m model_build {run,prepare,train,evaluate,merge,convert,quantize,verify,install,setup-converter}
+--config model_build/configs/NAME.toml [--set key=value ...]``
+
+Each stage reads its inputs from the run folder and writes its outputs there, so any stage can be rerun
+alone. The resolved config is saved as ``<run>/config.resolved.json`` on every invocation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from model_build.config import BuildConfig, ConfigError, load_config, save_resolved
+
+STAGES = ("prepare", "train", "evaluate", "merge", "convert", "quantize", "verify", "install")
+
+
+def _stage(name: str) -> Callable[[BuildConfig], dict]:
+    import importlib
+
+    return importlib.import_module(f"model_build.{name}").main
+
+
+def run_all(cfg: BuildConfig) -> dict[str, float]:
+    """Every stage in order; evaluate and install only when enabled. Returns seconds per stage."""
+    from model_build import report
+
+    timings: dict[str, float] = {}
+    for name in STAGES:
+        if (name == "evaluate" and not cfg.eval.enabled) or (name == "install" and not cfg.install.enabled):
+            continue
+        t0 = time.perf_counter()
+        logging.getLogger("model_build").info("=== stage %s", name)
+        _stage(name)(cfg)
+        timings[name] = round(time.perf_counter() - t0, 1)
+    report.write(cfg, timings)
+    return timings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m model_build", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("run", *STAGES, "setup-converter"))
+    parser.add_argument("--config", required=True, type=Path, help="TOML file, e.g. model_build/configs/gpt2.toml")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value, e.g. --set train.max_steps=10 (repeatable)")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        cfg = load_config(args.config, args.overrides)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    save_resolved(cfg, cfg.out_path)
+    if args.command == "run":
+        run_all(cfg)
+    elif args.command == "setup-converter":
+        from model_build.convert import setup_converter
+
+        print(setup_converter(cfg.convert.llama_cpp_python, Path(cfg.convert.converter_dir)))
+    else:
+        _stage(args.command)(cfg)
+    return 0

@@ -1,0 +1,80 @@
+"""Stage 1, prepare: read every source, add the generated patient-summary set, clean, split, report.
+
+Writes ``data/{train,val,test}.jsonl`` and ``data/prepare_report.{json,md}`` under the run folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from model_build.config import BuildConfig
+from model_build.data import adapters, synthetic
+from model_build.data.clean import clean, split
+from model_build.util import sha256_file, write_json, write_jsonl
+
+log = logging.getLogger(__name__)
+SPLITS = ("train", "val", "test")
+
+
+def load_sources(cfg: BuildConfig) -> tuple[list[dict], dict[str, str]]:
+    records: list[dict] = []
+    hashes: dict[str, str] = {}
+    for i, src in enumerate(cfg.data.sources):
+        path = Path(src.path)
+        if not path.is_file():
+            raise FileNotFoundError(f"data.sources[{i}]: expected a {src.format} file at {path}, found nothing")
+        name = f"{src.format}:{path.stem}"
+        if src.format == "qa_csv":
+            rows = adapters.read_qa_csv(path, name, src.question_field, src.answer_field, src.instruction_field)
+        else:
+            rows = adapters.READERS[src.format](path, name)
+        got = list(rows)
+        records += got[: src.limit] if src.limit else got
+        hashes[str(path)] = sha256_file(path)
+    if cfg.data.synthetic_patients > 0:
+        records += synthetic.generate(cfg.data.synthetic_patients, cfg.data.questions_per_patient, cfg.seed,
+                                      cfg.data.system_prompt)
+        hashes["synthetic_patients"] = (f"generated: patients={cfg.data.synthetic_patients} "
+                                        f"per_patient={cfg.data.questions_per_patient} seed={cfg.seed}")
+    return records, hashes
+
+
+def main(cfg: BuildConfig) -> dict:
+    out = cfg.out_path / "data"
+    records, source_hashes = load_sources(cfg)
+    kept, drops = clean(records, min_answer_chars=cfg.data.min_answer_chars,
+                        max_prompt_chars=cfg.data.max_prompt_chars, max_answer_chars=cfg.data.max_answer_chars)
+    parts = split(kept, val_fraction=cfg.data.val_fraction, test_fraction=cfg.data.test_fraction, seed=cfg.seed)
+    if not parts["train"]:
+        raise ValueError(f"prepare: no training rows left after cleaning ({len(records)} read); see the report")
+    files = {}
+    for name in SPLITS:
+        path = write_jsonl(out / f"{name}.jsonl", parts[name])
+        files[name] = {"rows": len(parts[name]), "sha256": sha256_file(path)}
+    report = {"read": len(records), "kept": len(kept), "sources": source_hashes,
+              "per_source": {s: dict(c) for s, c in drops.items()}, "splits": files, "seed": cfg.seed}
+    write_json(out / "prepare_report.json", report)
+    (out / "prepare_report.md").write_text(_markdown(report))
+    log.info("prepare: %d read, %d kept, splits %s", len(records), len(kept),
+             {k: v["rows"] for k, v in files.items()})
+    return report
+
+
+def _markdown(report: dict) -> str:
+    lines = ["# Data preparation", "", f"Read {report['read']} rows, kept {report['kept']}.", "",
+             "| source | kept | dropped (reason: count) |", "|---|---|---|"]
+    for src, counts in report["per_source"].items():
+        dropped = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()) if k != "kept") or "none"
+        lines.append(f"| {src} | {counts.get('kept', 0)} | {dropped} |")
+    lines += ["", "| split | rows | sha256 |", "|---|---|---|"]
+    lines += [f"| {k} | {v['rows']} | `{v['sha256'][:16]}…` |" for k, v in report["splits"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def read_split(cfg: BuildConfig, name: str) -> list[dict]:
+    path = cfg.out_path / "data" / f"{name}.jsonl"
+    if not path.is_file():
+        raise FileNotFoundError(f"expected {path} from the prepare stage; run `prepare` first")
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from model_build.data import adapters, synthetic
+from model_build.data.clean import clean, normalize, split
+from model_build.data.patient_context import format_patient_context
+
+DATA = Path(__file__).parent / "data"
+
+
+def _clean(rows: list[dict]) -> tuple[list[dict], dict]:
+    return clean(rows, min_answer_chars=2, max_prompt_chars=4000, max_answer_chars=2000)
+
+
+def test_alpaca_adapter_joins_instruction_and_input_then_cleans() -> None:
+    rows = list(adapters.read_alpaca(DATA / "alpaca.json", "alpaca"))
+    assert len(rows) == 4
+    assert rows[0]["messages"][0]["content"].startswith("If you are a doctor")
+    assert "\n\nHi doctor," in rows[0]["messages"][0]["content"]
+    kept, report = _clean(rows)
+    assert report["alpaca"] == {"kept": 2, "duplicate": 1, "empty answer": 1}
+    assert kept[0]["messages"][0]["content"].endswith("Hi doctor, I have had a headache for three days.")
+    assert kept[0]["answer"] == "A headache for three days can have many causes. Measure your blood pressure."
+
+
+def test_qa_csv_adapter_and_empty_question() -> None:
+    rows = list(adapters.read_qa_csv(DATA / "qa.csv", "qa"))
+    kept, report = _clean(rows)
+    assert report["qa"] == {"kept": 2, "empty prompt": 1}
+    assert kept[1]["answer"] == "Between 60 and 100 beats per minute in adults."
+    with pytest.raises(adapters.DataFormatError, match="expected columns"):
+        list(adapters.read_qa_csv(DATA / "qa.csv", "qa", question="question"))
+
+
+def test_pubmedqa_adapter_puts_decision_first() -> None:
+    rows = list(adapters.read_pubmedqa(DATA / "pubmedqa.json", "pubmedqa"))
+    assert [r["answer"].split(".")[0] for r in rows] == ["Yes", "Maybe"]
+    assert rows[0]["messages"][0]["content"].startswith("Context: Adults with hypertension")
+    assert "Question: Does regular exercise" in rows[0]["messages"][0]["content"]
+
+
+def test_chat_jsonl_adapter_keeps_history_and_system() -> None:
+    rows = list(adapters.read_chat_jsonl(DATA / "chat.jsonl", "chat"))
+    assert rows[0]["system"] == "You are a careful assistant."
+    assert [m["role"] for m in rows[1]["messages"]] == ["user", "assistant", "user"]
+    assert rows[1]["answer"].startswith("Yes, 38.5 Cel")
+
+
+def test_bad_rows_fail_with_a_message(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"question": "q", "answer": "a"}]')
+    with pytest.raises(adapters.DataFormatError, match="expected keys instruction/input/output"):
+        list(adapters.read_alpaca(bad, "x"))
+    bad.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n')
+    with pytest.raises(adapters.DataFormatError, match="no assistant message"):
+        list(adapters.read_chat_jsonl(bad, "x"))
+
+
+def test_length_limits_and_normalize() -> None:
+    assert normalize("  a \t b\r\n\n\n\nc  ") == "a b\n\nc"
+    rows = list(adapters.read_qa_csv(DATA / "qa.csv", "qa"))
+    _, report = clean(rows, min_answer_chars=2, max_prompt_chars=40, max_answer_chars=40)
+    assert report["qa"]["prompt too long"] == 1 and report["qa"]["answer too long"] == 1
+
+
+def test_split_is_seeded_and_keeps_groups_together() -> None:
+    rows = synthetic.generate(20, 3, seed=1)
+    a = split(rows, val_fraction=0.1, test_fraction=0.2, seed=5)
+    b = split(rows, val_fraction=0.1, test_fraction=0.2, seed=5)
+    assert [r["id"] for r in a["test"]] == [r["id"] for r in b["test"]]
+    groups = {name: {r["group"] for r in part} for name, part in a.items()}
+    assert not (groups["train"] & groups["test"]) and not (groups["train"] & groups["val"])
+    assert sum(len(p) for p in a.values()) == len(rows) and len(groups["test"]) == 4
+
+
+def test_patient_context_matches_the_app_format() -> None:
+    patient = {
+        "name": "Jane Doe", "sex": "F", "age": 54, "conditions": ["Hypertension", "Type 2 diabetes"],
+        "latest": [
+            {"label": "Systolic blood pressure", "value": 152, "unit": "mm[Hg]", "flag": "H", "date": "2024-03-02"},
+            {"label": "Heart rate", "value": 88, "unit": "/min", "flag": "normal", "date": "2024-03-02"},
+            {"label": "Glucose", "value": 182, "unit": "mg/dL", "flag": "H", "date": "2024-03-02"}],
+        "bp_category": "Hypertension stage 2",
+        "news2": {"score": 1, "missing": ["SpO2", "temperature", "consciousness", "supplemental oxygen"]},
+        "trends": [{"label": "Systolic blood pressure", "from": 138, "to": 152, "unit": "mm[Hg]", "months": 12}],
+    }
+    assert format_patient_context(patient) == (
+        "Patient: Jane Doe (F, 54 y). Conditions: Hypertension; Type 2 diabetes.\n"
+        "Latest values:\n"
+        "- Systolic blood pressure: 152 mm[Hg] (H, 2024-03-02)\n"
+        "- Heart rate: 88 /min (normal, 2024-03-02)\n"
+        "- Glucose: 182 mg/dL (H, 2024-03-02)\n"
+        "Blood pressure category: Hypertension stage 2.\n"
+        "NEWS2: 1 (partial; missing: SpO2, temperature, consciousness, supplemental oxygen).\n"
+        "Trends: Systolic blood pressure rose from 138 to 152 mm[Hg] over 12 months.")
+
+
+def test_synthetic_answers_quote_numbers_from_the_summary() -> None:
+    rows = synthetic.generate(30, 4, seed=3)
+    assert rows == synthetic.generate(30, 4, seed=3)  # seeded
+    assert len(rows) == 120 and len({r["group"] for r in rows}) == 30
+    for r in rows:
+        summary = r["system"].split("\n\n", 1)[1]
+        assert summary.startswith("Patient: ")
+        for number in re.findall(r"\d+(?:\.\d+)?", r["answer"]):
+            assert number in summary, (number, r["answer"], summary)
+
+
+def test_news2_and_bp_rules() -> None:
+    assert synthetic.bp_category(152, 70) == "Hypertension stage 2"
+    assert synthetic.bp_category(125, 70) == "Elevated"
+    assert synthetic.bp_category(118, 85) == "Hypertension stage 1"
+    assert synthetic._news2_part("resp", 24) == 2 and synthetic._news2_part("spo2", 95) == 1
+    assert synthetic._news2_part("temp", 38.0) == 0 and synthetic._news2_part("pulse", 131) == 3
