@@ -1,82 +1,77 @@
-"""The app's compact patient summary, as the chat model sees it.
+"""The patient summary a fine-tuned model will read, produced by the app's own code.
 
-A pure function of a plain dict, with no imports from the rest of model_build, so the desktop app can
-import the very same formatter: the model is fine-tuned on exactly the text the app will give it.
+The app builds its chat context with ``desktop.core.chat.patient_context.format_patient_summary`` and its
+system prompt with ``desktop.core.chat.session.system_text``; the question reaches the model through
+``desktop.core.chat.relevant.grounded_question``. Training examples go through the very same functions,
+so the model is fine-tuned on exactly the text the app gives it (a second formatter here would drift).
 
-Input shape (all keys but ``name`` optional)::
+This module only adapts model_build's synthetic patients (plain dicts) to the app's summary shape::
 
-    {"name": "Jane Doe", "sex": "F", "age": 54,
-     "conditions": ["Hypertension", "Type 2 diabetes"],
+    {"name": "Jane Doe", "sex": "F", "age": 54, "conditions": ["Hypertension"],
      "latest": [{"label": "Systolic blood pressure", "value": 152, "unit": "mm[Hg]",
                  "flag": "H", "date": "2024-03-02"}],
      "bp_category": "Hypertension stage 2",
      "news2": {"score": 1, "missing": ["SpO2", "temperature"]},
-     "trends": [{"label": "Systolic blood pressure", "from": 138, "to": 152,
-                 "unit": "mm[Hg]", "months": 12}]}
+     "trends": [{"label": "Systolic blood pressure", "from": 138, "to": 152, "unit": "mm[Hg]", "months": 12}]}
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-DEFAULT_SYSTEM_PROMPT = (
-    "You are the assistant inside Vitalsight, a clinical data app. Answer the clinician's question "
-    "using only the patient summary below. Quote values with their units and dates. If the summary "
-    "does not contain the answer, say so. You do not diagnose."
-)
+from desktop.core.catalog import load_catalog
+from desktop.core.chat.patient_context import format_number, format_patient_summary
+from desktop.core.chat.relevant import grounded_question
+from desktop.core.chat.session import SYSTEM_PROMPT, system_text
+
+DEFAULT_SYSTEM_PROMPT = SYSTEM_PROMPT
+fmt_number = format_number  # numbers in answers are written exactly as the summary writes them
 
 
-def fmt_number(value: float) -> str:
-    """152 -> "152", 36.80 -> "36.8": the shortest form that keeps the recorded precision."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return f"{value:g}" if isinstance(value, float) else str(value)
+def category(label: str) -> str:
+    """'vital' or 'lab' as the app's catalog says; the app lists in-range labs by name only."""
+    m = load_catalog().by_name(label)
+    return m.category if m else "vital"
 
 
-def _flag(flag: str | None) -> str:
-    return flag if flag else "normal"
-
-
-def _trend(t: dict[str, Any]) -> str:
-    a, b, unit = t["from"], t["to"], t.get("unit", "")
-    span = f" over {t['months']} months" if t.get("months") else ""
-    unit_s = f" {unit}" if unit else ""
-    if b > a:
-        verb = f"rose from {fmt_number(a)} to {fmt_number(b)}{unit_s}"
-    elif b < a:
-        verb = f"fell from {fmt_number(a)} to {fmt_number(b)}{unit_s}"
-    else:
-        verb = f"stayed at {fmt_number(a)}{unit_s}"
-    return f"{t['label']} {verb}{span}"
+def app_summary(patient: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The app's ``patient_summary`` dict and trend list for a synthetic patient."""
+    summary = {
+        "patient": {"name": patient["name"], "sex": patient.get("sex"), "age": patient.get("age"),
+                    "conditions": list(patient.get("conditions") or [])},
+        "latest": [
+            {"name": v["label"], "category": category(v["label"]), "value": v["value"], "unit": v.get("unit"),
+             "flag": v.get("flag") or "N", "observed_at": v["date"]}
+            for v in patient.get("latest") or []
+        ],
+        "bp_category": patient.get("bp_category"),
+        "news2": None,
+    }
+    news2 = patient.get("news2")
+    if news2 is not None:
+        missing = list(news2.get("missing") or [])
+        summary["news2"] = {"score": news2["score"], "partial": bool(missing), "missing": missing}
+    trends = [
+        {"name": t["label"], "first": t["from"], "last": t["to"], "unit": t.get("unit"),
+         "days": float(t.get("months") or 0) * 30.44}
+        for t in patient.get("trends") or []
+    ]
+    return summary, trends
 
 
 def format_patient_context(patient: dict[str, Any]) -> str:
-    """Render the summary exactly in the app's chat-context format (lines joined by "\\n")."""
-    who = [x for x in (patient.get("sex"), f"{patient['age']} y" if patient.get("age") is not None else None)
-           if x]
-    head = f"Patient: {patient['name']}" + (f" ({', '.join(who)})" if who else "") + "."
-    conditions = patient.get("conditions") or []
-    head += " Conditions: " + ("; ".join(conditions) if conditions else "none recorded") + "."
-    lines = [head]
-    latest = patient.get("latest") or []
-    if latest:
-        lines.append("Latest values:")
-        for v in latest:
-            unit = f" {v['unit']}" if v.get("unit") else ""
-            lines.append(f"- {v['label']}: {fmt_number(v['value'])}{unit} ({_flag(v.get('flag'))}, {v['date']})")
-    if patient.get("bp_category"):
-        lines.append(f"Blood pressure category: {patient['bp_category']}.")
-    news2 = patient.get("news2")
-    if news2 is not None:
-        missing = news2.get("missing") or []
-        tail = f" (partial; missing: {', '.join(missing)})" if missing else ""
-        lines.append(f"NEWS2: {news2['score']}{tail}.")
-    trends = patient.get("trends") or []
-    if trends:
-        lines.append("Trends: " + "; ".join(_trend(t) for t in trends) + ".")
-    return "\n".join(lines)
+    summary, trends = app_summary(patient)
+    return format_patient_summary(summary, trends)
 
 
 def system_message(patient: dict[str, Any], system_prompt: str = DEFAULT_SYSTEM_PROMPT) -> str:
-    """The system turn the app sends: its instructions, a blank line, then the patient summary."""
-    return f"{system_prompt}\n\n{format_patient_context(patient)}"
+    """The system turn as the app sends it: its instructions, a blank line, then the patient summary."""
+    context = format_patient_context(patient)
+    if system_prompt == DEFAULT_SYSTEM_PROMPT:
+        return system_text(context)
+    return f"{system_prompt}\n\n{context}"
+
+
+def user_message(question: str, patient: dict[str, Any]) -> str:
+    """The question as the app sends it: followed by the summary lines it is about."""
+    return grounded_question(question, format_patient_context(patient))

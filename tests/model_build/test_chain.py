@@ -28,12 +28,12 @@ def _config(tmp: Path, case: str, base: Path, converter: Path) -> dict:
     _, targets, chat_format, *_ = CASES[case]
     return {
         "name": f"test-{case}", "out_dir": str(tmp / "run"), "seed": 11,
-        "model": {"base": str(base), "chat_format": chat_format, "context_length": 512},
+        "model": {"base": str(base), "chat_format": chat_format, "context_length": 1024},
         "lora": {"target_modules": targets, "r": 4, "alpha": 8},
         "data": {"synthetic_patients": 24, "questions_per_patient": 2, "val_fraction": 0.15,
                  "test_fraction": 0.15, "sources": [
                      {"format": "alpaca", "path": str(Path(__file__).parent / "data" / "alpaca.json")}]},
-        "train": {"max_steps": 4, "batch_size": 2, "eval_every": 2, "save_every": 2, "max_seq_len": 400,
+        "train": {"max_steps": 4, "batch_size": 2, "eval_every": 2, "save_every": 2, "max_seq_len": 768,
                   "eval_batches": 2},
         "eval": {"max_examples": 2, "max_new_tokens": 4, "side_by_side": 2},
         "convert": {"converter_dir": str(converter)},

@@ -7,6 +7,7 @@ import pytest
 
 from model_build.data import adapters, synthetic
 from model_build.data.clean import clean, normalize, split
+from model_build.data import patient_context
 from model_build.data.patient_context import format_patient_context
 
 DATA = Path(__file__).parent / "data"
@@ -77,18 +78,22 @@ def test_split_is_seeded_and_keeps_groups_together() -> None:
     assert sum(len(p) for p in a.values()) == len(rows) and len(groups["test"]) == 4
 
 
-def test_patient_context_matches_the_app_format() -> None:
+def test_patient_context_is_the_apps_own_text() -> None:
+    """Training text comes from the app's formatter: the same lines the app sends for the same facts."""
+    from desktop.core.chat.patient_context import format_patient_summary
+
     patient = {
         "name": "Jane Doe", "sex": "F", "age": 54, "conditions": ["Hypertension", "Type 2 diabetes"],
         "latest": [
             {"label": "Systolic blood pressure", "value": 152, "unit": "mm[Hg]", "flag": "H", "date": "2024-03-02"},
-            {"label": "Heart rate", "value": 88, "unit": "/min", "flag": "normal", "date": "2024-03-02"},
+            {"label": "Heart rate", "value": 88, "unit": "/min", "flag": "N", "date": "2024-03-02"},
             {"label": "Glucose", "value": 182, "unit": "mg/dL", "flag": "H", "date": "2024-03-02"}],
         "bp_category": "Hypertension stage 2",
         "news2": {"score": 1, "missing": ["SpO2", "temperature", "consciousness", "supplemental oxygen"]},
         "trends": [{"label": "Systolic blood pressure", "from": 138, "to": 152, "unit": "mm[Hg]", "months": 12}],
     }
-    assert format_patient_context(patient) == (
+    text = format_patient_context(patient)
+    assert text == (
         "Patient: Jane Doe (F, 54 y). Conditions: Hypertension; Type 2 diabetes.\n"
         "Latest values:\n"
         "- Systolic blood pressure: 152 mm[Hg] (H, 2024-03-02)\n"
@@ -97,6 +102,8 @@ def test_patient_context_matches_the_app_format() -> None:
         "Blood pressure category: Hypertension stage 2.\n"
         "NEWS2: 1 (partial; missing: SpO2, temperature, consciousness, supplemental oxygen).\n"
         "Trends: Systolic blood pressure rose from 138 to 152 mm[Hg] over 12 months.")
+    summary, trends = patient_context.app_summary(patient)
+    assert format_patient_summary(summary, trends) == text
 
 
 def test_synthetic_answers_quote_numbers_from_the_summary() -> None:
@@ -110,9 +117,21 @@ def test_synthetic_answers_quote_numbers_from_the_summary() -> None:
             assert number in summary, (number, r["answer"], summary)
 
 
-def test_news2_and_bp_rules() -> None:
-    assert synthetic.bp_category(152, 70) == "Hypertension stage 2"
-    assert synthetic.bp_category(125, 70) == "Elevated"
-    assert synthetic.bp_category(118, 85) == "Hypertension stage 1"
-    assert synthetic._news2_part("resp", 24) == 2 and synthetic._news2_part("spo2", 95) == 1
-    assert synthetic._news2_part("temp", 38.0) == 0 and synthetic._news2_part("pulse", 131) == 3
+def test_synthetic_flags_scores_are_the_apps() -> None:
+    """Flags, BP category and NEWS2 in training data come from the app's own ranges and scores."""
+    import random
+
+    from desktop.core.catalog import load_catalog
+    from desktop.core.ranges import flag, load_ranges
+    from desktop.core.scores import bp_category
+
+    rng = random.Random(5)
+    for i in range(50):
+        p = synthetic.make_patient(rng, i)
+        values = {v["label"]: v["value"] for v in p["latest"]}
+        assert p["bp_category"] == bp_category(values["Systolic blood pressure"], values["Diastolic blood pressure"])
+        for v in p["latest"]:
+            code = load_catalog().by_name(v["label"]).code  # type: ignore[union-attr]
+            assert v["flag"] == flag(float(v["value"]), load_ranges().for_patient(code, p["sex"], p["age"]))
+        assert p["news2"]["missing"]  # consciousness and supplemental oxygen are never in these summaries
+
