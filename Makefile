@@ -78,7 +78,9 @@ lint: $(VENV)/.deps-dev
 
 test: $(VENV)/.deps-dev $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL)
 	$(BIN)/lint-imports
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q --ignore=tests/packaging
+	@# The installable app, built and run as a user would (about 1-2.5 minutes more).
+	$(MAKE) package package-smoke
 
 # Core tests only: no Qt, no model. Quick feedback while working on the store and importers.
 test-core: $(VENV)/.deps-dev
