@@ -91,6 +91,8 @@ class ChatController(QObject):
     @Slot(object, object, object)
     def _on_done(self, fut: Future[Any], on_ok: Callable[[Any], None] | None,
                  on_error: Callable[[str], None] | None) -> None:
+        if fut.cancelled():
+            return  # the workspace closed (app quitting) before this ran: nothing to show
         exc = fut.exception()
         if exc is not None:
             message = str(exc) or type(exc).__name__
