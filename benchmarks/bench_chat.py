@@ -23,11 +23,11 @@ from pathlib import Path
 
 from desktop.core.chat import history as h
 from desktop.core.chat.db import ThreadDb
-from desktop.core.chat.demo import seed_demo_patient
+from devtools.demo_patient import seed_demo_patient
 from desktop.core.chat.patient_context import patient_context
 from desktop.core.chat.relevant import grounded_question
 from desktop.core.chat.session import ChatSettings, prepare_send, system_text
-from desktop.core.llm.catalog import check_model, default_model_path
+from desktop.core.llm.model_files import check_model, default_model_path
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import read_gguf_info
 from desktop.core.llm.prompt import ChatMessage
@@ -105,7 +105,7 @@ class InApp:
     def __init__(self, engine: Engine, tmp: Path, n: int) -> None:
         from PySide6.QtCore import QCoreApplication, QEventLoop
 
-        from desktop.ui.model_worker import ModelWorker
+        from desktop.ui.chat.model_worker import ModelWorker
 
         self.app = QCoreApplication.instance() or QCoreApplication([])
         self._loop_cls = QEventLoop

@@ -96,7 +96,7 @@ def cohort_aggregate(tmp: Path, rows: int) -> dict[str, float]:
                    NULL, NULL, 60 + (i * 31 % 120), 'mm[Hg]', 0
             FROM range({rows}) t(i)""")
         con.execute("CHECKPOINT")
-        from desktop.core.cohort import CohortRequest, run_cohort_trend
+        from desktop.core.queries.cohort import CohortRequest, run_cohort_trend
 
         # The cohort view's own query: per condition and year, patients, readings, mean, median, P25, P75.
         request = CohortRequest(code="8480-6", group_by="condition", period="year")
@@ -123,7 +123,7 @@ def main() -> int:
         print(json.dumps(result))
         return 0
 
-    from desktop.core.synthetic import write_long_file, write_synthea_observations
+    from devtools.synthetic import write_long_file, write_synthea_observations
 
     with tempfile.TemporaryDirectory(prefix="vitalsight-bench-") as tmp_name:
         tmp = Path(tmp_name)

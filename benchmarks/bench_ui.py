@@ -24,7 +24,7 @@ DENSE_SERIES = ("8480-6", "8462-4", "8867-4", "8310-5", "2708-6", "9279-1", "384
 
 
 def build_workspace(path: Path, patients: int) -> None:
-    from desktop.core.demo_data import fill_demo
+    from devtools.demo_workspace import fill_demo
     from desktop.core.store import open_store
 
     with open_store(path) as store:
@@ -133,7 +133,7 @@ def patient_switch(workspace: Path) -> dict[str, float]:
 
 
 def list_queries(workspace: Path) -> dict[str, float]:
-    from desktop.core.patient_table import PatientFilter, count_patients, page_patients
+    from desktop.core.queries.patient_table import PatientFilter, count_patients, page_patients
     from desktop.core.store import open_store
 
     out: dict[str, float] = {}
@@ -171,11 +171,11 @@ def pan_frames(points: int, frames: int = 120) -> dict[str, float]:
     import numpy as np
     from PySide6.QtWidgets import QApplication
 
-    from desktop.core.display_units import DisplayUnits
-    from desktop.core.ranges import load_ranges
-    from desktop.core.series import Series
+    from desktop.core.clinical.display_units import DisplayUnits
+    from desktop.core.clinical.ranges import load_ranges
+    from desktop.core.queries.series import Series
     from desktop.ui.app import create_app
-    from desktop.ui.qt_vitals_plots import QtVitalsPlots
+    from desktop.ui.plots.qt_vitals_plots import QtVitalsPlots
 
     create_app([])
     t = 1.6e9 + np.arange(points, dtype=np.float64) * 60.0  # one reading a minute: ~ 1.9 years

@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 from desktop.core.importers import ColumnMapping, import_paths, save_mapping
-from desktop.core.patients import list_patients
+from desktop.core.queries.patients import list_patients
 from desktop.core.store import WorkspaceError, open_store
-from desktop.core.summary import PatientNotFound, patient_summary
+from desktop.core.queries.summary import PatientNotFound, patient_summary
 
 
 def _print_json(data: object) -> None:
@@ -62,7 +62,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from desktop.core.chat.cli_chat import run_chat
+    from desktop.cli_chat import run_chat
 
     return run_chat(args)
 
@@ -80,7 +80,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
     if args.script:
         # The packaged app's smoke test: the same run_app, with a driver pressing the buttons.
-        from desktop.ui.smoke_script import install
+        from desktop.ui.dev.smoke_script import install
 
         install(args.script)
     return run_app(workspace=args.workspace)
@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--patient", required=True, help="the patient id (see `patients`)")
     p.set_defaults(func=cmd_summary)
 
-    from desktop.core.chat.cli_chat import add_chat_arguments
+    from desktop.cli_chat import add_chat_arguments
 
     p = sub.add_parser("chat", help="ask the on-device model about a patient; the answer streams to stdout")
     add_chat_arguments(p)
@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("gui", help="open the app window (the default)")
     p.add_argument("--workspace", help="open this workspace")
-    # Hidden: desktop/ui/smoke_script.py drives the window for the installer's smoke test.
+    # Hidden: desktop/ui/dev/smoke_script.py drives the window for the installer's smoke test.
     p.add_argument("--script", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_gui)
 

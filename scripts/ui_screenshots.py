@@ -88,7 +88,7 @@ def main() -> int:
     ]
 
     def import_and_shoot() -> None:
-        from desktop.ui.qt_import_dialog import QtImportDialog
+        from desktop.ui.importing.qt_import_dialog import QtImportDialog
 
         dialogs = window.findChildren(QtImportDialog)
         if not dialogs or not sys.argv[4:]:
@@ -102,7 +102,7 @@ def main() -> int:
         app.aboutToQuit.connect(assistant.shutdown)
     app.aboutToQuit.connect(window.shutdown)
     code = app.exec()
-    from desktop.ui.preview import dispose
+    from desktop.ui.dev.preview import dispose
 
     dispose(window)
     return code

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from desktop.ui.qt_settings import APPLICATION, ORGANIZATION
 
 if TYPE_CHECKING:
-    from desktop.ui.chat_assistant import ChatAssistant
+    from desktop.ui.chat.chat_assistant import ChatAssistant
     from desktop.ui.qt_main_window import QtMainWindow
 
 
@@ -34,7 +34,7 @@ def attach_assistant(window: QtMainWindow) -> ChatAssistant | None:
     of the app works without it.
     """
     try:
-        from desktop.ui.chat_assistant import ChatAssistant
+        from desktop.ui.chat.chat_assistant import ChatAssistant
     except ImportError as exc:  # llama-cpp-python missing or its native library unloadable
         logging.getLogger(__name__).warning("assistant unavailable: %s", exc)
         return None
@@ -65,7 +65,7 @@ def run_app(workspace: str | None = None) -> int:
         app.aboutToQuit.connect(assistant.shutdown)
     app.aboutToQuit.connect(window.shutdown)
     code = int(app.exec())
-    from desktop.ui.preview import dispose
+    from desktop.ui.dev.preview import dispose
 
     dispose(window)
     return code

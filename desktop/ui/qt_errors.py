@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from desktop.core.importers import ImportFailed
 from desktop.core.store import WorkspaceError
-from desktop.core.summary import PatientNotFound
+from desktop.core.queries.summary import PatientNotFound
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.display_units import DisplayUnits
+from desktop.core.clinical.display_units import DisplayUnits
 from desktop.core.settings import AppSettings
-from desktop.ui.qt_cohort_view import QtCohortView
-from desktop.ui.qt_import_dialog import QtImportDialog
+from desktop.ui.plots.qt_cohort_view import QtCohortView
+from desktop.ui.importing.qt_import_dialog import QtImportDialog
 from desktop.ui.qt_observations_table import QtObservationsTable
 from desktop.ui.qt_patient_list import QtPatientList
 from desktop.ui.qt_patient_view import QtPatientView
@@ -257,6 +257,6 @@ def _importable(urls: list[object]) -> list[Path]:
 
 
 if __name__ == "__main__":
-    from desktop.ui.preview import demo_workspace_path, preview
+    from desktop.ui.dev.preview import demo_workspace_path, preview
 
     raise SystemExit(preview(lambda ws: QtMainWindow(ws, AppSettings()), path=demo_workspace_path()))

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.display_units import pretty_unit
-from desktop.core.observations_table import (
+from desktop.core.clinical.display_units import pretty_unit
+from desktop.core.queries.observations_table import (
     COLUMNS,
     ObservationFilter,
     count_observations,
@@ -119,7 +119,7 @@ class QtObservationsTable(QWidget):
                                  lambda store, offset, limit: page_observations(store, flt, offset, limit))
 
     def _on_workspace(self, *_: object) -> None:
-        from desktop.core.cohort import measurement_choices
+        from desktop.core.queries.cohort import measurement_choices
 
         op(measurement_choices).success(self._set_measurements).run(self.workspace.executor)
         self.apply_filters()
@@ -166,6 +166,6 @@ class QtObservationsTable(QWidget):
 
 
 if __name__ == "__main__":
-    from desktop.ui.preview import preview
+    from desktop.ui.dev.preview import preview
 
     raise SystemExit(preview(QtObservationsTable))

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.patient_table import (
+from desktop.core.queries.patient_table import (
     COLUMNS,
     PatientFilter,
     condition_names,
@@ -162,6 +162,6 @@ class QtPatientList(QWidget):
         self.table.selectRow(row)
 
 if __name__ == "__main__":
-    from desktop.ui.preview import preview
+    from desktop.ui.dev.preview import preview
 
     preview(partial(QtPatientList))

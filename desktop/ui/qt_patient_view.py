@@ -7,12 +7,12 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from desktop.core.series import Series, patient_series
+from desktop.core.queries.series import Series, patient_series
 from desktop.core.store import Store
-from desktop.core.summary import patient_summary
+from desktop.core.queries.summary import patient_summary
 from desktop.ui.executor import op
 from desktop.ui.qt_patient_summary import QtPatientSummary
-from desktop.ui.qt_vitals_plots import QtVitalsPlots
+from desktop.ui.plots.qt_vitals_plots import QtVitalsPlots
 from desktop.ui.workspace import Workspace
 
 
@@ -77,6 +77,6 @@ class QtPatientView(QWidget):
 
 
 if __name__ == "__main__":
-    from desktop.ui.preview import preview
+    from desktop.ui.dev.preview import preview
 
     raise SystemExit(preview(QtPatientView))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop.core.display_units import DisplayUnits
+from desktop.core.clinical.display_units import DisplayUnits
 from desktop.core.store import Store, open_store
 from desktop.ui.executor import DbExecutor, op
 

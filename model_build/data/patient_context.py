@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from desktop.core.catalog import load_catalog
+from desktop.core.clinical.measurements import load_catalog
 from desktop.core.chat.patient_context import format_number, format_patient_summary
 from desktop.core.chat.relevant import grounded_question
 from desktop.core.chat.session import SYSTEM_PROMPT, system_text

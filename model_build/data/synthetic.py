@@ -13,11 +13,11 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
-from desktop.core.catalog import load_catalog
-from desktop.core.ranges import flag as range_flag
-from desktop.core.ranges import load_ranges
-from desktop.core.scores import bp_category
-from desktop.core.scores import news2 as news2_score
+from desktop.core.clinical.measurements import load_catalog
+from desktop.core.clinical.ranges import flag as range_flag
+from desktop.core.clinical.ranges import load_ranges
+from desktop.core.clinical.scores import bp_category
+from desktop.core.clinical.scores import news2 as news2_score
 from model_build.data.patient_context import (
     DEFAULT_SYSTEM_PROMPT,
     category,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.chat.demo import seed_demo_patient
-from desktop.core.llm.catalog import default_model_path
+from devtools.demo_patient import seed_demo_patient
+from desktop.core.llm.model_files import default_model_path
 from desktop.core.llm.engine import Engine
 from desktop.core.store import Store, open_store
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from desktop.core.cancel import CancelToken
+from desktop.core.tasks import TaskState
 from desktop.core.importers import import_paths
 from desktop.core.store import Store, open_store
 
@@ -76,7 +76,7 @@ def test_folder_is_one_transaction(seeded: Store, tmp_path: Path) -> None:
 
 
 def test_cancel_leaves_workspace_unchanged(seeded: Store, tmp_path: Path) -> None:
-    token = CancelToken()
+    token = TaskState()
     before = snapshot(seeded)
     big = write(tmp_path / "big.csv", GOOD.replace("p0", "q0").replace("p1", "q1").replace("p2", "q2"))
     token.cancel()
@@ -86,7 +86,7 @@ def test_cancel_leaves_workspace_unchanged(seeded: Store, tmp_path: Path) -> Non
 
 
 def test_cancel_during_import_rolls_back(seeded: Store, tmp_path: Path) -> None:
-    token = CancelToken()
+    token = TaskState()
     before = snapshot(seeded)
 
     def cancel_once_started(fraction: float, message: str) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop.core.importers import import_paths
-from desktop.core.patients import list_patients
+from desktop.core.queries.patients import list_patients
 from desktop.core.store import Store
-from desktop.core.summary import patient_summary
+from desktop.core.queries.summary import patient_summary
 
 from .conftest import snapshot, write
 

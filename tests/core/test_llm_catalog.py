@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from desktop.core.llm import trial_load as tl
-from desktop.core.llm.catalog import check_model, describe_model, import_model, scan_models
+from desktop.core.llm.model_files import check_model, describe_model, import_model, scan_models
 from desktop.core.llm.gguf_info import ModelFileError, read_gguf_info
 from desktop.core.llm.manifest import manifest_path
 from tests.core.llm_support import model_path  # noqa: F401  (fixture)

@@ -105,7 +105,7 @@ def test_export_as_markdown(store: Store, engine: Engine) -> None:
 def test_a_kill_mid_answer_loses_at_most_the_token_being_written(workspace: Path) -> None:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "desktop.core.chat.cli_chat", "--workspace", str(workspace), "--patient", PATIENT,
+        [sys.executable, "-m", "desktop.cli_chat", "--workspace", str(workspace), "--patient", PATIENT,
          "--max-tokens", "1000", "--temperature", "0", "--quiet", "--threads", "1",
          "Write a very long, detailed essay about blood pressure."],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from desktop.core.chat import history as h
-from desktop.core.chat.cli_chat import main as chat_main
+from desktop.cli_chat import main as chat_main
 from desktop.core.chat.export import conversation_markdown
 from desktop.core.store import open_store
 from tests.core.llm_support import PATIENT, model_path, workspace  # noqa: F401  (fixtures)
@@ -60,7 +60,7 @@ def hook(event, args):
     if event in ("socket.__new__", "socket.connect", "socket.getaddrinfo", "urllib.Request"):
         raise RuntimeError(f"network use: {event} {args!r}")
 sys.addaudithook(hook)
-from desktop.core.chat.cli_chat import main
+from desktop.cli_chat import main
 raise SystemExit(main(sys.argv[1:]))
 """
 

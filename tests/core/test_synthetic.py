@@ -11,14 +11,14 @@ import pytest
 from desktop.core.importers.pipeline import import_paths
 from desktop.core.resources import resource_path
 from desktop.core.store import Store
-from desktop.core.synthetic import (
+from devtools.synthetic import (
     HEADERS,
     SAMPLE,
     generate_cohort,
     write_long_file,
     write_synthea_observations,
 )
-from desktop.core.synthetic.vocab import WIDE_HEADER
+from devtools.synthetic.vocab import WIDE_HEADER
 
 FILES = ("synthea/patients.csv", "synthea/encounters.csv", "synthea/conditions.csv", "synthea/observations.csv",
          "admissions_wide.csv")
@@ -132,7 +132,7 @@ def test_committed_sample_is_what_the_generator_writes(tmp_path: Path) -> None:
     sample = resource_path("sample")
     for name in FILES:
         assert (sample / name).read_bytes() == (tmp_path / name).read_bytes(), (
-            f"resources/sample/{name} is stale: run python -m desktop.core.synthetic --sample --out resources/sample"
+            f"resources/sample/{name} is stale: run python -m devtools.synthetic --sample --out resources/sample"
         )
     total = sum((sample / name).stat().st_size for name in FILES)
     assert total <= 2_000_000

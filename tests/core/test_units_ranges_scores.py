@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.core.catalog import load_catalog
-from desktop.core.ranges import flag, load_ranges
-from desktop.core.scores import bp_category, news2
+from desktop.core.clinical.measurements import load_catalog
+from desktop.core.clinical.ranges import flag, load_ranges
+from desktop.core.clinical.scores import bp_category, news2
 
 
 @pytest.mark.parametrize(

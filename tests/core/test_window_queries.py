@@ -9,12 +9,12 @@ from unittest.mock import Mock
 
 import pytest
 
-from desktop.core.cohort import Cancelled, CohortRequest, run_cohort_trend
-from desktop.core.demo_data import fill_demo
-from desktop.core.display_units import DisplayUnits, format_value
-from desktop.core.observations_table import ObservationFilter, count_observations, export_observations_csv
-from desktop.core.patient_table import PatientFilter, condition_names, count_patients, page_patients
-from desktop.core.series import patient_series
+from desktop.core.queries.cohort import Cancelled, CohortRequest, run_cohort_trend
+from devtools.demo_workspace import fill_demo
+from desktop.core.clinical.display_units import DisplayUnits, format_value
+from desktop.core.queries.observations_table import ObservationFilter, count_observations, export_observations_csv
+from desktop.core.queries.patient_table import PatientFilter, condition_names, count_patients, page_patients
+from desktop.core.queries.series import patient_series
 from desktop.core.settings import AppSettings
 from desktop.core.store import Store
 

@@ -121,9 +121,9 @@ def test_synthetic_flags_scores_are_the_apps() -> None:
     """Flags, BP category and NEWS2 in training data come from the app's own ranges and scores."""
     import random
 
-    from desktop.core.catalog import load_catalog
-    from desktop.core.ranges import flag, load_ranges
-    from desktop.core.scores import bp_category
+    from desktop.core.clinical.measurements import load_catalog
+    from desktop.core.clinical.ranges import flag, load_ranges
+    from desktop.core.clinical.scores import bp_category
 
     rng = random.Random(5)
     for i in range(50):

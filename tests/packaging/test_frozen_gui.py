@@ -1,4 +1,4 @@
-"""The frozen window, headless, driven like a clinician would drive it (desktop/ui/smoke_script.py):
+"""The frozen window, headless, driven like a clinician would drive it (desktop/ui/dev/smoke_script.py):
 cold start to the first paint, then import a sample CSV, open a patient, ask the bundled model and
 watch the answer stream, then quit through the window."""
 

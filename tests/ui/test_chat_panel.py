@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QFileDialog
 
 from desktop.core.chat import history as h
 from desktop.core.chat.session import DISCLAIMER
-from desktop.ui.qt_chat_panel import QtChatPanel
-from desktop.ui.qt_chat_settings import QtChatSettingsDialog
+from desktop.ui.chat.qt_chat_panel import QtChatPanel
+from desktop.ui.chat.qt_chat_settings import QtChatSettingsDialog
 from tests.ui.chat_support import SETTINGS, ChatEnv, chat_env  # noqa: F401  (fixture)
 
 DONE = ("complete", "truncated")  # an answer may reach max tokens
@@ -117,7 +117,7 @@ def test_a_corrupt_model_is_an_error_and_the_app_lives_on(qtbot, chat_env: ChatE
         chat_env.controller.load_model(bad)
     assert "broken.gguf" in err.args[0]
     assert panel.notice.text() == err.args[0] and not panel.send_button.isEnabled()
-    from desktop.core.llm.catalog import default_model_path
+    from desktop.core.llm.model_files import default_model_path
 
     chat_env.controller.load_model(default_model_path())
     qtbot.waitUntil(lambda: panel.send_button.isEnabled(), timeout=60000)
@@ -132,10 +132,10 @@ def test_history_shows_again_after_a_restart(qtbot, chat_env: ChatEnv) -> None:
     chat_env.controller.close()
     chat_env.db.shutdown()
     from desktop.core.chat.db import ThreadDb
-    from desktop.core.llm.catalog import default_model_path
+    from desktop.core.llm.model_files import default_model_path
     from desktop.core.store import open_store
-    from desktop.ui.chat_controller import ChatController
-    from desktop.ui.model_worker import ModelWorker
+    from desktop.ui.chat.chat_controller import ChatController
+    from desktop.ui.chat.model_worker import ModelWorker
 
     chat_env.db = ThreadDb(open_store(chat_env.workspace))
     chat_env.worker = ModelWorker(db=chat_env.db)
@@ -160,14 +160,14 @@ def test_settings_dialog_round_trips(qtbot) -> None:
 
 def test_the_preview_runs_on_its_own() -> None:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", VITALSIGHT_PREVIEW_QUIT_MS="1500")
-    proc = subprocess.run([sys.executable, "-m", "desktop.ui.qt_chat_panel"], cwd=REPO, env=env,
+    proc = subprocess.run([sys.executable, "-m", "desktop.ui.chat.qt_chat_panel"], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 def test_the_model_manager_lists_imports_and_switches(qtbot, chat_env: ChatEnv, tmp_path: Path) -> None:
-    from desktop.core.llm.catalog import default_model_path
-    from desktop.ui.qt_model_manager import QtModelManager
+    from desktop.core.llm.model_files import default_model_path
+    from desktop.ui.chat.qt_model_manager import QtModelManager
 
     panel = _panel(qtbot, chat_env)
     dialog = QtModelManager(chat_env.controller, panel)

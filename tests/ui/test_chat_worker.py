@@ -11,13 +11,13 @@ from pathlib import Path
 
 from desktop.core.chat import history as h
 from desktop.core.chat.db import ThreadDb
-from desktop.core.chat.demo import seed_demo_patient
+from devtools.demo_patient import seed_demo_patient
 from desktop.core.chat.session import ChatSettings, TurnRequest, prepare_send
 from desktop.core.llm.engine import GenerationStats
 from desktop.core.llm.prompt import ChatTemplate
 from desktop.core.store import open_store
-from desktop.ui.chat_assistant import ChatAssistant
-from desktop.ui.model_worker import ModelWorker
+from desktop.ui.chat.chat_assistant import ChatAssistant
+from desktop.ui.chat.model_worker import ModelWorker
 from tests.ui.chat_support import SETTINGS, ChatEnv, chat_env  # noqa: F401  (fixture)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -107,7 +107,7 @@ def test_the_assembled_assistant_answers_and_shuts_down(qtbot, tmp_path: Path) -
 
 
 def test_the_worker_preview_runs_on_its_own() -> None:
-    proc = subprocess.run([sys.executable, "-m", "desktop.ui.model_worker", "Hello"], cwd=REPO,
+    proc = subprocess.run([sys.executable, "-m", "desktop.ui.chat.model_worker", "Hello"], cwd=REPO,
                           env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), capture_output=True, text=True,
                           timeout=180, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]

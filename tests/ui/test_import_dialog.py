@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop.core.importers import pipeline
-from desktop.ui.qt_import_dialog import REPORT, QtImportDialog
+from desktop.ui.importing.qt_import_dialog import REPORT, QtImportDialog
 from desktop.ui.workspace import Workspace
 
 TABLES = ("patients", "observations", "conditions", "encounters", "imports", "import_rejections", "column_mappings")

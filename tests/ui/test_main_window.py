@@ -13,10 +13,10 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QLabel
 
-from desktop.core.demo_data import fill_demo
+from devtools.demo_workspace import fill_demo
 from desktop.core.settings import AppSettings
 from desktop.core.store import open_store
-from desktop.ui.qt_import_dialog import QtImportDialog
+from desktop.ui.importing.qt_import_dialog import QtImportDialog
 from desktop.ui.qt_main_window import QtMainWindow
 from desktop.ui.qt_settings import load_settings
 from desktop.ui.workspace import Workspace
@@ -78,7 +78,7 @@ def test_dropping_a_folder_opens_the_import_dialog(qtbot, window: QtMainWindow, 
 
 
 PREVIEWS = ["desktop.ui.qt_patient_list", "desktop.ui.qt_patient_view", "desktop.ui.qt_observations_table",
-            "desktop.ui.qt_cohort_view", "desktop.ui.qt_import_dialog", "desktop.ui.qt_main_window"]
+            "desktop.ui.plots.qt_cohort_view", "desktop.ui.importing.qt_import_dialog", "desktop.ui.qt_main_window"]
 
 
 @pytest.mark.slow

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
 
-from desktop.core.display_units import DisplayUnits
+from desktop.core.clinical.display_units import DisplayUnits
 from desktop.ui.qt_patient_view import QtPatientView
 from desktop.ui.workspace import Workspace
 

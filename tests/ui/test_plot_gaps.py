@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from desktop.ui.plot_panel import gap_threshold, with_gaps
+from desktop.ui.plots.qt_plot_panel import gap_threshold, with_gaps
 
 DAY = 86400.0
 

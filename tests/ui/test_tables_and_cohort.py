@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from desktop.ui.qt_cohort_view import QtCohortView
+from desktop.ui.plots.qt_cohort_view import QtCohortView
 from desktop.ui.qt_observations_table import QtObservationsTable
 from desktop.ui.qt_patient_view import QtPatientView
 from desktop.ui.workspace import Workspace

@@ -1,6 +1,6 @@
 """The compact patient summary the model reads, so it quotes the patient's real values instead of guessing.
 
-:func:`format_patient_summary` is pure: it turns the dict of ``desktop.core.summary.patient_summary`` (plus
+:func:`format_patient_summary` is pure: it turns the dict of ``desktop.core.queries.summary.patient_summary`` (plus
 trends) into a few lines of text. :func:`compute_trends` reads the observations table; :func:`patient_context`
 puts both together for a patient.
 """
@@ -143,10 +143,10 @@ def compute_trends(store: Store, *, patient_id: str, latest: list[dict[str, Any]
 
 
 def load_patient_summary(store: Store, patient_id: str) -> dict[str, Any]:
-    """The lead's ``desktop.core.summary.patient_summary`` when it is there, else a minimal stand-in built
+    """The lead's ``desktop.core.queries.summary.patient_summary`` when it is there, else a minimal stand-in built
     from the tables (no flags, BP category or NEWS2) so the chat still gets the patient's real values."""
     try:
-        from desktop.core.summary import patient_summary  # type: ignore[import-not-found]
+        from desktop.core.queries.summary import patient_summary  # type: ignore[import-not-found]
     except ImportError:
         return _basic_summary(store, patient_id)
     return patient_summary(store, patient_id)

@@ -49,7 +49,7 @@ def _phrases() -> tuple[tuple[str, tuple[str, ...]], ...]:
     """(measurement name, the phrases that mean it) from the catalog plus everyday words."""
     names: dict[str, set[str]] = {name: set(words) for name, words in _EVERYDAY.items()}
     try:
-        from desktop.core.catalog import load_catalog
+        from desktop.core.clinical.measurements import load_catalog
 
         for m in load_catalog().measurements:
             names.setdefault(m.name, set()).update(p.lower() for p in (m.name, m.short, *m.aliases) if p)

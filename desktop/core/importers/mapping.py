@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 import duckdb
 
-from desktop.core.catalog import load_catalog, normalise_name
+from desktop.core.clinical.measurements import load_catalog, normalise_name
 
 
 @dataclass(frozen=True)

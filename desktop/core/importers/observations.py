@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from desktop.core.catalog import load_catalog, normalise_unit
+from desktop.core.clinical.measurements import load_catalog, normalise_unit
 from desktop.core.importers.sql import REJECTS_TABLE, number_sql
 
 #: A function giving the importer's SELECT; ``with_line`` asks for a real ``rn`` (record number).

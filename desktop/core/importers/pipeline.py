@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from desktop.core.cancel import CancelToken
+from desktop.core.tasks import TaskState
 from desktop.core.importers.detect import detect_format, missing_columns
 from desktop.core.importers.errors import ImportCancelled, ImportFailed
 from desktop.core.importers.mapping import ColumnMapping
@@ -97,7 +97,7 @@ def import_paths(
     *,
     mapping: ColumnMapping | None = None,
     progress: Progress | None = None,
-    cancel: CancelToken | None = None,
+    cancel: TaskState | None = None,
 ) -> ImportReport:
     """Import each path (a CSV file or a Synthea export folder) in its own transaction."""
     report = ImportReport()
@@ -129,7 +129,7 @@ def _size(path: Path) -> int:
 
 
 def _import_unit(
-    store: Store, planned: list[PlannedFile], progress: Progress | None, cancel: CancelToken | None,
+    store: Store, planned: list[PlannedFile], progress: Progress | None, cancel: TaskState | None,
     done_bytes: int, total_bytes: int,
 ) -> list[FileReport]:
     """All files of one path, in one transaction: all of them go in, or none does."""

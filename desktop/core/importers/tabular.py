@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from desktop.core.catalog import load_catalog
+from desktop.core.clinical.measurements import load_catalog
 from desktop.core.importers.mapping import ColumnMapping
 from desktop.core.importers.observations import RowResult, add_missing_patients, import_observations
 from desktop.core.importers.sniff import CsvFacts

@@ -1,0 +1,123 @@
+"""``python -m desktop chat``: ask about a patient from a script; the answer streams to stdout and the
+exchange is saved in the workspace exactly as the app saves it.
+
+``desktop/cli.py`` adds the sub-command with :func:`add_chat_arguments` and calls :func:`run_chat`; this
+module also runs on its own: ``python -m desktop.cli_chat --workspace W --patient ID "question"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from desktop.core.chat import history as h
+from desktop.core.chat.db import ThreadDb
+from desktop.core.chat.patient_context import patient_context
+from desktop.core.chat.persist import StreamingSaver
+from desktop.core.chat.session import DISCLAIMER, ChatSettings, finish_turn, prepare_send, run_turn
+from desktop.core.llm.model_files import check_model, default_model_path
+from desktop.core.llm.engine import Engine
+from desktop.core.llm.gguf_info import ModelFileError
+from desktop.core.store import WorkspaceError, open_store
+
+
+def add_chat_arguments(parser: argparse.ArgumentParser) -> None:
+    d = ChatSettings()
+    parser.add_argument("--workspace", required=True, type=Path, help="the workspace .duckdb file")
+    parser.add_argument("--patient", required=True, help="patient id")
+    parser.add_argument("--model", type=Path, default=None, help="GGUF file (default: the shipped model)")
+    parser.add_argument("--conversation", type=int, default=None, help="continue this conversation id")
+    parser.add_argument("--threads", type=int, default=d.n_threads)
+    parser.add_argument("--ctx", type=int, default=d.n_ctx, help="context size in tokens")
+    parser.add_argument("--temperature", type=float, default=d.temperature)
+    parser.add_argument("--top-p", type=float, default=d.top_p)
+    parser.add_argument("--max-tokens", type=int, default=d.max_tokens)
+    parser.add_argument("--quiet", action="store_true", help="no figures on stderr")
+    parser.add_argument("question")
+
+
+def run_chat(ns: argparse.Namespace) -> int:
+    settings = ChatSettings(n_threads=ns.threads, n_ctx=ns.ctx, temperature=ns.temperature, top_p=ns.top_p,
+                            max_tokens=ns.max_tokens)
+    problems = settings.problems()
+    if problems:
+        print("error: " + "; ".join(problems), file=sys.stderr)
+        return 2
+    model = Path(ns.model) if ns.model else default_model_path()
+    try:
+        check_model(model)
+        store = open_store(ns.workspace)
+    except (ModelFileError, WorkspaceError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    db = ThreadDb(store)
+    try:
+        return _chat(ns, db, model, settings)
+    finally:
+        db.shutdown()
+
+
+def _chat(ns: argparse.Namespace, db: ThreadDb, model: Path, settings: ChatSettings) -> int:
+    store = db.store
+    # The main thread touches the store only while no streaming save is in flight.
+    h.recover_interrupted(store)
+    try:
+        context = patient_context(store, ns.patient)
+        conv_id = ns.conversation or h.create_conversation(store, patient_id=ns.patient).conversation_id
+        if ns.conversation and h.get_conversation(store, conversation_id=conv_id).patient_id != ns.patient:
+            raise KeyError(f"conversation {conv_id} is about another patient")
+    except LookupError as exc:  # no such patient (summary.PatientNotFound) or conversation
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+    try:
+        engine = Engine.load(model, n_ctx=settings.n_ctx, n_threads=settings.n_threads)
+    except ModelFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    request = prepare_send(store, conversation_id=conv_id, user_text=ns.question, model_name=model.name,
+                           context_text=context, settings=settings)
+    saver = StreamingSaver(db, lambda st, text: h.update_message_text(
+        st, message_id=request.message_id, content=text))
+    cancel = threading.Event()
+    # Ctrl-C stops between tokens, like the app's Stop button: the partial answer is saved.
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set()) if _main_thread() else None
+
+    def out(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    try:
+        result = run_turn(engine, request, on_text=out, cancel=cancel, saver=saver)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        engine.close()
+    finish_turn(store, result)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+    if result.error:
+        print(f"error: {result.error}", file=sys.stderr)
+    elif not ns.quiet and result.stats:
+        s, plan = result.stats, result.plan
+        dropped = f", {plan.dropped_messages} earlier messages left out" if plan and plan.dropped_messages else ""
+        print(f"[{result.status}: {s.completion_tokens} tokens, {s.tokens_per_s:.1f} tokens/s, first token "
+              f"{s.ttft_s:.2f} s, context {s.prompt_tokens + s.completion_tokens}/{settings.n_ctx}{dropped}; "
+              f"conversation {conv_id}] {DISCLAIMER}", file=sys.stderr)
+    return 1 if result.status == "failed" else 0
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m desktop chat", description=__doc__.splitlines()[0])
+    add_chat_arguments(parser)
+    return run_chat(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

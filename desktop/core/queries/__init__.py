@@ -1,0 +1,1 @@
+"""Read-only questions the window, the CLI and the assistant ask of a workspace."""

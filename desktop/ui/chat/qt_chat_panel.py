@@ -1,0 +1,323 @@
+"""The chat panel: conversations of the selected patient, the messages, the question box and its buttons.
+
+A view only: it gets a :class:`ChatController` in its constructor, calls it for every action and redraws
+from its signals. Preview on its own with ``python -m desktop.ui.chat.qt_chat_panel`` (a demo patient and the
+default model).
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.chat import history as h
+from desktop.core.chat.session import DISCLAIMER
+from desktop.ui.chat.chat_controller import ChatController
+from desktop.ui.chat.qt_chat_settings import QtChatSettingsDialog
+from desktop.ui.chat.qt_model_manager import QtModelManager
+
+_STATUS_NOTE = {
+    "stopped": "stopped",
+    "truncated": "cut short (max tokens or a full context)",
+    "interrupted": "interrupted when the app closed",
+    "failed": "failed",
+    "generating": "writing…",
+}
+
+
+class QtChatPanel(QWidget):
+    def __init__(self, controller: ChatController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self._editing_id: int | None = None
+        self._stream_shown: int | None = None  # the message id whose text is being appended
+
+        self.conversations = QListWidget()
+        self.conversations.setWordWrap(True)
+        self.conversations.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.new_button = QPushButton("New conversation")
+        left = QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addWidget(QLabel("<b>Conversations</b>"))
+        left.addWidget(self.conversations, 1)
+        left.addWidget(self.new_button)
+        left_box = QWidget()
+        left_box.setLayout(left)
+
+        self.disclaimer = QLabel(DISCLAIMER)
+        self.disclaimer.setObjectName("chatDisclaimer")
+        self.disclaimer.setStyleSheet("QLabel#chatDisclaimer { background: #fff4d6; color: #5a4500; "
+                                      "padding: 4px 8px; border-radius: 3px; }")
+        self.model_line = QLabel("No model loaded")
+        self.model_line.setStyleSheet("color: #666;")
+        self.view = QTextBrowser()
+        self.view.setOpenLinks(False)
+        self.notice = QLabel("")
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("color: #8a3b00;")
+        self.input = QPlainTextEdit()
+        self.input.setPlaceholderText("Ask about this patient… (Ctrl+Enter to send)")
+        self.input.setMaximumHeight(90)
+        self.send_button = QPushButton("Send")
+        self.stop_button = QPushButton("Stop")
+        self.regenerate_button = QPushButton("Regenerate")
+        self.edit_button = QPushButton("Edit last question")
+        self.export_button = QPushButton("Export…")
+        self.settings_button = QPushButton("Settings…")
+        self.models_button = QPushButton("Models…")
+        # Two rows of buttons and a stacked layout keep the panel a readable ~450 px column beside the plots.
+        buttons = QVBoxLayout()
+        answer_row, tools_row = QHBoxLayout(), QHBoxLayout()
+        for b in (self.send_button, self.stop_button, self.regenerate_button, self.edit_button):
+            answer_row.addWidget(b)
+        tools_row.addStretch(1)
+        for b in (self.export_button, self.models_button, self.settings_button):
+            tools_row.addWidget(b)
+        buttons.addLayout(answer_row)
+        buttons.addLayout(tools_row)
+        self.meter = QProgressBar()
+        self.meter.setRange(0, controller.settings.n_ctx)
+        self.meter.setValue(0)
+        self.meter.setFormat("Context: %v / %m tokens")
+        self.stats = QLabel("")
+        status = QVBoxLayout()
+        status.addWidget(self.meter)
+        status.addWidget(self.stats)
+
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addWidget(self.disclaimer)
+        right.addWidget(self.model_line)
+        right.addWidget(self.view, 1)
+        right.addWidget(self.notice)
+        right.addWidget(self.input)
+        right.addLayout(buttons)
+        right.addLayout(status)
+        right_box = QWidget()
+        right_box.setLayout(right)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(left_box)
+        splitter.addWidget(right_box)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([130, 700])
+        outer = QVBoxLayout(self)
+        outer.addWidget(splitter)
+
+        # view -> model
+        self.new_button.clicked.connect(controller.new_conversation)
+        self.conversations.currentItemChanged.connect(self._on_conversation_clicked)
+        self.send_button.clicked.connect(self._send)
+        self.stop_button.clicked.connect(controller.stop)
+        self.regenerate_button.clicked.connect(controller.regenerate)
+        self.edit_button.clicked.connect(self._edit_last)
+        self.export_button.clicked.connect(self._export)
+        self.settings_button.clicked.connect(self._settings)
+        self.models_button.clicked.connect(self._models)
+        # model -> view
+        controller.conversationsChanged.connect(self._show_conversations)
+        controller.conversationSelected.connect(self._mark_conversation)
+        controller.messagesChanged.connect(self._show_messages)
+        controller.streamStarted.connect(self._stream_started)
+        controller.streamText.connect(self._stream_text)
+        controller.busyChanged.connect(self._busy)
+        controller.contextChanged.connect(self._context)
+        controller.statsChanged.connect(self.stats.setText)
+        controller.modelChanged.connect(self.model_line.setText)
+        controller.errorRaised.connect(self.notice.setText)
+        self._busy(controller.busy)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self._send()
+            return
+        super().keyPressEvent(event)
+
+    # -- actions ---------------------------------------------------------------------------------------
+    def _send(self) -> None:
+        text = self.input.toPlainText().strip()
+        if not text or self.controller.busy:
+            return
+        self.notice.setText("")
+        if self._editing_id is not None:
+            self.controller.edit_and_resend(self._editing_id, text)
+        else:
+            self.controller.send(text)
+        self._set_editing(None)
+        self.input.clear()
+
+    def _edit_last(self) -> None:
+        last = self.controller.last_user_message()
+        if last is None:
+            return
+        self.input.setPlainText(last.content)
+        self._set_editing(last.message_id)
+        self.input.setFocus()
+
+    def _set_editing(self, message_id: int | None) -> None:
+        self._editing_id = message_id
+        self.send_button.setText("Resend edited" if message_id is not None else "Send")
+
+    def _export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export conversation", "conversation.md", "Markdown (*.md)")
+        if path:
+            self.controller.export_markdown(Path(path), lambda p: self.notice.setText(f"Exported to {p}"))
+
+    def _settings(self) -> None:
+        dialog = QtChatSettingsDialog(self.controller.settings, self)
+        if dialog.exec():
+            self.controller.apply_settings(dialog.value())
+            self.meter.setMaximum(self.controller.settings.n_ctx)
+
+    def _models(self) -> None:
+        QtModelManager(self.controller, self).exec()
+
+    def _on_conversation_clicked(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        if item is None:
+            return
+        cid = item.data(Qt.ItemDataRole.UserRole)
+        if cid != self.controller.conversation_id and not self.controller.busy:
+            self.controller.select_conversation(cid)
+
+    # -- redraw ----------------------------------------------------------------------------------------
+    @Slot(list)
+    def _show_conversations(self, convs: list[h.Conversation]) -> None:
+        self.conversations.blockSignals(True)
+        self.conversations.clear()
+        for c in convs:
+            item = QListWidgetItem(f"{c.title}\n{c.updated_at:%Y-%m-%d %H:%M}")
+            item.setData(Qt.ItemDataRole.UserRole, c.conversation_id)
+            self.conversations.addItem(item)
+        self.conversations.blockSignals(False)
+        self._mark_conversation(self.controller.conversation_id)
+
+    @Slot(object)
+    def _mark_conversation(self, cid: int | None) -> None:
+        self.conversations.blockSignals(True)
+        for i in range(self.conversations.count()):
+            item = self.conversations.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) == cid:
+                self.conversations.setCurrentItem(item)
+                break
+        else:
+            self.conversations.clearSelection()
+        self.conversations.blockSignals(False)
+
+    @Slot(list)
+    def _show_messages(self, msgs: list[h.Message]) -> None:
+        streaming = self.controller.streaming_message_id
+        parts = []
+        for m in msgs:
+            who = "Clinician" if m.role == "user" else "Assistant"
+            color = "#1f4e79" if m.role == "user" else "#2d6a2d"
+            text = self.controller.streaming_text if m.message_id == streaming else m.content
+            note = "writing…" if m.message_id == streaming else _STATUS_NOTE.get(m.status, "")
+            body = html.escape(text).replace("\n", "<br>")
+            parts.append(f"<p style='margin-top:10px'><b style='color:{color}'>{who}</b> "
+                         f"<span style='color:#888'>{m.created_at:%H:%M}"
+                         f"{' · ' + note if note else ''}</span><br>{body}</p>")
+        self.view.setHtml("".join(parts) or "<p style='color:#888'>No messages yet.</p>")
+        self._stream_shown = streaming if any(m.message_id == streaming for m in msgs) else None
+        self.view.moveCursor(QTextCursor.MoveOperation.End)
+
+    @Slot(int)
+    def _stream_started(self, message_id: int) -> None:
+        self._stream_shown = message_id if self._stream_shown == message_id else self._stream_shown
+
+    @Slot(str)
+    def _stream_text(self, text: str) -> None:
+        if self._stream_shown is None or self._stream_shown != self.controller.streaming_message_id:
+            return  # not drawn yet: the redraw will show controller.streaming_text in full
+        cursor = self.view.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text)
+        self.view.setTextCursor(cursor)
+        self.view.ensureCursorVisible()
+
+    @Slot(bool)
+    def _busy(self, busy: bool) -> None:
+        ready = self.controller.model_ready
+        self.send_button.setEnabled(not busy and ready)
+        self.stop_button.setEnabled(busy)
+        self.regenerate_button.setEnabled(not busy and ready)
+        self.edit_button.setEnabled(not busy and ready)
+        self.settings_button.setEnabled(not busy)
+        self.models_button.setEnabled(not busy)
+        self.new_button.setEnabled(not busy)
+
+    @Slot(int, int, int)
+    def _context(self, used: int, n_ctx: int, dropped: int) -> None:
+        self.meter.setMaximum(n_ctx)
+        self.meter.setValue(min(used, n_ctx))
+        if dropped:
+            self.notice.setText(f"{dropped} earlier messages are left out to fit the context window; the patient "
+                                "summary and the system prompt are always kept.")
+
+
+def _preview() -> int:
+    """A demo patient in a temporary workspace, the default model, the panel on its own."""
+    import os
+    import sys
+    import tempfile
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.core.chat.db import ThreadDb
+    from devtools.demo_patient import seed_demo_patient
+    from desktop.core.store import open_store
+    from desktop.ui.chat.chat_assistant import ChatAssistant
+
+    app = QApplication(sys.argv)
+    tmp = tempfile.TemporaryDirectory(prefix="vitalsight-chat-preview-")
+    store = open_store(Path(tmp.name) / "preview.duckdb")
+    patient = seed_demo_patient(store)
+    db = ThreadDb(store)
+    assistant = ChatAssistant(db=db)
+    panel, controller = assistant.panel, assistant.controller
+    panel.resize(1000, 680)
+    panel.setWindowTitle("Vitalsight chat (preview)")
+    panel.show()
+    controller.set_patient(patient)
+
+    def shutdown() -> None:  # the order matters: the worker saves its last answer through db
+        assistant.shutdown()
+        db.shutdown()
+
+    app.aboutToQuit.connect(shutdown)
+    question = os.environ.get("VITALSIGHT_PREVIEW_ASK")
+    if question:
+        def ask() -> None:
+            if controller.model_ready:
+                panel.input.setPlainText(question)
+                panel._send()
+            else:
+                QTimer.singleShot(200, ask)
+        QTimer.singleShot(300, ask)
+    quit_ms = os.environ.get("VITALSIGHT_PREVIEW_QUIT_MS")
+    if quit_ms:
+        QTimer.singleShot(int(quit_ms), app.quit)
+    code = app.exec()
+    tmp.cleanup()
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(_preview())

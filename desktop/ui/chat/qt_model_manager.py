@@ -1,0 +1,108 @@
+"""The model manager dialog: the GGUF files the app can use, importing one, choosing the chat's model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.llm.model_files import ModelEntry
+from desktop.ui.chat.chat_controller import ChatController
+
+COLUMNS = ("Name", "Size", "Quantization", "Context", "Chat template", "Checked by", "Status")
+
+
+class QtModelManager(QDialog):
+    def __init__(self, controller: ChatController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.entries: list[ModelEntry] = []
+        self.setWindowTitle("Models")
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.status = QLabel("Reading model files…")
+        self.status.setWordWrap(True)
+        self.import_button = QPushButton("Import GGUF…")
+        self.use_button = QPushButton("Use for chat")
+        self.close_button = QPushButton("Close")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.import_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.use_button)
+        buttons.addWidget(self.close_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+        self.resize(820, 300)
+        self.import_button.clicked.connect(self._import)
+        self.use_button.clicked.connect(self._use)
+        self.close_button.clicked.connect(self.accept)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.controller.list_models(self._show)
+
+    def _show(self, entries: list[ModelEntry]) -> None:
+        self.entries = entries
+        self.table.setRowCount(len(entries))
+        current = self.controller.model_path.resolve()
+        for row, e in enumerate(entries):
+            checked = "manifest (sha256)" if e.has_manifest else "trial load on use"
+            cells = (e.name + ("  ◀ in use" if e.path.resolve() == current else ""), f"{e.size_bytes / 1e6:.1f} MB",
+                     e.quantization or "?", str(e.context_length or "?"), "yes" if e.has_chat_template else "no",
+                     checked, e.error or "ok")
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(str(e.path))
+                if e.error:
+                    item.setForeground(Qt.GlobalColor.darkRed)
+                self.table.setItem(row, col, item)
+        self.table.resizeColumnsToContents()
+        self.status.setText(f"{len(entries)} model file(s).")
+
+    def _import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a GGUF model", "", "GGUF models (*.gguf)")
+        if path:
+            self.import_gguf(Path(path))
+
+    def import_gguf(self, path: Path) -> None:
+        self.status.setText(f"Checking {path.name} (a trial load runs in a separate process)…")
+        self.import_button.setEnabled(False)
+
+        def imported(entry: ModelEntry) -> None:
+            self.import_button.setEnabled(True)
+            self.status.setText(f"Imported {entry.name}.")
+            self.refresh()
+
+        def failed(message: str) -> None:
+            self.import_button.setEnabled(True)
+            self.status.setText(message)
+
+        self.controller.import_model(path, imported, failed)
+
+    def _use(self) -> None:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        if len(rows) != 1:
+            return
+        entry = self.entries[rows.pop()]
+        if entry.error:
+            self.status.setText(entry.error)
+            return
+        self.controller.load_model(entry.path)
+        self.accept()

@@ -1,0 +1,1 @@
+"""Developer helpers: widget previews and the packaged app's smoke-test driver."""

@@ -1,0 +1,1 @@
+"""Plots: the vitals panel, its plot rows, and the cohort view."""

@@ -1,0 +1,109 @@
+"""Build a whole cohort on disk: Synthea folder, wide admissions file, and the deliberate bad rows."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from devtools.synthetic.cohort import END, YEAR, ObsRow, Person, make_person
+from devtools.synthetic.visits import simulate
+from devtools.synthetic.writers import (
+    VERSIONS,
+    write_conditions,
+    write_encounters,
+    write_observations,
+    write_patients,
+    write_wide,
+)
+
+#: The first patients of every cohort are these, so a sample always shows each case the app must handle.
+ARCHETYPES = ("htn-dm-woman", "ckd-man", "child", "sepsis-man")
+
+#: The committed sample (resources/sample) is exactly this; tests regenerate it and compare bytes.
+SAMPLE: dict[str, int] = {"patients": 60, "years": 5, "seed": 20250630, "wide_rows": 150}
+
+#: Share of observation rows made implausible on purpose (at least one of each kind below).
+IMPLAUSIBLE_SHARE = 0.001
+
+
+def _implausible(kind: int, row: ObsRow) -> None:
+    """Typos of the kinds real files hold; each one must be rejected by the importer's plausibility gate."""
+    value = float(row[6])
+    if kind == 0:  # heart rate 400 /min
+        row[6] = "400.0"
+    elif kind == 1:  # a Fahrenheit reading labelled Cel (98.6 Cel)
+        row[6], row[7] = f"{value * 9 / 5 + 32:.1f}" if row[7] == "Cel" else f"{value:.1f}", "Cel"
+    elif kind == 2:  # negative weight
+        row[6] = f"{-value:.1f}"
+    elif kind == 3:  # systolic BP with an extra digit
+        row[6] = f"{value * 10:.1f}"
+    else:  # SpO2 over 100 %
+        row[6] = "150.0"
+
+
+_KIND_CODES = ("8867-4", "8310-5", "29463-7", "8480-6", "2708-6")
+
+
+def inject_implausible(rows: list[ObsRow], rng: random.Random) -> list[tuple[int, str, str, str]]:
+    """Corrupt about 0.1 % of rows (at least one per kind), chosen by ``rng``; returns what was done.
+
+    Each entry is (index in ``rows``, patient, code, value written); index + 2 is the file line.
+    """
+    by_code: dict[str, list[int]] = {c: [] for c in _KIND_CODES}
+    for i, r in enumerate(rows):
+        if r[4] in by_code and r[8] == "numeric":
+            by_code[r[4]].append(i)
+    wanted = max(len(_KIND_CODES), round(len(rows) * IMPLAUSIBLE_SHARE))
+    done: list[tuple[int, str, str, str]] = []
+    taken: set[int] = set()
+    for n in range(wanted):
+        kind = n % len(_KIND_CODES)
+        candidates = [i for i in by_code[_KIND_CODES[kind]] if i not in taken]
+        if not candidates:
+            continue
+        i = rng.choice(candidates)
+        taken.add(i)
+        _implausible(kind, rows[i])
+        done.append((i, rows[i][1], rows[i][4], rows[i][6]))
+    return sorted(done)
+
+
+def generate_cohort(
+    out_dir: Path, *, patients: int, years: int, seed: int, wide_rows: int, synthea_version: str = "current"
+) -> dict[str, object]:
+    """Write ``out_dir/synthea/{patients,encounters,conditions,observations}.csv`` and
+    ``out_dir/admissions_wide.csv``; the same arguments always give the same bytes.
+
+    Returns counts: patients, encounters, conditions, observations (rows in observations.csv),
+    implausible (rows corrupted on purpose), wide_rows, plus ``implausible_rows``: a list of
+    (line in observations.csv, patient, code, value) for the corrupted rows.
+    """
+    if synthea_version not in VERSIONS:
+        raise ValueError(f"synthea_version must be one of {', '.join(VERSIONS)}, not {synthea_version!r}")
+    if patients < 0 or years < 1 or wide_rows < 0:
+        raise ValueError("patients and wide_rows must be >= 0 and years >= 1")
+    out_dir = Path(out_dir)
+    master = random.Random(seed)
+    start = END - YEAR * years
+    people: list[Person] = []
+    rows: list[ObsRow] = []
+    for n in range(patients):
+        # One stream per person: adding patients never changes the earlier ones.
+        prng = random.Random(master.getrandbits(64))
+        p = make_person(prng, start, ARCHETYPES[n] if n < len(ARCHETYPES) else None)
+        rows.extend(simulate(p, prng, start))
+        people.append(p)
+    bad = inject_implausible(rows, random.Random(master.getrandbits(64)))
+
+    synthea = out_dir / "synthea"
+    demo_rng = random.Random(master.getrandbits(64))
+    write_patients(synthea / "patients.csv", people, demo_rng, synthea_version)
+    encounters = write_encounters(synthea / "encounters.csv", people, demo_rng, synthea_version)
+    conditions = write_conditions(synthea / "conditions.csv", people, synthea_version)
+    observations = write_observations(synthea / "observations.csv", rows, synthea_version)
+    wide = write_wide(out_dir / "admissions_wide.csv", wide_rows, random.Random(master.getrandbits(64)))
+    return {
+        "patients": len(people), "encounters": encounters, "conditions": conditions, "observations": observations,
+        "implausible": len(bad), "wide_rows": wide,
+        "implausible_rows": [(i + 2, patient, code, value) for i, patient, code, value in bad],
+    }
