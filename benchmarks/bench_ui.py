@@ -133,7 +133,7 @@ def patient_switch(workspace: Path) -> dict[str, float]:
 
 
 def list_queries(workspace: Path) -> dict[str, float]:
-    from desktop.core.queries.patient_table import PatientFilter, count_patients, page_patients
+    from desktop.core.queries.patients import PatientFilter, count_patients, list_patients
     from desktop.core.store import open_store
 
     out: dict[str, float] = {}
@@ -142,9 +142,9 @@ def list_queries(workspace: Path) -> dict[str, float]:
                           ("sex+age+condition", PatientFilter(sex="F", age_min=40, age_max=70,
                                                               condition="Hypertension"))):
             t0 = time.perf_counter()
-            n = count_patients(store, flt)
-            page_patients(store, flt, 0, 200)
-            page_patients(store, flt, max(n - 200, 0), 200)  # scrolled to the end
+            n = count_patients(store, filter=flt)
+            list_patients(store, filter=flt, limit=200)
+            list_patients(store, filter=flt, offset=max(n - 200, 0), limit=200)  # scrolled to the end
             out[name] = time.perf_counter() - t0
     return out
 

@@ -45,10 +45,10 @@ def preview(make: Callable[..., QWidget], *, select_first: bool = True, path: st
     widget.show()
     if select_first:
         def pick_first() -> None:
-            from desktop.core.queries.patient_table import PatientFilter, page_patients
+            from desktop.core.queries.patients import list_patients
             from desktop.ui.executor import op
 
-            op(lambda store: page_patients(store, PatientFilter(), 0, 1)).success(
+            op(lambda store: list_patients(store, limit=1)).success(
                 lambda rows: rows and workspace.select_patient(str(rows[0][1]))
             ).run(workspace.executor)
 
