@@ -18,7 +18,7 @@ MODEL_CONFIG ?= model_build/configs/smollm2-135m.toml
 CONVERTER := build/llama-cpp-convert/SOURCE.json
 
 .PHONY: run test test-core bench bench-import bench-ui bench-chat model package package-smoke package-startup \
-        package-archive sample default-model deps-app deps-build deps-dev deps-package lint clean converter
+        package-archive sample default-model deps-app deps-build deps-dev deps-package lint typecheck clean converter
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -81,8 +81,13 @@ run: $(VENV)/.deps-app $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL) $(DEFAULT_MANIFEST)
 lint: $(VENV)/.deps-dev
 	$(BIN)/lint-imports
 
+# mypy on desktop/core (configured in pyproject.toml: every function annotated there).
+typecheck: $(VENV)/.deps-dev
+	$(BIN)/mypy
+
 test: $(VENV)/.deps-dev $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL) $(DEFAULT_MANIFEST)
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q --ignore=tests/packaging
 	@# The installable app, built and run as a user would (about 1-2.5 minutes more).
 	$(MAKE) package package-smoke
