@@ -37,7 +37,8 @@ class PromptTooLong(ValueError):
 class _IgnoreGenerationTags(jinja2.ext.Extension):
     """HF templates may wrap assistant turns in ``{% generation %}``; it only marks them, so pass through."""
 
-    tags = {"generation"}  # jinja2 declares it a plain class attribute, so no ClassVar here
+    # jinja2 declares ``tags`` a plain class attribute; a ClassVar annotation here would clash with it (mypy).
+    tags = {"generation"}  # noqa: RUF012
 
     def parse(self, parser: Any) -> Any:
         parser.stream.skip(1)
