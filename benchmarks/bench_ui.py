@@ -24,7 +24,7 @@ DENSE_SERIES = ("8480-6", "8462-4", "8867-4", "8310-5", "2708-6", "9279-1", "384
 
 
 def build_workspace(path: Path, patients: int) -> None:
-    from devtools.demo_workspace import fill_demo
+    from devtools.synthetic.workspaces import fill_demo
     from desktop.core.store import open_store
 
     with open_store(path) as store:
@@ -138,7 +138,7 @@ def list_queries(workspace: Path) -> dict[str, float]:
 
     out: dict[str, float] = {}
     with open_store(workspace, read_only=True) as store:
-        for name, flt in (("all", PatientFilter()), ("search", PatientFilter(search="lind 9")),
+        for name, flt in (("all", PatientFilter()), ("search", PatientFilter(search="smith 9")),
                           ("sex+age+condition", PatientFilter(sex="F", age_min=40, age_max=70,
                                                               condition="Hypertension"))):
             t0 = time.perf_counter()

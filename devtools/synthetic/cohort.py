@@ -109,6 +109,7 @@ class Person:
     encounters: list[Encounter] = field(default_factory=list)
     episode_conditions: list[Condition] = field(default_factory=list)
     death: datetime | None = None
+    prefix: str | None = None  # None: the writer picks one as Synthea does (Mr./Mrs./Ms. for adults)
     medications: list[Record] = field(default_factory=list)
     procedures: list[Record] = field(default_factory=list)
     immunizations: list[Record] = field(default_factory=list)

@@ -59,6 +59,8 @@ def write_patients(path: Path, people: Sequence[Person], rng: random.Random, ver
             city, county, fips, zip_code, lat, lon = rng.choice(V.CITIES)
             marital = rng.choice(("M", "M", "S", "D", "W")) if adult else ""
             prefix = ("Mrs." if marital == "M" else "Ms.") if p.sex == "F" else "Mr."
+            if p.prefix is not None:
+                prefix = p.prefix
             maiden = rng.choice(V.LAST) + str(rng.randint(10, 999)) if p.sex == "F" and marital == "M" else ""
             race = rng.choices([r for r, _ in V.RACES], [wt for _, wt in V.RACES])[0]
             birthplace = f"{rng.choice(V.CITIES)[0]}  Massachusetts  US"

@@ -26,7 +26,7 @@ from desktop.core.queries.patients import (
 from desktop.core.queries.series import patient_series
 from desktop.core.settings import AppSettings
 from desktop.core.store import Store
-from devtools.demo_workspace import fill_demo
+from devtools.synthetic.workspaces import fill_demo
 
 
 @pytest.fixture
