@@ -9,6 +9,7 @@ import shutil
 import struct
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -188,3 +189,37 @@ def test_manifests_are_written_atomically_with_the_schema_version(tmp_path: Path
     verify_against_manifest(model, doc)
     # no temporary file left behind
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([model.name, manifest_path(model).name])
+
+
+def _fetch_script() -> ModuleType:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "fetch_default_model.py"
+    spec = importlib.util.spec_from_file_location("fetch_default_model", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_an_old_default_manifest_is_upgraded_only_if_the_file_still_matches(model_path: Path,
+                                                                            tmp_path: Path) -> None:
+    """`make` upgrades a manifest written before schema_version existed (fetch_default_model --manifest-only)."""
+    fetch = _fetch_script()
+    copy = tmp_path / model_path.name
+    os.symlink(model_path.resolve(), copy)
+    old = json.loads(manifest_path(model_path).read_text())
+    old.pop("schema_version", None)
+    manifest_path(copy).write_text(json.dumps(old))
+    with pytest.raises(ModelFileError, match="no schema_version"):
+        check_model(copy)
+    fetch.refresh_manifest(tmp_path)
+    upgraded = load_manifest(copy)
+    assert upgraded is not None and upgraded["schema_version"] == SCHEMA_VERSION
+    assert upgraded["sha256"] == old["sha256"] and upgraded["quantization"] == "Q4_1"
+    assert check_model(copy).usable
+
+    old["sha256"] = "0" * 64  # the file no longer matches what was recorded when it was fetched
+    manifest_path(copy).write_text(json.dumps(old))
+    with pytest.raises(ModelFileError, match="does not match"):
+        fetch.refresh_manifest(tmp_path)
