@@ -18,7 +18,7 @@ MODEL_CONFIG ?= model_build/configs/smollm2-135m.toml
 CONVERTER := build/llama-cpp-convert/SOURCE.json
 
 .PHONY: run test test-core bench bench-import bench-ui bench-chat model package package-smoke package-startup \
-        package-archive sample default-model deps-app deps-build deps-dev deps-package lint clean converter
+        package-archive sample default-model deps-app deps-build deps-dev deps-package lint typecheck clean converter
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -59,7 +59,12 @@ sample: $(SAMPLE_WORKSPACE)
 # Needs the app extra for the gguf package: the manifest records facts read from the file's header.
 $(DEFAULT_MODEL): | $(VENV)/.deps-app
 	$(PY) scripts/fetch_default_model.py --dest resources/models
-default-model: $(DEFAULT_MODEL)
+# A manifest written before the current schema (desktop/core/llm/manifest.py) is rewritten in place, after
+# the file is checked against the sha256 it recorded: no download.
+DEFAULT_MANIFEST := $(DEFAULT_MODEL).manifest.json
+$(DEFAULT_MANIFEST): $(DEFAULT_MODEL) desktop/core/llm/manifest.py
+	$(PY) scripts/fetch_default_model.py --dest resources/models --manifest-only
+default-model: $(DEFAULT_MODEL) $(DEFAULT_MANIFEST)
 
 # Fine-tune, merge, convert, quantize and verify (model_build/), then install the verified GGUF and its
 # manifest into $$VITALSIGHT_DATA_DIR/models (default ~/.local/share/vitalsight/models). CPU: ~30 min.
@@ -70,14 +75,19 @@ converter: $(CONVERTER)
 model: $(VENV)/.deps-build $(DEFAULT_MODEL) $(CONVERTER)
 	$(PY) -m model_build run --config $(MODEL_CONFIG)
 
-run: $(VENV)/.deps-app $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL)
+run: $(VENV)/.deps-app $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL) $(DEFAULT_MANIFEST)
 	$(PY) -m desktop gui --workspace $(SAMPLE_WORKSPACE)
 
 lint: $(VENV)/.deps-dev
 	$(BIN)/lint-imports
 
-test: $(VENV)/.deps-dev $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL)
+# mypy on desktop/core (configured in pyproject.toml: every function annotated there).
+typecheck: $(VENV)/.deps-dev
+	$(BIN)/mypy
+
+test: $(VENV)/.deps-dev $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL) $(DEFAULT_MANIFEST)
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q --ignore=tests/packaging
 	@# The installable app, built and run as a user would (about 1-2.5 minutes more).
 	$(MAKE) package package-smoke
@@ -90,7 +100,7 @@ bench: bench-import bench-chat
 bench-import: $(VENV)/.deps-dev
 	$(PY) -m benchmarks.bench_import
 # In-app chat stream vs the raw llama.cpp loop vs create_chat_completion, same model/threads/prompt.
-bench-chat: $(VENV)/.deps-dev $(DEFAULT_MODEL)
+bench-chat: $(VENV)/.deps-dev $(DEFAULT_MODEL) $(DEFAULT_MANIFEST)
 	$(PY) -m benchmarks.bench_chat
 
 # The window's speed: start to first paint, patient switch, 100,000-patient list, panning 1M points.
@@ -99,7 +109,7 @@ bench-ui: $(VENV)/.deps-app
 
 # The installable app: dist/Vitalsight/ (one folder), checked for contents and size as it is built.
 # See packaging/README.md. PACKAGE_FLAGS=--no-model leaves the model out.
-package: $(VENV)/.deps-package $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL)
+package: $(VENV)/.deps-package $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL) $(DEFAULT_MANIFEST)
 	$(PY) packaging/build.py $(PACKAGE_FLAGS)
 
 # Runs the built bundle as a user would: the frozen CLI (import, summary, chat, selfcheck) and the

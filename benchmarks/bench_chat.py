@@ -23,7 +23,7 @@ from pathlib import Path
 
 from desktop.core.chat import history as h
 from desktop.core.chat.db import ThreadDb
-from devtools.demo_patient import seed_demo_patient
+from devtools.synthetic.workspaces import seed_demo_patient
 from desktop.core.chat.patient_context import patient_context
 from desktop.core.chat.relevant import grounded_question
 from desktop.core.chat.session import ChatSettings, prepare_send, system_text

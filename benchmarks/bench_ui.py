@@ -24,7 +24,7 @@ DENSE_SERIES = ("8480-6", "8462-4", "8867-4", "8310-5", "2708-6", "9279-1", "384
 
 
 def build_workspace(path: Path, patients: int) -> None:
-    from devtools.demo_workspace import fill_demo
+    from devtools.synthetic.workspaces import fill_demo
     from desktop.core.store import open_store
 
     with open_store(path) as store:
@@ -133,18 +133,18 @@ def patient_switch(workspace: Path) -> dict[str, float]:
 
 
 def list_queries(workspace: Path) -> dict[str, float]:
-    from desktop.core.queries.patient_table import PatientFilter, count_patients, page_patients
+    from desktop.core.queries.patients import PatientFilter, count_patients, list_patients
     from desktop.core.store import open_store
 
     out: dict[str, float] = {}
     with open_store(workspace, read_only=True) as store:
-        for name, flt in (("all", PatientFilter()), ("search", PatientFilter(search="lind 9")),
+        for name, flt in (("all", PatientFilter()), ("search", PatientFilter(search="smith 9")),
                           ("sex+age+condition", PatientFilter(sex="F", age_min=40, age_max=70,
                                                               condition="Hypertension"))):
             t0 = time.perf_counter()
-            n = count_patients(store, flt)
-            page_patients(store, flt, 0, 200)
-            page_patients(store, flt, max(n - 200, 0), 200)  # scrolled to the end
+            n = count_patients(store, filter=flt)
+            list_patients(store, filter=flt, limit=200)
+            list_patients(store, filter=flt, offset=max(n - 200, 0), limit=200)  # scrolled to the end
             out[name] = time.perf_counter() - t0
     return out
 

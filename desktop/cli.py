@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from desktop.core.importers import ColumnMapping, import_paths, save_mapping
-from desktop.core.queries.patients import list_patients
+from desktop.core.queries.patients import PatientFilter, list_patients
 from desktop.core.store import WorkspaceError, open_store
 from desktop.core.queries.summary import PatientNotFound, patient_summary
 
@@ -47,7 +47,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_patients(args: argparse.Namespace) -> int:
     with open_store(args.workspace, read_only=True) as store:
-        _print_json(list_patients(store, search=args.search))
+        _print_json(list_patients(store, filter=PatientFilter(search=args.search or "")))
     return 0
 
 

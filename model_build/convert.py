@@ -23,8 +23,11 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from gguf import Keys
+
 from model_build.config import BuildConfig
 from model_build.gguf_info import metadata
+from model_build.paths import RunPaths, gguf_path
 from model_build.util import write_json
 
 log = logging.getLogger(__name__)
@@ -72,12 +75,8 @@ def expected_arch(merged: Path) -> str:
     return {"gpt2": "gpt2", "llama": "llama"}.get(model_type, model_type)
 
 
-def gguf_path(cfg: BuildConfig, qtype: str) -> Path:
-    return cfg.out_path / "gguf" / f"{cfg.name}-{qtype}.gguf"
-
-
 def main(cfg: BuildConfig) -> dict:
-    merged = cfg.out_path / "merged"
+    merged = RunPaths(cfg).merged
     if not (merged / "config.json").is_file():
         raise FileNotFoundError(f"expected a merged checkpoint in {merged}; run `merge` first")
     script = setup_converter(cfg.convert.llama_cpp_python, Path(cfg.convert.converter_dir))
@@ -98,18 +97,19 @@ def main(cfg: BuildConfig) -> dict:
     arch = expected_arch(merged)
     layers = conf.get("num_hidden_layers", conf.get("n_layer"))
     problems = []
-    if meta["general.architecture"] != arch:
-        problems.append(f"general.architecture {meta['general.architecture']!r}, expected {arch!r}")
-    if meta.get(f"{arch}.block_count") != layers:
-        problems.append(f"{arch}.block_count {meta.get(f'{arch}.block_count')}, expected {layers}")
-    if meta["tokenizer.chat_template"] != template:
-        problems.append("tokenizer.chat_template differs from the merged tokenizer's training template")
+    block_count = Keys.LLM.BLOCK_COUNT.format(arch=arch)
+    if meta[Keys.General.ARCHITECTURE] != arch:
+        problems.append(f"{Keys.General.ARCHITECTURE} {meta[Keys.General.ARCHITECTURE]!r}, expected {arch!r}")
+    if meta.get(block_count) != layers:
+        problems.append(f"{block_count} {meta.get(block_count)}, expected {layers}")
+    if meta[Keys.Tokenizer.CHAT_TEMPLATE] != template:
+        problems.append(f"{Keys.Tokenizer.CHAT_TEMPLATE} differs from the merged tokenizer's training template")
     if problems:
         raise RuntimeError(f"converted {dest} fails its checks: " + "; ".join(problems))
     report = {"gguf": str(dest), "converter": f"llama-cpp-python=={cfg.convert.llama_cpp_python} "
               "vendor/llama.cpp/convert_hf_to_gguf.py", "metadata": meta, "size_bytes": dest.stat().st_size}
-    write_json(dest.parent / "convert_report.json", report)
-    log.info("convert: %s (%d bytes, pre-tokenizer %s)", dest, report["size_bytes"], meta["tokenizer.ggml.pre"])
+    write_json(RunPaths(cfg).convert_report, report)
+    log.info("convert: %s (%d bytes, pre-tokenizer %s)", dest, report["size_bytes"], meta[Keys.Tokenizer.PRE])
     return report
 
 

@@ -23,7 +23,7 @@ from model_build.chat_format import get_format
 from model_build.config import BuildConfig
 from model_build.encode import answer_nll, collate, encode_example, encode_prompt
 from model_build.model_io import load_tokenizer, resolve_base
-from model_build.prepare import read_split
+from model_build.paths import RunPaths, read_split
 from model_build.util import write_json
 
 log = logging.getLogger(__name__)
@@ -77,8 +77,7 @@ def main(cfg: BuildConfig) -> dict:
 
     from model_build.model_io import load_causal_lm
 
-    out = cfg.out_path / "eval"
-    adapter = cfg.out_path / "train" / "adapter"
+    out, adapter = RunPaths(cfg).eval, RunPaths(cfg).adapter
     if not (adapter / "adapter_config.json").is_file():
         raise FileNotFoundError(f"expected a LoRA adapter in {adapter}; run `train` first")
     records = read_split(cfg, "test")[: cfg.eval.max_examples]
@@ -99,7 +98,7 @@ def main(cfg: BuildConfig) -> dict:
                                 **{k: r["outputs"][i] for k, r in results.items() if i < len(r["outputs"])}}
                                for i, rec in enumerate(records[: cfg.eval.side_by_side])]}
     write_json(out / "report.json", report)
-    (out / "report.md").write_text(markdown(report))
+    RunPaths(cfg).eval_markdown.write_text(markdown(report), encoding="utf-8")
     log.info("evaluate: %s", report["metrics"])
     return report
 

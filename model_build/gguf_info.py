@@ -30,9 +30,10 @@ def metadata(path: Path) -> dict[str, Any]:
         field = reader.fields.get(key)
         out[key] = field.contents() if field is not None else None
     arch = out[gguf.Keys.General.ARCHITECTURE]
-    for suffix in ("block_count", "context_length", "embedding_length"):
-        field = reader.fields.get(f"{arch}.{suffix}")
-        out[f"{arch}.{suffix}"] = field.contents() if field is not None else None
+    for template in (gguf.Keys.LLM.BLOCK_COUNT, gguf.Keys.LLM.CONTEXT_LENGTH, gguf.Keys.LLM.EMBEDDING_LENGTH):
+        key = template.format(arch=arch)
+        field = reader.fields.get(key)
+        out[key] = field.contents() if field is not None else None
     tokens = reader.fields.get(gguf.Keys.Tokenizer.LIST)
     out["vocab_size"] = len(tokens.data) if tokens is not None else None
     out["tensor_count"] = len(reader.tensors)

@@ -7,16 +7,14 @@ and the copy is checked against the manifest's sha256 before it replaces anythin
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
 from pathlib import Path
 
+from desktop.core.llm.manifest import load_manifest, manifest_path, sha256_file
 from model_build.config import BuildConfig
-from model_build.convert import gguf_path
-from model_build.manifest import manifest_path
-from model_build.util import sha256_file
+from model_build.paths import RunPaths, gguf_path
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +29,11 @@ def models_dir(cfg: BuildConfig) -> Path:
 def main(cfg: BuildConfig) -> dict:
     src = gguf_path(cfg, cfg.install.quantization)
     man = manifest_path(src)
-    if not man.is_file():
+    doc = load_manifest(src)  # the app's own reader: what installs is what the app accepts
+    if doc is None:
         raise FileNotFoundError(f"expected {man}; run `verify` first")
-    doc = json.loads(man.read_text())
     if not doc.get("verified"):
-        raise RuntimeError(f"{src.name} failed verification (see {cfg.out_path / 'verify' / 'report.json'}); "
+        raise RuntimeError(f"{src.name} failed verification (see {RunPaths(cfg).verify_report}); "
                            "not installing it")
     dest_dir = models_dir(cfg)
     dest_dir.mkdir(parents=True, exist_ok=True)

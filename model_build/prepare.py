@@ -5,17 +5,17 @@ Writes ``data/{train,val,test}.jsonl`` and ``data/prepare_report.{json,md}`` und
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
+from desktop.core.llm.manifest import sha256_file
 from model_build.config import BuildConfig
 from model_build.data import adapters, synthetic
 from model_build.data.clean import clean, split
-from model_build.util import sha256_file, write_json, write_jsonl
+from model_build.paths import SPLITS, RunPaths
+from model_build.util import write_json, write_jsonl
 
 log = logging.getLogger(__name__)
-SPLITS = ("train", "val", "test")
 
 
 def load_sources(cfg: BuildConfig) -> tuple[list[dict], dict[str, str]]:
@@ -42,7 +42,7 @@ def load_sources(cfg: BuildConfig) -> tuple[list[dict], dict[str, str]]:
 
 
 def main(cfg: BuildConfig) -> dict:
-    out = cfg.out_path / "data"
+    paths = RunPaths(cfg)
     records, source_hashes = load_sources(cfg)
     kept, drops = clean(records, min_answer_chars=cfg.data.min_answer_chars,
                         max_prompt_chars=cfg.data.max_prompt_chars, max_answer_chars=cfg.data.max_answer_chars)
@@ -51,12 +51,12 @@ def main(cfg: BuildConfig) -> dict:
         raise ValueError(f"prepare: no training rows left after cleaning ({len(records)} read); see the report")
     files = {}
     for name in SPLITS:
-        path = write_jsonl(out / f"{name}.jsonl", parts[name])
+        path = write_jsonl(paths.split(name), parts[name])
         files[name] = {"rows": len(parts[name]), "sha256": sha256_file(path)}
     report = {"read": len(records), "kept": len(kept), "sources": source_hashes,
               "per_source": {s: dict(c) for s, c in drops.items()}, "splits": files, "seed": cfg.seed}
-    write_json(out / "prepare_report.json", report)
-    (out / "prepare_report.md").write_text(_markdown(report))
+    write_json(paths.prepare_report, report)
+    paths.prepare_report.with_suffix(".md").write_text(_markdown(report))
     log.info("prepare: %d read, %d kept, splits %s", len(records), len(kept),
              {k: v["rows"] for k, v in files.items()})
     return report
@@ -72,9 +72,3 @@ def _markdown(report: dict) -> str:
     lines += [f"| {k} | {v['rows']} | `{v['sha256'][:16]}…` |" for k, v in report["splits"].items()]
     return "\n".join(lines) + "\n"
 
-
-def read_split(cfg: BuildConfig, name: str) -> list[dict]:
-    path = cfg.out_path / "data" / f"{name}.jsonl"
-    if not path.is_file():
-        raise FileNotFoundError(f"expected {path} from the prepare stage; run `prepare` first")
-    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]

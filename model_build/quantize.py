@@ -12,8 +12,8 @@ import logging
 import re
 
 from model_build.config import BuildConfig
-from model_build.convert import gguf_path
 from model_build.gguf_info import tensor_stats
+from model_build.paths import RunPaths, gguf_path
 from model_build.util import run_child, write_json
 
 log = logging.getLogger(__name__)
@@ -35,5 +35,5 @@ def main(cfg: BuildConfig) -> dict:
         report["files"][qtype] = {"file": dst.name, **stats}
         log.info("quantize %s: %.2f bpw, %d bytes, %d/%d matrix tensors fell back", qtype,
                  stats["bits_per_weight"], stats["file_bytes"], stats["fallback_tensors"], stats["matrix_tensors"])
-    write_json(src.parent / "quantize_report.json", report)
+    write_json(RunPaths(cfg).quantize_report, report)
     return report

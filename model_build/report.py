@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from model_build.config import BuildConfig
-from model_build.evaluate import markdown as eval_markdown
-
-
-def _load(path: Path) -> Any:
-    return json.loads(path.read_text()) if path.is_file() else None
+from model_build.paths import RunPaths, read_optional_json
 
 
 def _f(v: Any, spec: str = ".4g") -> str:
@@ -19,10 +14,9 @@ def _f(v: Any, spec: str = ".4g") -> str:
 
 
 def write(cfg: BuildConfig, timings: dict[str, float]) -> Path:
-    out = cfg.out_path
-    prep, train = _load(out / "data" / "prepare_report.json"), _load(out / "train" / "summary.json")
-    quant, ver = _load(out / "gguf" / "quantize_report.json"), _load(out / "verify" / "report.json")
-    ev = _load(out / "eval" / "report.json")
+    paths = RunPaths(cfg)
+    prep, train = read_optional_json(paths.prepare_report), read_optional_json(paths.train_summary)
+    quant, ver = read_optional_json(paths.quantize_report), read_optional_json(paths.verify_report)
     lines = [f"# Model build report: {cfg.name}", "", f"Base model: `{cfg.model.base}`; seed {cfg.seed}.", "",
              "| stage | seconds |", "|---|---|"] + [f"| {k} | {v} |" for k, v in timings.items()] + [""]
     if prep:
@@ -34,8 +28,8 @@ def write(cfg: BuildConfig, timings: dict[str, float]) -> Path:
                   f"median {_f(train['tokens_per_s_median'], '.0f')} tokens/s; train loss "
                   f"{_f(train['first_train_loss'])} -> {_f(train['final_train_loss'])}, validation loss "
                   f"{_f(train['final_val_loss'])} (train/loss_curve.png)."), ""]
-    if ev:
-        lines += eval_markdown(ev).split("\n")[2:] + [""]
+    if paths.eval_markdown.is_file():  # evaluate's own page, without its title
+        lines += paths.eval_markdown.read_text(encoding="utf-8").split("\n")[2:] + [""]
     if quant and ver:
         lines += ["## GGUF files", "", ("| file | size MiB | bits/weight | fallback tensors | PPL | KLD vs "
                   f"{ver['reference']} | same top token | tokens match HF |"), "|---|---|---|---|---|---|---|---|"]
@@ -47,6 +41,6 @@ def write(cfg: BuildConfig, timings: dict[str, float]) -> Path:
                          f"{_f(v['kld_mean'])} | {_f(v['same_top_token'], '.3f')} | {v['tokens_match']} |")
         lines += ["", (f"Logits NMSE, HF fp32 vs {ver['reference']} GGUF: {_f(ver['logits_nmse_vs_hf'])} "
                   f"(goal < {ver['nmse_max']}). Verification passed: {ver['passed']}."), ""]
-    dest = out / "report.md"
+    dest = paths.report
     dest.write_text("\n".join(lines) + "\n")
     return dest

@@ -22,7 +22,7 @@ from model_build.chat_format import get_format
 from model_build.config import BuildConfig
 from model_build.encode import answer_nll, collate, encode_all
 from model_build.model_io import load_tokenizer, resolve_base
-from model_build.prepare import read_split
+from model_build.paths import RunPaths, read_split
 from model_build.util import write_json, write_jsonl
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ def main(cfg: BuildConfig) -> dict:
 
     from model_build import checkpoint, plots
 
-    out = cfg.out_path / "train"
+    out = RunPaths(cfg).train
     t = cfg.train
     if t.threads:
         torch.set_num_threads(t.threads)

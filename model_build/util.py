@@ -1,8 +1,7 @@
-"""Small helpers shared by the stages: hashing, JSON files, versions, child processes."""
+"""Small helpers shared by the stages: JSON files, versions, child processes (hashing: desktop.core.llm.manifest)."""
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import json
 import os
@@ -12,14 +11,6 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def write_json(path: Path, data: Any) -> Path:

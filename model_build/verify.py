@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gguf import Keys
+
+from desktop.core.llm.manifest import sha256_file, write_manifest
 from model_build.chat_format import get_format, prompt_messages
 from model_build.config import BuildConfig
-from model_build.convert import gguf_path
-from model_build.prepare import read_split
-from model_build.util import run_child, write_json
+from model_build.gguf_info import metadata
+from model_build.paths import RunPaths, gguf_path, read_optional_json, read_split
+from model_build.util import run_child, versions, write_json
 
 log = logging.getLogger(__name__)
 DEFAULT_PROMPTS = [
@@ -50,9 +54,8 @@ def main(cfg: BuildConfig) -> dict:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from model_build import manifest
-
-    merged = cfg.out_path / "merged"
+    paths = RunPaths(cfg)
+    merged = paths.merged
     ref_type = cfg.convert.outtype.upper()
     files = {q: gguf_path(cfg, q) for q in [ref_type, *cfg.quantize.types]}
     for q, p in files.items():
@@ -80,7 +83,7 @@ def main(cfg: BuildConfig) -> dict:
                "logits_out": str(Path(tmp) / "ref_logits.npy")}
         write_json(Path(tmp) / "req.json", req)
         run_child(["-m", "model_build.llama_worker", "probe", str(Path(tmp) / "req.json"),
-                   str(Path(tmp) / "res.json")], log_path=cfg.out_path / "verify" / "probe.log")
+                   str(Path(tmp) / "res.json")], log_path=paths.verify / "probe.log")
         res = __import__("json").loads((Path(tmp) / "res.json").read_text())
         gguf_logits = np.load(req["logits_out"])
     with torch.no_grad():
@@ -103,11 +106,55 @@ def main(cfg: BuildConfig) -> dict:
         problems.append(f"{ref_type}: logits NMSE vs HF {logits_nmse:.3g} > verify.nmse_max {cfg.verify.nmse_max}")
     report = {"reference": ref_type, "logits_nmse_vs_hf": logits_nmse, "nmse_max": cfg.verify.nmse_max,
               "kld_texts": len(text_ids), "files": per_file, "problems": problems, "passed": not problems}
-    write_json(cfg.out_path / "verify" / "report.json", report)
+    write_json(paths.verify_report, report)
     for q, p in files.items():
-        manifest.write(cfg, p, q, per_file[q], passed=not problems)
+        write_manifest(p, manifest_doc(cfg, p, q, per_file[q], passed=not problems))
     if problems:
         raise RuntimeError("verify failed:\n  " + "\n  ".join(problems))
     log.info("verify: NMSE %.3g; %s", logits_nmse,
              {q: (round(v["ppl"], 3), round(v["kld_mean"], 5)) for q, v in per_file.items()})
     return report
+
+
+def manifest_doc(cfg: BuildConfig, gguf: Path, quantization: str, verify_metrics: dict[str, Any],
+                 passed: bool) -> dict[str, Any]:
+    """The manifest of one built GGUF: the fields the app checks (desktop.core.llm.manifest) plus this run's
+    provenance: config, data hashes, library versions and the numbers measured on this very file."""
+    paths = RunPaths(cfg)
+    meta = metadata(gguf)
+    arch = meta[Keys.General.ARCHITECTURE]
+    prep = read_optional_json(paths.prepare_report) or {}
+    quant = read_optional_json(paths.quantize_report) or {}
+    evaluation = read_optional_json(paths.eval_report) or {}
+    train = read_optional_json(paths.train_summary) or {}
+    qstats = quant.get("files", {}).get(quantization) or (quant.get("source") if quantization ==
+                                                          cfg.convert.outtype.upper() else None) or {}
+    ctx = meta.get(Keys.LLM.CONTEXT_LENGTH.format(arch=arch)) or cfg.model.context_length
+    return {
+        "file": gguf.name,
+        "sha256": sha256_file(gguf),
+        "size_bytes": gguf.stat().st_size,
+        "quantization": quantization,
+        "architecture": arch,
+        "base_model": cfg.model.base,
+        # For a GGUF base: which file exactly (its sha256), since a path says little on another machine.
+        "base_model_source": read_optional_json(paths.base / "source.json"),
+        "context_length": int(min(ctx, cfg.model.context_length)),
+        "chat_template": meta.get(Keys.Tokenizer.CHAT_TEMPLATE) is not None,
+        "chat_format": cfg.model.chat_format,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "verified": passed,
+        "data": {"splits": prep.get("splits", {}), "sources": prep.get("sources", {})},
+        "config": cfg.to_dict(),
+        "versions": {**versions(), "converter": f"llama-cpp-python=={cfg.convert.llama_cpp_python} "
+                     "vendor/llama.cpp/convert_hf_to_gguf.py"},
+        "metrics": {
+            "verify": {k: v for k, v in verify_metrics.items() if k != "generated_text"},
+            "bits_per_weight": qstats.get("bits_per_weight"),
+            "fallback_tensors": qstats.get("fallback_tensors"),
+            "tensor_types": qstats.get("types"),
+            "eval": evaluation.get("metrics"),
+            "train": {k: train.get(k) for k in ("steps", "seed", "final_train_loss", "final_val_loss",
+                                                "tokens_per_s_median")} if train else None,
+        },
+    }

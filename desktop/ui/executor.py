@@ -5,7 +5,7 @@ list to a whole import, goes through the single worker thread here, in order. Re
 the GUI thread through a queued signal, so callbacks may touch widgets. (Anki ``taskman.py``,
 ``operations/__init__.py``.)
 
-    op(lambda store: count_patients(store, flt)).success(self._show).run(executor)
+    op(lambda store: count_patients(store, filter=flt)).success(self._show).run(executor)
 """
 
 from __future__ import annotations

@@ -18,12 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.queries.patient_table import (
+from desktop.core.queries.patients import (
     COLUMNS,
     PatientFilter,
     condition_names,
     count_patients,
-    page_patients,
+    patient_table_page,
 )
 from desktop.ui.executor import op
 from desktop.ui.paged_model import PagedTableModel
@@ -113,8 +113,9 @@ class QtPatientList(QWidget):
         flt = self.filter = self.current_filter()
         if self.workspace.is_open:
             self.count_label.setText("Searching…")
-            self.model.set_query(lambda store: count_patients(store, flt),
-                                 lambda store, offset, limit: page_patients(store, flt, offset, limit))
+            self.model.set_query(
+                lambda store: count_patients(store, filter=flt),
+                lambda store, offset, limit: patient_table_page(store, filter=flt, offset=offset, limit=limit))
 
     def _on_workspace(self, *_: object) -> None:
         op(lambda store: condition_names(store)).success(self._set_conditions).run(self.workspace.executor)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from devtools.synthetic import vocab as V
+from devtools.synthetic.vocab_history import HYPERTENSION_PLAIN
 
 #: The cohort's "today": fixed, so output does not depend on when it is generated.
 END = datetime(2025, 6, 30, 12, 0, 0)
@@ -62,6 +63,19 @@ class Encounter:
 
 
 @dataclass
+class Record:
+    """A row of medications, procedures, immunizations or allergies (``extra``: allergy-only columns)."""
+
+    start: datetime
+    stop: datetime | None
+    encounter: str
+    code: str
+    description: str
+    reason: tuple[str, str] | None = None
+    extra: tuple[str, ...] = ()
+
+
+@dataclass
 class Person:
     """Fixed traits plus the conditions and episodes that shape every measurement."""
 
@@ -94,6 +108,12 @@ class Person:
     )
     encounters: list[Encounter] = field(default_factory=list)
     episode_conditions: list[Condition] = field(default_factory=list)
+    death: datetime | None = None
+    prefix: str | None = None  # None: the writer picks one as Synthea does (Mr./Mrs./Ms. for adults)
+    medications: list[Record] = field(default_factory=list)
+    procedures: list[Record] = field(default_factory=list)
+    immunizations: list[Record] = field(default_factory=list)
+    allergies: list[Record] = field(default_factory=list)
 
     def age(self, when: datetime) -> float:
         return years_between(self.birth, when)
@@ -164,7 +184,9 @@ def _onset(rng: random.Random, p: Person, start: datetime) -> datetime:
 def _adult_conditions(rng: random.Random, p: Person, start: datetime, age: float) -> None:
     obese = p.bmi0 >= 30
     if rng.random() < _clamp(0.04 + (age - 30) * 0.011, 0.02, 0.6):
-        p.conditions["htn"] = Condition(*V.HYPERTENSION, _onset(rng, p, start))
+        # Synthea's older modules write plain "Hypertension" (no suffix); both occur in one export.
+        htn = V.HYPERTENSION if rng.random() < 0.6 else HYPERTENSION_PLAIN
+        p.conditions["htn"] = Condition(*htn, _onset(rng, p, start))
         p.htn_slope = rng.uniform(1.0, 4.0)
     if rng.random() < _clamp(0.02 + (age - 30) * 0.005 + (0.1 if obese else 0), 0.01, 0.35):
         p.conditions["dm"] = Condition(*V.DIABETES, _onset(rng, p, start))

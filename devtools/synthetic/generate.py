@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from devtools.synthetic.cohort import END, YEAR, ObsRow, Person, make_person
+from devtools.synthetic.exports import SPREADSHEET_VARIANTS, write_snapshot, write_spreadsheet_variant
+from devtools.synthetic.history import add_history
 from devtools.synthetic.visits import simulate
 from devtools.synthetic.writers import (
     VERSIONS,
@@ -15,12 +19,17 @@ from devtools.synthetic.writers import (
     write_patients,
     write_wide,
 )
+from devtools.synthetic.writers_history import write_history_files
 
 #: The first patients of every cohort are these, so a sample always shows each case the app must handle.
 ARCHETYPES = ("htn-dm-woman", "ckd-man", "child", "sepsis-man")
 
-#: The committed sample (resources/sample) is exactly this; tests regenerate it and compare bytes.
-SAMPLE: dict[str, int] = {"patients": 60, "years": 5, "seed": 20250630, "wide_rows": 150}
+#: The committed sample (resources/sample) is exactly this; tests regenerate it and compare bytes. It holds
+#: only the files the importer reads (``extra_files`` False) and stays under 2 MB.
+SAMPLE: dict[str, Any] = {"patients": 45, "years": 4, "seed": 20250630, "wide_rows": 150, "extra_files": False}
+
+#: Files written beside the four the importer reads (not in the committed sample; see generate_cohort).
+EXTRA_SYNTHEA_FILES = ("medications.csv", "allergies.csv", "procedures.csv", "immunizations.csv")
 
 #: Share of observation rows made implausible on purpose (at least one of each kind below).
 IMPLAUSIBLE_SHARE = 0.001
@@ -69,17 +78,27 @@ def inject_implausible(rows: list[ObsRow], rng: random.Random) -> list[tuple[int
 
 
 def generate_cohort(
-    out_dir: Path, *, patients: int, years: int, seed: int, wide_rows: int, synthea_version: str = "current"
-) -> dict[str, object]:
+    out_dir: Path, *, patients: int, years: int, seed: int, wide_rows: int, synthea_version: str = "current",
+    extra_files: bool = True, spreadsheet_variants: Sequence[str] = (),
+) -> dict[str, Any]:
     """Write ``out_dir/synthea/{patients,encounters,conditions,observations}.csv`` and
     ``out_dir/admissions_wide.csv``; the same arguments always give the same bytes.
 
+    With ``extra_files`` (the default) also ``synthea/{medications,allergies,procedures,immunizations}.csv``
+    and ``snapshot.csv`` (Kaggle-style, one row per patient). Each name in ``spreadsheet_variants``
+    (:data:`SPREADSHEET_VARIANTS`) adds ``admissions_wide.<variant>.csv`` and ``snapshot.<variant>.csv``
+    (the same rows as Excel would save them).
+
     Returns counts: patients, encounters, conditions, observations (rows in observations.csv),
-    implausible (rows corrupted on purpose), wide_rows, plus ``implausible_rows``: a list of
-    (line in observations.csv, patient, code, value) for the corrupted rows.
+    implausible (rows corrupted on purpose), wide_rows, deaths, plus ``implausible_rows``: a list of
+    (line in observations.csv, patient, code, value) for the corrupted rows, and ``files``: every file
+    written, relative to ``out_dir``.
     """
     if synthea_version not in VERSIONS:
         raise ValueError(f"synthea_version must be one of {', '.join(VERSIONS)}, not {synthea_version!r}")
+    unknown = [v for v in spreadsheet_variants if v not in SPREADSHEET_VARIANTS]
+    if unknown:
+        raise ValueError(f"spreadsheet variants must be among {', '.join(SPREADSHEET_VARIANTS)}, not {unknown}")
     if patients < 0 or years < 1 or wide_rows < 0:
         raise ValueError("patients and wide_rows must be >= 0 and years >= 1")
     out_dir = Path(out_dir)
@@ -90,8 +109,10 @@ def generate_cohort(
     for n in range(patients):
         # One stream per person: adding patients never changes the earlier ones.
         prng = random.Random(master.getrandbits(64))
-        p = make_person(prng, start, ARCHETYPES[n] if n < len(ARCHETYPES) else None)
-        rows.extend(simulate(p, prng, start))
+        archetype = ARCHETYPES[n] if n < len(ARCHETYPES) else None
+        p = make_person(prng, start, archetype)
+        # The archetypes stay alive: tests read their whole course.
+        rows.extend(add_history(p, prng, start, simulate(p, prng, start), may_die=archetype is None))
         people.append(p)
     bad = inject_implausible(rows, random.Random(master.getrandbits(64)))
 
@@ -102,8 +123,22 @@ def generate_cohort(
     conditions = write_conditions(synthea / "conditions.csv", people, synthea_version)
     observations = write_observations(synthea / "observations.csv", rows, synthea_version)
     wide = write_wide(out_dir / "admissions_wide.csv", wide_rows, random.Random(master.getrandbits(64)))
+    files = [f"synthea/{name}.csv" for name in ("patients", "encounters", "conditions", "observations")]
+    files.append("admissions_wide.csv")
+    # Drawn after everything above, so the files the sample holds do not change with these options.
+    extra_rng = random.Random(master.getrandbits(64))
+    if extra_files:
+        write_history_files(synthea, people, extra_rng, synthea_version)
+        write_snapshot(out_dir / "snapshot.csv", people, extra_rng, start)
+        files += [f"synthea/{name}" for name in EXTRA_SYNTHEA_FILES] + ["snapshot.csv"]
+    for variant in spreadsheet_variants:
+        for name in ("admissions_wide", "snapshot"):
+            if (out_dir / f"{name}.csv").is_file() and f"{name}.csv" in files:
+                write_spreadsheet_variant(out_dir / f"{name}.csv", out_dir / f"{name}.{variant}.csv", variant)
+                files.append(f"{name}.{variant}.csv")
     return {
         "patients": len(people), "encounters": encounters, "conditions": conditions, "observations": observations,
-        "implausible": len(bad), "wide_rows": wide,
+        "implausible": len(bad), "wide_rows": wide, "deaths": sum(p.death is not None for p in people),
         "implausible_rows": [(i + 2, patient, code, value) for i, patient, code, value in bad],
+        "files": files,
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from typing import Any
 
 from devtools.synthetic import vocab as V
 from devtools.synthetic.cohort import (
@@ -29,7 +30,7 @@ from devtools.synthetic.cohort import (
 DEGF_SHARE = 0.03
 MMOL_SHARE = 0.03
 
-_SEVERITY = {  # presentation deltas: temp, HR, RR, SpO2, CRP, WBC
+SEVERITY = {  # presentation deltas: temp, HR, RR, SpO2, CRP, WBC
     "mild": (1.0, 14, 3, -1.0, 25, 4.0),
     "moderate": (1.9, 30, 7, -4.0, 90, 7.0),
     "severe": (2.8, 48, 13, -10.0, 220, 13.0),
@@ -122,6 +123,9 @@ class _Visit:
 _LAB_SD = {"2947-0": 2.0, "2069-3": 2.0, "20565-8": 1.5, "6299-2": 0.12, "6690-2": 0.1, "777-3": 0.08,
            "4544-3": 0.03, "2093-3": 0.06, "2571-8": 0.12, "18262-6": 0.07, "2085-9": 0.06}
 
+#: An infection kind from the vocabulary: code, description, severity weights, children may get it.
+Infection = tuple[str, str, tuple[float, float, float], bool]
+
 METABOLIC = ("2339-0", "6299-2", "38483-4", "33914-3", "49765-1", "2947-0", "6298-4", "2069-3", "20565-8")
 CBC = ("718-7", "4544-3", "6690-2", "777-3")
 LIPIDS = ("2093-3", "2571-8", "18262-6", "2085-9")
@@ -139,7 +143,7 @@ def _at(rng: random.Random, day: datetime) -> datetime:
 def simulate(p: Person, rng: random.Random, start: datetime) -> list[ObsRow]:
     """Fill ``p.encounters`` and ``p.episode_conditions``; return the observation rows in time order."""
     first = max(start, datetime(p.birth.year + 2, p.birth.month, min(p.birth.day, 28), 9))
-    plan: list[tuple[datetime, str, object]] = []
+    plan: list[tuple[datetime, str, Any]] = []  # the third item depends on the kind of visit
     for key, cond in p.conditions.items():
         plan.append((_at(rng, cond.onset), "diagnosis", key))
     k, t = 0, first + timedelta(days=rng.uniform(5, 120))
@@ -168,7 +172,7 @@ def simulate(p: Person, rng: random.Random, start: datetime) -> list[ObsRow]:
         elif what == "follow-up":
             _follow_up(out, p, ts, start)
         else:
-            kind, severity = extra  # type: ignore[misc]
+            kind, severity = extra
             _infection(out, p, ts, start, kind, severity)
     return out.rows
 
@@ -248,11 +252,11 @@ def _follow_up(out: _Rows, p: Person, ts: datetime, start: datetime) -> None:
     v.labs(tuple(labs))
 
 
-def _infection(out: _Rows, p: Person, ts: datetime, start: datetime, kind: tuple, severity: str) -> None:  # type: ignore[type-arg]
+def _infection(out: _Rows, p: Person, ts: datetime, start: datetime, kind: Infection, severity: str) -> None:
     rng = out.rng
     code, description = kind[0], kind[1]
     ph = Physiology(p, ts, start)
-    dt, dhr, drr, dspo2, crp, dwbc = _SEVERITY[severity]
+    dt, dhr, drr, dspo2, crp, dwbc = SEVERITY[severity]
     if severity == "mild":
         klass, enc_code, minutes = rng.choice((("ambulatory", V.ENC_SYMPTOM, 30), ("urgentcare", V.ENC_URGENT, 60)))
     elif severity == "moderate":

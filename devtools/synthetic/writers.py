@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any, TextIO
 
 from devtools.synthetic import vocab as V
 from devtools.synthetic.cohort import END, Condition, Person, iso, new_id
@@ -41,7 +42,7 @@ HEADERS = {
 VERSIONS = tuple(HEADERS)
 
 
-def _writer(path: Path, header: str):  # type: ignore[no-untyped-def]
+def csv_writer(path: Path, header: str) -> tuple[TextIO, Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
     f = path.open("w", encoding="utf-8", newline="")
     f.write(header + "\n")
@@ -51,19 +52,21 @@ def _writer(path: Path, header: str):  # type: ignore[no-untyped-def]
 def write_patients(path: Path, people: Sequence[Person], rng: random.Random, version: str) -> None:
     """Demographics as Synthea writes them (digit-suffixed names, SSN 999-, Massachusetts places)."""
     current = version == "current"
-    f, w = _writer(path, HEADERS[version]["patients"])
+    f, w = csv_writer(path, HEADERS[version]["patients"])
     with f:
         for p in people:
             adult = p.age(END) >= 18
             city, county, fips, zip_code, lat, lon = rng.choice(V.CITIES)
             marital = rng.choice(("M", "M", "S", "D", "W")) if adult else ""
             prefix = ("Mrs." if marital == "M" else "Ms.") if p.sex == "F" else "Mr."
+            if p.prefix is not None:
+                prefix = p.prefix
             maiden = rng.choice(V.LAST) + str(rng.randint(10, 999)) if p.sex == "F" and marital == "M" else ""
             race = rng.choices([r for r, _ in V.RACES], [wt for _, wt in V.RACES])[0]
             birthplace = f"{rng.choice(V.CITIES)[0]}  Massachusetts  US"
             address = f"{rng.randint(1, 999)} {rng.choice(V.STREETS)}" + (f" Unit {rng.randint(1, 90)}" if rng.random() < 0.3 else "")
             row = [
-                p.id, p.birth.isoformat(), "", f"999-{rng.randint(10, 99)}-{rng.randint(1000, 9999)}",
+                p.id, p.birth.isoformat(), p.death.date().isoformat() if p.death else "", f"999-{rng.randint(10, 99)}-{rng.randint(1000, 9999)}",
                 f"S999{rng.randint(10000, 99999)}" if adult else "",
                 f"X{rng.randint(10000000, 99999999)}X" if adult and rng.random() < 0.7 else "",
                 prefix if adult else "", p.first, p.middle, p.last, "", maiden, marital, race,
@@ -81,7 +84,7 @@ def write_encounters(path: Path, people: Sequence[Person], rng: random.Random, v
     orgs = [new_id(rng) for _ in range(6)]
     providers = [new_id(rng) for _ in range(14)]
     payers = [new_id(rng) for _ in range(5)]
-    f, w = _writer(path, HEADERS[version]["encounters"])
+    f, w = csv_writer(path, HEADERS[version]["encounters"])
     n = 0
     with f:
         for p in people:
@@ -104,7 +107,7 @@ def write_encounters(path: Path, people: Sequence[Person], rng: random.Random, v
 def write_conditions(path: Path, people: Sequence[Person], version: str) -> int:
     """Chronic conditions stay open (empty STOP); infection episodes carry a STOP date."""
     current = version == "current"
-    f, w = _writer(path, HEADERS[version]["conditions"])
+    f, w = csv_writer(path, HEADERS[version]["conditions"])
     n = 0
     with f:
         for p in people:
@@ -119,7 +122,7 @@ def write_conditions(path: Path, people: Sequence[Person], version: str) -> int:
 
 def write_observations(path: Path, rows: Iterable[list[str]], version: str) -> int:
     current = version == "current"
-    f, w = _writer(path, HEADERS[version]["observations"])
+    f, w = csv_writer(path, HEADERS[version]["observations"])
     n = 0
     with f:
         for r in rows:
@@ -143,7 +146,7 @@ def write_wide(path: Path, rows: int, rng: random.Random) -> int:
     About one row in eight is a readmission of an earlier person (same name, different case, older), so
     the importer's name-based identity has something to join.
     """
-    f, w = _writer(path, ",".join(V.WIDE_HEADER))
+    f, w = csv_writer(path, ",".join(V.WIDE_HEADER))
     people: list[tuple[str, str, int, date, str]] = []
     with f:
         for _ in range(rows):
@@ -154,7 +157,8 @@ def write_wide(path: Path, rows: int, rng: random.Random) -> int:
             else:
                 gender = rng.choice(("Male", "Female"))
                 first = rng.choice(V.FIRST_M if gender == "Male" else V.FIRST_F)
-                name = f"{first} {rng.choice(V.LAST)}"
+                # The first person is a Müller: the spreadsheet variants must carry a non-ASCII name.
+                name = f"{first} {rng.choice(V.LAST) if people else 'Müller'}"
                 age, blood = rng.randint(18, 89), rng.choice(V.BLOOD_TYPES)
                 adm = date(2019, 1, 1) + timedelta(days=rng.randint(0, 5 * 365))
             people.append((name, gender, age, adm, blood))

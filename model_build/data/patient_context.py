@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from desktop.core.clinical.measurements import load_catalog
 from desktop.core.chat.patient_context import format_number, format_patient_summary
 from desktop.core.chat.relevant import grounded_question
 from desktop.core.chat.session import SYSTEM_PROMPT, system_text
+from desktop.core.clinical.measurements import load_catalog
 
 DEFAULT_SYSTEM_PROMPT = SYSTEM_PROMPT
 fmt_number = format_number  # numbers in answers are written exactly as the summary writes them

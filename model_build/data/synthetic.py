@@ -1,5 +1,6 @@
-"""A data set generated from seeded synthetic patients: questions about a patient summary in the app's
-chat-context format, with answers that quote the right numbers.
+"""A data set generated from seeded synthetic patients (the one synthetic-cohort generator,
+``devtools.synthetic``): questions about a patient summary in the app's chat-context format, with answers
+that quote the right numbers.
 
 The point is not medical knowledge but reading skill: the fine-tuned model should find the value the
 clinician asks about in the summary the app gives it, quote it with unit, flag and date, and say so when
@@ -10,7 +11,6 @@ the summary is rendered from, so answers and summaries cannot disagree.
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
 from typing import Any
 
 from desktop.core.clinical.measurements import load_catalog
@@ -18,6 +18,8 @@ from desktop.core.clinical.ranges import flag as range_flag
 from desktop.core.clinical.ranges import load_ranges
 from desktop.core.clinical.scores import bp_category
 from desktop.core.clinical.scores import news2 as news2_score
+from devtools.synthetic.cohort import END, YEAR, Physiology, make_person
+from devtools.synthetic.visits import SEVERITY
 from model_build.data.patient_context import (
     DEFAULT_SYSTEM_PROMPT,
     category,
@@ -26,38 +28,57 @@ from model_build.data.patient_context import (
     user_message,
 )
 
-FIRST = {"F": ["Jane", "Maria", "Aisha", "Elena", "Grace", "Mei", "Olga", "Fatima", "Sarah", "Ines"],
-         "M": ["John", "Ahmed", "Luis", "Peter", "Kenji", "Omar", "David", "Ivan", "Samuel", "Tom"]}
-LAST = ["Doe", "Smith", "Garcia", "Khan", "Novak", "Okafor", "Tanaka", "Silva", "Meyer", "Rossi"]
-CONDITIONS = ["Hypertension", "Type 2 diabetes", "Asthma", "COPD", "Chronic kidney disease stage 3",
-              "Atrial fibrillation", "Hyperlipidaemia", "Heart failure", "Obesity", "Hypothyroidism"]
-# label (the app's catalog name), unit, generation range, decimals. Flags, NEWS2 and the BP category
-# come from the app's own ranges and scores, so training answers agree with what the app shows.
+# label (the app's catalog name), unit, decimals. The values come from the synthetic-cohort generator's
+# physiology (devtools.synthetic), so training patients are the same kind of people as the test cohort
+# and the sample; flags, NEWS2 and the BP category come from the app's own ranges and scores, so
+# training answers agree with what the app shows.
 VITALS = [
-    ("Systolic blood pressure", "mm[Hg]", (95, 185), 0),
-    ("Diastolic blood pressure", "mm[Hg]", (55, 110), 0),
-    ("Heart rate", "/min", (45, 125), 0),
-    ("Respiratory rate", "/min", (9, 28), 0),
-    ("Oxygen saturation", "%", (88, 100), 0),
-    ("Body temperature", "Cel", (35.2, 39.4), 1),
-    ("Glucose", "mg/dL", (65, 260), 0),
-    ("Body mass index", "kg/m2", (17.0, 41.0), 1),
+    ("Systolic blood pressure", "mm[Hg]", 0),
+    ("Diastolic blood pressure", "mm[Hg]", 0),
+    ("Heart rate", "/min", 0),
+    ("Respiratory rate", "/min", 0),
+    ("Oxygen saturation", "%", 0),
+    ("Body temperature", "Cel", 1),
+    ("Glucose", "mg/dL", 0),
+    ("Body mass index", "kg/m2", 1),
 ]
 ABSENT = ["cholesterol", "HbA1c", "potassium", "creatinine", "haemoglobin", "weight"]
+#: The generator's record window these patients are drawn from.
+START = END - YEAR * 5
+#: Share of patients seen during an acute episode (fever, tachycardia, low SpO2), so flags vary.
+ACUTE_SHARE = 0.45
+
+
+def _values(rng: random.Random, ph: Physiology) -> dict[str, float]:
+    """One set of readings of a generator person at one moment, acutely ill or not."""
+    dt, dhr, drr, dspo2, _crp, _wbc = (0.0, 0, 0, 0.0, 0, 0.0)
+    if rng.random() < ACUTE_SHARE:
+        dt, dhr, drr, dspo2, _crp, _wbc = SEVERITY[rng.choice(tuple(SEVERITY))]
+    glucose = ph.labs()["2339-0"]
+    return {
+        "Systolic blood pressure": rng.gauss(ph.sbp, 8), "Diastolic blood pressure": rng.gauss(ph.dbp, 5),
+        "Heart rate": rng.gauss(ph.hr + dhr, 6), "Respiratory rate": rng.gauss(ph.rr + drr, 1.5),
+        "Oxygen saturation": min(100.0, rng.gauss(ph.spo2 + dspo2, 1.0)),
+        "Body temperature": rng.gauss(ph.temp + dt, 0.25), "Glucose": rng.gauss(glucose, glucose * 0.08),
+        "Body mass index": ph.bmi,
+    }
 
 
 def make_patient(rng: random.Random, idx: int) -> dict[str, Any]:
-    sex = rng.choice("FM")
-    day = date(2023, 1, 1) + timedelta(days=rng.randrange(700))
-    age = rng.randrange(18, 95)
+    person = make_person(rng, START)
+    when = START + (END - START) * rng.uniform(0.2, 1.0)
+    ph = Physiology(person, when, START)
+    day = when.date()
+    sex, age = person.sex, int(ph.age)
     catalog, ranges = load_catalog(), load_ranges()
+    readings = _values(rng, ph)
     latest = []
     values: dict[str, float] = {}
     by_code: dict[str, float | str] = {}
-    for label, unit, (g_lo, g_hi), dec in VITALS:
+    for label, unit, dec in VITALS:
         if label not in ("Systolic blood pressure", "Diastolic blood pressure") and rng.random() < 0.3:
             continue
-        v = round(rng.uniform(g_lo, g_hi), dec) if dec else int(rng.uniform(g_lo, g_hi))
+        v = round(readings[label], dec) if dec else round(readings[label])
         m = catalog.by_name(label)
         assert m is not None, label
         flag = range_flag(float(v), ranges.for_patient(m.code, sex, age))
@@ -72,10 +93,11 @@ def make_patient(rng: random.Random, idx: int) -> dict[str, Any]:
         trend_of["value"] - delta)
     return {
         "id": f"synthetic-{idx:05d}",
-        "name": f"{rng.choice(FIRST[sex])} {rng.choice(LAST)}",
+        # Synthea's digit suffixes dropped, as the app's importer drops them.
+        "name": f"{person.first.rstrip('0123456789')} {person.last.rstrip('0123456789')}",
         "sex": sex,
         "age": age,
-        "conditions": sorted(rng.sample(CONDITIONS, rng.randrange(0, 4))),
+        "conditions": sorted(c.description for c in person.conditions.values() if c.onset <= when),
         "latest": latest,
         "bp_category": bp_category(values["Systolic blood pressure"], values["Diastolic blood pressure"]),
         "news2": {"score": score.score, "missing": score.missing},

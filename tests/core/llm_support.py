@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.demo_patient import seed_demo_patient
+from devtools.synthetic.workspaces import seed_demo_patient
 from desktop.core.llm.model_files import default_model_path
 from desktop.core.llm.engine import Engine
 from desktop.core.store import Store, open_store

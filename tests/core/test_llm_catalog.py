@@ -9,13 +9,21 @@ import shutil
 import struct
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from desktop.core.llm import trial_load as tl
-from desktop.core.llm.model_files import check_model, describe_model, import_model, scan_models
 from desktop.core.llm.gguf_info import ModelFileError, read_gguf_info
-from desktop.core.llm.manifest import manifest_path
+from desktop.core.llm.manifest import (
+    SCHEMA_VERSION,
+    load_manifest,
+    manifest_path,
+    sha256_file,
+    verify_against_manifest,
+    write_manifest,
+)
+from desktop.core.llm.model_files import check_model, describe_model, import_model, scan_models
 from tests.core.llm_support import model_path  # noqa: F401  (fixture)
 
 
@@ -149,3 +157,69 @@ def test_a_build_that_failed_verification_is_not_offered(model_path: Path, tmp_p
     with pytest.raises(ModelFileError, match="failing verification"):
         check_model(copy)
     assert "failing verification" in (describe_model(copy).error or "")
+
+
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [(None, "has no schema_version"), (SCHEMA_VERSION + 1, "newer than this app understands"),
+     ("1", "not a positive whole number")],
+)
+def test_a_manifest_of_an_unknown_schema_is_refused(model_path: Path, tmp_path: Path, version: object,
+                                                    message: str) -> None:
+    copy = _copy_with_manifest(model_path, tmp_path)
+    manifest = json.loads(manifest_path(copy).read_text())
+    manifest.pop("schema_version", None)
+    if version is not None:
+        manifest["schema_version"] = version
+    manifest_path(copy).write_text(json.dumps(manifest))
+    with pytest.raises(ModelFileError, match=message) as err:
+        check_model(copy)
+    assert str(manifest_path(copy)) in str(err.value)
+    entry = describe_model(copy)  # listed with the reason, not a crash
+    assert not entry.usable and message in (entry.error or "")
+
+
+def test_manifests_are_written_atomically_with_the_schema_version(tmp_path: Path) -> None:
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF" + bytes(60))
+    write_manifest(model, {"schema_version": 99, "file": model.name, "sha256": sha256_file(model),
+                           "size_bytes": model.stat().st_size, "when": tmp_path})
+    doc = load_manifest(model)
+    assert doc is not None and doc["schema_version"] == SCHEMA_VERSION and doc["when"] == str(tmp_path)
+    verify_against_manifest(model, doc)
+    # no temporary file left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([model.name, manifest_path(model).name])
+
+
+def _fetch_script() -> ModuleType:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "fetch_default_model.py"
+    spec = importlib.util.spec_from_file_location("fetch_default_model", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_an_old_default_manifest_is_upgraded_only_if_the_file_still_matches(model_path: Path,
+                                                                            tmp_path: Path) -> None:
+    """`make` upgrades a manifest written before schema_version existed (fetch_default_model --manifest-only)."""
+    fetch = _fetch_script()
+    copy = tmp_path / model_path.name
+    os.symlink(model_path.resolve(), copy)
+    old = json.loads(manifest_path(model_path).read_text())
+    old.pop("schema_version", None)
+    manifest_path(copy).write_text(json.dumps(old))
+    with pytest.raises(ModelFileError, match="no schema_version"):
+        check_model(copy)
+    fetch.refresh_manifest(tmp_path)
+    upgraded = load_manifest(copy)
+    assert upgraded is not None and upgraded["schema_version"] == SCHEMA_VERSION
+    assert upgraded["sha256"] == old["sha256"] and upgraded["quantization"] == "Q4_1"
+    assert check_model(copy).usable
+
+    old["sha256"] = "0" * 64  # the file no longer matches what was recorded when it was fetched
+    manifest_path(copy).write_text(json.dumps(old))
+    with pytest.raises(ModelFileError, match="does not match"):
+        fetch.refresh_manifest(tmp_path)

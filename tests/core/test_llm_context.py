@@ -3,7 +3,7 @@ summary of a real workspace."""
 
 from __future__ import annotations
 
-from devtools.demo_patient import seed_demo_patient
+from devtools.synthetic.workspaces import seed_demo_patient
 from desktop.core.chat.patient_context import (
     compute_trends,
     format_number,

@@ -12,12 +12,17 @@ from desktop.core.importers.pipeline import import_paths
 from desktop.core.resources import resource_path
 from desktop.core.store import Store
 from devtools.synthetic import (
+    EXTRA_SYNTHEA_FILES,
     HEADERS,
+    HISTORY_HEADERS,
     SAMPLE,
+    SNAPSHOT_HEADER,
+    SPREADSHEET_VARIANTS,
     generate_cohort,
     write_long_file,
     write_synthea_observations,
 )
+from devtools.synthetic.__main__ import main as synthetic_main
 from devtools.synthetic.vocab import WIDE_HEADER
 
 FILES = ("synthea/patients.csv", "synthea/encounters.csv", "synthea/conditions.csv", "synthea/observations.csv",
@@ -142,10 +147,121 @@ def test_generated_files_import_with_only_the_planted_rows_rejected(tmp_path: Pa
     result = generate_cohort(tmp_path / "data", seed=4, patients=30, years=4, wide_rows=60)
     report = import_paths(store, [tmp_path / "data" / "synthea", tmp_path / "data" / "admissions_wide.csv"])
     by_file = {Path(f.file).name: f for f in report.files}
-    assert all(f.status == "imported" for f in report.files)
+    read = ("patients.csv", "encounters.csv", "conditions.csv", "observations.csv", "admissions_wide.csv")
+    assert all(by_file[name].status == "imported" for name in read)
+    # Written like a real export, not read yet: each named and skipped, none failing the import.
+    assert {name: by_file[name].status for name in EXTRA_SYNTHEA_FILES} == dict.fromkeys(EXTRA_SYNTHEA_FILES, "skipped")
     obs = by_file["observations.csv"]
     assert obs.rows_rejected == result["implausible"]
     assert sorted(r["line"] for r in obs.rejections) == [line for line, *_ in result["implausible_rows"]]
     assert obs.rows_accepted + obs.rows_rejected == result["observations"]
     assert by_file["admissions_wide.csv"].rows_rejected == 0
     assert all(by_file[n].rows_rejected == 0 for n in ("patients.csv", "encounters.csv", "conditions.csv"))
+
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    out = tmp_path_factory.mktemp("messy")
+    return out, generate_cohort(out, seed=21, patients=60, years=5, wide_rows=30,
+                                spreadsheet_variants=SPREADSHEET_VARIANTS)
+
+
+def test_observations_are_as_messy_as_a_real_export(messy: tuple[Path, dict[str, object]]) -> None:
+    out, _ = messy
+    rows = _rows(out / "synthea" / "observations.csv")
+    assert len({r["CODE"] for r in rows}) >= 100
+    assert {"survey", "laboratory", "vital-signs", "", "social-history"} <= {r["CATEGORY"] for r in rows}
+    assert {r["TYPE"] for r in rows} == {"numeric", "text"}
+    survey_text = [r for r in rows if r["CATEGORY"] == "survey" and r["TYPE"] == "text"]
+    assert any(r["VALUE"].startswith("I choose not to answer") for r in survey_text)
+    assert max(len(r["DESCRIPTION"]) for r in survey_text) > 100  # long questions
+    qaly = [r for r in rows if r["CODE"] in ("QALY", "DALY", "QOLS")]
+    assert qaly and all(r["CATEGORY"] == "" and r["ENCOUNTER"] == "" for r in qaly)
+    assert {r["UNITS"] for r in qaly} == {"a", "{score}"}
+    units = {r["UNITS"] for r in rows}
+    assert {"{score}", "mL/min/{1.73_m2}", "10*3/uL", "mm[Hg]", "a", "/a", "{#}"} <= units
+    by_time: dict[tuple[str, str], list[str]] = {}
+    for r in rows:
+        by_time.setdefault((r["PATIENT"], r["DATE"]), []).append(r["CODE"])
+    assert max(len(codes) for codes in by_time.values()) >= 10  # a visit's panel shares one timestamp
+    assert any(len(codes) != len(set(codes)) for codes in by_time.values())  # the same code twice at once
+
+
+def test_deaths_children_pregnancies_and_findings(messy: tuple[Path, dict[str, object]]) -> None:
+    out, result = messy
+    people = _rows(out / "synthea" / "patients.csv")
+    rows = _rows(out / "synthea" / "observations.csv")
+    dead = {p["Id"]: p["DEATHDATE"] for p in people if p["DEATHDATE"]}
+    assert len(dead) == result["deaths"] >= 3
+    causes = {r["PATIENT"]: r for r in rows if r["CODE"] == "69453-9"}
+    assert set(causes) == set(dead)
+    for pid, day in dead.items():
+        assert causes[pid]["TYPE"] == "text" and causes[pid]["VALUE"] and causes[pid]["DATE"][:10] == day
+        assert max(r["DATE"] for r in rows if r["PATIENT"] == pid) == causes[pid]["DATE"]  # nothing after death
+    assert sum(p["BIRTHDATE"] > "2007-06-30" for p in people) >= 3  # children (under 18 at the cohort's end)
+    conditions = _rows(out / "synthea" / "conditions.csv")
+    assert any(c["DESCRIPTION"] == "Normal pregnancy" and c["STOP"] for c in conditions)
+    findings = [c for c in conditions if c["DESCRIPTION"].endswith("(finding)")]
+    assert len(findings) > len(conditions) / 3  # social history outnumbers diagnoses, as in real exports
+    assert any(c["DESCRIPTION"] == "Hypertension" for c in conditions)  # some disorders have no suffix
+
+
+@pytest.mark.parametrize("version", ["current", "old"])
+def test_the_other_synthea_files_follow_the_version(tmp_path: Path, version: str) -> None:
+    generate_cohort(tmp_path, seed=9, synthea_version=version, **SMALL)
+    for name in ("medications", "allergies", "procedures", "immunizations"):
+        path = tmp_path / "synthea" / f"{name}.csv"
+        assert _header(path) == HISTORY_HEADERS[version][name]
+        width = len(HISTORY_HEADERS[version][name].split(","))
+        with path.open(encoding="utf-8", newline="") as f:
+            assert all(len(r) == width for r in csv.reader(f)), name
+    meds = _rows(tmp_path / "synthea" / "medications.csv")
+    assert any(m["STOP"] for m in meds) and any(not m["STOP"] for m in meds)
+    assert any(m["REASONDESCRIPTION"] for m in meds)
+
+
+def test_the_sample_holds_only_what_the_importer_reads(tmp_path: Path) -> None:
+    result = generate_cohort(tmp_path, **SAMPLE)
+    assert sorted(result["files"]) == sorted(FILES)
+    assert not (tmp_path / "snapshot.csv").exists()
+    assert not any((tmp_path / "synthea" / name).exists() for name in EXTRA_SYNTHEA_FILES)
+
+
+def test_kaggle_style_snapshot(messy: tuple[Path, dict[str, object]]) -> None:
+    out, result = messy
+    path = out / "snapshot.csv"
+    assert _header(path) == ",".join(SNAPSHOT_HEADER)
+    rows = _rows(path)
+    assert len(rows) == result["patients"] and len({r["Patient_ID"] for r in rows}) == len(rows)
+    assert {r["Diabetes"] for r in rows} == {"0", "1"} and {r["Heart_Disease"] for r in rows} <= {"0", "1"}
+    assert {r["Smoking_Status"] for r in rows} <= {"Never", "Former", "Current"}
+    assert all(r["Blood_Pressure"].isdigit() and 70 <= int(r["Blood_Pressure"]) <= 260 for r in rows)
+    text = path.read_text(encoding="utf-8")
+    assert "-" not in text.replace("Patient_ID", "") and "mm" not in text  # no dates, no units
+
+
+def test_spreadsheet_variants_hold_the_same_rows(messy: tuple[Path, dict[str, object]]) -> None:
+    out, _ = messy
+    original = list(csv.reader((out / "admissions_wide.csv").read_text(encoding="utf-8").splitlines()))
+    cp1252 = (out / "admissions_wide.cp1252.csv").read_bytes()
+    assert "müller" in cp1252.decode("cp1252").lower() and b"\r\n" in cp1252
+    with pytest.raises(UnicodeDecodeError):
+        cp1252.decode("utf-8")
+    assert list(csv.reader(cp1252.decode("cp1252").splitlines())) == original
+    utf16 = (out / "admissions_wide.utf16-tab.csv").read_bytes()
+    assert utf16[:2] in (b"\xff\xfe", b"\xfe\xff")
+    assert list(csv.reader(utf16.decode("utf-16").splitlines(), delimiter="\t")) == original
+    semi = list(csv.reader((out / "admissions_wide.semicolon.csv").read_bytes().decode("cp1252").splitlines(),
+                           delimiter=";"))
+    bmi = original[0].index("BMI")
+    assert all(s[bmi] == o[bmi].replace(".", ",") for s, o in zip(semi[1:], original[1:], strict=True))
+    assert "," in semi[1][bmi]
+
+
+def test_the_command_line_writes_a_cohort(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert synthetic_main(["--out", str(tmp_path), "--patients", "5", "--years", "2", "--seed", "3",
+                           "--wide-rows", "4", "--spreadsheet", "utf16-tab"]) == 0
+    assert '"patients": 5' in capsys.readouterr().out
+    assert (tmp_path / "synthea" / "medications.csv").is_file()
+    assert (tmp_path / "admissions_wide.utf16-tab.csv").is_file()

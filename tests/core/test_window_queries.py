@@ -9,14 +9,24 @@ from unittest.mock import Mock
 
 import pytest
 
-from desktop.core.queries.cohort import Cancelled, CohortRequest, run_cohort_trend
-from devtools.demo_workspace import fill_demo
 from desktop.core.clinical.display_units import DisplayUnits, format_value
-from desktop.core.queries.observations_table import ObservationFilter, count_observations, export_observations_csv
-from desktop.core.queries.patient_table import PatientFilter, condition_names, count_patients, page_patients
+from desktop.core.queries.cohort import Cancelled, CohortRequest, run_cohort_trend
+from desktop.core.queries.observations_table import (
+    ObservationFilter,
+    count_observations,
+    export_observations_csv,
+)
+from desktop.core.queries.patients import (
+    PatientFilter,
+    condition_names,
+    count_patients,
+    list_patients,
+    patient_table_page,
+)
 from desktop.core.queries.series import patient_series
 from desktop.core.settings import AppSettings
 from desktop.core.store import Store
+from devtools.synthetic.workspaces import fill_demo
 
 
 @pytest.fixture
@@ -27,14 +37,42 @@ def demo(store: Store) -> Store:
 
 def test_pages_cover_the_filtered_list_once(demo: Store) -> None:
     flt = PatientFilter(sex="F")
-    total = count_patients(demo, flt)
+    total = count_patients(demo, filter=flt)
     assert total == 20
-    ids = [r[1] for offset in range(0, total, 7) for r in page_patients(demo, flt, offset, 7)]
+    ids = [r[1] for offset in range(0, total, 7)
+           for r in patient_table_page(demo, filter=flt, offset=offset, limit=7)]
     assert len(ids) == len(set(ids)) == total
-    assert count_patients(demo, PatientFilter(search="DEMO-00001")) == 10  # id, case-insensitive
+    assert count_patients(demo, filter=PatientFilter(search="DEMO-00001")) == 10  # id, case-insensitive
     some = condition_names(demo)[0]
-    narrowed = count_patients(demo, PatientFilter(condition=some, sex="F", age_min=30, age_max=70))
+    narrowed = count_patients(demo, filter=PatientFilter(condition=some, sex="F", age_min=30, age_max=70))
     assert 0 < narrowed <= total
+
+
+
+def test_one_order_for_the_window_the_cli_and_everything_else(store: Store, capsys: pytest.CaptureFixture[str],
+                                                             tmp_path: Path) -> None:
+    """Titles do not decide the order ("Mrs. Alice Ames" files under A); unnamed patients come last."""
+    import json
+
+    from desktop.cli import main as cli_main
+
+    with store.transaction() as con:
+        for pid, name in (("p3", "Mrs. Zoe Young"), ("p1", "Bob Brown"), ("p2", "Mrs. Alice Ames"),
+                          ("p4", None), ("p0", "Dr. Carl Cole")):
+            con.execute("INSERT INTO patients (patient_id, name, sex, import_id) VALUES (?, ?, 'F', 1)",
+                        [pid, name])
+        con.execute("INSERT INTO conditions (patient_id, onset, description, import_id) "
+                    "VALUES ('p2', DATE '2020-01-01', 'Asthma', 1), ('p2', DATE '2019-01-01', 'Anemia', 1)")
+    expected = ["p2", "p1", "p0", "p3", "p4"]
+    assert [p["id"] for p in list_patients(store)] == expected
+    table = [row for off in (0, 2, 4) for row in patient_table_page(store, filter=PatientFilter(), offset=off,
+                                                                     limit=2)]
+    assert [row[1] for row in table] == expected
+    assert table[0][4] == "Anemia; Asthma" and table[-1][0] == "(no name)"
+    path = store.path
+    store.close()
+    assert cli_main(["patients", "--workspace", str(path)]) == 0
+    assert [p["id"] for p in json.loads(capsys.readouterr().out)] == expected
 
 
 def test_series_flags_and_sex_specific_band(demo: Store) -> None:

@@ -80,8 +80,9 @@ def test_tiny_chain_end_to_end(case: str, tmp_path: Path, converter_dir: Path, r
 
     installed = tmp_path / "models" / f"test-{case}-Q4_K_M.gguf"
     man = json.loads((installed.parent / (installed.name + ".manifest.json")).read_text())
-    from model_build.util import sha256_file
+    from desktop.core.llm.manifest import SCHEMA_VERSION, load_manifest, sha256_file
 
+    assert load_manifest(installed) == man and man["schema_version"] == SCHEMA_VERSION  # the app's reader
     assert man["sha256"] == sha256_file(installed) and man["size_bytes"] == installed.stat().st_size
     assert man["quantization"] == "Q4_K_M" and man["chat_template"] is True and man["verified"] is True
     for key in ("file", "base_model", "context_length", "created", "data", "config", "versions", "metrics"):

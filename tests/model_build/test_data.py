@@ -5,9 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from model_build.data import adapters, synthetic
+from model_build.data import adapters, patient_context, synthetic
 from model_build.data.clean import clean, normalize, split
-from model_build.data import patient_context
 from model_build.data.patient_context import format_patient_context
 
 DATA = Path(__file__).parent / "data"

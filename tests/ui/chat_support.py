@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QThreadPool
 
 from desktop.core.chat.db import ThreadDb
-from devtools.demo_patient import seed_demo_patient
+from devtools.synthetic.workspaces import seed_demo_patient
 from desktop.core.chat.session import ChatSettings
 from desktop.core.llm.model_files import default_model_path
 from desktop.core.store import open_store

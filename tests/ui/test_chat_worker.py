@@ -11,7 +11,7 @@ from pathlib import Path
 
 from desktop.core.chat import history as h
 from desktop.core.chat.db import ThreadDb
-from devtools.demo_patient import seed_demo_patient
+from devtools.synthetic.workspaces import seed_demo_patient
 from desktop.core.chat.session import ChatSettings, TurnRequest, prepare_send
 from desktop.core.llm.engine import GenerationStats
 from desktop.core.llm.prompt import ChatTemplate

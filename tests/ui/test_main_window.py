@@ -13,7 +13,7 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QLabel
 
-from devtools.demo_workspace import fill_demo
+from devtools.synthetic.workspaces import fill_demo
 from desktop.core.settings import AppSettings
 from desktop.core.store import open_store
 from desktop.ui.importing.qt_import_dialog import QtImportDialog

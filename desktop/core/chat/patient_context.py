@@ -146,7 +146,7 @@ def load_patient_summary(store: Store, patient_id: str) -> dict[str, Any]:
     """The lead's ``desktop.core.queries.summary.patient_summary`` when it is there, else a minimal stand-in built
     from the tables (no flags, BP category or NEWS2) so the chat still gets the patient's real values."""
     try:
-        from desktop.core.queries.summary import patient_summary  # type: ignore[import-not-found]
+        from desktop.core.queries.summary import patient_summary
     except ImportError:
         return _basic_summary(store, patient_id)
     return patient_summary(store, patient_id)

@@ -188,7 +188,7 @@ def _import_file(con: duckdb.DuckDBPyConnection, item: PlannedFile) -> FileRepor
             f"{facts.path}: the columns ({', '.join(facts.header[:12])}) match no format Vitalsight knows; "
             "map them once (Import > Map columns, or --mapping FILE.json) and they are remembered"
         )
-    import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
+    import_id = con.execute("SELECT nextval('import_id_seq')").fetchall()[0][0]
     clear_reader_rejects(con)
     if item.format in IMPORTERS:
         result = IMPORTERS[item.format](con, facts, import_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 
 from desktop.core.clinical.measurements import load_catalog
@@ -60,7 +62,7 @@ def import_mapped_file(
     return result
 
 
-def _wide_source(reader: str, mapping: ColumnMapping, patient_id: str, observed_at: str):  # type: ignore[no-untyped-def]
+def _wide_source(reader: str, mapping: ColumnMapping, patient_id: str, observed_at: str) -> Callable[[bool], str]:
     catalog = load_catalog()
     keyed = []
     for i, m in enumerate(mapping.measurements):
@@ -90,7 +92,7 @@ def _wide_source(reader: str, mapping: ColumnMapping, patient_id: str, observed_
     return source
 
 
-def _long_source(reader: str, mapping: ColumnMapping, patient_id: str, observed_at: str):  # type: ignore[no-untyped-def]
+def _long_source(reader: str, mapping: ColumnMapping, patient_id: str, observed_at: str) -> Callable[[bool], str]:
     def source(with_line: bool) -> str:
         rn = "row_number() OVER ()" if with_line else "NULL::BIGINT"
         return f"""

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from desktop.core.llm.gguf_info import ModelFileError
 from desktop.core.llm.prompt import ChatTemplate
@@ -67,14 +68,16 @@ class TokenText:
 class Engine:
     """One loaded model. ``load`` is slow-ish (mmap, ~0.1 s for 100 MB); keep the engine for many turns."""
 
-    def __init__(self, llm: object, *, model_path: Path, load_s: float) -> None:
+    def __init__(self, llm: Any, *, model_path: Path, load_s: float) -> None:
         import llama_cpp
 
         self._lc = llama_cpp
-        self.llm = llm
+        # Any, not llama_cpp.Llama: the engine drives llama-cpp-python's low-level members (_model, _ctx,
+        # _init_sampler, eval, n_tokens) that its public type does not declare; tests pass a scripted fake.
+        self.llm: Any = llm
         self.model_path = model_path
         self.load_s = load_s
-        self._vocab = llm._model.vocab  # type: ignore[attr-defined]
+        self._vocab = llm._model.vocab
         self._piece_buf = ctypes.create_string_buffer(128)
         self._template: ChatTemplate | None = None
 
@@ -96,22 +99,22 @@ class Engine:
     # -- facts the prompt builder needs ------------------------------------------------------------------
     @property
     def n_ctx(self) -> int:
-        return int(self.llm.n_ctx())  # type: ignore[attr-defined]
+        return int(self.llm.n_ctx())
 
     @property
     def metadata(self) -> dict[str, str]:
-        return dict(self.llm.metadata)  # type: ignore[attr-defined]
+        return dict(self.llm.metadata)
 
     def token_text(self, token_id: int) -> str:
         return self.piece_bytes(token_id, special=True).decode("utf-8", errors="replace")
 
     @property
     def bos_text(self) -> str:
-        return self.token_text(self.llm.token_bos())  # type: ignore[attr-defined]
+        return self.token_text(self.llm.token_bos())
 
     @property
     def eos_text(self) -> str:
-        return self.token_text(self.llm.token_eos())  # type: ignore[attr-defined]
+        return self.token_text(self.llm.token_eos())
 
     @property
     def chat_template(self) -> ChatTemplate:
@@ -124,7 +127,7 @@ class Engine:
     def tokenize(self, text: str) -> list[int]:
         """Tokens of a rendered chat prompt: special tokens parsed, no extra BOS (the template adds its own,
         as llama-cpp-python's Jinja2ChatFormatter path does)."""
-        return list(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))  # type: ignore[attr-defined]
+        return list(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
@@ -141,17 +144,17 @@ class Engine:
     def _reuse_prefix(self, tokens: Sequence[int]) -> int:
         """Keep the KV cache for the part of the prompt the previous turn already evaluated."""
         llm = self.llm
-        cached = llm.input_ids[: llm.n_tokens]  # type: ignore[attr-defined]
+        cached = llm.input_ids[: llm.n_tokens]
         prefix = 0
         for a, b in zip(cached, tokens):
             if a != b:
                 break
             prefix += 1
         prefix = min(prefix, len(tokens) - 1)  # the last prompt token is evaluated again for fresh logits
-        if prefix > 0 and llm._ctx.kv_cache_seq_rm(-1, prefix, -1):  # type: ignore[attr-defined]
-            llm.n_tokens = prefix  # type: ignore[attr-defined]
+        if prefix > 0 and llm._ctx.kv_cache_seq_rm(-1, prefix, -1):
+            llm.n_tokens = prefix
             return prefix
-        llm.reset()  # type: ignore[attr-defined]
+        llm.reset()
         return 0
 
     def generate(
@@ -178,21 +181,21 @@ class Engine:
             raise ValueError(f"prompt of {len(prompt_tokens)} tokens does not fit the context of {n_ctx}")
         reused = self._reuse_prefix(prompt_tokens)
         rest = list(prompt_tokens[reused:])
-        n_batch = llm.n_batch  # type: ignore[attr-defined]
+        n_batch = llm.n_batch
         for i in range(0, len(rest), n_batch):
             if cancel is not None and cancel.is_set():
-                llm.reset()  # type: ignore[attr-defined]
+                llm.reset()
                 return GenerationStats(len(prompt_tokens), reused, 0, time.perf_counter() - t0, 0.0, 0.0, "cancelled")
-            llm.eval(rest[i : i + n_batch])  # type: ignore[attr-defined]
+            llm.eval(rest[i : i + n_batch])
         t_prompt = time.perf_counter()
 
         if params.seed is not None:
-            llm.set_seed(params.seed)  # type: ignore[attr-defined]
-        sampler = llm._init_sampler(  # type: ignore[attr-defined]
+            llm.set_seed(params.seed)
+        sampler = llm._init_sampler(
             top_k=params.top_k, top_p=params.top_p, min_p=params.min_p, temp=params.temperature,
             repeat_penalty=params.repeat_penalty,
         )
-        ctx = llm._ctx  # type: ignore[attr-defined]
+        ctx = llm._ctx
         vocab = self._vocab
         text_of = TokenText(self)
         push = text_of.push
@@ -213,10 +216,10 @@ class Engine:
             if cancel is not None and cancel.is_set():
                 stop = "cancelled"
                 break
-            if llm.n_tokens >= n_ctx:  # type: ignore[attr-defined]
+            if llm.n_tokens >= n_ctx:
                 stop = "context_full"
                 break
-            llm.eval([token])  # type: ignore[attr-defined]
+            llm.eval([token])
         tail = text_of.flush()
         if tail:
             on_text(tail)

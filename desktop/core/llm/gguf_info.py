@@ -61,7 +61,7 @@ def _read_cached(path: Path, size: int, _mtime_ns: int) -> GGUFInfo:
     if magic != GGUF_MAGIC:
         raise ModelFileError(f"{path}: not a GGUF file (starts with {magic!r}, expected {GGUF_MAGIC!r})")
 
-    from gguf import GGUFReader
+    from gguf import GGUFReader, Keys
 
     try:
         reader = GGUFReader(path, "r")
@@ -85,12 +85,12 @@ def _read_cached(path: Path, size: int, _mtime_ns: int) -> GGUFInfo:
         )
     if not reader.tensors:
         raise ModelFileError(f"{path}: the GGUF holds no tensors")
-    arch = field("general.architecture")
+    arch = field(Keys.General.ARCHITECTURE)
     arch = arch if isinstance(arch, str) else None
-    ctx = field(f"{arch}.context_length") if arch else None
-    template = field("tokenizer.chat_template")
-    file_type = field("general.file_type")
-    name = field("general.name")
+    ctx = field(Keys.LLM.CONTEXT_LENGTH.format(arch=arch)) if arch else None
+    template = field(Keys.Tokenizer.CHAT_TEMPLATE)
+    file_type = field(Keys.General.FILE_TYPE)
+    name = field(Keys.General.NAME)
     return GGUFInfo(
         path=path,
         size_bytes=size,

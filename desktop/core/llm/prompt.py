@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 import jinja2
 import jinja2.ext
@@ -37,7 +37,8 @@ class PromptTooLong(ValueError):
 class _IgnoreGenerationTags(jinja2.ext.Extension):
     """HF templates may wrap assistant turns in ``{% generation %}``; it only marks them, so pass through."""
 
-    tags: ClassVar[set[str]] = {"generation"}
+    # jinja2 declares ``tags`` a plain class attribute; a ClassVar annotation here would clash with it (mypy).
+    tags = {"generation"}  # noqa: RUF012
 
     def parse(self, parser: Any) -> Any:
         parser.stream.skip(1)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC
 
-from desktop.core.tasks import TaskState
 from desktop.core.clinical.measurements import load_catalog
-from desktop.core.queries.patient_table import PatientFilter
+from desktop.core.queries.patients import PatientFilter
 from desktop.core.store import Store
+from desktop.core.tasks import TaskState
 
 GROUPINGS = ("sex", "condition")
 PERIODS = ("year", "quarter", "month")

@@ -1,13 +1,26 @@
-"""Queries about patients: the list (with conditions and counts) and ages."""
+"""The patient list: one filtered, ordered query behind the window's paged list, the CLI's ``patients``
+command, the UI benchmark and the tests, so they can never disagree on who is listed or in what order.
+
+The window asks for the number of matching patients once, then for pages as rows scroll into view;
+nothing ever loads the whole table into Python unless a caller asks for every row (the CLI).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from desktop.core.store import Store
 
 # Age in whole years at a reference date (death date for the deceased, else today).
 AGE_SQL = "date_sub('year', p.birth_date, coalesce(p.death_date, current_date))"
+
+# Sort by the name without a title: "Mrs. Alice Ames" files under A, not under M.
+SORT_NAME_SQL = "regexp_replace(p.name, '^(Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\\.?\\s+', '', 'i')"
+
+#: The window's columns, in the order of :func:`patient_table_page`'s tuples.
+COLUMNS: tuple[str, ...] = ("Name", "ID", "Sex", "Age", "Conditions", "Observations")
 
 
 def age_years(birth: date | None, at: date) -> float | None:
@@ -18,26 +31,72 @@ def age_years(birth: date | None, at: date) -> float | None:
     return float(years)
 
 
-def list_patients(store: Store, *, search: str | None = None) -> list[dict[str, object]]:
-    """Every patient with sex, age, active conditions and number of observations, ordered by name."""
-    where, params = "", []
-    if search:
-        where = "WHERE p.patient_id ILIKE ? OR p.name ILIKE ?"
-        params = [f"%{search}%", f"%{search}%"]
+@dataclass(frozen=True)
+class PatientFilter:
+    """What narrows the list. Empty fields filter nothing."""
+
+    search: str = ""  # part of a name or an id
+    condition: str | None = None  # an active condition's description
+    sex: str | None = None  # "F" or "M"
+    age_min: int | None = None
+    age_max: int | None = None
+
+    def where(self) -> tuple[str, list[object]]:
+        clauses: list[str] = []
+        params: list[object] = []
+        text = self.search.strip()
+        if text:
+            clauses.append("(p.patient_id ILIKE ? OR p.name ILIKE ?)")
+            params += [f"%{text}%", f"%{text}%"]
+        if self.condition:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM conditions c WHERE c.patient_id = p.patient_id "
+                "AND c.resolved IS NULL AND c.description = ?)"
+            )
+            params.append(self.condition)
+        if self.sex:
+            clauses.append("p.sex = ?")
+            params.append(self.sex)
+        if self.age_min is not None:
+            clauses.append(f"{AGE_SQL} >= ?")
+            params.append(self.age_min)
+        if self.age_max is not None:
+            clauses.append(f"{AGE_SQL} <= ?")
+            params.append(self.age_max)
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def count_patients(store: Store, *, filter: PatientFilter | None = None) -> int:
+    where, params = (filter or PatientFilter()).where()
+    row = store.con.execute(f"SELECT count(*) FROM patients p {where}", params).fetchone()
+    return int(row[0]) if row else 0
+
+
+def list_patients(store: Store, *, filter: PatientFilter | None = None, offset: int = 0,
+                  limit: int | None = None) -> list[dict[str, Any]]:
+    """Matching patients ordered by name without its title, then id: sex, age, active conditions and
+    number of observations for each.
+
+    The page is chosen first and conditions and counts are looked up only for its patients: joining
+    them over the whole table first would cost a full scan of observations on every scroll.
+    """
+    where, params = (filter or PatientFilter()).where()
     rows = store.con.execute(
         f"""
-        SELECT p.patient_id, p.name, p.sex, {AGE_SQL} AS age, p.birth_date_estimated, p.death_date,
-               coalesce(c.conditions, []) AS conditions, coalesce(o.n, 0) AS observations
-        FROM patients p
-        LEFT JOIN (
-          SELECT patient_id, list(DISTINCT description ORDER BY description) AS conditions
-          FROM conditions WHERE resolved IS NULL GROUP BY patient_id
-        ) c USING (patient_id)
-        LEFT JOIN (SELECT patient_id, count(*) AS n FROM observations GROUP BY patient_id) o USING (patient_id)
-        {where}
-        ORDER BY p.name NULLS LAST, p.patient_id
+        WITH page AS (
+          SELECT p.patient_id, p.name, p.sex, {AGE_SQL} AS age, p.birth_date_estimated, p.death_date,
+                 {SORT_NAME_SQL} AS sort_name
+          FROM patients p {where}
+          ORDER BY sort_name NULLS LAST, p.patient_id
+          LIMIT ? OFFSET ?
+        )
+        SELECT page.patient_id, page.name, page.sex, page.age, page.birth_date_estimated, page.death_date,
+               coalesce((SELECT list(DISTINCT c.description ORDER BY c.description) FROM conditions c
+                         WHERE c.patient_id = page.patient_id AND c.resolved IS NULL), []),
+               (SELECT count(*) FROM observations o WHERE o.patient_id = page.patient_id)
+        FROM page ORDER BY page.sort_name NULLS LAST, page.patient_id
         """,
-        params,
+        [*params, limit, offset],
     ).fetchall()
     return [
         {
@@ -46,3 +105,23 @@ def list_patients(store: Store, *, search: str | None = None) -> list[dict[str, 
         }
         for pid, name, sex, age, estimated, died, conditions, n in rows
     ]
+
+
+def patient_table_page(store: Store, *, filter: PatientFilter, offset: int,
+                       limit: int) -> list[tuple[object, ...]]:
+    """One page of :func:`list_patients` as the window's :data:`COLUMNS` (display text, no second query)."""
+    return [
+        (p["name"] or "(no name)", p["id"], p["sex"] or "?", p["age"], "; ".join(p["conditions"]),
+         p["observations"])
+        for p in list_patients(store, filter=filter, offset=offset, limit=limit)
+    ]
+
+
+def condition_names(store: Store, limit: int = 500) -> list[str]:
+    """Active conditions, the most common first, for the filter box."""
+    rows = store.con.execute(
+        "SELECT description FROM conditions WHERE resolved IS NULL GROUP BY description "
+        "ORDER BY count(DISTINCT patient_id) DESC, description LIMIT ?",
+        [limit],
+    ).fetchall()
+    return [r[0] for r in rows]

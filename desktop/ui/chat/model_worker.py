@@ -203,7 +203,7 @@ def _preview() -> int:
 
     from desktop.core.chat import history as hist
     from desktop.core.chat.db import ThreadDb
-    from devtools.demo_patient import seed_demo_patient
+    from devtools.synthetic.workspaces import seed_demo_patient
     from desktop.core.chat.patient_context import patient_context
     from desktop.core.chat.session import prepare_send
     from desktop.core.llm.model_files import default_model_path

@@ -281,7 +281,7 @@ def _preview() -> int:
     from PySide6.QtWidgets import QApplication
 
     from desktop.core.chat.db import ThreadDb
-    from devtools.demo_patient import seed_demo_patient
+    from devtools.synthetic.workspaces import seed_demo_patient
     from desktop.core.store import open_store
     from desktop.ui.chat.chat_assistant import ChatAssistant
 

@@ -25,7 +25,7 @@ def demo_workspace_path() -> str:
     sample = resource_path("sample", "sample-workspace.duckdb")
     if sample.exists():
         return str(sample)
-    from devtools.demo_workspace import fill_demo
+    from devtools.synthetic.workspaces import fill_demo
     from desktop.core.store import open_store
 
     path = Path(tempfile.mkdtemp(prefix="vitalsight-preview-")) / "demo.duckdb"
@@ -45,11 +45,11 @@ def preview(make: Callable[..., QWidget], *, select_first: bool = True, path: st
     widget.show()
     if select_first:
         def pick_first() -> None:
-            from desktop.core.queries.patient_table import PatientFilter, page_patients
+            from desktop.core.queries.patients import list_patients
             from desktop.ui.executor import op
 
-            op(lambda store: page_patients(store, PatientFilter(), 0, 1)).success(
-                lambda rows: rows and workspace.select_patient(str(rows[0][1]))
+            op(lambda store: list_patients(store, limit=1)).success(
+                lambda rows: rows and workspace.select_patient(str(rows[0]["id"]))
             ).run(workspace.executor)
 
         workspace.opened.connect(pick_first)

@@ -32,7 +32,7 @@ from desktop.core.queries.cohort import (
     run_cohort_trend,
 )
 from desktop.core.clinical.display_units import format_value
-from desktop.core.queries.patient_table import PatientFilter, condition_names
+from desktop.core.queries.patients import PatientFilter, condition_names
 from desktop.ui.executor import op
 from desktop.ui.workspace import Workspace
 
