@@ -23,15 +23,15 @@ from pathlib import Path
 
 from desktop.core.chat import history as h
 from desktop.core.chat.db import ThreadDb
-from devtools.synthetic.workspaces import seed_demo_patient
 from desktop.core.chat.patient_context import patient_context
 from desktop.core.chat.relevant import grounded_question
 from desktop.core.chat.session import ChatSettings, prepare_send, system_text
-from desktop.core.llm.model_files import check_model, default_model_path
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import read_gguf_info
+from desktop.core.llm.model_files import check_model, default_model_path
 from desktop.core.llm.prompt import ChatMessage
 from desktop.core.store import open_store
+from devtools.synthetic.workspaces import seed_demo_patient
 
 QUESTION = "Write a long, detailed explanation of this patient's blood pressure readings and what they mean."
 

@@ -20,12 +20,12 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-DENSE_SERIES = ("8480-6", "8462-4", "8867-4", "8310-5", "2708-6", "9279-1", "38483-4")
+DENSE_SERIES = ("8480-6", "8462-4", "8867-4", "8310-5", "59408-5", "9279-1", "38483-4")
 
 
 def build_workspace(path: Path, patients: int) -> None:
-    from devtools.synthetic.workspaces import fill_demo
     from desktop.core.store import open_store
+    from devtools.synthetic.workspaces import fill_demo
 
     with open_store(path) as store:
         fill_demo(store, patients=patients, readings_per_series=6)
@@ -40,7 +40,7 @@ def build_workspace(path: Path, patients: int) -> None:
                 """
                 INSERT INTO observations (patient_id, observed_at, code, value_raw, unit_raw, value, unit, import_id)
                 SELECT 'bench-5y', TIMESTAMP '2020-01-01' + to_seconds(j * ?), ?, NULL, NULL,
-                       CASE ? WHEN '8310-5' THEN 36.8 + (hash(j) % 10) / 10.0 WHEN '2708-6' THEN 93 + hash(j) % 7
+                       CASE ? WHEN '8310-5' THEN 36.8 + (hash(j) % 10) / 10.0 WHEN '59408-5' THEN 93 + hash(j) % 7
                               WHEN '38483-4' THEN 1.0 + (hash(j) % 60) / 100.0 ELSE 60 + hash(j, ?) % 80 END,
                        NULL, 9999
                 FROM range(?) t(j)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from desktop.core.importers import ColumnMapping, import_paths, save_mapping
 from desktop.core.queries.patients import PatientFilter, list_patients
-from desktop.core.store import WorkspaceError, open_store
 from desktop.core.queries.summary import PatientNotFound, patient_summary
+from desktop.core.store import WorkspaceError, open_store
 
 
 def _print_json(data: object) -> None:

@@ -18,9 +18,9 @@ from desktop.core.chat.db import ThreadDb
 from desktop.core.chat.patient_context import patient_context
 from desktop.core.chat.persist import StreamingSaver
 from desktop.core.chat.session import DISCLAIMER, ChatSettings, finish_turn, prepare_send, run_turn
-from desktop.core.llm.model_files import check_model, default_model_path
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import ModelFileError
+from desktop.core.llm.model_files import check_model, default_model_path
 from desktop.core.store import WorkspaceError, open_store
 
 

@@ -125,6 +125,27 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    Migration(
+        3,
+        "per-patient clinical settings with who and when (SpO2 scale 2); SpO2 stored under 59408-5",
+        """
+        CREATE TABLE patient_settings_log (
+            patient_id    VARCHAR NOT NULL,
+            setting       VARCHAR NOT NULL,     -- e.g. 'spo2_scale2'
+            value         VARCHAR NOT NULL,     -- 'on' / 'off'
+            set_by        VARCHAR NOT NULL,     -- the OS user
+            set_at        TIMESTAMP NOT NULL,   -- UTC; the newest row per (patient, setting) is in force
+            reason        VARCHAR
+        );
+        -- The catalog's SpO2 code is now 59408-5 (pulse oximetry, what NEWS2 scores); 2708-6 and 2713-6 are
+        -- accepted as it. Haematocrit 20570-8 is now read as 4544-3.
+        INSERT OR IGNORE INTO observation_codes
+            SELECT '59408-5', any_value(description), any_value(category) FROM observation_codes
+            WHERE code IN ('2708-6', '2713-6') HAVING count(*) > 0;
+        UPDATE observations SET code = '59408-5' WHERE code IN ('2708-6', '2713-6');
+        UPDATE observations SET code = '4544-3' WHERE code = '20570-8';
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, QByteArray, Qt, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 
 from desktop.core.clinical.display_units import DisplayUnits
 from desktop.core.settings import AppSettings
-from desktop.ui.plots.qt_cohort_view import QtCohortView
 from desktop.ui.importing.qt_import_dialog import QtImportDialog
+from desktop.ui.plots.qt_cohort_view import QtCohortView
 from desktop.ui.qt_observations_table import QtObservationsTable
 from desktop.ui.qt_patient_list import QtPatientList
 from desktop.ui.qt_patient_view import QtPatientView

@@ -8,10 +8,11 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QHeaderView,
     QLabel,
     QTableWidget,
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.clinical.display_units import DisplayUnits, format_value
+from desktop.core.clinical.display_units import DisplayUnits, format_value, normal_range_text
 
 FLAG_WORDS = {"N": "normal", "H": "H high", "L": "L low", "HH": "HH critically high", "LL": "LL critically low"}
 FLAG_COLOURS = {"H": QColor(255, 225, 225), "HH": QColor(255, 190, 190), "L": QColor(222, 232, 255),
@@ -29,8 +30,16 @@ HEADERS = ("Measurement", "Latest", "Unit", "Flag", "Healthy range", "When (UTC)
 
 
 class QtPatientSummary(QWidget):
+    #: the clinician switched SpO2 scale 2 on or off for this patient (the view records it with who and when)
+    scale2_toggled = Signal(bool)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.scale2 = QCheckBox("SpO2 scale 2 (target 88–92 %: documented hypercapnic respiratory failure)")
+        self.scale2.setToolTip("RCP NEWS2 2017: use scale 2 only on a clinician's decision. Used for NEWS2 and "
+                               "for the SpO2 flags; the change is recorded with your user name and the time.")
+        self.scale2.setVisible(False)
+        self.scale2.clicked.connect(self.scale2_toggled.emit)
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.RichText)
         self.title.setWordWrap(True)
@@ -49,6 +58,7 @@ class QtPatientSummary(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
         layout.addWidget(self.scores)
+        layout.addWidget(self.scale2)
         layout.addWidget(self.table, 1)
         self.summary: dict[str, Any] | None = None
 
@@ -65,6 +75,12 @@ class QtPatientSummary(QWidget):
             f"{sex}, {age}{born} · ID {escape(p['id'])}{died}<br><b>Active conditions:</b> {escape(conditions)}"
         )
         self.scores.setText(self._scores_text(summary))
+        scale2 = p.get("spo2_scale2")
+        self.scale2.setVisible(True)
+        self.scale2.setChecked(bool(scale2 and scale2["on"]))
+        if scale2:
+            state = "on" if scale2["on"] else "off"
+            self.scale2.setToolTip(f"Switched {state} by {scale2['set_by']} at {scale2['set_at'][:16]} UTC")
         rows = summary["latest"]
         self.table.setRowCount(len(rows))
         for r, item in enumerate(rows):
@@ -85,16 +101,11 @@ class QtPatientSummary(QWidget):
                        f" mmHg — {bp} ({reading['observed_at'][:10]})")
         else:
             bp_text = "<b>Blood pressure:</b> no paired reading"
-        n = s["news2"]
-        if n.get("score") is None:
-            news = "<b>NEWS2:</b> not scored" + (f" — {n['note']}" if n.get("note") else " (no inputs recorded)")
-        elif n.get("partial"):
-            news = (f"<b>NEWS2:</b> {n['score']} <b>PARTIAL</b> — missing {', '.join(n['missing'])}; "
-                    "the true score may be higher")
-        else:
-            news = f"<b>NEWS2:</b> {n['score']} ({n['risk']} risk)"
-        when = f" ({str(n.get('observed_at'))[:16].replace('T', ' ')})" if n.get("observed_at") else ""
-        return f"{bp_text}<br>{news}{when}"
+        if reading and reading.get("note"):
+            bp_text = (f"<b>Blood pressure:</b> {format_value(reading['systolic'])}/"
+                       f"{format_value(reading['diastolic'])} mmHg ({reading['observed_at'][:10]}) — "
+                       f"{escape(reading['note'])}")
+        return f"{bp_text}<br>{news2_text(s['news2'])}"
 
     def _fill_row(self, r: int, item: dict[str, Any], units: DisplayUnits) -> None:
         value = item["value"]
@@ -104,12 +115,7 @@ class QtPatientSummary(QWidget):
         text_value = format_value(units.value(code, unit, value)) if numeric else str(value)
         flag = item.get("flag")
         ref = item.get("reference")
-        ref_text = ""
-        if ref:
-            lo = units.value(code, unit, ref["low"])
-            hi = units.value(code, unit, ref["high"])
-            ref_text = (f"{format_value(lo)}–{format_value(hi)}" if lo is not None and hi is not None
-                        else f"≥ {format_value(lo)}" if lo is not None else f"≤ {format_value(hi)}")
+        ref_text = normal_range_text(ref, lambda v: units.value(code, unit, v)) if ref else ""
         cells = (item["name"], text_value, shown_unit, FLAG_WORDS.get(flag or "", "no range"), ref_text,
                  str(item["observed_at"])[:16].replace("T", " "), str(item["count"]))
         for c, text in enumerate(cells):
@@ -123,8 +129,7 @@ class QtPatientSummary(QWidget):
                     font = QFont()
                     font.setBold(True)
                     cell.setFont(font)
-            if ref:
-                cell.setToolTip(f"{text}\nReference: {ref['authority']}")
+            cell.setToolTip(point_tooltip(text, item))
             self.table.setItem(r, c, cell)
 
     def flag_text(self, measurement_name: str) -> str | None:
@@ -134,3 +139,31 @@ class QtPatientSummary(QWidget):
                 return self.table.item(r, 3).text()
         return None
 
+
+
+def point_tooltip(text: str, item: dict[str, Any]) -> str:
+    """What a clinician hovering over a cell needs: the age at the reading and the rule with its authority."""
+    age = item.get("age_at_reading")
+    age_text = "age unknown at the reading" if age is None else f"aged {age:g} at the reading"
+    lines = [text, f"{str(item['observed_at'])[:16].replace('T', ' ')} UTC, {age_text}", str(item.get("rule") or "")]
+    if item.get("same_time_values"):
+        lines.append("readings at this same time: " + ", ".join(str(v) for v in item["same_time_values"]))
+    return "\n".join(line for line in lines if line)
+
+
+def news2_text(n: dict[str, Any]) -> str:
+    """NEWS2 in words: a partial sum is a lower bound, so its band is "at least"; a red score is named."""
+    if n.get("score") is None:
+        text = "<b>NEWS2:</b> not scored" + (f" — {escape(n['note'])}" if n.get("note") else " (no inputs recorded)")
+    elif n.get("partial"):
+        text = (f"<b>NEWS2:</b> {n['score']} <b>PARTIAL</b>, {escape(str(n.get('risk_text')))} risk — missing "
+                f"{escape(', '.join(n['missing']))}; the true score may be higher")
+    else:
+        text = f"<b>NEWS2:</b> {n['score']} ({escape(str(n['risk']))} risk)"
+    if n.get("score") is not None and n.get("red_score"):
+        text += f"; <b>red score</b> (a single parameter scoring 3): {escape(', '.join(n['red_score']))}"
+    if n.get("observed_at"):
+        text += f" · {escape(str(n.get('scale', '')))}, set of {str(n['observed_at'])[:16].replace('T', ' ')} UTC"
+        if n.get("window"):
+            text += f" ({escape(n['window'])})"
+    return text

@@ -7,12 +7,13 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
+from desktop.core.clinical.patient_settings import set_spo2_scale2
 from desktop.core.queries.series import Series, patient_series
-from desktop.core.store import Store
 from desktop.core.queries.summary import patient_summary
+from desktop.core.store import Store
 from desktop.ui.executor import op
-from desktop.ui.qt_patient_summary import QtPatientSummary
 from desktop.ui.plots.qt_vitals_plots import QtVitalsPlots
+from desktop.ui.qt_patient_summary import QtPatientSummary
 from desktop.ui.workspace import Workspace
 
 
@@ -41,6 +42,7 @@ class QtPatientView(QWidget):
         self._generation = 0
         self._data: tuple[dict[str, Any], list[Series]] | None = None
         self.summary.title.setText("<i>No patient selected. Pick one from the list on the left.</i>")
+        self.summary.scale2_toggled.connect(self._set_scale2)
         workspace.patient_selected.connect(self.show_patient)
         workspace.display_units_changed.connect(self._render)
         workspace.data_changed.connect(lambda: self.show_patient(workspace.patient_id or ""))
@@ -58,6 +60,14 @@ class QtPatientView(QWidget):
         self.summary.title.setText(f"<i>Loading {patient_id}…</i>")
         op(lambda store: load_patient(store, patient_id)).success(
             lambda data: self._on_loaded(generation, patient_id, data)
+        ).run(self.workspace.executor)
+
+    def _set_scale2(self, enabled: bool) -> None:
+        patient_id = self.workspace.patient_id
+        if not patient_id:
+            return
+        op(lambda store: set_spo2_scale2(store, patient_id=patient_id, enabled=enabled)).success(
+            lambda _change: self.show_patient(patient_id)
         ).run(self.workspace.executor)
 
     def _on_loaded(self, generation: int, patient_id: str, data: tuple[dict[str, Any], list[Series]]) -> None:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from devtools.synthetic.workspaces import seed_demo_patient
-from desktop.core.llm.model_files import default_model_path
 from desktop.core.llm.engine import Engine
+from desktop.core.llm.model_files import default_model_path
 from desktop.core.store import Store, open_store
+from devtools.synthetic.workspaces import seed_demo_patient
 
 PATIENT = "p-jane"
 # One thread: ggml's worker threads spin while they wait, and on a 2-core CI machine that is also running

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from desktop.core.tasks import TaskState
 from desktop.core.importers import import_paths
 from desktop.core.store import Store, open_store
+from desktop.core.tasks import TaskState
 
 from .conftest import snapshot, write
 

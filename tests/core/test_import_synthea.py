@@ -7,8 +7,8 @@ from pathlib import Path
 
 from desktop.core.importers import import_paths
 from desktop.core.queries.patients import list_patients
-from desktop.core.store import Store
 from desktop.core.queries.summary import patient_summary
+from desktop.core.store import Store
 
 from .conftest import snapshot, write
 
@@ -105,8 +105,8 @@ def test_child_values_stored_without_flags(store: Store, tmp_path: Path) -> None
     import_paths(store, [_current_export(tmp_path)])
     summary = patient_summary(store, "147204fd-51eb-7e98-56bd-609556919b9d")
     latest = {r["code"]: r for r in summary["latest"]}  # type: ignore[union-attr]
-    assert latest["2708-6"]["value"] == 79.3
-    assert latest["2708-6"]["flag"] is None
+    assert latest["59408-5"]["value"] == 79.3
+    assert latest["59408-5"]["flag"] is None
     assert summary["news2"]["score"] is None  # type: ignore[index]
 
 

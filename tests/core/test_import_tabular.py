@@ -9,8 +9,8 @@ import pytest
 from desktop.core.importers import ColumnMapping, MeasurementColumn, import_paths, save_mapping
 from desktop.core.importers.sniff import check_csv
 from desktop.core.queries.patients import list_patients
-from desktop.core.store import Store
 from desktop.core.queries.summary import patient_summary
+from desktop.core.store import Store
 
 from .conftest import write
 

@@ -3,7 +3,6 @@ summary of a real workspace."""
 
 from __future__ import annotations
 
-from devtools.synthetic.workspaces import seed_demo_patient
 from desktop.core.chat.patient_context import (
     compute_trends,
     format_number,
@@ -12,6 +11,7 @@ from desktop.core.chat.patient_context import (
 )
 from desktop.core.chat.relevant import grounded_question, relevant_facts
 from desktop.core.store import open_store
+from devtools.synthetic.workspaces import seed_demo_patient
 
 JANE = {
     "patient": {"id": "p1", "name": "Jane Doe", "sex": "F", "age": 54,

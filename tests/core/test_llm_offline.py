@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.chat import history as h
 from desktop.cli_chat import main as chat_main
+from desktop.core.chat import history as h
 from desktop.core.chat.export import conversation_markdown
 from desktop.core.store import open_store
 from tests.core.llm_support import PATIENT, model_path, workspace  # noqa: F401  (fixtures)

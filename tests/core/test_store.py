@@ -34,10 +34,9 @@ def test_workspace_from_a_newer_app_is_refused(tmp_path: Path) -> None:
 
 def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
     with open_store(tmp_path / "w.duckdb") as store:
-        with pytest.raises(RuntimeError):
-            with store.transaction() as con:
-                con.execute("INSERT INTO patients (patient_id) VALUES ('p1')")
-                raise RuntimeError("boom")
+        with pytest.raises(RuntimeError), store.transaction() as con:
+            con.execute("INSERT INTO patients (patient_id) VALUES ('p1')")
+            raise RuntimeError("boom")
         assert store.con.execute("SELECT count(*) FROM patients").fetchone()[0] == 0
 
 

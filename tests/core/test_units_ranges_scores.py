@@ -74,7 +74,7 @@ def test_bp_category_takes_the_higher(sbp: float, dbp: float, category: str) -> 
 
 
 def test_news2_complete_score() -> None:
-    result = news2({"9279-1": 22, "2708-6": 94, "supplemental-o2": "no", "8480-6": 105, "8867-4": 115,
+    result = news2({"9279-1": 22, "59408-5": 94, "supplemental-o2": "no", "8480-6": 105, "8867-4": 115,
                     "80288-4": "A", "8310-5": 38.5})
     # RR 21-24 -> 2, SpO2 94-95 -> 1, air -> 0, SBP 101-110 -> 1, pulse 111-130 -> 2, alert -> 0, temp 38.1-39 -> 1
     assert result.score == 7
@@ -87,7 +87,10 @@ def test_news2_missing_inputs_are_not_zero() -> None:
     assert result.partial
     assert result.score == 3  # only what was measured
     assert set(result.missing) == {"respiratory rate", "SpO2", "supplemental oxygen", "consciousness", "temperature"}
-    assert result.risk is None  # no risk band claimed from a partial score
+    # A partial sum is a lower bound: the band it reaches is kept as "at least", and the red score named.
+    assert result.risk == "low-medium" and result.risk_is_lower_bound
+    assert result.risk_text() == "at least low-medium"
+    assert result.red_score == ["systolic blood pressure"]
 
 
 def test_news2_with_nothing_has_no_score() -> None:

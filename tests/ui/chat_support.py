@@ -11,12 +11,12 @@ import pytest
 from PySide6.QtCore import QThreadPool
 
 from desktop.core.chat.db import ThreadDb
-from devtools.synthetic.workspaces import seed_demo_patient
 from desktop.core.chat.session import ChatSettings
 from desktop.core.llm.model_files import default_model_path
 from desktop.core.store import open_store
 from desktop.ui.chat.chat_controller import ChatController
 from desktop.ui.chat.model_worker import ModelWorker
+from devtools.synthetic.workspaces import seed_demo_patient
 
 # One thread: see tests/core/llm_support.py. Greedy, short answers keep the tests quick.
 SETTINGS = ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=48)

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from desktop.core.chat import history as h
 from desktop.core.chat.db import ThreadDb
-from devtools.synthetic.workspaces import seed_demo_patient
 from desktop.core.chat.session import ChatSettings, TurnRequest, prepare_send
 from desktop.core.llm.engine import GenerationStats
 from desktop.core.llm.prompt import ChatTemplate
 from desktop.core.store import open_store
 from desktop.ui.chat.chat_assistant import ChatAssistant
 from desktop.ui.chat.model_worker import ModelWorker
+from devtools.synthetic.workspaces import seed_demo_patient
 from tests.ui.chat_support import SETTINGS, ChatEnv, chat_env  # noqa: F401  (fixture)
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,13 +13,13 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QLabel
 
-from devtools.synthetic.workspaces import fill_demo
 from desktop.core.settings import AppSettings
 from desktop.core.store import open_store
 from desktop.ui.importing.qt_import_dialog import QtImportDialog
 from desktop.ui.qt_main_window import QtMainWindow
 from desktop.ui.qt_settings import load_settings
 from desktop.ui.workspace import Workspace
+from devtools.synthetic.workspaces import fill_demo
 from tests.ui.conftest import wait_idle
 
 

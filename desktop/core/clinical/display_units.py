@@ -5,7 +5,9 @@ Conversion happens only at display time, so a setting change never touches store
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 TEMPERATURE, WEIGHT = "8310-5", "29463-7"
 
@@ -57,3 +59,14 @@ def format_value(value: float | None) -> str:
     if abs(value) >= 100:
         return f"{value:.0f}"
     return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def normal_range_text(ref: dict[str, Any], convert: Callable[[float], float | None]) -> str:
+    """'≥ 90 and < 120', in display units, with the inclusive/exclusive rule of each limit."""
+    limits = ref.get("limits") or {}
+    parts = []
+    if "low" in limits:
+        parts.append(f"{'≥' if limits['low']['inclusive'] else '>'} {format_value(convert(limits['low']['value']))}")
+    if "high" in limits:
+        parts.append(f"{'≤' if limits['high']['inclusive'] else '<'} {format_value(convert(limits['high']['value']))}")
+    return " and ".join(parts)

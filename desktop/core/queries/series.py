@@ -8,12 +8,13 @@ numpy is imported here because only the window uses these series; the CLI never 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import numpy as np
 
 from desktop.core.clinical.measurements import load_catalog
-from desktop.core.queries.patients import age_years
-from desktop.core.clinical.ranges import ReferenceRange, load_ranges
+from desktop.core.clinical.ranges import ReferenceRange
+from desktop.core.queries.patient_facts import PatientFacts, patient_facts
 from desktop.core.store import Store
 
 
@@ -26,6 +27,19 @@ class MeasurementInfo:
     count: int
 
 
+_OPEN_START, _OPEN_END = -1e18, 1e18  # before and after every reading
+
+
+@dataclass(frozen=True)
+class RangeSpan:
+    """The range that applies to readings taken from ``start`` (inclusive) to ``end`` (exclusive), in epoch
+    seconds: it changes at the 18th birthday and at the start and end of a pregnancy."""
+
+    start: float
+    end: float
+    reference: ReferenceRange | None
+
+
 @dataclass
 class Series:
     code: str
@@ -33,24 +47,47 @@ class Series:
     unit: str
     times: np.ndarray  # float64 seconds since 1970-01-01 UTC, ascending
     values: np.ndarray  # float64, canonical unit
-    reference: ReferenceRange | None
+    reference: ReferenceRange | None  # the range at the newest reading: the shaded band
+    spans: tuple[RangeSpan, ...] = ()  # the range at each reading (empty: ``reference`` throughout)
+    facts: PatientFacts | None = None
+
+    def _span_index(self) -> np.ndarray:
+        if not self.spans:
+            return np.zeros(self.times.shape, dtype=np.int64)
+        starts = np.array([s.start for s in self.spans])
+        return np.clip(np.searchsorted(starts, self.times, side="right") - 1, 0, len(self.spans) - 1)
 
     def flags(self) -> np.ndarray:
-        """Per point: '' in range (or no range), 'L', 'H', 'LL' or 'HH' (HL7 Table 0078)."""
+        """Per point: '' in range (or no range at that reading), 'L', 'H', 'LL' or 'HH' (HL7 Table 0078),
+        judged against the range that applied at the reading (a childhood reading is never flagged)."""
         out = np.full(self.values.shape, "", dtype="<U2")
-        r = self.reference
-        if r is None:
-            return out
-        v = self.values
-        if r.low is not None:
-            out[v < r.low] = "L"
-        if r.high is not None:
-            out[v > r.high] = "H"
-        if r.critical_low is not None:
-            out[v <= r.critical_low] = "LL"
-        if r.critical_high is not None:
-            out[v >= r.critical_high] = "HH"
+        if not self.spans:
+            return out if self.reference is None else self.reference.classify_array(self.values)
+        which = self._span_index()
+        for k, span in enumerate(self.spans):
+            mask = which == k
+            if span.reference is not None and mask.any():
+                out[mask] = span.reference.classify_array(self.values[mask])
         return out
+
+    def reference_at(self, index: int) -> ReferenceRange | None:
+        if not self.spans:
+            return self.reference
+        return self.spans[int(self._span_index()[index])].reference
+
+    def describe_point(self, index: int, flag: str, unit_text: str) -> str:
+        """Hover text: the age at the reading and the rule that gave (or withheld) its flag."""
+        when = datetime.fromtimestamp(float(self.times[index]), UTC).replace(tzinfo=None)
+        age = self.facts.age_at(when) if self.facts is not None else None
+        age_text = "age unknown" if age is None else f"aged {age:g}"
+        reference = self.reference_at(index)
+        if reference is None:
+            adult = self.facts.ranges.adult_age_years if self.facts is not None else 18
+            rule = (f"not flagged: adult ranges apply from {adult:g}" if age is not None and age < adult
+                    else "no reference range")
+        else:
+            rule = reference.rule_for(flag or "N", unit_text)
+        return f"{age_text} · {rule}"
 
 
 def patient_measurements(store: Store, patient_id: str) -> list[MeasurementInfo]:
@@ -77,23 +114,15 @@ def patient_measurements(store: Store, patient_id: str) -> list[MeasurementInfo]
 
 
 def patient_series(store: Store, patient_id: str, codes: list[str] | None = None) -> list[Series]:
-    """Every numeric series of the patient (or only ``codes``), in one query, with its band.
-
-    The band is the range for the patient's sex and their age now; ranges are adult-only, so a child
-    gets no band rather than an adult one that would mislead.
-    """
+    """Every numeric series of the patient (or only ``codes``), in one query, with the range at each
+    reading: ages and pregnancies are those at the reading, never today's."""
     info = patient_measurements(store, patient_id)
     if codes is not None:
         wanted = set(codes)
         info = [i for i in info if i.code in wanted]
-    if not info:
+    facts = patient_facts(store, patient_id)
+    if not info or facts is None:
         return []
-    demo = store.con.execute(
-        "SELECT sex, birth_date, coalesce(death_date, current_date) FROM patients WHERE patient_id = ?",
-        [patient_id],
-    ).fetchone()
-    sex, birth, at = demo if demo else (None, None, None)
-    age = age_years(birth, at) if at is not None else None
     data = store.con.execute(
         f"""
         SELECT code, epoch(observed_at) AS t, value FROM observations
@@ -105,9 +134,49 @@ def patient_series(store: Store, patient_id: str, codes: list[str] | None = None
     codes_arr = np.asarray(data["code"], dtype=object)
     times = np.asarray(data["t"], dtype=np.float64)
     values = np.asarray(data["value"], dtype=np.float64)
-    ranges = load_ranges()
+    edges = _range_edges(facts)
     out = []
     for i in info:
         mask = codes_arr == i.code
-        out.append(Series(i.code, i.name, i.unit, times[mask], values[mask], ranges.for_patient(i.code, sex, age)))
+        t = times[mask]
+        spans = tuple(
+            RangeSpan(start, end, facts.reference_at(i.code, _inside(start, end)))
+            for start, end in zip(edges[:-1], edges[1:], strict=True)
+        )
+        newest = _at(float(t[-1])) if t.size else datetime.now(UTC).replace(tzinfo=None)
+        out.append(Series(i.code, i.name, i.unit, t, values[mask], facts.reference_at(i.code, newest), spans, facts))
     return out
+
+
+def _inside(start: float, end: float) -> datetime:
+    """A moment inside the span (its start; the end of an open-ended first span; now for all time)."""
+    if start > _OPEN_START:
+        return _at(start)
+    if end < _OPEN_END:
+        return _at(end - 1)
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _at(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
+
+
+def _epoch(day: date) -> float:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+
+
+def _range_edges(facts: PatientFacts) -> list[float]:
+    """Times at which the applicable range can change: adulthood and each pregnancy's start and end."""
+    edges = {_OPEN_START, _OPEN_END}
+    birth = facts.birth_date
+    if birth is not None:
+        adult = int(facts.ranges.adult_age_years)
+        try:
+            edges.add(_epoch(birth.replace(year=birth.year + adult)))
+        except ValueError:  # born on 29 February
+            edges.add(_epoch(date(birth.year + adult, 3, 1)))
+    for start, end in facts.pregnancies:
+        for day in (start, end):
+            if day is not None:
+                edges.add(_epoch(day))
+    return sorted(edges)

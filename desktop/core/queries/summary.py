@@ -2,6 +2,11 @@
 
 The CLI prints this as JSON, the patient view shows it, and the chat's context builder turns it into
 the text the model reads, so all three agree on the facts.
+
+"Latest" is one row of the workspace (value, unit, time and flag together), never a mix: the newest
+reading of the code; readings at the same time are ordered by the later import, then the higher number
+(numbers before text), then the text, and the others at that time are listed beside it. Ages, ranges and
+scores are those at the time of the reading.
 """
 
 from __future__ import annotations
@@ -9,13 +14,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from desktop.core.clinical.measurements import load_catalog
-from desktop.core.queries.patients import age_years
-from desktop.core.clinical.ranges import flag, load_ranges
+from desktop.core.clinical.ranges import ReferenceRange, flag
 from desktop.core.clinical.scores import DIASTOLIC, NEWS2_INPUTS, SYSTOLIC, bp_category, news2
+from desktop.core.queries.patient_facts import NEWS2_MIN_AGE, PatientFacts, patient_facts
 from desktop.core.store import Store
 
-# NEWS2 is a score of one set of observations: inputs older than this, before the newest input, are stale.
-NEWS2_WINDOW = timedelta(hours=24)
+# NEWS2 scores one set of observations: the newest NEWS2 input and the others taken up to this long before
+# it (a set of vitals is entered over minutes, not hours). The window is shown with the score.
+NEWS2_WINDOW = timedelta(minutes=60)
+
+# The one tie-break for "latest", shared with every query that picks a newest row.
+LATEST_ORDER = "observed_at DESC, import_id DESC, value DESC NULLS LAST, value_raw"
 
 
 class PatientNotFound(LookupError):
@@ -28,9 +37,11 @@ def patient_summary(store: Store, patient_id: str) -> dict[str, object]:
         "SELECT patient_id, name, sex, birth_date, birth_date_estimated, death_date FROM patients WHERE patient_id = ?",
         [patient_id],
     ).fetchone()
-    if row is None:
+    facts = patient_facts(store, patient_id)
+    if row is None or facts is None:
         raise PatientNotFound(f"no patient with id {patient_id!r} in {store.path}")
     pid, name, sex, birth, estimated, died = row
+    # Age now is for the header only; every flag and score below uses the age at its reading.
     today = died or datetime.now().date()
     conditions = [
         r[0] for r in con.execute(
@@ -39,90 +50,132 @@ def patient_summary(store: Store, patient_id: str) -> dict[str, object]:
         ).fetchall()
     ]
     latest_rows = con.execute(
-        """
-        SELECT o.code, arg_max(o.value, o.observed_at), arg_max(o.unit, o.observed_at),
-               arg_max(o.value_raw, o.observed_at), max(o.observed_at), count(*), any_value(c.description)
-        FROM observations o LEFT JOIN observation_codes c USING (code)
-        WHERE o.patient_id = ? GROUP BY o.code
+        f"""
+        SELECT code, value, unit, value_raw, observed_at, n, same_time, description FROM (
+            SELECT o.code, o.value, o.unit, o.value_raw, o.observed_at, c.description,
+                   count(*) OVER (PARTITION BY o.code) AS n,
+                   list(coalesce(o.value::VARCHAR, o.value_raw)) OVER (PARTITION BY o.code, o.observed_at) AS same_time,
+                   row_number() OVER (PARTITION BY o.code ORDER BY {LATEST_ORDER}) AS rank
+            FROM observations o LEFT JOIN observation_codes c USING (code)
+            WHERE o.patient_id = ?
+        ) WHERE rank = 1
         """,
         [pid],
     ).fetchall()
-    catalog, ranges = load_catalog(), load_ranges()
+    catalog = load_catalog()
     latest = []
-    for code, value, unit, raw, at, count, description in latest_rows:
+    for code, value, unit, raw, at, count, same_time, description in latest_rows:
         m = catalog.by_code(code)
-        age_then = age_years(birth, at.date())
-        reference = ranges.for_patient(code, sex, age_then)
-        latest.append({
+        reference = facts.reference_at(code, at)
+        item_flag = flag(value, reference)
+        item: dict[str, object] = {
             "code": code,
             "name": m.name if m else (description or code),
             "category": m.category if m else "other",
             "value": value if value is not None else raw,
             "unit": unit,
-            "flag": flag(value, reference) if value is not None else None,
+            "flag": item_flag,
             "observed_at": at.isoformat(),
+            "age_at_reading": facts.age_at(at),
             "count": count,
-            "reference": None if reference is None else {
-                "low": reference.low, "high": reference.high, "critical_low": reference.critical_low,
-                "critical_high": reference.critical_high, "authority": reference.authority,
-            },
-        })
+            "reference": None if reference is None else reference.to_dict(),
+            "rule": _rule(facts, reference, item_flag, unit or "", at, value),
+        }
+        if len(same_time) > 1:
+            item["same_time_values"] = same_time
+        latest.append(item)
     order = {m.code: i for i, m in enumerate(catalog.measurements)}
     latest.sort(key=lambda r: (order.get(str(r["code"]), len(order)), str(r["name"])))
-    adult = (age_years(birth, today) or 0) >= load_ranges().adult_age_years
+    adult_now = facts.is_adult_at(today)
     return {
         "patient": {
-            "id": pid, "name": name, "sex": sex, "age": age_years(birth, today),
+            "id": pid, "name": name, "sex": sex, "age": facts.age_at(today),
             "age_estimated": bool(estimated), "birth_date": birth.isoformat() if birth else None,
             "deceased": died.isoformat() if died else None, "conditions": conditions,
-            "adult": adult,
+            "adult": adult_now, "pregnant": facts.pregnant_at(today),
+            "spo2_scale2": None if facts.scale2 is None else {
+                "on": facts.scale2.value, "set_by": facts.scale2.set_by, "set_at": facts.scale2.set_at.isoformat()},
         },
         "latest": latest,
-        **_bp(store, pid, adult),
-        "news2": _news2(store, pid, adult),
+        **_bp(store, facts),
+        "news2": _news2(store, facts),
     }
 
 
-def _bp(store: Store, pid: str, adult: bool) -> dict[str, object]:
+def _rule(facts: PatientFacts, reference: ReferenceRange | None, item_flag: str | None, unit: str, at: datetime,
+          value: float | None) -> str:
+    """Why this value has this flag (or none), in words, for hover text, the summary and the assistant."""
+    if value is None:
+        return "text value: not flagged"
+    if reference is None:
+        age = facts.age_at(at)
+        if age is not None and age < facts.ranges.adult_age_years:
+            return f"not flagged: aged {age:g} at the reading; adult ranges apply from {facts.ranges.adult_age_years:g}"
+        return "no reference range for this measurement"
+    return reference.rule_for(item_flag, unit)
+
+
+def _bp(store: Store, facts: PatientFacts) -> dict[str, object]:
     """Category of the latest reading that has both systolic and diastolic (they arrive as two rows)."""
     row = store.con.execute(
         """
         SELECT s.observed_at, s.value, d.value FROM observations s
         JOIN observations d ON d.patient_id = s.patient_id AND d.observed_at = s.observed_at AND d.code = ?
-        WHERE s.patient_id = ? AND s.code = ? ORDER BY s.observed_at DESC LIMIT 1
+        WHERE s.patient_id = ? AND s.code = ? AND s.value IS NOT NULL AND d.value IS NOT NULL
+        ORDER BY s.observed_at DESC, s.import_id DESC, s.value DESC, d.value DESC LIMIT 1
         """,
-        [DIASTOLIC, pid, SYSTOLIC],
+        [DIASTOLIC, facts.patient_id, SYSTOLIC],
     ).fetchone()
-    if row is None or not adult:
+    if row is None:
         return {"bp_category": None, "bp_reading": None}
     at, systolic, diastolic = row
-    return {
-        "bp_category": bp_category(systolic, diastolic),
-        "bp_reading": {"systolic": systolic, "diastolic": diastolic, "observed_at": at.isoformat()},
-    }
+    reading: dict[str, object] = {"systolic": systolic, "diastolic": diastolic, "observed_at": at.isoformat(),
+                                  "age_at_reading": facts.age_at(at)}
+    if facts.is_adult_at(at) is False:
+        return {"bp_category": None, "bp_reading": {**reading, "note": "ACC/AHA categories are for adults"}}
+    if facts.pregnant_at(at):
+        return {"bp_category": None, "bp_reading": {
+            **reading, "note": "pregnancy: ACC/AHA categories do not apply; the readings are flagged "
+                               "against pregnancy thresholds (ACOG)"}}
+    return {"bp_category": bp_category(systolic, diastolic), "bp_reading": reading}
 
 
-def _news2(store: Store, pid: str, adult: bool) -> dict[str, object]:
+def _news2(store: Store, facts: PatientFacts) -> dict[str, object]:
     codes = list(NEWS2_INPUTS)
+    marks = ", ".join("?" for _ in codes)
     rows = store.con.execute(
         f"""
-        SELECT code, arg_max(coalesce(value::VARCHAR, value_raw), observed_at), arg_max(value, observed_at),
-               max(observed_at)
-        FROM observations WHERE patient_id = ? AND code IN ({", ".join("?" for _ in codes)}) GROUP BY code
+        WITH inputs AS (
+            SELECT code, observed_at, value, value_raw, import_id FROM observations
+            WHERE patient_id = ? AND code IN ({marks}) AND (value IS NOT NULL OR value_raw IS NOT NULL)
+        ), anchor AS (SELECT max(observed_at) AS t FROM inputs)
+        SELECT code, value, value_raw, observed_at FROM inputs, anchor
+        WHERE observed_at BETWEEN anchor.t - to_microseconds(?) AND anchor.t
+        QUALIFY row_number() OVER (PARTITION BY code ORDER BY {LATEST_ORDER}) = 1
         """,
-        [pid, *codes],
+        [facts.patient_id, *codes, int(NEWS2_WINDOW.total_seconds() * 1_000_000)],
     ).fetchall()
+    window_text = f"the newest reading and those up to {int(NEWS2_WINDOW.total_seconds() // 60)} minutes before it"
     if not rows:
-        result = news2({}).to_dict()
-        result["observed_at"] = None
+        result = news2({}, scale2=facts.scale2_on).to_dict()
+        result.update(observed_at=None, window=window_text, inputs={})
         return result
     newest = max(r[3] for r in rows)
-    values: dict[str, float | str] = {}
-    for code, text, number, at in rows:
-        if newest - at <= NEWS2_WINDOW:
-            values[code] = number if number is not None else text
-    result = news2(values).to_dict()
+    values: dict[str, float | str] = {code: number if number is not None else text for code, number, text, _ in rows}
+    result = news2(values, scale2=facts.scale2_on).to_dict()
     result["observed_at"] = newest.isoformat()
-    if not adult:
-        result.update(score=None, risk=None, note="NEWS2 is validated for adults; not scored for a child")
+    result["window"] = window_text
+    result["set_from"] = min(r[3] for r in rows).isoformat()
+    result["inputs"] = {NEWS2_INPUTS[code]: {"value": values[code], "observed_at": at.isoformat()}
+                        for code, _, _, at in rows}
+    age = facts.age_at(newest)
+    not_scored = None
+    if age is not None and age < NEWS2_MIN_AGE:
+        not_scored = f"NEWS2 is for adults aged {NEWS2_MIN_AGE} and over; aged {age:g} at these readings"
+    elif facts.pregnant_at(newest):
+        not_scored = "NEWS2 is not for pregnancy (RCP 2017): an obstetric early-warning score applies"
+    if not_scored:
+        result.update(score=None, risk=None, risk_text=None, red_score=[], note=not_scored)
+    elif age is None:
+        result["note"] = "age unknown: scored as an adult"
     return result

@@ -24,9 +24,9 @@ from desktop.core.chat import history as h
 from desktop.core.chat.db import DbCalls
 from desktop.core.chat.persist import StreamingSaver
 from desktop.core.chat.session import ChatSettings, TurnRequest, TurnResult, finish_turn, run_turn
-from desktop.core.llm.model_files import check_model
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import ModelFileError
+from desktop.core.llm.model_files import check_model
 from desktop.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -203,11 +203,11 @@ def _preview() -> int:
 
     from desktop.core.chat import history as hist
     from desktop.core.chat.db import ThreadDb
-    from devtools.synthetic.workspaces import seed_demo_patient
     from desktop.core.chat.patient_context import patient_context
     from desktop.core.chat.session import prepare_send
     from desktop.core.llm.model_files import default_model_path
     from desktop.core.store import open_store
+    from devtools.synthetic.workspaces import seed_demo_patient
 
     app = QCoreApplication(sys.argv)
     question = sys.argv[1] if len(sys.argv) > 1 else "What is the latest systolic blood pressure?"

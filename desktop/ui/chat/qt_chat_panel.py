@@ -281,9 +281,9 @@ def _preview() -> int:
     from PySide6.QtWidgets import QApplication
 
     from desktop.core.chat.db import ThreadDb
-    from devtools.synthetic.workspaces import seed_demo_patient
     from desktop.core.store import open_store
     from desktop.ui.chat.chat_assistant import ChatAssistant
+    from devtools.synthetic.workspaces import seed_demo_patient
 
     app = QApplication(sys.argv)
     tmp = tempfile.TemporaryDirectory(prefix="vitalsight-chat-preview-")

@@ -25,8 +25,8 @@ def demo_workspace_path() -> str:
     sample = resource_path("sample", "sample-workspace.duckdb")
     if sample.exists():
         return str(sample)
-    from devtools.synthetic.workspaces import fill_demo
     from desktop.core.store import open_store
+    from devtools.synthetic.workspaces import fill_demo
 
     path = Path(tempfile.mkdtemp(prefix="vitalsight-preview-")) / "demo.duckdb"
     with open_store(path) as store:

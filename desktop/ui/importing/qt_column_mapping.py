@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.clinical.measurements import load_catalog
 from desktop.core.clinical.display_units import pretty_unit
+from desktop.core.clinical.measurements import load_catalog
 from desktop.core.importers import ColumnMapping, MeasurementColumn
 from desktop.core.importers.mapping import _unit_from_header as unit_from_header
 

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.tasks import TaskState
 from desktop.core.importers import (
     ColumnMapping,
     ImportFailed,
@@ -35,6 +34,7 @@ from desktop.core.importers import (
 )
 from desktop.core.importers.pipeline import PlannedFile
 from desktop.core.store import Store
+from desktop.core.tasks import TaskState
 from desktop.ui.executor import op
 from desktop.ui.importing.qt_column_mapping import QtColumnMapping, format_name
 from desktop.ui.workspace import Workspace

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.tasks import TaskState
+from desktop.core.clinical.display_units import format_value
 from desktop.core.queries.cohort import (
     TABLE_COLUMNS,
     Cancelled,
@@ -31,8 +31,8 @@ from desktop.core.queries.cohort import (
     measurement_choices,
     run_cohort_trend,
 )
-from desktop.core.clinical.display_units import format_value
 from desktop.core.queries.patients import PatientFilter, condition_names
+from desktop.core.tasks import TaskState
 from desktop.ui.executor import op
 from desktop.ui.workspace import Workspace
 

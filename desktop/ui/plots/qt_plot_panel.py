@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QFont
 
-from desktop.core.clinical.display_units import DisplayUnits, format_value
+from desktop.core.clinical.display_units import DisplayUnits, format_value, normal_range_text
 from desktop.core.queries.series import Series
 
 HIGH_COLOUR, LOW_COLOUR, LINE_COLOUR = QColor(200, 30, 30), QColor(30, 80, 200), QColor(60, 60, 60)
@@ -118,11 +118,11 @@ class PlotPanel:
         parts = [f"<b>{s.name}</b> — {s.times.size:,} reading{'s' if s.times.size != 1 else ''}"]
         r = s.reference
         if r is not None:
-            lo = "" if r.low is None else format_value(r.low * factor + offset)
-            hi = "" if r.high is None else format_value(r.high * factor + offset)
-            span = f"{lo}–{hi}" if lo and hi else (f"≥ {lo}" if lo else f"≤ {hi}")
+            span = normal_range_text(r.to_dict(), lambda v: v * factor + offset)
             who = {"F": " for women", "M": " for men"}.get(r.sex, "") if r.sex != "any" else ""
-            parts.append(f"healthy range {span} {self.unit}{who} (shaded)")
+            if r.population == "pregnancy":
+                who += " in pregnancy"
+            parts.append(f"healthy range {span} {self.unit}{who} (shaded; flags use the range at each reading)")
         else:
             parts.append("no reference range" + ("" if sex else " (sex unknown)"))
         if n_high + n_low > MARKERS_UP_TO:
@@ -185,8 +185,10 @@ class PlotPanel:
             i -= 1
         t, v, f = float(self.times[i]), float(self.values[i]), str(self.flags[i])
         self.cursor.setData([t], [v])
-        flag = FLAG_TEXT.get(f, f) if self.series and self.series.reference else "no range"
-        self.label.setText(f"{format_value(v)} {self.unit}  ({flag})\n{format_time(t)}")
+        reference = self.series.reference_at(i) if self.series else None
+        flag = FLAG_TEXT.get(f, f) if reference is not None else "no flag"
+        rule = self.series.describe_point(i, f, self.series.unit) if self.series else ""
+        self.label.setText(f"{format_value(v)} {self.unit}  ({flag})\n{format_time(t)}\n{rule}")
         (x0, x1), (y0, y1) = vb.viewRange()
         # Keep the read-out inside the plot: left of the point in the right half, below it in the top half.
         self.label.setAnchor((1.0 if t > (x0 + x1) / 2 else 0.0, 0.0 if v > (y0 + y1) / 2 else 1.0))
