@@ -39,7 +39,7 @@ class QtPatientSummary(QWidget):
         self.scale2.setToolTip("RCP NEWS2 2017: use scale 2 only on a clinician's decision. Used for NEWS2 and "
                                "for the SpO2 flags; the change is recorded with your user name and the time.")
         self.scale2.setVisible(False)
-        self.scale2.clicked.connect(self.scale2_toggled.emit)
+        self.scale2.clicked.connect(self.scale2_toggled)
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.RichText)
         self.title.setWordWrap(True)

@@ -67,6 +67,8 @@ def test_hover_reads_out_value_unit_flag_and_time(qtbot, view: QtPatientView) ->
     assert panel.hover(scene_pos)
     text = panel.label.textItem.toPlainText()
     assert "1.4 mg/dL" in text and "H: above range" in text and "2023-03-12 09:00 UTC" in text
+    # the age at the reading, the limit with its rule, and its authority
+    assert "aged " in text and "> 1.1 mg/dL" in text and "MedlinePlus" in text
 
 
 def test_flagged_value_shows_in_the_summary_as_text(qtbot, view: QtPatientView) -> None:
@@ -78,6 +80,24 @@ def test_flagged_value_shows_in_the_summary_as_text(qtbot, view: QtPatientView) 
     assert "Diabetes mellitus type 2" in view.summary.title.text()
     select(qtbot, view, "p-bob")
     assert view.summary.flag_text("Creatinine") == "normal"
+
+
+def test_summary_tooltip_names_age_rule_and_authority(qtbot, view: QtPatientView) -> None:
+    select(qtbot, view, "p-alice")
+    row = next(r for r in range(view.summary.table.rowCount()) if view.summary.table.item(r, 0).text() == "Creatinine")
+    tip = view.summary.table.item(row, 3).toolTip()
+    assert "at the reading" in tip and "H: > 1.1 mg/dL (MedlinePlus" in tip
+    assert view.summary.table.item(row, 4).text() == "≥ 0.6 and ≤ 1.1"
+
+
+def test_spo2_scale2_switch_is_recorded_and_rescores(qtbot, view: QtPatientView) -> None:
+    select(qtbot, view, "p-alice")
+    assert view.summary.scale2.isVisible() and not view.summary.scale2.isChecked()
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.summary.scale2.click()
+    assert view.summary.scale2.isChecked()
+    assert "SpO2 scale 2" in view.summary.scores.text()
+    assert "Switched on by" in view.summary.scale2.toolTip()
 
 
 def test_display_units_convert_temperature(qtbot, view: QtPatientView) -> None:

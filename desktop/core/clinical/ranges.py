@@ -37,7 +37,7 @@ class Limit:
         if not self.inclusive:
             return value
         quantum = Decimal(1).scaleb(-self.decimals)
-        return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+        return float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
 
 
 @dataclass(frozen=True)

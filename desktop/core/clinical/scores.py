@@ -104,6 +104,13 @@ def _spo2_scale2(v: float, on_oxygen: bool | None) -> int:
     return 3
 
 
+def _number(raw: float | str) -> float | None:
+    try:
+        return float(raw)
+    except ValueError:
+        return None
+
+
 def _on_oxygen(text: str) -> bool | None:
     t = text.strip().lower()
     if t in {"yes", "y", "true", "1", "oxygen", "o2", "on oxygen"}:
@@ -181,7 +188,9 @@ def news2(values: dict[str, float | str], *, scale2: bool = False) -> News2:
         points: int | None = None
         if raw is not None:
             if code in scorers:
-                points = scorers[code](float(raw))
+                number = _number(raw)
+                # A text answer where a number belongs ("patient refused") is not a reading of the input.
+                points = None if number is None else scorers[code](number)
             elif code == SUPPLEMENTAL_O2:
                 points = None if on_oxygen is None else (2 if on_oxygen else 0)
             elif code == CONSCIOUSNESS:
