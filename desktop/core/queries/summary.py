@@ -98,7 +98,7 @@ def patient_summary(store: Store, patient_id: str) -> dict[str, object]:
         },
         "latest": latest,
         **_bp(store, facts),
-        "news2": _news2(store, facts),
+        "news2": news2_of_latest_set(store, facts),
     }
 
 
@@ -140,33 +140,55 @@ def _bp(store: Store, facts: PatientFacts) -> dict[str, object]:
     return {"bp_category": bp_category(systolic, diastolic), "bp_reading": reading}
 
 
-def _news2(store: Store, facts: PatientFacts) -> dict[str, object]:
-    codes = list(NEWS2_INPUTS)
-    marks = ", ".join("?" for _ in codes)
-    rows = store.con.execute(
-        f"""
+def _news2_sql(where: str) -> str:
+    marks = ", ".join("?" for _ in NEWS2_INPUTS)
+    return f"""
         WITH inputs AS (
-            SELECT code, observed_at, value, value_raw, import_id FROM observations
-            WHERE patient_id = ? AND code IN ({marks}) AND (value IS NOT NULL OR value_raw IS NOT NULL)
-        ), anchor AS (SELECT max(observed_at) AS t FROM inputs)
-        SELECT code, value, value_raw, observed_at FROM inputs, anchor
-        WHERE observed_at BETWEEN anchor.t - to_microseconds(?) AND anchor.t
-        QUALIFY row_number() OVER (PARTITION BY code ORDER BY {LATEST_ORDER}) = 1
-        """,
-        [facts.patient_id, *codes, int(NEWS2_WINDOW.total_seconds() * 1_000_000)],
-    ).fetchall()
+            SELECT patient_id, code, observed_at, value, value_raw, import_id FROM observations
+            WHERE {where} code IN ({marks}) AND (value IS NOT NULL OR value_raw IS NOT NULL)
+        ), anchor AS (SELECT patient_id, max(observed_at) AS t FROM inputs GROUP BY patient_id)
+        SELECT i.patient_id, code, value, value_raw, observed_at FROM inputs i JOIN anchor a USING (patient_id)
+        WHERE observed_at BETWEEN a.t - to_microseconds(?) AND a.t
+        QUALIFY row_number() OVER (PARTITION BY i.patient_id, code ORDER BY {LATEST_ORDER}) = 1
+    """
+
+
+_WINDOW_MICROSECONDS = int(NEWS2_WINDOW.total_seconds() * 1_000_000)
+
+
+def news2_of_latest_set(store: Store, facts: PatientFacts) -> dict[str, object]:
+    """NEWS2 of the patient's newest observation set (see :data:`NEWS2_WINDOW`), with its inputs."""
+    rows = store.con.execute(_news2_sql("patient_id = ? AND"),
+                             [facts.patient_id, *NEWS2_INPUTS, _WINDOW_MICROSECONDS]).fetchall()
+    return news2_from_set(facts, [(code, number, text, at) for _, code, number, text, at in rows])
+
+
+def news2_of_latest_sets(store: Store, facts: dict[str, PatientFacts]) -> dict[str, dict[str, object]]:
+    """The same for every patient in ``facts``, in one query."""
+    by_patient: dict[str, list[tuple[str, float | None, str | None, datetime]]] = {}
+    for pid, code, number, text, at in store.con.execute(_news2_sql(""), [*NEWS2_INPUTS, _WINDOW_MICROSECONDS]).fetchall():
+        by_patient.setdefault(pid, []).append((code, number, text, at))
+    return {pid: news2_from_set(f, by_patient.get(pid, [])) for pid, f in facts.items()}
+
+
+def news2_from_set(facts: PatientFacts, rows: list[tuple[str, float | None, str | None, datetime]]) -> dict[str, object]:
     window_text = f"the newest reading and those up to {int(NEWS2_WINDOW.total_seconds() // 60)} minutes before it"
     if not rows:
         result = news2({}, scale2=facts.scale2_on).to_dict()
         result.update(observed_at=None, window=window_text, inputs={})
         return result
     newest = max(r[3] for r in rows)
-    values: dict[str, float | str] = {code: number if number is not None else text for code, number, text, _ in rows}
+    values: dict[str, float | str] = {}
+    for code, number, text, _ in rows:
+        if number is not None:
+            values[code] = number
+        elif text is not None:
+            values[code] = text
     result = news2(values, scale2=facts.scale2_on).to_dict()
     result["observed_at"] = newest.isoformat()
     result["window"] = window_text
     result["set_from"] = min(r[3] for r in rows).isoformat()
-    result["inputs"] = {NEWS2_INPUTS[code]: {"value": values[code], "observed_at": at.isoformat()}
+    result["inputs"] = {NEWS2_INPUTS[code]: {"value": values.get(code), "observed_at": at.isoformat()}
                         for code, _, _, at in rows}
     age = facts.age_at(newest)
     not_scored = None

@@ -1,0 +1,66 @@
+"""A computed answer: the text shown, the figures it states, and how it was computed."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from desktop.core.assistant.plan import Plan
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One figure the answer states, as the record has it (canonical unit)."""
+
+    label: str
+    value: float | str
+    unit: str = ""
+    observed_at: str | None = None   # ISO time of the reading
+    flag: str | None = None          # N, L, H, LL, HH; None when there is no range
+    rule: str | None = None          # the limit and its authority behind the flag
+    patient_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass
+class Answer:
+    plan: Plan
+    text: str
+    facts: list[Fact] = field(default_factory=list)
+    sql: list[str] = field(default_factory=list)
+    params: list[list[Any]] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)   # the rows used (for a cohort: the patients counted)
+    computed: bool = True                                # False: the model answers ("general" plans)
+    seconds: float = 0.0
+
+    def how_computed(self) -> str:
+        """Plan in words, the SQL with its parameters, and how many rows were used."""
+        lines = [f"Plan: {self.plan.in_words()}."]
+        for sql, params in zip(self.sql, self.params, strict=False):
+            lines.append("SQL: " + " ".join(sql.split()) + (f"  -- parameters: {params}" if params else ""))
+        lines.append(f"Rows used: {len(self.rows)}")
+        return "\n".join(lines)
+
+    def table_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(self.columns)
+        writer.writerows(self.rows)
+        return out.getvalue()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"answer": self.text, "computed": self.computed, "plan": self.plan.to_dict(),
+                "plan_in_words": self.plan.in_words(), "sql": self.sql, "params": [[str(p) for p in ps] for ps in self.params],
+                "facts": [f.to_dict() for f in self.facts], "columns": self.columns,
+                "rows": [[_plain(v) for v in row] for row in self.rows], "seconds": round(self.seconds, 4)}
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

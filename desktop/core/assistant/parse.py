@@ -1,0 +1,232 @@
+"""The deterministic parser: the common phrasings of a data question, turned into a :class:`Plan`.
+
+It recognises measurements by the catalog's names, short names, aliases and LOINC codes plus everyday words
+("blood pressure", "sugar", "kidney function"), the operation by its usual wordings, a threshold, a time
+window ("last year", "since 2020", "in 2021", "in the last 6 months", "at the last visit") and, for
+questions about the workspace, a condition, sex and age band. What it cannot place becomes a "general"
+plan, which the model answers (its text then verified).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from functools import lru_cache
+
+from desktop.core.assistant.plan import CohortFilter, Plan, TimeWindow, validate_plan
+from desktop.core.clinical.measurements import load_catalog
+
+SYSTOLIC, DIASTOLIC = "8480-6", "8462-4"
+
+# Everyday words for measurements, beyond the catalog's header aliases (longest phrase wins).
+EVERYDAY: dict[str, tuple[str, ...]] = {
+    "8480-6": ("systolic blood pressure", "systolic pressure", "systolic bp", "systolic", "top number"),
+    "8462-4": ("diastolic blood pressure", "diastolic pressure", "diastolic bp", "diastolic", "bottom number"),
+    "8867-4": ("pulse", "heart rate", "heartbeat"),
+    "9279-1": ("breathing rate", "respirations", "breaths per minute"),
+    "8310-5": ("temperature", "temp", "fever"),
+    "59408-5": ("oxygen saturation", "oxygen level", "oxygen", "sats", "saturation", "pulse ox"),
+    "29463-7": ("weight", "body weight"),
+    "8302-2": ("height",),
+    "39156-5": ("bmi", "body mass index"),
+    "2339-0": ("blood sugar", "sugar", "glucose"),
+    "1558-6": ("fasting glucose", "fasting sugar", "fasting blood sugar"),
+    "4548-4": ("a1c", "hba1c", "haemoglobin a1c", "hemoglobin a1c", "glycated haemoglobin"),
+    "33914-3": ("egfr", "kidney function", "gfr", "filtration rate"),
+    "38483-4": ("creatinine",),
+    "2093-3": ("cholesterol", "total cholesterol"),
+    "18262-6": ("ldl", "bad cholesterol"),
+    "2085-9": ("hdl", "good cholesterol"),
+    "718-7": ("haemoglobin", "hemoglobin", "hb", "hgb"),
+}
+BLOOD_PRESSURE = ("blood pressure", "bp")
+
+_NUMBER = r"(-?\d+(?:\.\d+)?)"
+
+
+@lru_cache(maxsize=1)
+def _measurement_phrases() -> tuple[tuple[str, str], ...]:
+    """(phrase, code), longest phrase first, from the catalog and the everyday words above."""
+    pairs: dict[str, str] = {}
+    for m in load_catalog().measurements:
+        for phrase in (m.name, m.short, *m.aliases, m.code, *m.codes):
+            if phrase and len(phrase) >= 2:
+                pairs.setdefault(phrase.lower(), m.code)
+    for code, phrases in EVERYDAY.items():
+        for phrase in phrases:
+            pairs[phrase] = code
+    return tuple(sorted(pairs.items(), key=lambda kv: -len(kv[0])))
+
+
+def find_measurements(text: str) -> tuple[str, ...]:
+    """The measurements a question names, in the order it names them; "blood pressure" is both parts."""
+    found: list[tuple[int, str]] = []
+    taken = [False] * len(text)
+    for phrase, code in _measurement_phrases():
+        for match in re.finditer(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text):
+            if any(taken[match.start():match.end()]):
+                continue
+            for i in range(match.start(), match.end()):
+                taken[i] = True
+            found.append((match.start(), code))
+    for phrase in BLOOD_PRESSURE:
+        for match in re.finditer(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text):
+            if not any(taken[match.start():match.end()]):
+                found.extend([(match.start(), SYSTOLIC), (match.start() + 1, DIASTOLIC)])
+    codes: list[str] = []
+    for _, code in sorted(found):
+        if code not in codes:
+            codes.append(code)
+    return tuple(codes)
+
+
+_OPERATIONS: tuple[tuple[str, str], ...] = (
+    ("attention", r"\b(need|needs|needing) (the most )?attention|\bhighest risk\b|\bmost at risk\b|\bsickest\b|"
+                  r"\bat (the )?highest risk\b|\bwho should i see first\b|\bprioriti[sz]e\b|\bdeteriorat"),
+    ("last_date", r"\bwhen (was|were|did)\b.*\b(last|latest|most recent(ly)?)\b|\bdate of (the )?(last|latest|most recent)\b|"
+                  r"\blast (measured|checked|recorded|taken)\b|\bwhen was\b"),
+    ("count", r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow often\b"),
+    ("max", r"\bhighest\b|\bmaximum\b|\bmax\b|\bpeak\b|\blargest\b|\bworst\b"),
+    ("min", r"\blowest\b|\bminimum\b|\bmin\b|\bsmallest\b"),
+    ("median", r"\bmedian\b"),
+    ("mean", r"\baverage\b|\bmean\b|\btypical\b"),
+    ("change", r"\bchange[sd]?\b|\btrend(ing|s)?\b|\bimprov(ed|ing)\b|\bworsen(ed|ing)\b|\bgone (up|down)\b|"
+               r"\b(risen|rising|fallen|falling)\b|\bover time\b"),
+    ("first", r"\bfirst\b|\bearliest\b|\binitial\b|\bbaseline\b"),
+    ("readings", r"\ball (the |of the |his |her |their )?readings\b|\blist (all |the |every )|\bshow (me )?(all|every)\b|"
+                 r"\bhistory of\b|\bevery (reading|value|measurement)\b|\bwhat were\b"),
+    ("in_range", r"\b(normal|abnormal|in range|out of range|within (the )?(normal|healthy) range|healthy range|"
+                 r"too high|too low|elevated|high or low|flagged)\b"),
+)
+
+_ABOVE = rf"(?:above|over|greater than|more than|higher than|exceed(?:s|ed|ing)?|>=?|at least)\s*{_NUMBER}"
+_BELOW = rf"(?:below|under|less than|lower than|<=?|at most)\s*{_NUMBER}"
+
+
+def _window(text: str, today: date) -> TimeWindow:
+    if re.search(r"\b(at|during|from|on) (the|her|his|their) (last|latest|most recent) (visit|encounter|appointment)\b",
+                 text):
+        return TimeWindow(text="at the last visit", last_visit=True)
+    m = re.search(r"\b(?:in|over|during) the (?:last|past) (\d+) (day|week|month|year)s?\b", text) or \
+        re.search(r"\b(?:last|past) (\d+) (day|week|month|year)s?\b", text)
+    if m:
+        n, unit = int(m.group(1)), m.group(2)
+        days = {"day": 1, "week": 7, "month": 30.44, "year": 365.25}[unit] * n
+        return TimeWindow(start=today - timedelta(days=round(days)), text=f"in the last {n} {unit}{'s' if n != 1 else ''}")
+    m = re.search(r"\b(?:in|over|during) the (?:last|past) (day|week|month|year)\b|\b(?:this|past|last) (year|month|week)\b", text)
+    if m:
+        unit = m.group(1) or m.group(2)
+        days = {"day": 1, "week": 7, "month": 30.44, "year": 365.25}[unit]
+        return TimeWindow(start=today - timedelta(days=round(days)), text=f"in the last {unit}")
+    m = re.search(r"\b(?:since|after|from) (\d{4})\b", text)
+    if m:
+        return TimeWindow(start=date(int(m.group(1)), 1, 1), text=f"since {m.group(1)}")
+    m = re.search(r"\b(?:before|until|prior to) (\d{4})\b", text)
+    if m:
+        return TimeWindow(end=date(int(m.group(1)), 1, 1), text=f"before {m.group(1)}")
+    m = re.search(r"\b(?:in|during) (\d{4})\b", text)
+    if m:
+        year = int(m.group(1))
+        return TimeWindow(start=date(year, 1, 1), end=date(year + 1, 1, 1), text=f"in {year}")
+    return TimeWindow()
+
+
+_WORKSPACE = (r"\bpatients\b|\bwhich patient|\bwho (has|have|had|is|are)\b|\beveryone\b|\bthe workspace\b|"
+              r"\bthe cohort\b|\bacross\b|\bhow many (people|women|men)\b|\bpeople\b|\bwomen\b|\bmen\b")
+
+
+def _cohort(text: str) -> CohortFilter:
+    condition = None
+    m = re.search(r"\b(?:with|having|who have|who has|diagnosed with)\s+(?:a |an )?(?:diagnosis of )?"
+                  r"([a-z][a-z0-9' -]{2,40}?)(?=\s+(?:and|who|whose|over|above|under|below|aged|older|younger|in|"
+                  r"since|during|have|has|is|are)\b|[?.,]|$)", text)
+    if m:
+        candidate = m.group(1).strip()
+        # "with a systolic above 140" names a measurement, not a condition.
+        if not find_measurements(candidate) and not re.match(r"^(a |an |the )?(reading|value|level|latest)", candidate):
+            condition = re.sub(r"^(a|an|the) ", "", candidate)
+    sex = None
+    if re.search(r"\b(women|woman|female|females|girls)\b", text):
+        sex = "F"
+    elif re.search(r"\b(men|man|male|males|boys)\b", text):
+        sex = "M"
+    age_min = age_max = None
+    m = re.search(r"\b(?:aged|age) (\d+)\s*(?:-|to)\s*(\d+)\b", text)
+    if m:
+        age_min, age_max = float(m.group(1)), float(m.group(2))
+    m = re.search(r"\b(?:older than|over the age of|aged over|over) (\d+)(?: years| year olds|y)?\b(?! ?(?:mm|mg|%|/))", text)
+    if m and re.search(rf"\b(older than|over the age of|aged over|over) {m.group(1)} (years|year olds|y)\b|\bolder than\b|\baged over\b", text):
+        age_min = float(m.group(1))
+    m = re.search(r"\b(?:younger than|under the age of|aged under) (\d+)\b", text)
+    if m:
+        age_max = float(m.group(1))
+    return CohortFilter(condition=condition, sex=sex, age_min=age_min, age_max=age_max)
+
+
+def plan_question(question: str, *, patient_id: str | None, today: date) -> Plan:
+    """The plan for a question, about ``patient_id`` when given (and the question is not about "patients").
+
+    ``today`` anchors relative windows ("last year"); pass the date of the newest reading in the record
+    so that answers do not change with the computer's clock."""
+    text = " ".join(question.lower().replace("’", "'").split())
+    codes = find_measurements(text)
+    operation = next((op for op, pattern in _OPERATIONS if re.search(pattern, text)), None)
+    window = _window(text, today)
+    threshold = comparison = None
+    m = re.search(_ABOVE, text)
+    if m:
+        threshold, comparison = float(m.group(1)), "above"
+    else:
+        m = re.search(_BELOW, text)
+        if m:
+            threshold, comparison = float(m.group(1)), "below"
+    about_workspace = patient_id is None or bool(re.search(_WORKSPACE, text))
+    if about_workspace:
+        cohort = _cohort(text)
+        if cohort.age_min is not None and threshold == cohort.age_min:
+            threshold = comparison = None  # "over 65" was an age, not a reading
+        if operation == "attention":
+            return validate_plan(Plan("data", "workspace", None, (), "attention", window=window, cohort=cohort))
+        if re.search(r"\bwhich patients\b|\bwho (has|have|had|is|are)\b|\blist (the )?patients\b|\bname the patients\b",
+                     text) or (comparison and operation in (None, "in_range")):
+            op = "which_patients"
+        elif operation in ("count",) :
+            op = "count"
+        elif operation in ("mean", "median", "min", "max"):
+            op = operation
+        elif operation == "in_range" and codes:
+            op = "which_patients"
+        elif codes and operation is None:
+            op = "mean"
+        else:
+            op = "count" if (operation is None and (cohort.condition or cohort.sex)) else operation or "count"
+        if op not in ("count", "mean", "median", "min", "max", "which_patients"):
+            return Plan("general")
+        if op in ("mean", "median", "min", "max") and not codes:
+            return Plan("general")
+        if op == "which_patients" and not codes and not (cohort.condition or cohort.sex or cohort.age_min or cohort.age_max):
+            return Plan("general")
+        if op == "which_patients" and codes and comparison is None and operation == "in_range":
+            comparison = "abnormal"
+        return validate_plan(Plan("data", "workspace", None, codes[:1] if op != "count" else codes[:1], op,
+                                  threshold, comparison, window, cohort))
+    if not codes:
+        return Plan("general")
+    if comparison and operation in (None, "count", "readings", "in_range"):
+        op = comparison
+    elif operation is None:
+        if re.search(r"\b(what|what's|whats|tell me|show)\b.*\b(is|was|'s)?\b|\blatest\b|\bcurrent\b|\brecent\b|\blast\b|\bnow\b", text):
+            op = "latest"
+        else:
+            return Plan("general")
+    elif operation == "attention":
+        return Plan("general")
+    else:
+        op = operation
+    if op == "count" and comparison:
+        op = comparison
+    if re.search(r"\bwhat (is|does|do)\b.*\b(measure|mean|tell|used for)\b|\bwhat is (a |an )?(normal )?\w+\?*$", text) \
+            and op in ("latest", "in_range") and not re.search(r"\b(her|his|their|the patient's|latest|last|current)\b", text):
+        return Plan("general")
+    return validate_plan(Plan("data", "patient", patient_id, codes[:2] if op in ("latest", "readings") else codes[:1],
+                              op, threshold, comparison, window))
