@@ -103,6 +103,22 @@ _ABOVE = rf"(?:above|over|greater than|more than|higher than|exceed(?:s|ed|ing)?
 _BELOW = rf"(?:below|under|less than|lower than|<=?|at most)\s*{_NUMBER}"
 
 
+def _back(today: date, n: int, unit: str) -> date:
+    """Calendar arithmetic: a year before 1 June 2024 is 1 June 2023 (29 February falls back to the 28th)."""
+    if unit in ("day", "week"):
+        return today - timedelta(days=n * (7 if unit == "week" else 1))
+    months = n * (12 if unit == "year" else 1)
+    total = today.year * 12 + today.month - 1 - months
+    year, month = divmod(total, 12)
+    month += 1
+    for day in (today.day, 30, 29, 28):
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    return date(year, month, 28)
+
+
 def _window(text: str, today: date) -> TimeWindow:
     if re.search(r"\b(at|during|from|on) (the|her|his|their) (last|latest|most recent) (visit|encounter|appointment)\b",
                  text):
@@ -111,13 +127,11 @@ def _window(text: str, today: date) -> TimeWindow:
         re.search(r"\b(?:last|past) (\d+) (day|week|month|year)s?\b", text)
     if m:
         n, unit = int(m.group(1)), m.group(2)
-        days = {"day": 1, "week": 7, "month": 30.44, "year": 365.25}[unit] * n
-        return TimeWindow(start=today - timedelta(days=round(days)), text=f"in the last {n} {unit}{'s' if n != 1 else ''}")
+        return TimeWindow(start=_back(today, n, unit), text=f"in the last {n} {unit}{'s' if n != 1 else ''}")
     m = re.search(r"\b(?:in|over|during) the (?:last|past) (day|week|month|year)\b|\b(?:this|past|last) (year|month|week)\b", text)
     if m:
         unit = m.group(1) or m.group(2)
-        days = {"day": 1, "week": 7, "month": 30.44, "year": 365.25}[unit]
-        return TimeWindow(start=today - timedelta(days=round(days)), text=f"in the last {unit}")
+        return TimeWindow(start=_back(today, 1, unit), text=f"in the last {unit}")
     m = re.search(r"\b(?:since|after|from) (\d{4})\b", text)
     if m:
         return TimeWindow(start=date(int(m.group(1)), 1, 1), text=f"since {m.group(1)}")
@@ -180,7 +194,10 @@ def plan_question(question: str, *, patient_id: str | None, today: date) -> Plan
         m = re.search(_BELOW, text)
         if m:
             threshold, comparison = float(m.group(1)), "below"
-    about_workspace = patient_id is None or bool(re.search(_WORKSPACE, text))
+    names_people = bool(re.search(_WORKSPACE, text))
+    about_workspace = patient_id is None or names_people
+    if about_workspace and not names_people and not codes and operation in (None, "in_range", "readings"):
+        return Plan("general")  # "what is sepsis?": nothing to count or measure
     if about_workspace:
         cohort = _cohort(text)
         if cohort.age_min is not None and threshold == cohort.age_min:
@@ -215,10 +232,8 @@ def plan_question(question: str, *, patient_id: str | None, today: date) -> Plan
     if comparison and operation in (None, "count", "readings", "in_range"):
         op = comparison
     elif operation is None:
-        if re.search(r"\b(what|what's|whats|tell me|show)\b.*\b(is|was|'s)?\b|\blatest\b|\bcurrent\b|\brecent\b|\blast\b|\bnow\b", text):
-            op = "latest"
-        else:
-            return Plan("general")
+        # A measurement named with no operation: its readings in a window, else its latest value.
+        op = "readings" if window.text else "latest"
     elif operation == "attention":
         return Plan("general")
     else:
