@@ -66,7 +66,8 @@ class QtObservationsTable(QWidget):
         header.setSectionsClickable(True)
         header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         header.setStretchLastSection(True)
-        for column, width in enumerate((150, 110, 220, 70, 70, 90, 150)):
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)  # long survey names elide; values stay in view
+        for column, width in enumerate((130, 110, 200, 70, 70, 70, 150)):
             self.table.setColumnWidth(column, width)
 
         bar = QHBoxLayout()
@@ -114,6 +115,8 @@ class QtObservationsTable(QWidget):
 
     def apply_filters(self) -> None:
         flt = self.filter = self.current_filter()  # a snapshot: the worker thread never reads widgets
+        # One patient's readings need no patient column: the space goes to the value (1366-pixel screens).
+        self.table.setColumnHidden(1, self.scope.currentData() == "patient")
         if self.workspace.is_open:
             self.model.set_query(lambda store: count_observations(store, flt),
                                  lambda store, offset, limit: page_observations(store, flt, offset, limit))

@@ -54,6 +54,8 @@ class QtPatientSummary(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setWordWrap(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
@@ -88,6 +90,9 @@ class QtPatientSummary(QWidget):
         # Fit the columns to their contents, but a long text result ("Never smoked tobacco (finding)")
         # must not push the flags off to the right: it is cut, with the whole text in its tooltip.
         self.table.resizeColumnsToContents()
+        # The name elides (whole name in the tooltip) so that value, flag and range stay on screen at 1366 px:
+        # real records have survey questions a hundred characters long.
+        self.table.setColumnWidth(0, min(self.table.columnWidth(0), 230))
         self.table.setColumnWidth(1, min(self.table.columnWidth(1), 150))
         # As tall as its rows (up to 12), so the plots below get the rest of the height.
         visible = min(len(rows), 12)

@@ -79,3 +79,26 @@ def test_plots_export_as_png(qtbot, workspace: Workspace, tmp_path: Path) -> Non
     out = tmp_path / "plots.png"
     view.plots.export_png(out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_one_patients_readings_drop_the_patient_column(qtbot, workspace: Workspace) -> None:
+    table = QtObservationsTable(workspace)
+    qtbot.addWidget(table)
+    wait_idle(qtbot, workspace)
+    with qtbot.waitSignal(table.model.counted):
+        table.scope.setCurrentIndex(table.scope.findData("all"))
+    assert not table.table.isColumnHidden(1)
+    with qtbot.waitSignal(table.model.counted):
+        table.scope.setCurrentIndex(table.scope.findData("patient"))
+    assert table.table.isColumnHidden(1)
+
+
+def test_cohort_view_stacks_the_table_under_the_plot_when_narrow(qtbot, workspace: Workspace) -> None:
+    view = QtCohortView(workspace)
+    qtbot.addWidget(view)
+    view.resize(1500, 700)
+    view.show()
+    qtbot.waitUntil(lambda: view.splitter.orientation() == Qt.Orientation.Horizontal)
+    view.resize(900, 700)
+    qtbot.waitUntil(lambda: view.splitter.orientation() == Qt.Orientation.Vertical)
+    wait_idle(qtbot, workspace)

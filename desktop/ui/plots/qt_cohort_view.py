@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -91,7 +91,7 @@ class QtCohortView(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.status)
         left_layout.addWidget(self.plot_widget, 1)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter = self.splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(self.table)
         splitter.setStretchFactor(0, 3)
@@ -114,6 +114,17 @@ class QtCohortView(QWidget):
         workspace.display_units_changed.connect(self._show)
         if workspace.is_open:
             self._on_workspace()
+
+    # Below this width the table goes under the plot: side by side, a 1366-pixel laptop squeezes both.
+    STACK_BELOW = 1100
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        wanted = Qt.Orientation.Vertical if event.size().width() < self.STACK_BELOW else Qt.Orientation.Horizontal
+        if self.splitter.orientation() != wanted:
+            self.splitter.setOrientation(wanted)
+            total = max(event.size().height() if wanted == Qt.Orientation.Vertical else event.size().width(), 2)
+            self.splitter.setSizes([total * 3 // 5, total * 2 // 5])
+        super().resizeEvent(event)
 
     def _on_workspace(self, *_: object) -> None:
         def choices(store: object) -> tuple[list[tuple[str, str, str]], list[str]]:
