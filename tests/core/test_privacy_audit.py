@@ -70,3 +70,12 @@ def test_key_depends_on_salt_and_is_not_a_plain_hash():
     assert key != derive_key("correct horse", salt=new_salt())
     assert key != hashlib.sha256(b"correct horse").hexdigest()
     assert len(bytes.fromhex(key)) == 32
+
+
+def test_encrypted_workspace_encrypts_temporary_files(tmp_path):
+    with open_store(tmp_path / "e.duckdb", encryption_key="k" * 64) as opened:
+        setting = opened.con.execute("SELECT current_setting('temp_file_encryption')").fetchone()[0]
+        opened.con.execute("INSERT INTO patients (patient_id, name) VALUES ('p1', 'Zebedee Marmaduke')")
+        opened.con.execute("CHECKPOINT")
+    assert setting is True
+    assert b"Zebedee" not in (tmp_path / "e.duckdb").read_bytes()
