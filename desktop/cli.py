@@ -6,6 +6,7 @@
     python -m desktop gui      [--workspace W.duckdb]
     python -m desktop chat     --workspace W.duckdb --patient ID [--model PATH] "question"
     python -m desktop selfcheck                               (is this installation complete? JSON)
+    python -m desktop audit    --workspace W.duckdb           (see cli_security.py)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import sys
 from pathlib import Path
 
+from desktop.cli_security import add_security_commands
 from desktop.core.importers import ColumnMapping, import_paths, save_mapping
 from desktop.core.queries.patients import PatientFilter, list_patients
 from desktop.core.queries.summary import PatientNotFound, patient_summary
@@ -131,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("selfcheck", help="check this installation (resources, encryption, llama.cpp, Qt)")
     p.set_defaults(func=cmd_selfcheck)
+
+    add_security_commands(sub)
     return parser
 
 

@@ -146,6 +146,23 @@ MIGRATIONS: list[Migration] = [
         UPDATE observations SET code = '4544-3' WHERE code = '20570-8';
         """,
     ),
+    Migration(
+        5,
+        "audit log, hash-chained, with its head",
+        """
+        CREATE TABLE audit_log (
+            sequence      INTEGER PRIMARY KEY,
+            recorded_at   TIMESTAMP NOT NULL,   -- UTC
+            os_user       VARCHAR NOT NULL,
+            action        VARCHAR NOT NULL,
+            patient_id    VARCHAR,
+            detail        VARCHAR NOT NULL,     -- file or setting named; never names, values or questions
+            previous_hash VARCHAR NOT NULL,
+            entry_hash    VARCHAR NOT NULL
+        );
+        CREATE TABLE audit_head (entries INTEGER NOT NULL, last_hash VARCHAR NOT NULL);
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

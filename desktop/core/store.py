@@ -85,6 +85,9 @@ def open_store(path: str | Path, *, encryption_key: str | None = None, read_only
         if extension is None:
             raise WorkspaceError("Encryption needs the duckdb-extension-httpfs package matching DuckDB.")
         con.execute(f"LOAD {_sql_string(extension)}")
+        # DuckDB 1.5.5 leaves temporary (spill) files in plain text even for an encrypted database
+        # unless asked; patient rows must not reach the disk unencrypted that way.
+        con.execute("SET temp_file_encryption = true")
         # ATTACH takes no bound parameters, so the key is quoted as a literal.
         options.append(f"ENCRYPTION_KEY {_sql_string(encryption_key)}")
     if read_only:
