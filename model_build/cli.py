@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from model_build.config import BuildConfig, ConfigError, load_config, save_resolved
+from model_build.data.adapters import DataFormatError
 
 STAGES = ("prepare", "train", "evaluate", "merge", "convert", "quantize", "verify", "install")
 
@@ -58,12 +59,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     save_resolved(cfg, cfg.out_path)
-    if args.command == "run":
+    try:
+        _dispatch(args.command, cfg)
+    except (DataFormatError, FileNotFoundError) as exc:  # the user's files: a message, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _dispatch(command: str, cfg: BuildConfig) -> None:
+    if command == "run":
         run_all(cfg)
-    elif args.command == "setup-converter":
+    elif command == "setup-converter":
         from model_build.convert import setup_converter
 
         print(setup_converter(cfg.convert.llama_cpp_python, Path(cfg.convert.converter_dir)))
     else:
-        _stage(args.command)(cfg)
-    return 0
+        _stage(command)(cfg)
