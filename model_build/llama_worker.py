@@ -123,7 +123,7 @@ def probe(req: dict) -> dict:
             gen.append(tok)
             llm.eval([tok])
         text = llm.detokenize([t for t in gen if not _is_end(llm, t)]).decode("utf-8", "replace")
-        out["generated"][name] = {"ids": gen, "text": text}
+        out["generated"][name] = {"ids": gen, "text": text, "end_tokens": sum(_is_end(llm, t) for t in gen)}
     for llm in models.values():
         llm.close()
     return out

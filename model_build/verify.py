@@ -46,20 +46,21 @@ def file_results(res: dict[str, Any], training_tokens: list[list[int]]) -> dict[
                        "prompt_tokens_max": max(map(len, tokens)) if tokens else 0,
                        "chat_template": res["chat_template"][q], **res["quality"][q],
                        "generated_tokens": len(res["generated"][q]["ids"]),
+                       "generated_end_tokens": res["generated"][q]["end_tokens"],
                        "generated_text": res["generated"][q]["text"]}
     return per_file
 
 
 def gate(per_file: dict[str, dict[str, Any]], reference: str, kld_max: float) -> list[str]:
     """Every reason a file must not ship: app prompt tokens that differ from training's, no chat
-    template, non-finite logits, greedy decoding that yields no text, a quantization whose answer-token
+    template, non-finite logits, greedy decoding that yields nothing but end tokens, a quantization whose answer-token
     KL divergence against the reference exceeds ``verify.kld_max``."""
     problems = [f"{q}: the app's prompt tokens differ from the training tokens on prompts "
                 f"{v['token_mismatch_prompts']}" for q, v in per_file.items() if not v["tokens_match"]]
     problems += [f"{q}: no chat template in the file" for q, v in per_file.items() if not v["chat_template"]]
     problems += [f"{q}: non-finite logits" for q, v in per_file.items() if not v.get("finite_logits", True)]
-    problems += [f"{q}: greedy decoding produced no text ({v['generated_tokens']} tokens, all end tokens)"
-                 for q, v in per_file.items() if not v["generated_text"].strip()]
+    problems += [f"{q}: greedy decoding produced only end tokens ({v['generated_tokens']} generated)"
+                 for q, v in per_file.items() if v["generated_end_tokens"] >= v["generated_tokens"]]
     problems += [f"{q}: no answer tokens scored" for q, v in per_file.items() if not v.get("answer_tokens")]
     for q, v in per_file.items():
         kld = v.get("kld_mean")

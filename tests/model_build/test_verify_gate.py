@@ -1,5 +1,5 @@
 """verify's measurements in the app's llama.cpp on the app's prompts, and the gate that fails a damaged
-quantized file, a file whose prompt tokens differ from training, and a file that decodes no text."""
+quantized file, a file whose prompt tokens differ from training, and a file that decodes nothing but end tokens."""
 
 from __future__ import annotations
 
@@ -68,6 +68,7 @@ def test_app_prompt_tokens_equal_training_tokens_and_a_mismatch_fails(probed: di
 def test_generation_that_yields_no_text_fails(probed: dict) -> None:
     per_file = verify.file_results(probed, probed["tokens"]["F16"])
     assert per_file["F16"]["generated_text"].strip()
-    per_file["Q8_0"]["generated_text"] = ""
-    assert any(p.startswith("Q8_0: greedy decoding produced no text")
+    assert per_file["F16"]["generated_end_tokens"] < per_file["F16"]["generated_tokens"] == 6
+    per_file["Q8_0"]["generated_end_tokens"] = 6  # a file stuck on its end token
+    assert any(p.startswith("Q8_0: greedy decoding produced only end tokens")
                for p in verify.gate(per_file, "F16", kld_max=10.0))
