@@ -1,7 +1,9 @@
 """Turn prepared records into token ids with answer-only labels, and batch them.
 
-The prompt (system + turns + assistant header) is tokenized with the tokenizer's own special-token rule
-(so a BOS is added exactly where llama.cpp adds one), the answer plus the end-of-answer token without.
+The prompt (system + turns + assistant header) is tokenized exactly as the app tokenizes it: the chat
+template's text, no special tokens added (the templates carry no BOS and the app tokenizes with
+add_bos=False). The answer is tokenized *together* with the prompt and its tokens are what follows the
+prompt's: tokenized alone, a SentencePiece tokenizer would start it with a "▁" the app never sees.
 Labels are -100 on the prompt and on padding, so the loss, the perplexity and the learned EOS all
 concern the answer alone.
 """
@@ -16,14 +18,19 @@ IGNORE = -100
 
 
 def encode_prompt(tok: Any, fmt: ChatFormat, rec: dict) -> list[int]:
-    return tok(fmt.render_prompt(prompt_messages(rec), tok.eos_token), add_special_tokens=True)["input_ids"]
+    return tok(fmt.render_prompt(prompt_messages(rec), tok.eos_token), add_special_tokens=False)["input_ids"]
 
 
 def encode_example(tok: Any, fmt: ChatFormat, rec: dict, max_len: int) -> dict[str, list[int]] | None:
     """None when prompt + answer do not fit in max_len (dropped, not truncated: a cut answer would teach
     the model to stop mid-sentence, a cut prompt would hide the values the answer quotes)."""
     prompt = encode_prompt(tok, fmt, rec)
-    answer = tok(fmt.render_answer(rec["answer"], tok.eos_token), add_special_tokens=False)["input_ids"]
+    text = fmt.render_prompt(prompt_messages(rec), tok.eos_token) + fmt.render_answer(rec["answer"], tok.eos_token)
+    whole = tok(text, add_special_tokens=False)["input_ids"]
+    if whole[:len(prompt)] == prompt:
+        answer = whole[len(prompt):]
+    else:  # a merge across the boundary: keep the app's prompt tokens, the answer as tokenized alone
+        answer = tok(fmt.render_answer(rec["answer"], tok.eos_token), add_special_tokens=False)["input_ids"]
     if len(prompt) + len(answer) > max_len:
         return None
     return {"input_ids": prompt + answer, "labels": [IGNORE] * len(prompt) + answer}

@@ -37,12 +37,12 @@ def _score(model: Any, tok: Any, records: list[dict], cfg: BuildConfig, device: 
 
     fmt = get_format(cfg.model.chat_format)
     end_id = tok.convert_tokens_to_ids(fmt.end(tok.eos_token))
-    nll, count, outputs, stopped = 0.0, 0, [], 0
+    nll, count, outputs, refs, indices, stopped = 0.0, 0, [], [], [], 0
     model.eval()
     with torch.no_grad():
-        for rec in records:
+        for index, rec in enumerate(records):
             ex = encode_example(tok, fmt, rec, cfg.train.max_seq_len)
-            if ex is None:
+            if ex is None:  # too long: skipped, and its reference with it (outputs stay paired)
                 continue
             s, c = answer_nll(model, {k: v.to(device) for k, v in collate([ex], tok.pad_token_id).items()})
             nll, count = nll + s, count + c
@@ -54,8 +54,9 @@ def _score(model: Any, tok: Any, records: list[dict], cfg: BuildConfig, device: 
             if end_id in gen:
                 gen = gen[:gen.index(end_id)]
             outputs.append(tok.decode(gen, skip_special_tokens=True).strip())
+            refs.append(rec["answer"])
+            indices.append(index)
     scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
-    refs = [r["answer"] for r in records[:len(outputs)]]
     rouge = [scorer.score(ref, out)["rougeL"].fmeasure for ref, out in zip(refs, outputs)]
     nums_ref = [_NUM.findall(r) for r in refs]
     hit = sum(sum(n in set(_NUM.findall(o)) for n in ns) for ns, o in zip(nums_ref, outputs))
@@ -67,7 +68,8 @@ def _score(model: Any, tok: Any, records: list[dict], cfg: BuildConfig, device: 
         "rouge_l": sum(rouge) / len(rouge) if rouge else None,
         "bleu": sacrebleu.corpus_bleu(outputs, [refs]).score if outputs else None,
         "numbers_recalled": hit / total_nums if total_nums else None,
-        "stopped": stopped / len(outputs) if outputs else None, "examples": len(outputs), "outputs": outputs,
+        "stopped": stopped / len(outputs) if outputs else None, "examples": len(outputs),
+        "outputs": dict(zip(indices, outputs)),
     }
 
 
@@ -95,7 +97,8 @@ def main(cfg: BuildConfig) -> dict:
     report = {"test_examples": len(records), "metrics": {k: {m: v for m, v in r.items() if m != "outputs"}
                                                          for k, r in results.items()},
               "side_by_side": [{"prompt": rec["messages"][-1]["content"], "reference": rec["answer"],
-                                **{k: r["outputs"][i] for k, r in results.items() if i < len(r["outputs"])}}
+                                **{k: r["outputs"].get(i, "(skipped: longer than train.max_seq_len)")
+                                   for k, r in results.items()}}
                                for i, rec in enumerate(records[: cfg.eval.side_by_side])]}
     write_json(out / "report.json", report)
     RunPaths(cfg).eval_markdown.write_text(markdown(report), encoding="utf-8")

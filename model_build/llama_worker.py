@@ -52,26 +52,57 @@ def _log_softmax(x: Any) -> Any:
     return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
 
 
+def _is_end(llm: Any, token: int) -> bool:
+    import llama_cpp
+
+    return bool(llama_cpp.llama_vocab_is_eog(llama_cpp.llama_model_get_vocab(llm.model), token))
+
+
+def _app_text(llm: Any, messages: list[dict], answer: str | None = None) -> str:
+    """The prompt as the app renders it: the file's own chat template through the app's ChatTemplate."""
+    from desktop.core.llm.prompt import ChatMessage, ChatTemplate
+
+    eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", "replace")
+    template = ChatTemplate(llm.metadata.get("tokenizer.chat_template"), eos_token=eos)
+    text = template.render([ChatMessage(m["role"], m["content"]) for m in messages])
+    return text if answer is None else text + answer + eos
+
+
+def _app_tokens(llm: Any, text: str) -> list[int]:
+    return list(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))  # as the app's engine
+
+
 def probe(req: dict) -> dict:
-    """Token ids per file, reference logits for the prompts, PPL/KLD vs the reference on texts, generation."""
+    """For each file: the app's prompt tokens for every conversation; the reference file's logits on its
+    own tokens of those prompts (for the NMSE against PyTorch); PPL and KLD against the reference on the
+    answer tokens only; greedy generation."""
     import numpy as np
 
     n_ctx = req["n_ctx"]
     models = {name: _load(path, n_ctx) for name, path in req["files"].items()}
     out: dict[str, Any] = {"tokens": {}, "quality": {}, "generated": {}, "chat_template": {}}
     for name, llm in models.items():
-        out["tokens"][name] = [llm.tokenize(p.encode(), add_bos=False, special=True) for p in req["prompts"]]
+        out["tokens"][name] = [_app_tokens(llm, _app_text(llm, c)) for c in req["conversations"]]
         out["chat_template"][name] = llm.metadata.get("tokenizer.chat_template") is not None
     ref = models[req["reference"]]
-    # Logits of the reference file on the HF-tokenized prompt ids, for the NMSE against PyTorch.
-    np.save(req["logits_out"], np.concatenate([_logits(ref, ids) for ids in req["prompt_ids"]]).astype(np.float32))
-    # Perplexity of each file on the texts, and KL(reference || file) per token, averaged over tokens.
+    ref_tokens = out["tokens"][req["reference"]]
+    np.save(req["logits_out"], np.concatenate([_logits(ref, ids) for ids in ref_tokens]).astype(np.float32))
+    # PPL and KL(reference || file) per answer token: prompt as context, answer (with its end token) scored.
     acc = {name: [0.0, 0.0, 0.0, 0] for name in models}  # nll, kld, same top token, count
-    for ids in req["text_ids"]:
-        rlp = _log_softmax(_logits(ref, ids))[:-1]
-        target = np.array(ids[1:])
+    finite = {name: True for name in models}
+    for conv, answer in req["scored"]:
+        prompt = _app_tokens(ref, _app_text(ref, conv))
+        whole = _app_tokens(ref, _app_text(ref, conv, answer))
+        cut = max(0, len(whole) - req["max_tokens"])  # drop the oldest context, never the answer
+        ids = whole[cut:]
+        start = max(1, len(prompt) - cut)  # first answer position in ids
+        if start >= len(ids):
+            continue
+        rlp = _log_softmax(_logits(ref, ids))[start - 1:-1]
+        target = np.array(ids[start:])
         for name, llm in models.items():
-            lp = rlp if llm is ref else _log_softmax(_logits(llm, ids))[:-1]
+            lp = rlp if llm is ref else _log_softmax(_logits(llm, ids))[start - 1:-1]
+            finite[name] &= bool(np.isfinite(lp).all())
             a = acc[name]
             a[0] -= float(lp[np.arange(len(target)), target].sum())
             a[1] += float((np.exp(rlp) * (rlp - lp)).sum())
@@ -79,18 +110,22 @@ def probe(req: dict) -> dict:
             a[3] += len(target)
     for name, llm in models.items():
         nll, kld, same, count = acc[name]
-        out["quality"][name] = {"ppl": float(np.exp(nll / count)), "kld_mean": kld / count,
-                                "same_top_token": same / count, "tokens": int(count)}
-        # Greedy tokens from the chat prompt, ignoring EOS: proves the file decodes end to end.
+        out["quality"][name] = {"ppl": float(np.exp(nll / count)) if count else None,
+                                "kld_mean": kld / count if count else None,
+                                "same_top_token": same / count if count else None, "answer_tokens": int(count),
+                                "finite_logits": finite[name]}
+        # Greedy tokens from an app prompt, ignoring EOS: the file must decode to text, not end tokens.
         llm.reset()
-        prompt = req["generate_prompt_ids"]
-        llm.eval(prompt)
+        llm.eval(_app_tokens(llm, _app_text(llm, req["generate_conversation"])))
         gen = []
         for _ in range(req["generate_tokens"]):
             tok = int(np.argmax(llm.scores[llm.n_tokens - 1]))
             gen.append(tok)
             llm.eval([tok])
-        out["generated"][name] = {"ids": gen, "text": llm.detokenize(gen).decode("utf-8", "replace")}
+        text = llm.detokenize([t for t in gen if not _is_end(llm, t)]).decode("utf-8", "replace")
+        out["generated"][name] = {"ids": gen, "text": text, "end_tokens": sum(_is_end(llm, t) for t in gen)}
+    for llm in models.values():
+        llm.close()
     return out
 
 

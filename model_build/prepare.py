@@ -31,6 +31,8 @@ def load_sources(cfg: BuildConfig) -> tuple[list[dict], dict[str, str]]:
         else:
             rows = adapters.READERS[src.format](path, name)
         got = list(rows)
+        if not got:  # reported even when synthetic data would fill the run: the source was meant to count
+            raise adapters.DataFormatError(f"{path}: data.sources[{i}] has no rows ({src.format})")
         records += got[: src.limit] if src.limit else got
         hashes[str(path)] = sha256_file(path)
     if cfg.data.synthetic_patients > 0:

@@ -22,8 +22,13 @@ from model_build.chat_format import get_format
 from model_build.config import BuildConfig
 from model_build.encode import answer_nll, collate, encode_all
 from model_build.model_io import load_tokenizer, resolve_base
+<<<<<<< HEAD
 from model_build.paths import RunPaths, read_split
 from model_build.util import write_json, write_jsonl
+=======
+from model_build.prepare import read_split
+from model_build.util import sha256_file, write_json, write_jsonl
+>>>>>>> s-model
 
 log = logging.getLogger(__name__)
 
@@ -129,21 +134,48 @@ def validate(model: Any, examples: list[dict], cfg: BuildConfig, pad_id: int, de
     return nll / max(count, 1)
 
 
+def _labelled(batch: dict) -> int:
+    from model_build.encode import IGNORE
+
+    return int((batch["labels"][:, 1:] != IGNORE).sum())
+
+
+def _summed_nll(model: Any, batch: dict) -> Any:
+    import torch
+
+    from model_build.encode import IGNORE
+
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits.float()
+    return torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.size(-1)),
+                                             batch["labels"][:, 1:].reshape(-1), ignore_index=IGNORE,
+                                             reduction="sum")
+
+
 def train_step(model: Any, acc: Any, opt: Any, sched: Any, batches: Any, grad_accum: int) -> tuple[Any, int]:
     """One optimizer step over grad_accum micro-batches.
 
+    The loss is the mean over every answer token of the step (all micro-batches, all processes): each
+    micro-batch contributes its summed token NLL divided by the step's token count, so a long answer
+    weighs by its length instead of being averaged down inside a short-answer micro-batch. (The count is
+    summed over processes and the sum scaled by the process count, because DDP averages gradients.)
+
     Returns the loss as a device tensor and the tokens seen by all processes (counted on the CPU copy
-    of the batch): nothing here waits for the GPU, so the next step is queued while this one runs. The
-    caller reads the loss only every ``train.log_every`` steps.
+    of the batch). The caller reads the loss only every ``train.log_every`` steps.
     """
-    tokens, loss_sum = 0, None
-    for micro in range(grad_accum):
-        cpu_batch = batches.next()
-        tokens += int(cpu_batch["attention_mask"].sum()) * acc.num_processes
+    import torch
+
+    cpu_batches = [batches.next() for _ in range(grad_accum)]
+    tokens = sum(int(b["attention_mask"].sum()) for b in cpu_batches) * acc.num_processes
+    labelled = torch.tensor(float(sum(_labelled(b) for b in cpu_batches)), device=acc.device)
+    if acc.num_processes > 1:
+        labelled = acc.reduce(labelled, reduction="sum")
+    denominator = labelled.clamp(min=1.0) / acc.num_processes
+    loss_sum = None
+    for micro, cpu_batch in enumerate(cpu_batches):
         batch = {k: v.to(acc.device, non_blocking=True) for k, v in cpu_batch.items()}
         ctx = acc.no_sync(model) if micro < grad_accum - 1 else _null()
         with ctx, acc.autocast():
-            loss = model(**batch).loss / grad_accum
+            loss = _summed_nll(model, batch) / denominator
             acc.backward(loss)
         loss_sum = loss.detach() if loss_sum is None else loss_sum + loss.detach()
     acc.clip_grad_norm_(model.parameters(), 1.0)
@@ -184,8 +216,9 @@ def main(cfg: BuildConfig) -> dict:
     model, opt = acc.prepare(model, opt)
     batches = Batches(train_ex, t.batch_size, cfg.seed, acc.process_index, acc.num_processes, tok.pad_token_id)
     step, history = 0, []
+    key = checkpoint.resume_key(cfg, sha256_file(cfg.out_path / "data" / "train.jsonl"))
     if t.resume:
-        step, history = checkpoint.restore(out, acc.unwrap_model(model), opt, sched, batches, cfg.seed)
+        step, history = checkpoint.restore(out, acc.unwrap_model(model), opt, sched, batches, cfg.seed, key)
     elif acc.is_main_process and (out / "checkpoints").exists():
         shutil.rmtree(out / "checkpoints")  # a fresh run: never leave another run's checkpoint to resume from
     model.train()
@@ -211,7 +244,8 @@ def main(cfg: BuildConfig) -> dict:
         bar.set_postfix(loss=f"{mean_loss:.3f}", tok_s=f"{rec['tokens_per_s']:.0f}",
                         **({"val": f"{rec['val_loss']:.3f}"} if rec.get("val_loss") is not None else {}))
         if acc.is_main_process and do_save:
-            checkpoint.save(out, step, acc.unwrap_model(model), opt, sched, batches, history, cfg.seed)
+            checkpoint.save(out, step, acc.unwrap_model(model), opt, sched, batches, history, cfg.seed,
+                            key)
         window_t0, window_tokens, window_losses = time.perf_counter(), 0, []
     bar.close()
     acc.wait_for_everyone()

@@ -53,8 +53,20 @@ def test_tiny_chain_end_to_end(case: str, tmp_path: Path, converter_dir: Path, r
     shape, _, _, tok_fixture, vocab_model, pre = CASES[case]
     make_model(shape, request.getfixturevalue(tok_fixture), tmp_path / "base")
     cfg = config_from_dict(_config(tmp_path, case, tmp_path / "base", converter_dir))
-    timings = run_all(cfg)
     out = cfg.out_path
+    if case == "llama-spm":
+        # Known mismatch, caught by verify since it checks the app's own tokens: llama.cpp reads this
+        # tokenizer's user-defined role markers ("<|system|>") as bytes with a "▁" prefix, where HF (and so
+        # training) uses the single marker token. The file must not ship; see the lead's report.
+        with pytest.raises(RuntimeError, match="the app's prompt tokens differ from the training tokens"):
+            run_all(cfg)
+        ver = json.loads((out / "verify" / "report.json").read_text())
+        assert not ver["passed"] and all(not v["tokens_match"] for v in ver["files"].values())
+        conv = json.loads((out / "gguf" / "convert_report.json").read_text())["metadata"]
+        assert (conv["tokenizer.ggml.model"], conv["tokenizer.ggml.pre"]) == (vocab_model, pre)
+        assert not (tmp_path / "models").exists()  # nothing installed
+        return
+    timings = run_all(cfg)
     assert list(timings) == ["prepare", "train", "evaluate", "merge", "convert", "quantize", "verify", "install"]
 
     assert (out / "train" / "loss_curve.png").stat().st_size > 1000
