@@ -15,10 +15,11 @@ import json
 import sys
 from pathlib import Path
 
-from desktop.core.importers import ColumnMapping, import_paths, save_mapping
+from desktop.core.importers import ColumnMapping, run_import
 from desktop.core.queries.patients import list_patients
-from desktop.core.store import WorkspaceError, open_store
 from desktop.core.queries.summary import PatientNotFound, patient_summary
+from desktop.core.store import WorkspaceError, open_store
+from desktop.core.tasks import TaskState
 
 
 def _print_json(data: object) -> None:
@@ -35,12 +36,10 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"{args.mapping}: not a usable column mapping: {exc}", file=sys.stderr)
             return 2
     with open_store(args.workspace) as store:
-        report = import_paths(store, [Path(p) for p in args.paths], mapping=mapping)
-        if mapping is not None and args.save_mapping:
-            from desktop.core.importers.sniff import check_csv
-
-            for p in args.paths:
-                save_mapping(store.con, check_csv(Path(p)).header, args.save_mapping, mapping)
+        report = run_import(
+            store, paths=[Path(p) for p in args.paths], mapping=mapping, save_mapping_as=args.save_mapping,
+            state=TaskState(),
+        )
     _print_json(report.to_dict())
     return report.exit_code
 

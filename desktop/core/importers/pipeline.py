@@ -12,7 +12,6 @@ from pathlib import Path
 
 import duckdb
 
-from desktop.core.tasks import TaskState
 from desktop.core.importers.detect import detect_format, missing_columns
 from desktop.core.importers.errors import ImportCancelled, ImportFailed
 from desktop.core.importers.mapping import ColumnMapping
@@ -21,6 +20,7 @@ from desktop.core.importers.sniff import CsvFacts, check_csv
 from desktop.core.importers.synthea import FOLDER_ORDER, IMPORTERS
 from desktop.core.importers.tabular import import_mapped_file
 from desktop.core.store import Store
+from desktop.core.tasks import TaskState
 
 #: progress(fraction 0..1, message)
 Progress = Callable[[float, str], None]

@@ -6,12 +6,12 @@ without MIDDLE/FIPS/INCOME; VALUE is cast only where TYPE is numeric; blood pres
 
 from __future__ import annotations
 
+import duckdb
+
 from desktop.core.importers.entities import stage_and_insert
 from desktop.core.importers.observations import RowResult, add_missing_patients, import_observations
 from desktop.core.importers.sniff import CsvFacts
 from desktop.core.importers.sql import ident, read_csv_sql, timestamp_sql
-
-import duckdb
 
 REQUIRED = {
     "synthea-patients": {"id", "birthdate", "first", "last", "gender"},
