@@ -15,11 +15,14 @@ import json
 import sys
 from pathlib import Path
 
+import duckdb
+
 from desktop.core.importers import ColumnMapping, run_import
 from desktop.core.queries.patients import list_patients
 from desktop.core.queries.summary import PatientNotFound, patient_summary
 from desktop.core.store import WorkspaceError, open_store
 from desktop.core.tasks import TaskState
+from desktop.core.workspace_errors import describe_damage
 
 
 def _print_json(data: object) -> None:
@@ -35,7 +38,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         except (OSError, ValueError, TypeError) as exc:
             print(f"{args.mapping}: not a usable column mapping: {exc}", file=sys.stderr)
             return 2
-    with open_store(args.workspace) as store:
+    try:
+        store = open_store(args.workspace)
+    except WorkspaceError as exc:
+        # Every run given files prints its report, so a script sees each file as not imported.
+        print(str(exc), file=sys.stderr)
+        _print_json({"ok": False, "error": str(exc), "files": [
+            {"file": p, "status": "failed", "rows_accepted": 0, "rows_rejected": 0, "message": str(exc)}
+            for p in args.paths]})
+        return 2
+    with store:
         report = run_import(
             store, paths=[Path(p) for p in args.paths], mapping=mapping, save_mapping_as=args.save_mapping,
             state=TaskState(),
@@ -145,4 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except WorkspaceError as exc:
         print(str(exc), file=sys.stderr)
+        return 2
+    except duckdb.Error as exc:  # opened, then a read failed: the file is damaged (truncated, table missing)
+        print(describe_damage(str(getattr(args, "workspace", "the workspace")), exc), file=sys.stderr)
         return 2
