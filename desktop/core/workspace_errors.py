@@ -23,7 +23,8 @@ def describe_open_error(target: str, error: Exception) -> tuple[str, bool]:
         program = Path(lock.group("program")).name
         return (
             (f"Cannot open workspace {target}: it is in use by another process ({program}, "
-             f"PID {lock.group('pid')}); close Vitalsight there or wait for its import to finish, then try again."),
+             f"PID {lock.group('pid')}); close Vitalsight there or wait for its import to finish, "
+             "then try again."),
             True,
         )
     if _starts_with(target, _SQLITE_MAGIC):
@@ -33,7 +34,8 @@ def describe_open_error(target: str, error: Exception) -> tuple[str, bool]:
         return (f"Cannot open workspace {target}: it is not a Vitalsight workspace (not a DuckDB file); "
                 "choose another file."), False
     first = text.splitlines()[0] if text else type(error).__name__
-    return f"Cannot open workspace {target}: it is damaged ({first}); open a backup or another workspace.", False
+    return (f"Cannot open workspace {target}: it is damaged ({first}); "
+            "open a backup or another workspace."), False
 
 
 def describe_damage(target: str, error: Exception) -> str:

@@ -1,4 +1,4 @@
-"""The import workflow written once (``run_import``/``plan_import``), as the CLI, dialog and benchmark call it."""
+"""The import workflow written once (run_import/plan_import): the CLI, dialog and benchmark call it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""A workspace in use elsewhere or damaged: one clear sentence, exit 2, never a traceback (issue 14, 3b and 7)."""
+"""A workspace in use elsewhere or damaged: one clear sentence, exit 2, never a traceback.
+
+Issue 14, items 3b and 7 (command line side)."""
 
 from __future__ import annotations
 
@@ -14,11 +16,13 @@ from desktop.core.store import WorkspaceError, WorkspaceInUse, open_store
 
 from .conftest import write
 
-OBS = "DATE,PATIENT,ENCOUNTER,CODE,DESCRIPTION,VALUE,UNITS,TYPE\n2020-01-01T10:00:00Z,p1,e1,8867-4,Heart rate,70,/min,numeric\n"
+OBS = ("DATE,PATIENT,ENCOUNTER,CODE,DESCRIPTION,VALUE,UNITS,TYPE\n"
+       "2020-01-01T10:00:00Z,p1,e1,8867-4,Heart rate,70,/min,numeric\n")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "desktop", *args], capture_output=True, text=True, check=False)
+    command = [sys.executable, "-m", "desktop", *args]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
 
 
 def test_workspace_in_use_names_the_other_process_and_still_prints_the_report(tmp_path: Path) -> None:
@@ -41,7 +45,8 @@ def test_in_use_is_its_own_error_kind(tmp_path: Path) -> None:
     workspace = tmp_path / "w.duckdb"
     with open_store(workspace):
         code = (f"from desktop.core.store import open_store, WorkspaceInUse\n"
-                f"try:\n    open_store({str(workspace)!r})\nexcept WorkspaceInUse as e:\n    print('in use', e)\n")
+                f"try:\n    open_store({str(workspace)!r})\n"
+                "except WorkspaceInUse as e:\n    print('in use', e)\n")
         run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert run.stdout.startswith("in use"), run.stderr
     assert issubclass(WorkspaceInUse, WorkspaceError)
