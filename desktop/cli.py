@@ -35,18 +35,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.mapping:
         try:
             mapping = ColumnMapping.from_json(Path(args.mapping).read_text(encoding="utf-8"))
-        except (OSError, ValueError, TypeError) as exc:
-            print(f"{args.mapping}: not a usable column mapping: {exc}", file=sys.stderr)
-            return 2
+        except (OSError, ValueError) as exc:
+            return _refuse_all(args.paths, f"{args.mapping}: not a usable column mapping: {exc}")
     try:
         store = open_store(args.workspace)
     except WorkspaceError as exc:
-        # Every run given files prints its report, so a script sees each file as not imported.
-        print(str(exc), file=sys.stderr)
-        _print_json({"ok": False, "error": str(exc), "files": [
-            {"file": p, "status": "failed", "rows_accepted": 0, "rows_rejected": 0, "message": str(exc)}
-            for p in args.paths]})
-        return 2
+        return _refuse_all(args.paths, str(exc))
     with store:
         report = run_import(
             store, paths=[Path(p) for p in args.paths], mapping=mapping, save_mapping_as=args.save_mapping,
@@ -54,6 +48,15 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     _print_json(report.to_dict())
     return report.exit_code
+
+
+def _refuse_all(paths: list[str], reason: str) -> int:
+    """Nothing could be imported: one line on stderr, and still the JSON report (scripts read it), exit 2."""
+    print(reason, file=sys.stderr)
+    _print_json({"ok": False, "error": reason, "files": [
+        {"file": p, "status": "failed", "rows_accepted": 0, "rows_rejected": 0, "message": reason}
+        for p in paths]})
+    return 2
 
 
 def cmd_patients(args: argparse.Namespace) -> int:
