@@ -25,12 +25,13 @@ def _peak_rss_mb() -> float:
 
 
 def case_ours(path: Path, workspace: Path) -> dict[str, float]:
-    from desktop.core.importers import import_paths
+    from desktop.core.importers import run_import
     from desktop.core.store import open_store
+    from desktop.core.tasks import TaskState
 
     with open_store(workspace) as store:
         start = time.perf_counter()
-        report = import_paths(store, [path])
+        report = run_import(store, paths=[path], state=TaskState())
         seconds = time.perf_counter() - start
     f = report.files[0]
     assert f.status == "imported", f.message

@@ -16,11 +16,15 @@ import json
 import sys
 from pathlib import Path
 
+import duckdb
+
 from desktop.cli_security import add_security_commands
-from desktop.core.importers import ColumnMapping, import_paths, save_mapping
+from desktop.core.importers import ColumnMapping, run_import
 from desktop.core.queries.patients import PatientFilter, list_patients
 from desktop.core.queries.summary import PatientNotFound, patient_summary
 from desktop.core.store import WorkspaceError, open_store
+from desktop.core.tasks import TaskState
+from desktop.core.workspace_errors import describe_damage
 
 
 def _print_json(data: object) -> None:
@@ -33,18 +37,28 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.mapping:
         try:
             mapping = ColumnMapping.from_json(Path(args.mapping).read_text(encoding="utf-8"))
-        except (OSError, ValueError, TypeError) as exc:
-            print(f"{args.mapping}: not a usable column mapping: {exc}", file=sys.stderr)
-            return 2
-    with open_store(args.workspace) as store:
-        report = import_paths(store, [Path(p) for p in args.paths], mapping=mapping)
-        if mapping is not None and args.save_mapping:
-            from desktop.core.importers.sniff import check_csv
-
-            for p in args.paths:
-                save_mapping(store.con, check_csv(Path(p)).header, args.save_mapping, mapping)
+        except (OSError, ValueError) as exc:
+            return _refuse_all(args.paths, f"{args.mapping}: not a usable column mapping: {exc}")
+    try:
+        store = open_store(args.workspace)
+    except WorkspaceError as exc:
+        return _refuse_all(args.paths, str(exc))
+    with store:
+        report = run_import(
+            store, paths=[Path(p) for p in args.paths], mapping=mapping, save_mapping_as=args.save_mapping,
+            state=TaskState(),
+        )
     _print_json(report.to_dict())
     return report.exit_code
+
+
+def _refuse_all(paths: list[str], reason: str) -> int:
+    """Nothing could be imported: one line on stderr, and still the JSON report (scripts read it), exit 2."""
+    print(reason, file=sys.stderr)
+    _print_json({"ok": False, "error": reason, "files": [
+        {"file": p, "status": "failed", "rows_accepted": 0, "rows_rejected": 0, "message": reason}
+        for p in paths]})
+    return 2
 
 
 def cmd_patients(args: argparse.Namespace) -> int:
@@ -150,4 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except WorkspaceError as exc:
         print(str(exc), file=sys.stderr)
+        return 2
+    except duckdb.Error as exc:  # opened, then a read failed: the file is damaged (truncated, table missing)
+        print(describe_damage(str(getattr(args, "workspace", "the workspace")), exc), file=sys.stderr)
         return 2

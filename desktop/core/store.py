@@ -15,12 +15,17 @@ from pathlib import Path
 import duckdb
 
 from desktop.core.migrations import MIGRATIONS, SCHEMA_VERSION
+from desktop.core.workspace_errors import describe_damage, describe_open_error, missing_core_tables
 
 WORKSPACE_ALIAS = "ws"
 
 
 class WorkspaceError(Exception):
     """A workspace cannot be opened or is newer than this version of the app."""
+
+
+class WorkspaceInUse(WorkspaceError):
+    """Another process holds the workspace's lock (an import or a window elsewhere); the message names it."""
 
 
 def _httpfs_extension_path() -> str | None:
@@ -98,13 +103,29 @@ def open_store(path: str | Path, *, encryption_key: str | None = None, read_only
         con.execute(f"ATTACH {_sql_string(target)} AS {WORKSPACE_ALIAS}{attach_options}")
     except duckdb.Error as exc:
         con.close()
-        raise WorkspaceError(f"Cannot open workspace {target}: {exc}") from exc
+        sentence, in_use = describe_open_error(target, exc)
+        raise (WorkspaceInUse if in_use else WorkspaceError)(sentence) from exc
     con.execute(f"USE {WORKSPACE_ALIAS}")
     store = Store(con, target)
-    if not read_only:
-        migrate(store)
-    elif store_schema_version(con) > SCHEMA_VERSION:
-        raise WorkspaceError(f"{target} was written by a newer Vitalsight (schema {store_schema_version(con)}).")
+    try:
+        if not read_only:
+            migrate(store)
+        elif store_schema_version(con) > SCHEMA_VERSION:
+            raise WorkspaceError(
+                f"{target} was written by a newer Vitalsight (schema {store_schema_version(con)})."
+            )
+        missing = missing_core_tables(con, WORKSPACE_ALIAS)
+        if missing:
+            raise WorkspaceError(
+                f"{target} is damaged: its table{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                f"{'are' if len(missing) > 1 else 'is'} missing; open a backup or another workspace."
+            )
+    except duckdb.Error as exc:  # a damaged file can attach and fail at its first read
+        con.close()
+        raise WorkspaceError(describe_damage(target, exc)) from exc
+    except WorkspaceError:
+        con.close()
+        raise
     return store
 
 

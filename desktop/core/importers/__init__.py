@@ -4,8 +4,9 @@ from desktop.core.importers.detect import detect_format
 from desktop.core.importers.errors import ImportCancelled, ImportFailed
 from desktop.core.importers.mapping import ColumnMapping, MeasurementColumn, save_mapping
 from desktop.core.importers.pipeline import FileReport, ImportReport, import_paths, plan
+from desktop.core.importers.workflow import ImportPlan, plan_import, run_import
 
 __all__ = [
-    "ColumnMapping", "FileReport", "ImportCancelled", "ImportFailed", "ImportReport", "MeasurementColumn",
-    "detect_format", "import_paths", "plan", "save_mapping",
+    "ColumnMapping", "FileReport", "ImportCancelled", "ImportFailed", "ImportPlan", "ImportReport", "MeasurementColumn",
+    "detect_format", "import_paths", "plan", "plan_import", "run_import", "save_mapping",
 ]

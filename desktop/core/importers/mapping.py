@@ -62,9 +62,71 @@ class ColumnMapping:
 
     @staticmethod
     def from_json(text: str) -> ColumnMapping:
-        data = json.loads(text)
-        data["measurements"] = tuple(MeasurementColumn(**m) for m in data.get("measurements", []))
+        """Parse a mapping file; every problem is reported at once, naming its key (ValueError)."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        if not isinstance(data, dict):
+            # ValueError, not TypeError: callers catch one kind for every bad mapping file
+            kind = _json_kind(data)
+            raise ValueError(f"the mapping must be a JSON object {{...}}, not {kind}")  # noqa: TRY004
+        problems = _shape_problems(data)
+        if problems:
+            raise ValueError("; ".join(problems))
+        data = dict(data)
+        data["measurements"] = tuple(MeasurementColumn(**m) for m in data.get("measurements") or [])
         return ColumnMapping(**data)
+
+
+_TEXT_KEYS = ("time_format", "name", "sex", "age", "birth_date", "condition", "measurement", "value", "unit")
+_MEASUREMENT_KEYS = {"column": True, "measurement": True, "unit": False}  # key: required
+
+
+def _json_kind(value: object) -> str:
+    """How a JSON value is called in a message: 'a list', 'null', 'the number 3'."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _shape_problems(data: dict[str, object]) -> list[str]:
+    """Each key whose value has the wrong JSON type, missing or unknown, in words."""
+    out: list[str] = []
+    known = {"patient", "time", "patient_is_name", "measurements", *_TEXT_KEYS}
+    out += [f"unknown key '{k}'" for k in data if k not in known]
+    for key in ("patient", "time"):
+        if key not in data:
+            out.append(f"'{key}' is missing: give the name of the {key} column")
+        elif not isinstance(data[key], str) or not data[key]:
+            out.append(f"'{key}' must be a column name (text), not {_json_kind(data[key])}")
+    for key in _TEXT_KEYS:
+        if key in data and data[key] is not None and not isinstance(data[key], str):
+            out.append(f"'{key}' must be text or null, not {_json_kind(data[key])}")
+    if "patient_is_name" in data and not isinstance(data["patient_is_name"], bool):
+        out.append(f"'patient_is_name' must be true or false, not {_json_kind(data['patient_is_name'])}")
+    measurements = data.get("measurements")
+    if measurements is not None and not isinstance(measurements, list):
+        out.append(f"'measurements' must be a list of objects, not {_json_kind(measurements)}")
+    for i, m in enumerate(measurements if isinstance(measurements, list) else []):
+        where = f"measurements[{i}]"
+        if not isinstance(m, dict):
+            out.append(f"'{where}' must be an object with 'column' and 'measurement', not {_json_kind(m)}")
+            continue
+        out += [f"'{where}': unknown key '{k}'" for k in m if k not in _MEASUREMENT_KEYS]
+        for key, required in _MEASUREMENT_KEYS.items():
+            value = m.get(key)
+            if key not in m and required:
+                out.append(f"'{where}.{key}' is missing")
+            elif key in m and not (isinstance(value, str) and value) and (required or value is not None):
+                out.append(f"'{where}.{key}' must be text, not {_json_kind(value)}")
+    return out
 
 
 def header_signature(header: list[str]) -> str:

@@ -26,11 +26,9 @@ from PySide6.QtWidgets import (
 
 from desktop.core.importers import (
     ColumnMapping,
-    ImportFailed,
     ImportReport,
-    import_paths,
-    plan,
-    save_mapping,
+    plan_import,
+    run_import,
 )
 from desktop.core.importers.pipeline import PlannedFile
 from desktop.core.store import Store
@@ -164,16 +162,8 @@ class QtImportDialog(QDialog):
         mapping = self.mapping
 
         def plan_all(store: Store) -> tuple[dict[Path, list[PlannedFile] | str], set[str]]:
-            out: dict[Path, list[PlannedFile] | str] = {}
-            for p in paths:
-                try:
-                    out[p] = plan(store, p, mapping)
-                except ImportFailed as exc:
-                    out[p] = str(exc)
-            hashes = [i.facts.sha256 for v in out.values() if not isinstance(v, str) for i in v]
-            seen = {r[0] for r in store.con.execute(
-                "SELECT sha256 FROM imports WHERE sha256 IN (SELECT unnest(?))", [hashes]).fetchall()}
-            return out, seen
+            planned = plan_import(store, paths=paths, mapping=mapping)
+            return planned.files, planned.already_imported
 
         self.plan_note.setText("Reading the files…")
         self._go(PLAN)
@@ -235,24 +225,15 @@ class QtImportDialog(QDialog):
 
     # Importing
     def start_import(self) -> None:
-        token = self.token = TaskState()
         relay = self._relay
+        token = self.token = TaskState(on_progress=relay.progressed.emit)
         mapping, remember, name = self.mapping, self.mapper.remember.isChecked(), self.mapper.mapping_name()
         mapped = {i.facts.path for i in self.unknown_files()} if mapping is not None else set()
         plain = [p for p in self.paths if p not in mapped and not isinstance(self.plans.get(p), str)]
-        header = self.unknown_files()[0].facts.header if mapped else None
 
         def run(store: Store) -> ImportReport:
-            def progress(fraction: float, message: str) -> None:
-                relay.progressed.emit(fraction, message)
-
-            report = import_paths(store, plain, progress=progress, cancel=token) if plain else ImportReport()
-            if mapped and mapping is not None and not token.cancelled:
-                more = import_paths(store, sorted(mapped), mapping=mapping, progress=progress, cancel=token)
-                report.files.extend(more.files)
-                if remember and header is not None and not token.cancelled:
-                    save_mapping(store.con, header, name, mapping)
-            return report
+            return run_import(store, paths=plain + sorted(mapped), mapping=mapping, mapped_paths=sorted(mapped),
+                              save_mapping_as=name if remember else None, state=token)
 
         self.progress.setRange(0, 0)  # busy until the first file is done: one large file has no steps
         self._go(RUN)
