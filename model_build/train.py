@@ -18,17 +18,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from desktop.core.llm.manifest import sha256_file
 from model_build.chat_format import get_format
 from model_build.config import BuildConfig
 from model_build.encode import answer_nll, collate, encode_all
 from model_build.model_io import load_tokenizer, resolve_base
-<<<<<<< HEAD
 from model_build.paths import RunPaths, read_split
 from model_build.util import write_json, write_jsonl
-=======
-from model_build.prepare import read_split
-from model_build.util import sha256_file, write_json, write_jsonl
->>>>>>> s-model
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +212,7 @@ def main(cfg: BuildConfig) -> dict:
     model, opt = acc.prepare(model, opt)
     batches = Batches(train_ex, t.batch_size, cfg.seed, acc.process_index, acc.num_processes, tok.pad_token_id)
     step, history = 0, []
-    key = checkpoint.resume_key(cfg, sha256_file(cfg.out_path / "data" / "train.jsonl"))
+    key = checkpoint.resume_key(cfg, sha256_file(RunPaths(cfg).split("train")))
     if t.resume:
         step, history = checkpoint.restore(out, acc.unwrap_model(model), opt, sched, batches, cfg.seed, key)
     elif acc.is_main_process and (out / "checkpoints").exists():

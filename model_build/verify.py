@@ -27,16 +27,10 @@ from gguf import Keys
 from desktop.core.llm.manifest import sha256_file, write_manifest
 from model_build.chat_format import get_format, prompt_messages
 from model_build.config import BuildConfig
-<<<<<<< HEAD
+from model_build.encode import encode_prompt
 from model_build.gguf_info import metadata
 from model_build.paths import RunPaths, gguf_path, read_optional_json, read_split
 from model_build.util import run_child, versions, write_json
-=======
-from model_build.convert import gguf_path
-from model_build.encode import encode_prompt
-from model_build.prepare import read_split
-from model_build.util import run_child, write_json
->>>>>>> s-model
 
 log = logging.getLogger(__name__)
 def nmse(ref: Any, test: Any) -> float:
@@ -127,13 +121,8 @@ def main(cfg: BuildConfig) -> dict:
     if logits_nmse > cfg.verify.nmse_max:
         problems.append(f"{ref_type}: logits NMSE vs HF {logits_nmse:.3g} > verify.nmse_max {cfg.verify.nmse_max}")
     report = {"reference": ref_type, "logits_nmse_vs_hf": logits_nmse, "nmse_max": cfg.verify.nmse_max,
-<<<<<<< HEAD
-              "kld_texts": len(text_ids), "files": per_file, "problems": problems, "passed": not problems}
-    write_json(paths.verify_report, report)
-=======
               "kld_texts": len(scored), "files": per_file, "problems": problems, "passed": not problems}
-    write_json(cfg.out_path / "verify" / "report.json", report)
->>>>>>> s-model
+    write_json(paths.verify_report, report)
     for q, p in files.items():
         write_manifest(p, manifest_doc(cfg, p, q, per_file[q], passed=not problems))
     if problems:

@@ -225,7 +225,7 @@ def plan_question(question: str, *, patient_id: str | None, today: date) -> Plan
             return Plan("general")
         if op == "which_patients" and codes and comparison is None and operation == "in_range":
             comparison = "abnormal"
-        return validate_plan(Plan("data", "workspace", None, codes[:1] if op != "count" else codes[:1], op,
+        return validate_plan(Plan("data", "workspace", None, codes[:1], op,
                                   threshold, comparison, window, cohort))
     if not codes:
         return Plan("general")

@@ -27,7 +27,7 @@ class SettingChange:
 def _os_user() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # no login name (some containers, services): still record that someone did it
+    except (OSError, KeyError):  # no login name (some containers, services): still record that someone did it
         return "unknown user"
 
 

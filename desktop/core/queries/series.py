@@ -8,6 +8,7 @@ numpy is imported here because only the window uses these series; the CLI never 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -141,7 +142,7 @@ def patient_series(store: Store, patient_id: str, codes: list[str] | None = None
         t = times[mask]
         spans = tuple(
             RangeSpan(start, end, facts.reference_at(i.code, _inside(start, end)))
-            for start, end in zip(edges[:-1], edges[1:], strict=True)
+            for start, end in pairwise(edges)
         )
         newest = _at(float(t[-1])) if t.size else datetime.now(UTC).replace(tzinfo=None)
         out.append(Series(i.code, i.name, i.unit, t, values[mask], facts.reference_at(i.code, newest), spans, facts))
