@@ -8,8 +8,8 @@ numpy is imported here because only the window uses these series; the CLI never 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 from datetime import UTC, date, datetime
+from itertools import pairwise
 
 import numpy as np
 
