@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from desktop.core.chat import history as h
-from desktop.core.chat.db import ThreadDb
+from desktop.core.workspace_executor import WorkspaceExecutor
 from devtools.demo_patient import seed_demo_patient
 from desktop.core.chat.patient_context import patient_context
 from desktop.core.chat.relevant import grounded_question
@@ -109,7 +109,7 @@ class InApp:
 
         self.app = QCoreApplication.instance() or QCoreApplication([])
         self._loop_cls = QEventLoop
-        self.db = ThreadDb(open_store(tmp / "bench.duckdb"))
+        self.db = WorkspaceExecutor(open_store(tmp / "bench.duckdb"))
         self.store = self.db.store
         self.patient = seed_demo_patient(self.store)
         self.context = patient_context(self.store, self.patient)

@@ -131,13 +131,13 @@ def test_history_shows_again_after_a_restart(qtbot, chat_env: ChatEnv) -> None:
     assert chat_env.worker.shutdown()
     chat_env.controller.close()
     chat_env.db.shutdown()
-    from desktop.core.chat.db import ThreadDb
+    from desktop.core.workspace_executor import WorkspaceExecutor
     from desktop.core.llm.model_files import default_model_path
     from desktop.core.store import open_store
     from desktop.ui.chat.chat_controller import ChatController
     from desktop.ui.chat.model_worker import ModelWorker
 
-    chat_env.db = ThreadDb(open_store(chat_env.workspace))
+    chat_env.db = WorkspaceExecutor(open_store(chat_env.workspace))
     chat_env.worker = ModelWorker(db=chat_env.db)
     chat_env.worker.start()
     chat_env.controller = ChatController(worker=chat_env.worker, db=chat_env.db, model_path=default_model_path(),

@@ -10,14 +10,14 @@ import threading
 from pathlib import Path
 
 from desktop.core.chat import history as h
-from desktop.core.chat.db import ThreadDb
-from devtools.demo_patient import seed_demo_patient
 from desktop.core.chat.session import ChatSettings, TurnRequest, prepare_send
 from desktop.core.llm.engine import GenerationStats
 from desktop.core.llm.prompt import ChatTemplate
 from desktop.core.store import open_store
+from desktop.core.workspace_executor import WorkspaceExecutor
 from desktop.ui.chat.chat_assistant import ChatAssistant
 from desktop.ui.chat.model_worker import ModelWorker
+from devtools.demo_patient import seed_demo_patient
 from tests.ui.chat_support import SETTINGS, ChatEnv, chat_env  # noqa: F401  (fixture)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,7 +42,7 @@ class BurstEngine:
         pass
 
 
-def _request(db: ThreadDb, patient: str) -> TurnRequest:
+def _request(db: WorkspaceExecutor, patient: str) -> TurnRequest:
     def prepare(store):
         conv = h.create_conversation(store, patient_id=patient).conversation_id
         return prepare_send(store, conversation_id=conv, user_text="Go", model_name="fake", context_text="",
@@ -51,7 +51,7 @@ def _request(db: ThreadDb, patient: str) -> TurnRequest:
 
 
 def test_a_fast_stream_is_throttled_into_few_signals(qtbot, tmp_path: Path) -> None:
-    db = ThreadDb(open_store(tmp_path / "ws.duckdb"))
+    db = WorkspaceExecutor(open_store(tmp_path / "ws.duckdb"))
     patient = db.call(seed_demo_patient).result()
     worker = ModelWorker(db=db, throttle_s=0.05)
     worker._engine = BurstEngine()  # type: ignore[assignment]
@@ -90,7 +90,7 @@ def test_shutdown_mid_answer_stops_and_saves_what_was_written(qtbot, chat_env: C
 
 
 def test_the_assembled_assistant_answers_and_shuts_down(qtbot, tmp_path: Path) -> None:
-    db = ThreadDb(open_store(tmp_path / "ws.duckdb"))
+    db = WorkspaceExecutor(open_store(tmp_path / "ws.duckdb"))
     patient = db.call(seed_demo_patient).result()
     assistant = ChatAssistant(db=db, settings=SETTINGS)
     qtbot.addWidget(assistant.panel)

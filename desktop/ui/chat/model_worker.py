@@ -24,9 +24,9 @@ from desktop.core.chat import history as h
 from desktop.core.chat.db import DbCalls
 from desktop.core.chat.persist import StreamingSaver
 from desktop.core.chat.session import ChatSettings, TurnRequest, TurnResult, finish_turn, run_turn
-from desktop.core.llm.model_files import check_model
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import ModelFileError
+from desktop.core.llm.model_files import check_model
 from desktop.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -202,17 +202,17 @@ def _preview() -> int:
     from PySide6.QtCore import QCoreApplication, QTimer
 
     from desktop.core.chat import history as hist
-    from desktop.core.chat.db import ThreadDb
-    from devtools.demo_patient import seed_demo_patient
     from desktop.core.chat.patient_context import patient_context
     from desktop.core.chat.session import prepare_send
     from desktop.core.llm.model_files import default_model_path
     from desktop.core.store import open_store
+    from desktop.core.workspace_executor import WorkspaceExecutor
+    from devtools.demo_patient import seed_demo_patient
 
     app = QCoreApplication(sys.argv)
     question = sys.argv[1] if len(sys.argv) > 1 else "What is the latest systolic blood pressure?"
     tmp = tempfile.TemporaryDirectory(prefix="vitalsight-worker-preview-")
-    db = ThreadDb(open_store(Path(tmp.name) / "preview.duckdb"))
+    db = WorkspaceExecutor(open_store(Path(tmp.name) / "preview.duckdb"))
     patient = db.call(seed_demo_patient).result()
     settings = ChatSettings(max_tokens=96)
     worker = ModelWorker(db=db)

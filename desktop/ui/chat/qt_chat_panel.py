@@ -280,16 +280,16 @@ def _preview() -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from desktop.core.chat.db import ThreadDb
-    from devtools.demo_patient import seed_demo_patient
     from desktop.core.store import open_store
+    from desktop.core.workspace_executor import WorkspaceExecutor
     from desktop.ui.chat.chat_assistant import ChatAssistant
+    from devtools.demo_patient import seed_demo_patient
 
     app = QApplication(sys.argv)
     tmp = tempfile.TemporaryDirectory(prefix="vitalsight-chat-preview-")
     store = open_store(Path(tmp.name) / "preview.duckdb")
     patient = seed_demo_patient(store)
-    db = ThreadDb(store)
+    db = WorkspaceExecutor(store)
     assistant = ChatAssistant(db=db)
     panel, controller = assistant.panel, assistant.controller
     panel.resize(1000, 680)
