@@ -107,7 +107,7 @@ def test_the_assembled_assistant_answers_and_shuts_down(qtbot, tmp_path: Path) -
 
 
 def test_the_worker_preview_runs_on_its_own() -> None:
-    proc = subprocess.run([sys.executable, "-m", "desktop.ui.chat.model_worker", "Hello"], cwd=REPO,
+    proc = subprocess.run([sys.executable, "-m", "desktop.ui.dev.chat_preview", "worker", "Hello"], cwd=REPO,
                           env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), capture_output=True, text=True,
                           timeout=180, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -16,6 +16,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.core.resources import resource_path
+from desktop.core.store import Store
 
 
 def demo_workspace_path() -> str:
@@ -25,13 +26,20 @@ def demo_workspace_path() -> str:
     sample = resource_path("sample", "sample-workspace.duckdb")
     if sample.exists():
         return str(sample)
-    from devtools.demo_workspace import fill_demo
     from desktop.core.store import open_store
+    from devtools.demo_workspace import fill_demo
 
     path = Path(tempfile.mkdtemp(prefix="vitalsight-preview-")) / "demo.duckdb"
     with open_store(path) as store:
         fill_demo(store, patients=120)
     return str(path)
+
+
+def seed_demo_patient(store: Store) -> str:
+    """The demo patient the chat previews talk about (devtools, reached only from this module)."""
+    from devtools.demo_patient import seed_demo_patient as seed
+
+    return seed(store)
 
 
 def preview(make: Callable[..., QWidget], *, select_first: bool = True, path: str | None = None) -> int:
