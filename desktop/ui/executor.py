@@ -2,7 +2,8 @@
 
 The connection is never used from two threads at once: all database work, from a page of the patient
 list to a whole import, goes through the single worker thread of the core's ``WorkspaceExecutor``, in
-order. Results come back to the GUI thread through a queued signal, so callbacks may touch widgets. (Anki ``taskman.py``,
+order. Results come back to the GUI thread through the task manager's one relay (``desktop/ui/taskman.py``), so callbacks may
+touch widgets. (Anki ``taskman.py``,
 ``operations/__init__.py``.)
 
     op(lambda store: count_patients(store, flt)).success(self._show).run(executor)
@@ -15,9 +16,10 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 
 from desktop.core.workspace_executor import WorkspaceExecutor
+from desktop.ui.taskman import TaskManager
 
 if TYPE_CHECKING:
     from desktop.core.store import Store
@@ -29,15 +31,13 @@ class DbExecutor(QObject):
     """The window's face of :class:`~desktop.core.workspace_executor.WorkspaceExecutor`: the same one
     worker thread, plus the relay that brings results back to the GUI thread."""
 
-    # (callback, value): emitted from the worker thread, delivered queued on the GUI thread.
-    _deliver = Signal(object, object)
-
     def __init__(self, store: Store | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.workspace = WorkspaceExecutor(store)
         self._pending = 0  # submitted ops whose callback has not run yet
         self._lock = threading.Lock()
-        self._deliver.connect(self._on_deliver)
+        # The one relay to the GUI thread, and the one pool for non-database work (model files).
+        self.tasks = TaskManager(parent=self)
 
     @property
     def store(self) -> Store | None:
@@ -57,9 +57,10 @@ class DbExecutor(QObject):
                     raise RuntimeError("no workspace is open")
                 value = fn(store)  # type: ignore[arg-type]
             except BaseException as exc:  # noqa: BLE001 - every failure goes to the op's failure callback
-                self._deliver.emit(on_error, exc)
+                error = exc
+                self.tasks.run_on_main(lambda: self._on_deliver(on_error, error))
             else:
-                self._deliver.emit(on_done, value)
+                self.tasks.run_on_main(lambda: self._on_deliver(on_done, value))
 
         # Late requests while the app quits (a debounce timer firing, say) come back cancelled, not errors.
         future = self.workspace.submit(work)
@@ -96,6 +97,7 @@ class DbExecutor(QObject):
     def shutdown(self) -> None:
         """Finish the running call, drop queued ones, then close the store (at aboutToQuit)."""
         self.workspace.shutdown(drop_queued=True)
+        self.tasks.shutdown()
 
 
 class Op(Generic[T]):

@@ -13,13 +13,13 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QLabel
 
-from devtools.demo_workspace import fill_demo
 from desktop.core.settings import AppSettings
 from desktop.core.store import open_store
 from desktop.ui.importing.qt_import_dialog import QtImportDialog
 from desktop.ui.qt_main_window import QtMainWindow
 from desktop.ui.qt_settings import load_settings
 from desktop.ui.workspace import Workspace
+from devtools.demo_workspace import fill_demo
 from tests.ui.conftest import wait_idle
 
 
@@ -41,7 +41,7 @@ def test_open_workspace_remembers_it_and_follows_the_patient(qtbot, window: QtMa
     assert [a.text() for a in window.recent_menu.actions()] == [str(workspace_file)]
     wait_idle(qtbot, window.workspace)
     qtbot.waitUntil(lambda: window.patient_list.model.rowCount() == 3)
-    with qtbot.waitSignal(window.patient_selected) as chosen, qtbot.waitSignal(window.patient_view.loaded):
+    with qtbot.waitSignal(window.workspace.patient_selected) as chosen, qtbot.waitSignal(window.patient_view.loaded):
         window.patient_list.select_row(0)
     assert chosen.args == ["p-alice"]
     assert window.patient_view.summary.flag_text("Creatinine") == "H high"
