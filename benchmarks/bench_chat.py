@@ -5,6 +5,7 @@ the same run. ``python -m benchmarks.bench_chat [--threads N] [--tokens N] [--re
 * in-app: the whole app path: ModelWorker thread, prompt fitting, the engine's loop, incremental UTF-8
   detokenizing, throttled token signals received by a Qt event loop, and every token saved to a DuckDB
   workspace by the streaming saver;
+* chat_turn: the turn written once in desktop/core/chat/turn.py, as ``python -m desktop chat`` runs it;
 * high-level: ``create_chat_completion(stream=True)``.
 
 All three decode greedily with repeat penalty 1.0 from the same prompt (system prompt + patient summary +
@@ -22,15 +23,16 @@ import time
 from pathlib import Path
 
 from desktop.core.chat import history as h
-from desktop.core.chat.db import ThreadDb
 from desktop.core.chat.patient_context import patient_context
 from desktop.core.chat.relevant import grounded_question
 from desktop.core.chat.session import ChatSettings, prepare_send, system_text
+from desktop.core.chat.turn import chat_turn
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import read_gguf_info
 from desktop.core.llm.model_files import check_model, default_model_path
 from desktop.core.llm.prompt import ChatMessage
 from desktop.core.store import open_store
+from desktop.core.workspace_executor import WorkspaceExecutor
 from devtools.synthetic.workspaces import seed_demo_patient
 
 QUESTION = "Write a long, detailed explanation of this patient's blood pressure readings and what they mean."
@@ -109,7 +111,7 @@ class InApp:
 
         self.app = QCoreApplication.instance() or QCoreApplication([])
         self._loop_cls = QEventLoop
-        self.db = ThreadDb(open_store(tmp / "bench.duckdb"))
+        self.db = WorkspaceExecutor(open_store(tmp / "bench.duckdb"))
         self.store = self.db.store
         self.patient = seed_demo_patient(self.store)
         self.context = patient_context(self.store, self.patient)
@@ -157,6 +159,16 @@ class InApp:
         assert saved is not None and saved[0] == result.text  # type: ignore[attr-defined]
         return float(got["first"]) - t0, stats.tokens_per_s, stats.completion_tokens, self.worker.last_saves
 
+    def turn(self, engine: Engine) -> tuple[float, float]:
+        """(tokens/s, tokens) through :func:`desktop.core.chat.turn.chat_turn`, the one turn the CLI runs,
+        on the same workspace executor and a new conversation each time."""
+        engine.llm.reset()
+        turn = chat_turn(db=self.db, get_engine=lambda: engine, patient_id=self.patient, question=QUESTION,
+                         model_name="bench", settings=self.settings, on_text=lambda _t: None)
+        stats = turn.result.stats
+        assert stats is not None, turn.result.error
+        return stats.tokens_per_s, stats.completion_tokens
+
     def close(self) -> None:
         self.worker._engine = None  # the benchmark owns it
         self.worker.shutdown()
@@ -192,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         messages = [ChatMessage("system", sys_text), ChatMessage("user", grounded_question(QUESTION, app.context))]
         prompt = engine.tokenize(engine.chat_template.render(messages))
         hl_messages = [{"role": m.role, "content": m.content} for m in messages]
-        rows: dict[str, list[tuple[float, ...]]] = {"raw": [], "raw1": [], "app": [], "app0": [], "app50": [], "high": []}
+        rows: dict[str, list[tuple[float, ...]]] = {"raw": [], "raw1": [], "app": [], "app0": [], "app50": [], "high": [],
+                                                     "turn": []}
         high_level(engine, hl_messages, 8)  # warm-up
         for _ in range(args.repeats):
             rows["raw"].append(raw_loop(engine, prompt, args.tokens))
@@ -201,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             rows["app0"].append(app.run(engine, save=False))
             rows["app50"].append(app.run(engine, interval_s=0.05))
             rows["high"].append(high_level(engine, hl_messages, args.tokens))
+            rows["turn"].append(app.turn(engine))
         app.close()
     engine.close()
 
@@ -211,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     hl_ttft, hl_tps, hl_n = med["high"]
     _t0, app0_tps, app0_n, _s0 = med["app0"]
     _t50, app50_tps, app50_n, app50_saves = med["app50"]
+    turn_tps, turn_n = med["turn"]
     print(f"model {args.model.name} ({info.quantization}), {args.threads} threads, prompt {len(prompt)} tokens, "
           f"up to {args.tokens} new tokens, median of {args.repeats}")
     print(f"{'path':<34}{'tokens/s':>10}{'ratio':>8}{'tokens':>8}")
@@ -219,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'in-app stream (worker + saves)':<34}{app_tps:>10.1f}{app_tps / raw_tps:>8.2f}{app_n:>8.0f}")
     print(f"{'in-app stream, saves left out':<34}{app0_tps:>10.1f}{app0_tps / raw_tps:>8.2f}{app0_n:>8.0f}")
     print(f"{'in-app, saves at most every 50 ms':<34}{app50_tps:>10.1f}{app50_tps / raw_tps:>8.2f}{app50_n:>8.0f}")
+    print(f"{'chat_turn() (the CLI path)':<34}{turn_tps:>10.1f}{turn_tps / raw_tps:>8.2f}{turn_n:>8.0f}")
     print(f"{'create_chat_completion(stream)':<34}{hl_tps:>10.1f}{hl_tps / raw_tps:>8.2f}{hl_n:>8.0f}")
     print(f"in-app answer saved {app_saves:.0f} times while streaming {app_n:.0f} tokens (one DuckDB UPDATE each); "
           f"with the 50 ms cadence {app50_saves:.0f} times")

@@ -13,15 +13,13 @@ import sys
 import threading
 from pathlib import Path
 
-from desktop.core.chat import history as h
-from desktop.core.chat.db import ThreadDb
-from desktop.core.chat.patient_context import patient_context
-from desktop.core.chat.persist import StreamingSaver
-from desktop.core.chat.session import DISCLAIMER, ChatSettings, finish_turn, prepare_send, run_turn
+from desktop.core.chat.session import DISCLAIMER, ChatSettings
+from desktop.core.chat.turn import chat_turn
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import ModelFileError
 from desktop.core.llm.model_files import check_model, default_model_path
 from desktop.core.store import WorkspaceError, open_store
+from desktop.core.workspace_executor import WorkspaceExecutor
 
 
 def add_chat_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,49 +51,43 @@ def run_chat(ns: argparse.Namespace) -> int:
     except (ModelFileError, WorkspaceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    db = ThreadDb(store)
+    db = WorkspaceExecutor(store)
     try:
         return _chat(ns, db, model, settings)
     finally:
         db.shutdown()
 
 
-def _chat(ns: argparse.Namespace, db: ThreadDb, model: Path, settings: ChatSettings) -> int:
-    store = db.store
-    # The main thread touches the store only while no streaming save is in flight.
-    h.recover_interrupted(store)
-    try:
-        context = patient_context(store, ns.patient)
-        conv_id = ns.conversation or h.create_conversation(store, patient_id=ns.patient).conversation_id
-        if ns.conversation and h.get_conversation(store, conversation_id=conv_id).patient_id != ns.patient:
-            raise KeyError(f"conversation {conv_id} is about another patient")
-    except LookupError as exc:  # no such patient (summary.PatientNotFound) or conversation
-        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
-        return 2
-    try:
-        engine = Engine.load(model, n_ctx=settings.n_ctx, n_threads=settings.n_threads)
-    except ModelFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    request = prepare_send(store, conversation_id=conv_id, user_text=ns.question, model_name=model.name,
-                           context_text=context, settings=settings)
-    saver = StreamingSaver(db, lambda st, text: h.update_message_text(
-        st, message_id=request.message_id, content=text))
-    cancel = threading.Event()
-    # Ctrl-C stops between tokens, like the app's Stop button: the partial answer is saved.
-    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set()) if _main_thread() else None
+def _chat(ns: argparse.Namespace, db: WorkspaceExecutor, model: Path, settings: ChatSettings) -> int:
+    engines: list[Engine] = []
+
+    def load_engine() -> Engine:
+        engines.append(Engine.load(model, n_ctx=settings.n_ctx, n_threads=settings.n_threads))
+        return engines[-1]
 
     def out(text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
 
+    cancel = threading.Event()
+    # Ctrl-C stops between tokens, like the app's Stop button: the partial answer is saved.
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set()) if _main_thread() else None
     try:
-        result = run_turn(engine, request, on_text=out, cancel=cancel, saver=saver)
+        turn = chat_turn(db=db, get_engine=load_engine, patient_id=ns.patient, question=ns.question,
+                         model_name=model.name, settings=settings, on_text=out,
+                         conversation_id=ns.conversation, cancel=cancel)
+    except LookupError as exc:  # no such patient (summary.PatientNotFound) or conversation
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+    except ModelFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
-        engine.close()
-    finish_turn(store, result)
+        for engine in engines:
+            engine.close()
+    result = turn.result
     sys.stdout.write("\n")
     sys.stdout.flush()
     if result.error:
@@ -105,7 +97,7 @@ def _chat(ns: argparse.Namespace, db: ThreadDb, model: Path, settings: ChatSetti
         dropped = f", {plan.dropped_messages} earlier messages left out" if plan and plan.dropped_messages else ""
         print(f"[{result.status}: {s.completion_tokens} tokens, {s.tokens_per_s:.1f} tokens/s, first token "
               f"{s.ttft_s:.2f} s, context {s.prompt_tokens + s.completion_tokens}/{settings.n_ctx}{dropped}; "
-              f"conversation {conv_id}] {DISCLAIMER}", file=sys.stderr)
+              f"conversation {turn.conversation_id}] {DISCLAIMER}", file=sys.stderr)
     return 1 if result.status == "failed" else 0
 
 

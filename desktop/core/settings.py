@@ -20,6 +20,13 @@ class AppSettings:
     recent_workspaces: list[str] = field(default_factory=list)
     temperature_unit: str = "C"  # "C" or "F"
     weight_unit: str = "kg"  # "kg" or "lb"
+    # The chat's settings dialog (desktop.core.chat.session.ChatSettings); 0 means "the default", so a
+    # workspace moved to a machine with more cores gets that machine's thread count.
+    chat_threads: int = 0
+    chat_ctx: int = 0
+    chat_temperature: float = -1.0  # below 0: the default
+    chat_top_p: float = 0.0  # 0: the default
+    chat_max_tokens: int = 0
 
     def add_recent(self, path: str) -> None:
         self.recent_workspaces = [path, *[p for p in self.recent_workspaces if p != path]][:MAX_RECENT]
@@ -44,6 +51,11 @@ class AppSettings:
                     value = [value] if value else []
                 if isinstance(value, (list, tuple)):
                     setattr(out, f.name, [str(v) for v in value if v])
+            elif isinstance(default, float):
+                try:
+                    setattr(out, f.name, float(value))  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    pass
             elif isinstance(default, int):
                 if isinstance(value, (int, float, str)):
                     try:

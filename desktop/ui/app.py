@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication
 
-from desktop.ui.qt_settings import APPLICATION, ORGANIZATION
+from desktop.ui.qt_settings import APPLICATION, ORGANIZATION, save_settings
 
 if TYPE_CHECKING:
+    from desktop.core.chat.session import ChatSettings
     from desktop.ui.chat.chat_assistant import ChatAssistant
     from desktop.ui.qt_main_window import QtMainWindow
 
@@ -38,9 +39,21 @@ def attach_assistant(window: QtMainWindow) -> ChatAssistant | None:
     except ImportError as exc:  # llama-cpp-python missing or its native library unloadable
         logging.getLogger(__name__).warning("assistant unavailable: %s", exc)
         return None
-    assistant = ChatAssistant(db=window.workspace.executor, parent=window)
+    from desktop.ui.chat.chat_assistant import chat_settings_from, store_chat_settings
+
+    assistant = ChatAssistant(db=window.workspace.executor, settings=chat_settings_from(window.settings),
+                              parent=window, tasks=window.workspace.executor.tasks)
+
+    def persist(chat: ChatSettings) -> None:  # what the user sets in the chat dialog survives a restart
+        store_chat_settings(window.settings, chat)
+        save_settings(window.settings)
+
+    assistant.controller.settingsChanged.connect(persist)
     window.set_assistant_widget(assistant.panel)
-    window.patient_selected.connect(assistant.controller.set_patient)
+    # The workspace owns the current patient; the chat follows it (and starts on it, if one is chosen).
+    window.workspace.patient_selected.connect(assistant.controller.set_patient)
+    if window.workspace.patient_id:
+        assistant.controller.set_patient(window.workspace.patient_id)
     return assistant
 
 

@@ -1,8 +1,9 @@
 """One serialized executor for every DuckDB call, and the op builder that runs work on it.
 
 The connection is never used from two threads at once: all database work, from a page of the patient
-list to a whole import, goes through the single worker thread here, in order. Results come back to
-the GUI thread through a queued signal, so callbacks may touch widgets. (Anki ``taskman.py``,
+list to a whole import, goes through the single worker thread of the core's ``WorkspaceExecutor``, in
+order. Results come back to the GUI thread through the task manager's one relay (``desktop/ui/taskman.py``), so callbacks may
+touch widgets. (Anki ``taskman.py``,
 ``operations/__init__.py``.)
 
     op(lambda store: count_patients(store, filter=flt)).success(self._show).run(executor)
@@ -12,10 +13,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
+
+from desktop.core.workspace_executor import WorkspaceExecutor
+from desktop.ui.taskman import TaskManager
 
 if TYPE_CHECKING:
     from desktop.core.store import Store
@@ -24,62 +28,51 @@ T = TypeVar("T")
 
 
 class DbExecutor(QObject):
-    """Owns the store and its one worker thread."""
-
-    # (callback, value): emitted from the worker thread, delivered queued on the GUI thread.
-    _deliver = Signal(object, object)
-    busy_changed = Signal(bool)
+    """The window's face of :class:`~desktop.core.workspace_executor.WorkspaceExecutor`: the same one
+    worker thread, plus the relay that brings results back to the GUI thread."""
 
     def __init__(self, store: Store | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.store = store
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duckdb")
-        self._pending = 0
+        self.workspace = WorkspaceExecutor(store)
+        self._pending = 0  # submitted ops whose callback has not run yet
         self._lock = threading.Lock()
-        self._closed = False
-        self._deliver.connect(self._on_deliver)
+        # The one relay to the GUI thread, and the one pool for non-database work (model files).
+        self.tasks = TaskManager(parent=self)
+
+    @property
+    def store(self) -> Store | None:
+        return self.workspace.store
+
+    @store.setter
+    def store(self, store: Store | None) -> None:
+        self.workspace.store = store
 
     def submit(self, fn: Callable[[Store], Any], on_done: Callable[[Any], None],
                on_error: Callable[[BaseException], None], *, needs_store: bool = True) -> Future[Any]:
-        if self._closed:
-            # Late requests while the app quits (a debounce timer firing, say) are dropped, not errors.
-            dropped: Future[Any] = Future()
-            dropped.cancel()
-            return dropped
-        with self._lock:
-            self._pending += 1
-            first = self._pending == 1
-        if first:
-            self.busy_changed.emit(True)
-
         def work() -> None:
             # The store is read on the worker thread: a workspace switch queued earlier has happened.
-            store = self.store
+            store = self.workspace.store
             try:
                 if store is None and needs_store:
                     raise RuntimeError("no workspace is open")
                 value = fn(store)  # type: ignore[arg-type]
-            except BaseException as exc:
-                self._deliver.emit(on_error, exc)
+            except BaseException as exc:  # noqa: BLE001 - every failure goes to the op's failure callback
+                error = exc
+                self.tasks.run_on_main(lambda: self._on_deliver(on_error, error))
             else:
-                self._deliver.emit(on_done, value)
+                self.tasks.run_on_main(lambda: self._on_deliver(on_done, value))
 
-        return self._pool.submit(work)
+        # Late requests while the app quits (a debounce timer firing, say) come back cancelled, not errors.
+        future = self.workspace.submit(work)
+        if not future.cancelled():
+            with self._lock:
+                self._pending += 1
+        return future
 
     def call(self, fn: Callable[[Store], T], /) -> Future[T]:
         """``fn(store)`` on the database thread, as a Future that completes there (the chat's ``DbCalls``
         protocol, ``desktop/core/chat/db.py``). Callers needing the GUI thread use :func:`op` instead."""
-        if self._closed:
-            dropped: Future[T] = Future()
-            dropped.cancel()
-            return dropped
-
-        def work() -> T:
-            if self.store is None:
-                raise RuntimeError("no workspace is open")
-            return fn(self.store)
-
-        return self._pool.submit(work)
+        return self.workspace.call(fn)
 
     def run_sync(self, fn: Callable[[Store], T]) -> T:
         """Run ``fn`` on the worker thread and wait for it (shutdown paths and tests only)."""
@@ -88,34 +81,23 @@ class DbExecutor(QObject):
     def _on_deliver(self, callback: Callable[[Any], None], value: Any) -> None:
         with self._lock:
             self._pending -= 1
-            idle = self._pending == 0
-        try:
-            callback(value)
-        finally:
-            if idle:
-                self.busy_changed.emit(False)
+        callback(value)
 
     @property
     def idle(self) -> bool:
+        """No op is waiting for its callback (tests and the smoke script wait for this)."""
         with self._lock:
             return self._pending == 0
 
     def replace_store(self, store: Store | None) -> None:
         """Swap the workspace. Call only on the worker thread (inside an op), so that everything
         queued before runs against the old store and everything after against the new one."""
-        old, self.store = self.store, store
-        if old is not None and old is not store:
-            old.close()
+        self.workspace.replace_store(store)
 
     def shutdown(self) -> None:
-        """Wait for queued work, then close the store (at aboutToQuit)."""
-        if self._closed:
-            return
-        self._closed = True
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        if self.store is not None:
-            self.store.close()
-            self.store = None
+        """Finish the running call, drop queued ones, then close the store (at aboutToQuit)."""
+        self.workspace.shutdown(drop_queued=True)
+        self.tasks.shutdown()
 
 
 class Op(Generic[T]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -39,7 +39,6 @@ WORKSPACE_FILTER = "Vitalsight workspace (*.duckdb);;All files (*)"
 
 class QtMainWindow(QMainWindow):
     #: the patient the clinician is looking at ("" for none); the chat panel follows it
-    patient_selected = Signal(str)
 
     def __init__(self, workspace: Workspace | None = None, settings: AppSettings | None = None) -> None:
         super().__init__()
@@ -80,7 +79,6 @@ class QtMainWindow(QMainWindow):
         self._build_menus()
 
         self.workspace.opened.connect(self._on_opened)
-        self.workspace.patient_selected.connect(self.patient_selected)
         self.workspace.patient_selected.connect(self._show_patient_tab)
         self.workspace.busy.connect(self.show_busy)
         if self.settings.geometry:
@@ -93,8 +91,8 @@ class QtMainWindow(QMainWindow):
 
     # The chat panel's API
     def set_assistant_widget(self, widget: QWidget) -> None:
-        """Put the chat panel in the right-hand dock. It should follow ``patient_selected`` and may
-        read ``self.workspace.patient_id`` for the current patient at any time."""
+        """Put the chat panel in the right-hand dock. The workspace owns the current patient: the
+        panel follows ``self.workspace.patient_selected`` and reads ``self.workspace.patient_id``."""
         self.assistant_dock.setWidget(widget)
         self.assistant_dock.show()
         if not self.settings.window_state:

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 from desktop.core.chat import history as h
-from desktop.core.chat.db import ThreadDb
 from desktop.core.chat.export import conversation_markdown
 from desktop.core.chat.patient_context import patient_context
 from desktop.core.chat.persist import StreamingSaver
@@ -26,6 +25,7 @@ from desktop.core.chat.session import (
 )
 from desktop.core.llm.engine import Engine
 from desktop.core.store import Store, open_store
+from desktop.core.workspace_executor import WorkspaceExecutor
 from tests.core.llm_support import PATIENT, engine, model_path, store, workspace  # noqa: F401  (fixtures)
 
 SETTINGS = ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=40)
@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parents[2]
 def _turn(store: Store, engine: Engine, conv: int, text: str) -> str:
     req = prepare_send(store, conversation_id=conv, user_text=text, model_name="m",
                        context_text=patient_context(store, PATIENT), settings=SETTINGS)
-    db = ThreadDb(store)
+    db = WorkspaceExecutor(store)
     saver = StreamingSaver(db, lambda st, t: h.update_message_text(st, message_id=req.message_id, content=t))
     result = run_turn(engine, req, on_text=lambda _t: None, saver=saver)
     db.shutdown(close_store=False)
@@ -62,7 +62,7 @@ def test_history_survives_a_restart(workspace: Path, engine: Engine) -> None:
 def test_the_streaming_saver_writes_the_latest_text_and_never_queues(store: Store) -> None:
     conv = h.create_conversation(store, patient_id=PATIENT).conversation_id
     msg = h.add_message(store, conversation_id=conv, role="assistant", content="", status="generating")
-    db = ThreadDb(store)
+    db = WorkspaceExecutor(store)
     saver = StreamingSaver(db, lambda st, t: h.update_message_text(st, message_id=msg.message_id, content=t))
     text = ""
     for i in range(300):

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QThreadPool
 
-from desktop.core.chat.db import ThreadDb
 from desktop.core.chat.session import ChatSettings
 from desktop.core.llm.model_files import default_model_path
 from desktop.core.store import open_store
+from desktop.core.workspace_executor import WorkspaceExecutor
 from desktop.ui.chat.chat_controller import ChatController
 from desktop.ui.chat.model_worker import ModelWorker
 from devtools.synthetic.workspaces import seed_demo_patient
@@ -24,7 +24,7 @@ SETTINGS = ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=48)
 
 @dataclass
 class ChatEnv:
-    db: ThreadDb
+    db: WorkspaceExecutor
     worker: ModelWorker
     controller: ChatController
     patient: str
@@ -39,7 +39,7 @@ def chat_env(qtbot, tmp_path: Path) -> Iterator[ChatEnv]:
     workspace = tmp_path / "ws.duckdb"
     store = open_store(workspace)
     patient = seed_demo_patient(store)
-    db = ThreadDb(store)
+    db = WorkspaceExecutor(store)
     worker = ModelWorker(db=db)
     worker.start()
     controller = ChatController(worker=worker, db=db, model_path=model, settings=SETTINGS)

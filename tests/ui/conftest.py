@@ -1,17 +1,19 @@
 """Qt test fixtures: offscreen, settings and user data in tmp, real workspaces built through the real
-importers, and a check that no test leaves database or Qt thread work running (practice 9)."""
+importers, and a check that no test leaves any thread running (practice 9)."""
 
 from __future__ import annotations
 
 import os
 import threading
+import time
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from PySide6.QtCore import QSettings, QThreadPool
+from PySide6.QtCore import QSettings, QThread, QThreadPool
 
 from desktop.core.importers import import_paths
 from desktop.core.store import open_store
@@ -87,15 +89,38 @@ def presented(_collect_errors: _Presented) -> list[str]:
 
 
 @pytest.fixture(autouse=True)
-def _no_dangling_work(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Fail a test that leaves a database thread, QThread or QThreadPool runnable running."""
+def _no_dangling_work(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail a test that leaves ANY thread running: a Python thread it started (a database executor, a
+    file pool, anything), a QThread, or a QThreadPool runnable (napari's ``_dangling_qthreads``, widened
+    to Python threads)."""
     before = {t.ident for t in threading.enumerate()}
+    started: list[weakref.ref[QThread]] = []
+    original_start = QThread.start
+
+    def tracked_start(self: QThread, *args: object) -> None:
+        started.append(weakref.ref(self))
+        original_start(self, *args)
+
+    monkeypatch.setattr(QThread, "start", tracked_start)
     yield
     pool = QThreadPool.globalInstance()
     pool.waitForDone(2000)
-    left = [t.name for t in threading.enumerate() if t.ident not in before and t.name.startswith("duckdb") and t.is_alive()]
-    if left or pool.activeThreadCount():
-        pytest.fail(f"{request.node.name} left work running: threads {left}, pool {pool.activeThreadCount()}")
+    deadline = time.monotonic() + 2.0  # a thread told to stop may need a moment to return
+    new = [t for t in threading.enumerate() if t.ident not in before]
+    for t in new:
+        t.join(max(0.0, deadline - time.monotonic()))
+    left = [t.name for t in new if t.is_alive()]
+    qthreads = [q for q in (ref() for ref in started) if q is not None and _running(q)]
+    if left or qthreads or pool.activeThreadCount():
+        pytest.fail(f"{request.node.name} left work running: threads {left}, QThreads {qthreads}, "
+                    f"pool {pool.activeThreadCount()}")
+
+
+def _running(thread: QThread) -> bool:
+    try:
+        return thread.isRunning()
+    except RuntimeError:  # the C++ object is gone, so is its thread
+        return False
 
 
 @pytest.fixture

@@ -14,7 +14,9 @@ from desktop.core.chat.session import ChatSettings
 from desktop.core.settings import AppSettings
 from desktop.core.store import open_store
 from desktop.ui.app import attach_assistant
+from desktop.ui.chat.chat_assistant import chat_settings_from
 from desktop.ui.qt_main_window import QtMainWindow
+from desktop.ui.qt_settings import load_settings
 from tests.ui.conftest import wait_idle
 
 
@@ -27,8 +29,13 @@ def test_ask_about_the_selected_patient_in_the_window(qtbot, make_workspace, wor
     controller = assistant.controller
     try:
         # Greedy and short: the test asserts on grounding, not on prose.
-        controller.apply_settings(ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=40))
+        chosen = ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=40)
+        controller.apply_settings(chosen)
         qtbot.waitUntil(lambda: controller.model_ready, timeout=60000)
+        # The chat settings are saved with the app's settings: the next start reads them back.
+        restarted = load_settings()
+        assert chat_settings_from(restarted) == chosen
+        assert (restarted.chat_threads, restarted.chat_ctx, restarted.chat_max_tokens) == (1, 2048, 40)
         assert window.assistant_dock.widget() is assistant.panel
 
         with qtbot.waitSignal(controller.conversationsChanged, timeout=10000):
@@ -56,3 +63,13 @@ def test_ask_about_the_selected_patient_in_the_window(qtbot, make_workspace, wor
     # The model was given this patient's facts, from the workspace: name, the flagged creatinine, the BP.
     context = rows[1][2]
     assert "Alice Ames" in context and "Creatinine: 1.4 mg/dL (H" in context and "142" in context
+
+
+def test_saved_chat_settings_are_read_back_and_damaged_ones_fall_back() -> None:
+    app = AppSettings.from_dict({"chat_threads": "3", "chat_ctx": "1024", "chat_temperature": "0.7",
+                                 "chat_top_p": "0.5", "chat_max_tokens": "100"})  # QSettings gives strings
+    assert chat_settings_from(app) == ChatSettings(n_threads=3, n_ctx=1024, temperature=0.7, top_p=0.5,
+                                                   max_tokens=100)
+    assert chat_settings_from(AppSettings()) == ChatSettings()  # nothing saved: the defaults
+    damaged = AppSettings.from_dict({"chat_ctx": "12", "chat_temperature": "warm"})
+    assert chat_settings_from(damaged) == ChatSettings()

@@ -131,13 +131,13 @@ def test_history_shows_again_after_a_restart(qtbot, chat_env: ChatEnv) -> None:
     assert chat_env.worker.shutdown()
     chat_env.controller.close()
     chat_env.db.shutdown()
-    from desktop.core.chat.db import ThreadDb
     from desktop.core.llm.model_files import default_model_path
     from desktop.core.store import open_store
+    from desktop.core.workspace_executor import WorkspaceExecutor
     from desktop.ui.chat.chat_controller import ChatController
     from desktop.ui.chat.model_worker import ModelWorker
 
-    chat_env.db = ThreadDb(open_store(chat_env.workspace))
+    chat_env.db = WorkspaceExecutor(open_store(chat_env.workspace))
     chat_env.worker = ModelWorker(db=chat_env.db)
     chat_env.worker.start()
     chat_env.controller = ChatController(worker=chat_env.worker, db=chat_env.db, model_path=default_model_path(),
@@ -160,7 +160,7 @@ def test_settings_dialog_round_trips(qtbot) -> None:
 
 def test_the_preview_runs_on_its_own() -> None:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", VITALSIGHT_PREVIEW_QUIT_MS="1500")
-    proc = subprocess.run([sys.executable, "-m", "desktop.ui.chat.qt_chat_panel"], cwd=REPO, env=env,
+    proc = subprocess.run([sys.executable, "-m", "desktop.ui.dev.chat_preview", "panel"], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
 

@@ -10,11 +10,11 @@ import threading
 from pathlib import Path
 
 from desktop.core.chat import history as h
-from desktop.core.chat.db import ThreadDb
 from desktop.core.chat.session import ChatSettings, TurnRequest, prepare_send
 from desktop.core.llm.engine import GenerationStats
 from desktop.core.llm.prompt import ChatTemplate
 from desktop.core.store import open_store
+from desktop.core.workspace_executor import WorkspaceExecutor
 from desktop.ui.chat.chat_assistant import ChatAssistant
 from desktop.ui.chat.model_worker import ModelWorker
 from devtools.synthetic.workspaces import seed_demo_patient
@@ -42,7 +42,7 @@ class BurstEngine:
         pass
 
 
-def _request(db: ThreadDb, patient: str) -> TurnRequest:
+def _request(db: WorkspaceExecutor, patient: str) -> TurnRequest:
     def prepare(store):
         conv = h.create_conversation(store, patient_id=patient).conversation_id
         return prepare_send(store, conversation_id=conv, user_text="Go", model_name="fake", context_text="",
@@ -51,7 +51,7 @@ def _request(db: ThreadDb, patient: str) -> TurnRequest:
 
 
 def test_a_fast_stream_is_throttled_into_few_signals(qtbot, tmp_path: Path) -> None:
-    db = ThreadDb(open_store(tmp_path / "ws.duckdb"))
+    db = WorkspaceExecutor(open_store(tmp_path / "ws.duckdb"))
     patient = db.call(seed_demo_patient).result()
     worker = ModelWorker(db=db, throttle_s=0.05)
     worker._engine = BurstEngine()  # type: ignore[assignment]
@@ -90,7 +90,7 @@ def test_shutdown_mid_answer_stops_and_saves_what_was_written(qtbot, chat_env: C
 
 
 def test_the_assembled_assistant_answers_and_shuts_down(qtbot, tmp_path: Path) -> None:
-    db = ThreadDb(open_store(tmp_path / "ws.duckdb"))
+    db = WorkspaceExecutor(open_store(tmp_path / "ws.duckdb"))
     patient = db.call(seed_demo_patient).result()
     assistant = ChatAssistant(db=db, settings=SETTINGS)
     qtbot.addWidget(assistant.panel)
@@ -107,7 +107,7 @@ def test_the_assembled_assistant_answers_and_shuts_down(qtbot, tmp_path: Path) -
 
 
 def test_the_worker_preview_runs_on_its_own() -> None:
-    proc = subprocess.run([sys.executable, "-m", "desktop.ui.chat.model_worker", "Hello"], cwd=REPO,
+    proc = subprocess.run([sys.executable, "-m", "desktop.ui.dev.chat_preview", "worker", "Hello"], cwd=REPO,
                           env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), capture_output=True, text=True,
                           timeout=180, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]

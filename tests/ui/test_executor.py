@@ -53,3 +53,25 @@ def test_call_serves_the_chat_protocol_on_the_same_thread(qtbot, workspace: Work
     future = db.call(lambda store: (threading.current_thread().name, store.con.execute("SELECT 41 + 1").fetchone()[0]))
     name, value = future.result(timeout=10)
     assert name.startswith("duckdb") and value == 42
+
+
+def test_the_task_manager_brings_progress_and_background_results_to_the_gui_thread(qtbot) -> None:
+    from desktop.core.tasks import TaskState
+    from desktop.ui.taskman import TaskManager
+
+    tasks = TaskManager()
+    gui = threading.get_ident()
+    seen: list[tuple[float, str, bool]] = []
+    state = TaskState(on_progress=tasks.progress(lambda f, m: seen.append((f, m, threading.get_ident() == gui))))
+    done: list[tuple[int, bool]] = []
+
+    def work() -> int:
+        assert threading.get_ident() != gui
+        state.set_progress(0.5, "half")
+        return 42
+
+    tasks.run_in_background(work, lambda f: done.append((f.result(), threading.get_ident() == gui)))
+    qtbot.waitUntil(lambda: bool(done) and bool(seen), timeout=5000)
+    assert done == [(42, True)] and seen == [(0.5, "half", True)]
+    tasks.shutdown()  # the autouse guard fails the test if the pool's thread were left running
+    assert tasks.run_in_background(lambda: 1, lambda _f: None).cancelled()

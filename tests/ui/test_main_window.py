@@ -41,7 +41,7 @@ def test_open_workspace_remembers_it_and_follows_the_patient(qtbot, window: QtMa
     assert [a.text() for a in window.recent_menu.actions()] == [str(workspace_file)]
     wait_idle(qtbot, window.workspace)
     qtbot.waitUntil(lambda: window.patient_list.model.rowCount() == 3)
-    with qtbot.waitSignal(window.patient_selected) as chosen, qtbot.waitSignal(window.patient_view.loaded):
+    with qtbot.waitSignal(window.workspace.patient_selected) as chosen, qtbot.waitSignal(window.patient_view.loaded):
         window.patient_list.select_row(0)
     assert chosen.args == ["p-alice"]
     assert window.patient_view.summary.flag_text("Creatinine") == "H high"

@@ -10,7 +10,7 @@ another thread.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +32,7 @@ from desktop.core.llm.model_files import ModelEntry, import_model, scan_models
 from desktop.core.llm.prompt import PromptPlan
 from desktop.core.store import Store
 from desktop.ui.chat.model_worker import LoadedModel, ModelWorker
-
-
-class _Relay(QObject):
-    """Carries a finished future from the executor thread to the GUI thread."""
-
-    done = Signal(object, object, object)  # future, on_ok, on_error (None: report through errorRaised)
+from desktop.ui.taskman import TaskManager
 
 
 class ChatController(QObject):
@@ -51,11 +46,12 @@ class ChatController(QObject):
     contextChanged = Signal(int, int, int)  # tokens used, context size, earlier messages left out
     statsChanged = Signal(str)            # "… tokens/s · first token … s" after each answer
     modelChanged = Signal(str)            # a line describing the loaded model
-    settingsChanged = Signal(object)      # ChatSettings, for the app's settings store to persist
+    settingsChanged = Signal(object)      # ChatSettings; desktop/ui/app.py persists it in AppSettings
     errorRaised = Signal(str)
 
     def __init__(self, *, worker: ModelWorker, db: DbCalls, model_path: Path, settings: ChatSettings | None = None,
-                 context_provider: Callable[[Store, str], str] = patient_context) -> None:
+                 context_provider: Callable[[Store, str], str] = patient_context,
+                 tasks: TaskManager | None = None) -> None:
         super().__init__()
         self._worker = worker
         self._dbcalls = db
@@ -71,9 +67,9 @@ class ChatController(QObject):
         self._preparing = False  # between Send and the worker taking the job
         self._load_job = 0
         self._gen_job = 0
-        self._file_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-files")
-        self._relay = _Relay()
-        self._relay.done.connect(self._on_done)
+        # The window's task manager (its one relay and background pool); a controller on its own owns one.
+        self._owns_tasks = tasks is None
+        self._tasks = tasks or TaskManager(parent=self)
         worker.modelLoaded.connect(self._on_model_loaded)
         worker.modelFailed.connect(self._on_model_failed)
         worker.planReady.connect(self._on_plan)
@@ -85,10 +81,8 @@ class ChatController(QObject):
 
     # -- plumbing --------------------------------------------------------------------------------------
     def _db(self, fn: Callable[[Store], Any], on_ok: Callable[[Any], None] | None = None) -> None:
-        fut = self._dbcalls.call(fn)
-        fut.add_done_callback(lambda f: self._relay.done.emit(f, on_ok, None))
+        self._tasks.watch(self._dbcalls.call(fn), lambda f: self._on_done(f, on_ok, None))
 
-    @Slot(object, object, object)
     def _on_done(self, fut: Future[Any], on_ok: Callable[[Any], None] | None,
                  on_error: Callable[[str], None] | None) -> None:
         if fut.cancelled():
@@ -323,11 +317,11 @@ class ChatController(QObject):
     def _files(self, fn: Callable[[], Any], on_ok: Callable[[Any], None],
                on_error: Callable[[str], None] | None) -> None:
         # Model files are not the workspace: their slow checks must not hold up DuckDB or the model thread.
-        fut = self._file_executor.submit(fn)
-        fut.add_done_callback(lambda f: self._relay.done.emit(f, on_ok, on_error))
+        self._tasks.run_in_background(fn, lambda f: self._on_done(f, on_ok, on_error))
 
     def close(self) -> None:
-        self._file_executor.shutdown(wait=True, cancel_futures=True)
+        if self._owns_tasks:
+            self._tasks.shutdown()
 
     # -- export ----------------------------------------------------------------------------------------
     def export_markdown(self, path: Path, on_saved: Callable[[Path], None] | None = None) -> None:

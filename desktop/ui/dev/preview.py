@@ -16,6 +16,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.core.resources import resource_path
+from desktop.core.store import Store
 
 
 def demo_workspace_path() -> str:
@@ -32,6 +33,13 @@ def demo_workspace_path() -> str:
     with open_store(path) as store:
         fill_demo(store, patients=120)
     return str(path)
+
+
+def seed_demo_patient(store: Store) -> str:
+    """The demo patient the chat previews talk about (devtools, reached only from this module)."""
+    from devtools.synthetic.workspaces import seed_demo_patient as seed
+
+    return seed(store)
 
 
 def preview(make: Callable[..., QWidget], *, select_first: bool = True, path: str | None = None) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -40,12 +40,6 @@ from desktop.ui.workspace import Workspace
 PICK, PLAN, MAP, RUN, REPORT = range(5)
 
 
-class _ProgressRelay(QObject):
-    """Carries progress from the database thread to the GUI thread (a queued signal)."""
-
-    progressed = Signal(float, str)
-
-
 class QtImportDialog(QDialog):
     planned = Signal()
     finished_import = Signal(object)  # the ImportReport
@@ -61,8 +55,6 @@ class QtImportDialog(QDialog):
         self.token: TaskState | None = None
         self.report: ImportReport | None = None
         self._seen: set[str] = set()  # content hashes already imported into this workspace
-        self._relay = _ProgressRelay()
-        self._relay.progressed.connect(self._on_progress)
 
         self.pages = QStackedWidget()
         self.pages.addWidget(self._pick_page())
@@ -225,8 +217,8 @@ class QtImportDialog(QDialog):
 
     # Importing
     def start_import(self) -> None:
-        relay = self._relay
-        token = self.token = TaskState(on_progress=relay.progressed.emit)
+        # Progress reaches the GUI thread through the task manager's one relay.
+        token = self.token = TaskState(on_progress=self.workspace.executor.tasks.progress(self._on_progress))
         mapping, remember, name = self.mapping, self.mapper.remember.isChecked(), self.mapper.mapping_name()
         mapped = {i.facts.path for i in self.unknown_files()} if mapping is not None else set()
         plain = [p for p in self.paths if p not in mapped and not isinstance(self.plans.get(p), str)]

@@ -1,0 +1,66 @@
+"""The chat turn written once (desktop/core/chat/turn.py), driven through the workspace executor the CLI
+and the window use, with the real default model."""
+
+# ruff: noqa: F811  (pytest fixtures imported from the support module, then requested by name)
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop.core.chat import history as h
+from desktop.core.chat.session import ChatSettings
+from desktop.core.chat.turn import chat_turn
+from desktop.core.llm.engine import Engine
+from desktop.core.store import open_store
+from desktop.core.workspace_executor import WorkspaceExecutor
+from tests.core.llm_support import PATIENT, engine, model_path, workspace  # noqa: F401  (fixtures)
+
+SETTINGS = ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=24)
+
+
+@pytest.fixture
+def db(workspace: Path) -> Iterator[WorkspaceExecutor]:
+    executor = WorkspaceExecutor(open_store(workspace))
+    yield executor
+    executor.shutdown()
+    assert not executor._pool._threads or all(not t.is_alive() for t in executor._pool._threads)
+
+
+def _never_loaded() -> Engine:
+    raise AssertionError("the model must not be loaded for a turn that cannot start")
+
+
+def test_a_turn_streams_and_saves_what_it_streamed(db: WorkspaceExecutor, engine: Engine) -> None:
+    pieces: list[str] = []
+    turn = chat_turn(db=db, get_engine=lambda: engine, patient_id=PATIENT, question="Latest heart rate?",
+                     model_name="m", settings=SETTINGS, on_text=pieces.append,
+                     build_context=lambda store, patient: f"Patient {patient}: heart rate 72 /min on 2024-01-02.")
+    assert turn.result.status in ("complete", "truncated") and turn.result.text
+    msgs = db.call(lambda store: h.active_messages(store, conversation_id=turn.conversation_id)).result()
+    assert [m.role for m in msgs] == ["user", "assistant"]
+    assert msgs[0].content == "Latest heart rate?" and msgs[1].content == "".join(pieces) == turn.result.text
+    context = db.call(lambda store: store.con.execute(
+        "SELECT context_summary FROM messages WHERE message_id = ?", [msgs[1].message_id]).fetchone()).result()
+    assert context == (f"Patient {PATIENT}: heart rate 72 /min on 2024-01-02.",)  # the builder's facts
+    again = chat_turn(db=db, get_engine=lambda: engine, patient_id=PATIENT, question="And the one before?",
+                      model_name="m", settings=SETTINGS, on_text=lambda _t: None,
+                      conversation_id=turn.conversation_id)
+    assert again.conversation_id == turn.conversation_id
+    assert len(db.call(lambda s: h.active_messages(s, conversation_id=turn.conversation_id)).result()) == 4
+
+
+def test_an_unknown_patient_fails_before_the_model_loads_and_writes_nothing(db: WorkspaceExecutor) -> None:
+    with pytest.raises(LookupError):
+        chat_turn(db=db, get_engine=_never_loaded, patient_id="no-such-patient", question="?", model_name="m",
+                  settings=SETTINGS, on_text=lambda _t: None)
+    assert db.call(lambda s: s.con.execute("SELECT count(*) FROM conversations").fetchone()).result() == (0,)
+
+
+def test_a_conversation_about_another_patient_is_refused(db: WorkspaceExecutor) -> None:
+    other = db.call(lambda s: h.create_conversation(s, patient_id="someone-else").conversation_id).result()
+    with pytest.raises(LookupError, match="another patient"):
+        chat_turn(db=db, get_engine=_never_loaded, patient_id=PATIENT, question="?", model_name="m",
+                  settings=SETTINGS, on_text=lambda _t: None, conversation_id=other)
+    assert db.call(lambda s: s.con.execute("SELECT count(*) FROM messages").fetchone()).result() == (0,)
