@@ -4,7 +4,7 @@
     python -m desktop patients --workspace W.duckdb
     python -m desktop summary  --workspace W.duckdb --patient ID
     python -m desktop gui      [--workspace W.duckdb]
-    python -m desktop chat     --workspace W.duckdb --patient ID [--model PATH] "question"
+    python -m desktop chat     --workspace W.duckdb [--patient ID] [--json] [--model PATH] "question"
     python -m desktop selfcheck                               (is this installation complete? JSON)
     python -m desktop audit    --workspace W.duckdb           (see cli_security.py)
 """

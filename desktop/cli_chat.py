@@ -13,6 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
+from desktop.cli_assistant import run_assistant
 from desktop.core.chat.session import DISCLAIMER, ChatSettings
 from desktop.core.chat.turn import chat_turn
 from desktop.core.llm.engine import Engine
@@ -25,7 +26,8 @@ from desktop.core.workspace_executor import WorkspaceExecutor
 def add_chat_arguments(parser: argparse.ArgumentParser) -> None:
     d = ChatSettings()
     parser.add_argument("--workspace", required=True, type=Path, help="the workspace .duckdb file")
-    parser.add_argument("--patient", required=True, help="patient id")
+    parser.add_argument("--patient", default=None,
+                        help="patient id; without it the question is about the whole workspace")
     parser.add_argument("--model", type=Path, default=None, help="GGUF file (default: the shipped model)")
     parser.add_argument("--conversation", type=int, default=None, help="continue this conversation id")
     parser.add_argument("--threads", type=int, default=d.n_threads)
@@ -34,10 +36,17 @@ def add_chat_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top-p", type=float, default=d.top_p)
     parser.add_argument("--max-tokens", type=int, default=d.max_tokens)
     parser.add_argument("--quiet", action="store_true", help="no figures on stderr")
+    parser.add_argument("--json", action="store_true",
+                        help="print the answer, the plan, the SQL, the facts and the rows used as JSON")
     parser.add_argument("question")
 
 
 def run_chat(ns: argparse.Namespace) -> int:
+    # A question about the data is answered from the workspace (figures from DuckDB); only the rest reach
+    # the model.
+    computed = run_assistant(ns)
+    if computed is not None:
+        return computed
     settings = ChatSettings(n_threads=ns.threads, n_ctx=ns.ctx, temperature=ns.temperature, top_p=ns.top_p,
                             max_tokens=ns.max_tokens)
     problems = settings.problems()

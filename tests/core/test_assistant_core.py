@@ -132,3 +132,26 @@ def test_a_missing_measurement_is_said_not_invented(cohort: tuple[Store, Path]) 
     assert not answer.computed  # troponin is not a measurement the catalog knows: the model, verified, answers
     answer = answer_question(store, question="latest fasting glucose in 1990", patient_id=pid)
     assert answer.text.startswith("The record has no fasting glucose readings in 1990")
+
+
+def test_cli_answers_a_workspace_question_without_a_patient_and_saves_it(cohort: tuple[Store, Path],
+                                                                          tmp_path: Path) -> None:
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    store, folder = cohort
+    store.con.execute("CHECKPOINT")
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(folder / "ws.duckdb", copy)
+    run = subprocess.run([sys.executable, "-m", "desktop", "chat", "--workspace", str(copy), "--json",
+                          "how many patients have diabetes?"], capture_output=True, text=True, timeout=120,
+                         check=False)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["computed"] and out["plan"]["subject"] == "workspace" and "SELECT" in out["sql"][0]
+    assert out["facts"][0]["value"] == len(out["rows"])
+    with open_store(copy) as saved:
+        rows = saved.con.execute("SELECT role, model FROM messages ORDER BY message_id").fetchall()
+    assert rows == [("user", None), ("assistant", "computed from the workspace (DuckDB)")]

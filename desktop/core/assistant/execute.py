@@ -6,6 +6,7 @@ the SQL, its parameters and the rows it used, for "How this was computed".
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import date, datetime
 from typing import Any
@@ -214,9 +215,11 @@ def _cohort_sql(plan: Plan) -> tuple[str, list[Any]]:
         clauses.append("p.sex = ?")
         params.append(c.sex)
     if c.condition:
+        # A whole-word match from the start of a word: "diabetes" finds "Diabetes mellitus type 2", never
+        # "Prediabetes".
         clauses.append("EXISTS (SELECT 1 FROM conditions d WHERE d.patient_id = p.patient_id AND d.resolved IS NULL "
-                       "AND d.description ILIKE ?)")
-        params.append(f"%{c.condition}%")
+                       "AND regexp_matches(lower(d.description), ?))")
+        params.append(r"\b" + re.escape(c.condition.lower()))
     if c.age_min is not None:
         clauses.append(f"{AGE_SQL} >= ?")
         params.append(c.age_min)

@@ -97,7 +97,7 @@ def _as_chat(messages: list[h.Message]) -> list[ChatMessage]:
     return [ChatMessage(m.role, m.content) for m in messages if m.content or m.role == "user"]
 
 
-def _title_from(text: str) -> str:
+def title_from(text: str) -> str:
     line = " ".join(text.split())
     return line if len(line) <= 60 else line[:57] + "…"
 
@@ -109,7 +109,7 @@ def prepare_send(store: Store, *, conversation_id: int, user_text: str, model_na
     if not before:
         conv = h.get_conversation(store, conversation_id=conversation_id)
         if conv.title == "New conversation":
-            h.rename_conversation(store, conversation_id=conversation_id, title=_title_from(user_text))
+            h.rename_conversation(store, conversation_id=conversation_id, title=title_from(user_text))
     h.add_message(store, conversation_id=conversation_id, role="user", content=user_text)
     return _start_answer(store, conversation_id, model_name, context_text, settings)
 

@@ -9,15 +9,24 @@ in as another builder or another answer source without changing the callers.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from desktop.core.assistant.answer import Answer
 from desktop.core.chat import history as h
 from desktop.core.chat.db import DbCalls
 from desktop.core.chat.patient_context import patient_context
 from desktop.core.chat.persist import StreamingSaver
-from desktop.core.chat.session import ChatSettings, TurnResult, finish_turn, prepare_send, run_turn
+from desktop.core.chat.session import (
+    ChatSettings,
+    TurnResult,
+    finish_turn,
+    prepare_send,
+    run_turn,
+    title_from,
+)
 from desktop.core.llm.engine import Engine
 from desktop.core.store import Store
 
@@ -63,3 +72,24 @@ def chat_turn(*, db: DbCalls, get_engine: Callable[[], Engine], patient_id: str,
     result = run_turn(engine, request, on_text=on_text, cancel=cancel, saver=saver)
     db.call(lambda store: finish_turn(store, result)).result()
     return ChatTurn(conv_id, result)
+
+
+#: ``conversations.patient_id`` of a conversation about the workspace as a whole (no patient selected).
+WORKSPACE_SUBJECT = ""
+COMPUTED_MODEL = "computed from the workspace (DuckDB)"
+
+
+def computed_turn(store: Store, *, patient_id: str | None, question: str, answer: Answer,
+                  conversation_id: int | None = None) -> int:
+    """Save a turn whose answer DuckDB computed: the question and the answer, each committed as it is
+    written, the answer's plan, SQL and facts kept with it (``context_summary`` holds them as JSON, so an
+    export carries how every figure was computed). Returns the conversation id."""
+    subject = patient_id or WORKSPACE_SUBJECT
+    if conversation_id is None:
+        conversation_id = h.create_conversation(store, patient_id=subject, title=title_from(question)).conversation_id
+    elif h.get_conversation(store, conversation_id=conversation_id).patient_id != subject:
+        raise LookupError(f"conversation {conversation_id} is about another subject")
+    h.add_message(store, conversation_id=conversation_id, role="user", content=question)
+    h.add_message(store, conversation_id=conversation_id, role="assistant", content=answer.text,
+                  model=COMPUTED_MODEL, context_summary=json.dumps(answer.to_dict(), default=str))
+    return conversation_id
