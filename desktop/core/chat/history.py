@@ -14,7 +14,7 @@ from desktop.core.store import Store
 
 _MESSAGE_COLUMNS = (
     "message_id, conversation_id, position, role, content, status, created_at, updated_at, model, "
-    "prompt_tokens, completion_tokens, dropped_messages, tokens_per_s, ttft_s, error"
+    "prompt_tokens, completion_tokens, dropped_messages, tokens_per_s, ttft_s, error, context_summary"
 )
 
 
@@ -44,6 +44,9 @@ class Message:
     tokens_per_s: float | None = None
     ttft_s: float | None = None
     error: str | None = None
+    # What the answer was given or computed from: the patient summary for a model's answer; for an answer
+    # DuckDB computed, its plan, SQL, facts and rows as JSON (desktop/core/chat/turn.py::computed_turn).
+    context_summary: str | None = None
 
 
 def create_conversation(store: Store, *, patient_id: str, title: str = "New conversation") -> Conversation:

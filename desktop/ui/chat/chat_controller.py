@@ -16,6 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from desktop.core.assistant.answer import Answer
+from desktop.core.assistant.ask import answer_question
 from desktop.core.chat import history as h
 from desktop.core.chat.db import DbCalls
 from desktop.core.chat.export import conversation_markdown
@@ -28,6 +30,7 @@ from desktop.core.chat.session import (
     prepare_regenerate,
     prepare_send,
 )
+from desktop.core.chat.turn import WORKSPACE_SUBJECT, computed_turn
 from desktop.core.llm.model_files import ModelEntry, import_model, scan_models
 from desktop.core.llm.prompt import PromptPlan
 from desktop.core.store import Store
@@ -48,6 +51,7 @@ class ChatController(QObject):
     modelChanged = Signal(str)            # a line describing the loaded model
     settingsChanged = Signal(object)      # ChatSettings; desktop/ui/app.py persists it in AppSettings
     errorRaised = Signal(str)
+    answerComputed = Signal(object)       # Answer: figures DuckDB computed, with how (plan, SQL, rows)
 
     def __init__(self, *, worker: ModelWorker, db: DbCalls, model_path: Path, settings: ChatSettings | None = None,
                  context_provider: Callable[[Store, str], str] = patient_context,
@@ -155,10 +159,7 @@ class ChatController(QObject):
         self.refresh_conversations(select_first=True)
 
     def refresh_conversations(self, *, select_first: bool = False) -> None:
-        pid = self.patient_id
-        if pid is None:
-            self.conversationsChanged.emit([])
-            return
+        pid = self.patient_id or WORKSPACE_SUBJECT  # no patient selected: the conversations about the workspace
 
         def shown(convs: list[h.Conversation]) -> None:
             self.conversationsChanged.emit(convs)
@@ -168,10 +169,7 @@ class ChatController(QObject):
         self._db(lambda store: h.list_conversations(store, patient_id=pid), shown)
 
     def new_conversation(self) -> None:
-        pid = self.patient_id
-        if pid is None:
-            self.errorRaised.emit("Select a patient first.")
-            return
+        pid = self.patient_id or WORKSPACE_SUBJECT
 
         def created(conv: h.Conversation) -> None:
             self.refresh_conversations()
@@ -202,9 +200,37 @@ class ChatController(QObject):
 
     # -- turns -----------------------------------------------------------------------------------------
     def send(self, text: str) -> None:
+        """A question about the data is answered from the workspace (DuckDB computes every figure); only the
+        rest goes to the model."""
         text = text.strip()
-        if not text:
+        if not text or self.busy:
             return
+        pid, cid = self.patient_id, self.conversation_id
+
+        def on_db(store: Store) -> tuple[int | None, Answer]:
+            answer = answer_question(store, question=text, patient_id=pid)
+            if not answer.computed:
+                return None, answer
+            return computed_turn(store, patient_id=pid, question=text, answer=answer, conversation_id=cid), answer
+
+        self._db(on_db, lambda result: self._on_computed(text, result))
+
+    def _on_computed(self, text: str, result: tuple[int | None, Answer]) -> None:
+        conv, answer = result
+        if conv is None:
+            if self.patient_id is None:
+                self.errorRaised.emit(answer.text)
+            else:
+                self._model_send(text)
+            return
+        if conv != self.conversation_id:
+            self.conversation_id = conv
+            self.conversationSelected.emit(conv)
+        self.refresh_conversations()
+        self.reload_messages()
+        self.answerComputed.emit(answer)
+
+    def _model_send(self, text: str) -> None:
         self._turn(lambda store, cid, ctx: prepare_send(store, conversation_id=cid, user_text=text,
                                                         model_name=self.model_path.name, context_text=ctx,
                                                         settings=self.settings))

@@ -8,6 +8,7 @@ default model).
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Slot
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.chat import history as h
 from desktop.core.chat.session import DISCLAIMER
+from desktop.core.chat.turn import COMPUTED_MODEL
 from desktop.ui.chat.chat_controller import ChatController
 from desktop.ui.chat.qt_chat_settings import QtChatSettingsDialog
 from desktop.ui.chat.qt_model_manager import QtModelManager
@@ -230,9 +232,14 @@ class QtChatPanel(QWidget):
             text = self.controller.streaming_text if m.message_id == streaming else m.content
             note = "writing…" if m.message_id == streaming else _STATUS_NOTE.get(m.status, "")
             body = html.escape(text).replace("\n", "<br>")
+            computed = m.model == COMPUTED_MODEL
+            if computed:
+                note = "✔ computed from the record"
             parts.append(f"<p style='margin-top:10px'><b style='color:{color}'>{who}</b> "
                          f"<span style='color:#888'>{m.created_at:%H:%M}"
                          f"{' · ' + note if note else ''}</span><br>{body}</p>")
+            if computed and m.context_summary:
+                parts.append(computation_html(m.context_summary))
         self.view.setHtml("".join(parts) or "<p style='color:#888'>No messages yet.</p>")
         self._stream_shown = streaming if any(m.message_id == streaming for m in msgs) else None
         self.view.moveCursor(QTextCursor.MoveOperation.End)
@@ -269,3 +276,24 @@ class QtChatPanel(QWidget):
         if dropped:
             self.notice.setText(f"{dropped} earlier messages are left out to fit the context window; the patient "
                                 "summary and the system prompt are always kept.")
+
+
+def computation_html(context_summary: str, max_rows: int = 15) -> str:
+    """"How this was computed" under an answer DuckDB computed: the plan in words, the SQL with its
+    parameters, and the rows used (the patients counted, for a cohort answer)."""
+    try:
+        doc = json.loads(context_summary)
+    except ValueError:
+        return ""
+    sql = "<br>".join(html.escape(" ".join(str(s).split())) for s in doc.get("sql", []))
+    columns, rows = doc.get("columns", []), doc.get("rows", [])
+    table = ""
+    if rows and doc.get("plan", {}).get("subject") == "workspace":
+        head = "".join(f"<th align='left'>{html.escape(str(c))}</th>" for c in columns)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v)[:40])}</td>" for v in row) + "</tr>"
+                       for row in rows[:max_rows])
+        more = f"<br>… {len(rows) - max_rows} more in the exported table" if len(rows) > max_rows else ""
+        table = f"<table cellspacing='0' cellpadding='2' style='font-size:9pt'><tr>{head}</tr>{body}</table>{more}"
+    return (f"<div style='margin-left:12px;color:#555;font-size:9pt'><b>How this was computed</b>: "
+            f"{html.escape(str(doc.get('plan_in_words', '')))}.<br><span style='font-family:monospace'>{sql}</span>"
+            f"<br>Rows used: {len(rows)}{table}</div>")
