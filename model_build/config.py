@@ -61,11 +61,27 @@ class SourceConfig:
 
 
 @dataclass
+class SourceWeights:
+    """How many times each kind of training row counts in the train split (val and test are never weighted):
+    2.0 repeats every row twice, 0.5 keeps a seeded half, 0 drops the kind from training."""
+    plans: float = 1.0       # question -> plan JSON (data/plans.py)
+    grounded: float = 1.0    # answers computed by the app over imported Synthea-shaped records (data/grounded.py)
+    public: float = 1.0      # the file sources (public medical Q&A): meant as a minority
+    synthetic: float = 1.0   # the generated patient-summary questions (data/synthetic.py)
+
+
+@dataclass
 class DataConfig:
     sources: list[SourceConfig] = field(default_factory=list)
     # The generated patient-summary data set (questions about the app's chat context). 0 = off.
     synthetic_patients: int = 200
     questions_per_patient: int = 4
+    # Question -> plan JSON examples per phrasing template (data/plans.py). 0 = off.
+    plans_per_template: int = 0
+    # Patients of an imported synthetic cohort answered with the app's computed texts (data/grounded.py). 0 = off.
+    grounded_patients: int = 0
+    grounded_questions: int = 6
+    weights: SourceWeights = field(default_factory=SourceWeights)
     system_prompt: str = ""  # empty: patient_context.DEFAULT_SYSTEM_PROMPT
     min_answer_chars: int = 2
     max_prompt_chars: int = 4000
@@ -223,8 +239,16 @@ def _check_semantics(cfg: BuildConfig, problems: list[str]) -> None:
         if src is not None and src.format not in _SOURCE_FORMATS:
             problems.append(f"data.sources[{i}].format: expected one of {sorted(_SOURCE_FORMATS)}, "
                             f"found {src.format!r}")
-    if not cfg.data.sources and cfg.data.synthetic_patients <= 0:
-        problems.append("data: no sources and synthetic_patients = 0: there is nothing to train on")
+    for key in ("plans", "grounded", "public", "synthetic"):
+        if getattr(cfg.data.weights, key) < 0:
+            problems.append(f"data.weights.{key}: expected a number >= 0, found {getattr(cfg.data.weights, key)}")
+    for key in ("plans_per_template", "grounded_patients", "grounded_questions"):
+        if getattr(cfg.data, key) < 0:
+            problems.append(f"data.{key}: expected an integer >= 0, found {getattr(cfg.data, key)}")
+    if (not cfg.data.sources and cfg.data.synthetic_patients <= 0 and cfg.data.plans_per_template <= 0
+            and cfg.data.grounded_patients <= 0):
+        problems.append("data: no sources and synthetic_patients, plans_per_template and grounded_patients all 0: "
+                        "there is nothing to train on")
     if not 0 <= cfg.data.val_fraction + cfg.data.test_fraction < 1:
         problems.append("data.val_fraction + data.test_fraction: expected a sum in [0, 1)")
     for key in ("max_steps", "batch_size", "grad_accum", "max_seq_len", "eval_every", "save_every", "log_every"):

@@ -5,13 +5,15 @@ Writes ``data/{train,val,test}.jsonl`` and ``data/prepare_report.{json,md}`` und
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
 from desktop.core.llm.manifest import sha256_file
 from model_build.config import BuildConfig
-from model_build.data import adapters, synthetic
+from model_build.data import adapters, grounded, plans, synthetic
 from model_build.data.clean import clean, split
+from model_build.data.weights import apply_weights
 from model_build.paths import SPLITS, RunPaths
 from model_build.util import write_json, write_jsonl
 
@@ -40,6 +42,15 @@ def load_sources(cfg: BuildConfig) -> tuple[list[dict], dict[str, str]]:
                                       cfg.data.system_prompt)
         hashes["synthetic_patients"] = (f"generated: patients={cfg.data.synthetic_patients} "
                                         f"per_patient={cfg.data.questions_per_patient} seed={cfg.seed}")
+    if cfg.data.plans_per_template > 0:
+        records += plans.generate(per_template=cfg.data.plans_per_template, seed=cfg.seed,
+                                  test_fraction=max(cfg.data.test_fraction, 0.1))
+        hashes["plans"] = f"generated: per_template={cfg.data.plans_per_template} seed={cfg.seed}"
+    if cfg.data.grounded_patients > 0:
+        records += grounded.generate(patients=cfg.data.grounded_patients,
+                                     questions_per_patient=cfg.data.grounded_questions, seed=cfg.seed)
+        hashes["grounded"] = (f"generated: patients={cfg.data.grounded_patients} "
+                              f"per_patient={cfg.data.grounded_questions} seed={cfg.seed}")
     return records, hashes
 
 
@@ -48,7 +59,13 @@ def main(cfg: BuildConfig) -> dict:
     records, source_hashes = load_sources(cfg)
     kept, drops = clean(records, min_answer_chars=cfg.data.min_answer_chars,
                         max_prompt_chars=cfg.data.max_prompt_chars, max_answer_chars=cfg.data.max_answer_chars)
-    parts = split(kept, val_fraction=cfg.data.val_fraction, test_fraction=cfg.data.test_fraction, seed=cfg.seed)
+    # Plan examples come with their split fixed (whole phrasing templates held out for test).
+    parts = split([r for r in kept if not r.get("split")], val_fraction=cfg.data.val_fraction,
+                  test_fraction=cfg.data.test_fraction, seed=cfg.seed)
+    for rec in kept:
+        if rec.get("split"):
+            parts[rec["split"]].append(rec)
+    parts["train"], weighted = apply_weights(parts["train"], cfg.data.weights, seed=cfg.seed)
     if not parts["train"]:
         raise ValueError(f"prepare: no training rows left after cleaning ({len(records)} read); see the report")
     files = {}
@@ -56,7 +73,8 @@ def main(cfg: BuildConfig) -> dict:
         path = write_jsonl(paths.split(name), parts[name])
         files[name] = {"rows": len(parts[name]), "sha256": sha256_file(path)}
     report = {"read": len(records), "kept": len(kept), "sources": source_hashes,
-              "per_source": {s: dict(c) for s, c in drops.items()}, "splits": files, "seed": cfg.seed}
+              "per_source": {s: dict(c) for s, c in drops.items()}, "splits": files, "seed": cfg.seed,
+              "train_rows_by_weight_kind": weighted, "weights": dataclasses.asdict(cfg.data.weights)}
     write_json(paths.prepare_report, report)
     paths.prepare_report.with_suffix(".md").write_text(_markdown(report))
     log.info("prepare: %d read, %d kept, splits %s", len(records), len(kept),

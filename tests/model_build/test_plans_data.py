@@ -1,0 +1,69 @@
+"""The plans and grounded data sources: whole templates held out, targets that are valid plans, the parser's
+misses kept with the right plan, answers computed by the app over an imported synthetic record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from desktop.core.assistant.parse import plan_question
+from desktop.core.assistant.plan import plan_from_dict
+from desktop.core.chat.session import SYSTEM_PROMPT
+from model_build import prepare
+from model_build.config import config_from_dict
+from model_build.data import grounded, plans
+from model_build.data.plan_templates import TEMPLATES, held_out
+
+
+def test_whole_templates_are_held_out_and_every_kind_is_tested() -> None:
+    rows = plans.generate(per_template=2, seed=7)
+    train = {r["meta"]["template"] for r in rows if r["split"] == "train"}
+    test = {r["meta"]["template"] for r in rows if r["split"] == "test"}
+    assert train and test and not train & test
+    kinds_with_two = {t.kind for t in TEMPLATES if sum(u.kind == t.kind for u in TEMPLATES) >= 2}
+    assert {t.kind for t in TEMPLATES if t.id in test} == kinds_with_two
+
+
+def test_targets_are_valid_plans_equal_to_the_parser_where_it_is_right() -> None:
+    exs = plans.examples(per_template=3, seed=3)
+    for ex in exs:
+        target = json.loads(plans.plan_target(ex.plan))
+        assert "patient_id" not in target  # the schema has no such key: the app fills it in
+        assert plan_from_dict(plans.plan_from_output(target, patient_id=ex.patient_id)).to_dict() == ex.plan.to_dict()
+    covered = [ex for ex in exs if ex.template == "p-max-1"]
+    for ex in covered:
+        assert plan_question(ex.question, patient_id=ex.patient_id, today=ex.today).to_dict() == ex.plan.to_dict()
+
+
+def test_parser_accuracy_counts_its_misses() -> None:
+    exs = plans.examples(per_template=4, seed=5)
+    report = plans.parser_accuracy(exs)
+    assert report["per_template"]["p-max-1"]["correct"] == 4
+    # "how many patients have X" loses the condition; "topped 100" is no threshold to the parser.
+    assert report["per_template"]["w-count-1"]["correct"] < 4
+    assert report["per_template"]["p-miss-above"]["correct"] < 4
+    assert 0 < report["accuracy"] < 1
+
+
+def test_grounded_answers_are_the_apps_texts_over_an_imported_record() -> None:
+    rows = grounded.generate(patients=2, questions_per_patient=3, seed=5)
+    assert len(rows) == 6 and len({r["group"] for r in rows}) == 2
+    for r in rows:
+        assert r["system"].startswith(SYSTEM_PROMPT) and len(r["system"]) > len(SYSTEM_PROMPT) + 200
+        assert r["answer"].endswith(".") and r["meta"]["question"] in r["messages"][0]["content"]
+        assert r["meta"]["absent"] == r["answer"].startswith("The record has no ")
+
+
+def test_prepare_keeps_held_out_templates_in_test_only(tmp_path: Path) -> None:
+    cfg = config_from_dict({"name": "p", "out_dir": str(tmp_path), "seed": 9,
+                            "model": {"base": "x"},
+                            "data": {"synthetic_patients": 0, "plans_per_template": 1,
+                                     "weights": {"plans": 2.0}}})
+    report = prepare.main(cfg)
+    read = {name: [json.loads(line) for line in (tmp_path / "data" / f"{name}.jsonl").read_text().splitlines()]
+            for name in ("train", "test")}
+    test_ids = held_out(TEMPLATES, test_fraction=0.1, seed=9)
+    assert {r["meta"]["template"] for r in read["test"]} <= test_ids
+    assert not {r["meta"]["template"] for r in read["train"]} & test_ids
+    assert report["train_rows_by_weight_kind"]["plans"] == len(read["train"])
+    assert len(read["train"]) == 2 * len({r["id"] for r in read["train"]})  # weight 2: every row twice
