@@ -39,8 +39,8 @@ def test_parser_accuracy_counts_its_misses() -> None:
     exs = plans.examples(per_template=4, seed=5)
     report = plans.parser_accuracy(exs)
     assert report["per_template"]["p-max-1"]["correct"] == 4
-    # "how many patients have X" loses the condition; "topped 100" is no threshold to the parser.
-    assert report["per_template"]["w-count-1"]["correct"] < 4
+    # "how many patients have X" keeps its condition since the parser fix; "topped 100" is no threshold to it.
+    assert report["per_template"]["w-count-1"]["correct"] == 4
     assert report["per_template"]["p-miss-above"]["correct"] < 4
     assert 0 < report["accuracy"] < 1
 

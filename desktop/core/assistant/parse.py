@@ -84,7 +84,7 @@ _OPERATIONS: tuple[tuple[str, str], ...] = (
     ("attention", r"\b(need|needs|needing) (the most )?attention|\bhighest risk\b|\bmost at risk\b|\bsickest\b|"
                   r"\bat (the )?highest risk\b|\bwho should i see first\b|\bprioriti[sz]e\b|\bdeteriorat"),
     ("last_date", r"\bwhen (was|were|did)\b.*\b(last|latest|most recent(ly)?)\b|\bdate of (the )?(last|latest|most recent)\b|"
-                  r"\blast (measured|checked|recorded|taken)\b|\bwhen was\b"),
+                  r"\bwhen was\b|\bon what (date|day)\b|\bhow long (ago|since)\b"),
     ("count", r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow often\b"),
     ("max", r"\bhighest\b|\bmaximum\b|\bmax\b|\bpeak\b|\blargest\b|\bworst\b"),
     ("min", r"\blowest\b|\bminimum\b|\bmin\b|\bsmallest\b"),
@@ -151,7 +151,7 @@ _WORKSPACE = (r"\bpatients\b|\bwhich patient|\bwho (has|have|had|is|are)\b|\beve
 
 def _cohort(text: str) -> CohortFilter:
     condition = None
-    m = re.search(r"\b(?:with|having|who have|who has|diagnosed with)\s+(?:a |an )?(?:diagnosis of )?"
+    m = re.search(r"\b(?:with|having|who have|who has|diagnosed with|(?:patients|people|women|men) (?:have|had|has))\s+(?:a |an )?(?:diagnosis of )?"
                   r"([a-z][a-z0-9' -]{2,40}?)(?=\s+(?:and|who|whose|over|above|under|below|aged|older|younger|in|"
                   r"since|during|have|has|is|are)\b|[?.,]|$)", text)
     if m:
@@ -177,6 +177,17 @@ def _cohort(text: str) -> CohortFilter:
     return CohortFilter(condition=condition, sex=sex, age_min=age_min, age_max=age_max)
 
 
+# Knowledge questions that name a measurement but ask nothing of this record.
+_GENERAL = (r"\bwhat (causes|does|do|is the (cause|purpose|meaning))\b|\bwhy (do|does|would|is|are)\b|\bin general\b|"
+            r"\bhow (do|does|can|should) (i|you|we|one)\b|\bexplain\b|\bwhat is (a |an )?(normal|healthy|high|low)\b|"
+            r"\bwhat (is|are) \w+( \w+)?\?*$|\bmeaning of\b|\bdefin(e|ition)\b|\bcauses of\b|\btreat(ment|ed)?\b")
+_ABOUT_RECORD = r"\b(her|his|their|the patient'?s?|this patient|latest|last|current|recorded|readings?|measured|today)\b"
+
+
+def _is_general(text: str) -> bool:
+    return bool(re.search(_GENERAL, text)) and not re.search(_ABOUT_RECORD, text)
+
+
 def plan_question(question: str, *, patient_id: str | None, today: date) -> Plan:
     """The plan for a question, about ``patient_id`` when given (and the question is not about "patients").
 
@@ -194,6 +205,8 @@ def plan_question(question: str, *, patient_id: str | None, today: date) -> Plan
         m = re.search(_BELOW, text)
         if m:
             threshold, comparison = float(m.group(1)), "below"
+    if _is_general(text) and not re.search(r"\bpatients\b|\bwhich\b|\bhow many\b", text):
+        return Plan("general")
     names_people = bool(re.search(_WORKSPACE, text))
     about_workspace = patient_id is None or names_people
     if about_workspace and not names_people and not codes and operation in (None, "in_range", "readings"):
@@ -240,8 +253,7 @@ def plan_question(question: str, *, patient_id: str | None, today: date) -> Plan
         op = operation
     if op == "count" and comparison:
         op = comparison
-    if re.search(r"\bwhat (is|does|do)\b.*\b(measure|mean|tell|used for)\b|\bwhat is (a |an )?(normal )?\w+\?*$", text) \
-            and op in ("latest", "in_range") and not re.search(r"\b(her|his|their|the patient's|latest|last|current)\b", text):
+    if _is_general(text):
         return Plan("general")
     return validate_plan(Plan("data", "patient", patient_id, codes[:2] if op in ("latest", "readings") else codes[:1],
                               op, threshold, comparison, window))

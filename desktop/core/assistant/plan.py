@@ -153,7 +153,7 @@ def plan_json_schema() -> dict[str, Any]:
             "measurements": {"type": "array", "items": {"enum": codes}, "maxItems": 2},
             "operation": {"enum": list(OPERATIONS)},
             "threshold": {"type": ["number", "null"]},
-            "comparison": {"enum": ["above", "below", None]},
+            "comparison": {"enum": ["above", "below", "abnormal", None]},
             "window": {"type": "object", "properties": {
                 "start": {"type": ["string", "null"]}, "end": {"type": ["string", "null"]},
                 "text": {"type": "string"}, "last_visit": {"type": "boolean"}}},
