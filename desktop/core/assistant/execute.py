@@ -150,7 +150,8 @@ def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> An
         stated = [newest]
         text = f"{name} was last recorded on {_day(newest)}: {_say(newest)}."
     elif op == "count":
-        stated = []
+        # The count is a figure the answer states: a fact, so the verifier and the evaluation can read it.
+        stated = [Fact(f"number of {name} readings", float(n), "", None, None, None, facts.patient_id)]
         text = f"There {'is' if n == 1 else 'are'} {n} {name.lower()} reading{'s' if n != 1 else ''}{scope}, {span}."
     elif op in ("max", "min"):
         pick = (max if op == "max" else min)(numbers, key=lambda f: float(f.value))

@@ -81,22 +81,22 @@ def find_measurements(text: str) -> tuple[str, ...]:
 
 
 _OPERATIONS: tuple[tuple[str, str], ...] = (
-    ("attention", r"\b(need|needs|needing) (the most )?attention|\bhighest risk\b|\bmost at risk\b|\bsickest\b|"
-                  r"\bat (the )?highest risk\b|\bwho should i see first\b|\bprioriti[sz]e\b|\bdeteriorat"),
-    ("last_date", r"\bwhen (was|were|did)\b.*\b(last|latest|most recent(ly)?)\b|\bdate of (the )?(last|latest|most recent)\b|"
-                  r"\blast (measured|checked|recorded|taken)\b|\bwhen was\b"),
+    ("attention", (r"\b(need|needs|needing) (the most )?attention|\bhighest risk\b|\bmost at risk\b|\bsickest\b|"
+                  r"\bat (the )?highest risk\b|\bwho should i see first\b|\bprioriti[sz]e\b|\bdeteriorat")),
+    ("last_date", (r"\bwhen (was|were|did)\b.*\b(last|latest|most recent(ly)?)\b|\bdate of (the )?(last|latest|most recent)\b|"
+                  r"\blast (measured|checked|recorded|taken)\b|\bwhen was\b")),
     ("count", r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow often\b"),
     ("max", r"\bhighest\b|\bmaximum\b|\bmax\b|\bpeak\b|\blargest\b|\bworst\b"),
     ("min", r"\blowest\b|\bminimum\b|\bmin\b|\bsmallest\b"),
     ("median", r"\bmedian\b"),
     ("mean", r"\baverage\b|\bmean\b|\btypical\b"),
-    ("change", r"\bchange[sd]?\b|\btrend(ing|s)?\b|\bimprov(ed|ing)\b|\bworsen(ed|ing)\b|\bgone (up|down)\b|"
-               r"\b(risen|rising|fallen|falling)\b|\bover time\b"),
+    ("change", (r"\bchange[sd]?\b|\btrend(ing|s)?\b|\bimprov(ed|ing)\b|\bworsen(ed|ing)\b|\bgone (up|down)\b|"
+               r"\b(risen|rising|fallen|falling)\b|\bover time\b")),
     ("first", r"\bfirst\b|\bearliest\b|\binitial\b|\bbaseline\b"),
-    ("readings", r"\ball (the |of the |his |her |their )?readings\b|\blist (all |the |every )|\bshow (me )?(all|every)\b|"
-                 r"\bhistory of\b|\bevery (reading|value|measurement)\b|\bwhat were\b"),
-    ("in_range", r"\b(normal|abnormal|in range|out of range|within (the )?(normal|healthy) range|healthy range|"
-                 r"too high|too low|elevated|high or low|flagged)\b"),
+    ("readings", (r"\ball (the |of the |his |her |their )?readings\b|\blist (all |the |every )|\bshow (me )?(all|every)\b|"
+                 r"\bhistory of\b|\bevery (reading|value|measurement)\b|\bwhat were\b")),
+    ("in_range", (r"\b(normal|abnormal|in range|out of range|within (the )?(normal|healthy) range|healthy range|"
+                 r"too high|too low|elevated|high or low|flagged)\b")),
 )
 
 _ABOVE = rf"(?:above|over|greater than|more than|higher than|exceed(?:s|ed|ing)?|>=?|at least)\s*{_NUMBER}"
@@ -151,7 +151,8 @@ _WORKSPACE = (r"\bpatients\b|\bwhich patient|\bwho (has|have|had|is|are)\b|\beve
 
 def _cohort(text: str) -> CohortFilter:
     condition = None
-    m = re.search(r"\b(?:with|having|who have|who has|diagnosed with)\s+(?:a |an )?(?:diagnosis of )?"
+    m = re.search(r"\b(?:with|having|who have|who has|diagnosed with|(?:patients|people|women|men|ones) (?:have|has|had|"
+                  r"suffer from|are diagnosed with))\s+(?:a |an )?(?:diagnosis of )?"
                   r"([a-z][a-z0-9' -]{2,40}?)(?=\s+(?:and|who|whose|over|above|under|below|aged|older|younger|in|"
                   r"since|during|have|has|is|are)\b|[?.,]|$)", text)
     if m:
@@ -205,7 +206,7 @@ def plan_question(question: str, *, patient_id: str | None, today: date) -> Plan
         if operation == "attention":
             return validate_plan(Plan("data", "workspace", None, (), "attention", window=window, cohort=cohort))
         if re.search(r"\bwhich patients\b|\bwho (has|have|had|is|are)\b|\blist (the )?patients\b|\bname the patients\b",
-                     text) or (comparison and operation in (None, "in_range")):
+                     text) or (comparison and operation in (None, "in_range", "count")):
             op = "which_patients"
         elif operation in ("count",) :
             op = "count"
@@ -225,7 +226,7 @@ def plan_question(question: str, *, patient_id: str | None, today: date) -> Plan
             return Plan("general")
         if op == "which_patients" and codes and comparison is None and operation == "in_range":
             comparison = "abnormal"
-        return validate_plan(Plan("data", "workspace", None, codes[:1] if op != "count" else codes[:1], op,
+        return validate_plan(Plan("data", "workspace", None, codes[:1], op,
                                   threshold, comparison, window, cohort))
     if not codes:
         return Plan("general")
