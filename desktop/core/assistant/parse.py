@@ -42,6 +42,7 @@ EVERYDAY: dict[str, tuple[str, ...]] = {
 BLOOD_PRESSURE = ("blood pressure", "bp")
 
 _NUMBER = r"(-?\d+(?:\.\d+)?)"
+_PLURAL = "(?:e?s)?"  # "temperatures", "pulses"; not after short codes ("hrs" is hours, not heart rates)
 
 
 @lru_cache(maxsize=1)
@@ -63,14 +64,14 @@ def find_measurements(text: str) -> tuple[str, ...]:
     found: list[tuple[int, str]] = []
     taken = [False] * len(text)
     for phrase, code in _measurement_phrases():
-        for match in re.finditer(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text):
+        for match in re.finditer(rf"(?<![\w-]){re.escape(phrase)}{_PLURAL if len(phrase) >= 4 else ''}(?![\w-])", text):
             if any(taken[match.start():match.end()]):
                 continue
             for i in range(match.start(), match.end()):
                 taken[i] = True
             found.append((match.start(), code))
     for phrase in BLOOD_PRESSURE:
-        for match in re.finditer(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text):
+        for match in re.finditer(rf"(?<![\w-]){re.escape(phrase)}{_PLURAL if len(phrase) >= 4 else ''}(?![\w-])", text):
             if not any(taken[match.start():match.end()]):
                 found.extend([(match.start(), SYSTOLIC), (match.start() + 1, DIASTOLIC)])
     codes: list[str] = []
@@ -84,10 +85,10 @@ _OPERATIONS: tuple[tuple[str, str], ...] = (
     ("attention", (r"\b(need|needs|needing) (the most )?attention|\bhighest risk\b|\bmost at risk\b|\bsickest\b|"
                   r"\bat (the )?highest risk\b|\bwho should i see first\b|\bprioriti[sz]e\b|\bdeteriorat")),
     ("last_date", (r"\bwhen (was|were|did)\b.*\b(last|latest|most recent(ly)?)\b|\bdate of (the )?(last|latest|most recent)\b|"
-                  r"\blast (measured|checked|recorded|taken)\b|\bwhen was\b")),
+                  r"\blast (measured|checked|recorded|taken)\W*$|\bwhen was\b")),
     ("count", r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow often\b"),
-    ("max", r"\bhighest\b|\bmaximum\b|\bmax\b|\bpeak\b|\blargest\b|\bworst\b"),
-    ("min", r"\blowest\b|\bminimum\b|\bmin\b|\bsmallest\b"),
+    ("max", r"\bhighest\b|\bmaximum\b|\bmax\b|\bpeak\b|\blargest\b|\bworst\b|\btallest\b|\bheaviest\b"),
+    ("min", r"\blowest\b|\bminimum\b|\bmin\b|\bsmallest\b|\bshortest\b|\blightest\b"),
     ("median", r"\bmedian\b"),
     ("mean", r"\baverage\b|\bmean\b|\btypical\b"),
     ("change", (r"\bchange[sd]?\b|\btrend(ing|s)?\b|\bimprov(ed|ing)\b|\bworsen(ed|ing)\b|\bgone (up|down)\b|"
@@ -151,10 +152,11 @@ _WORKSPACE = (r"\bpatients\b|\bwhich patient|\bwho (has|have|had|is|are)\b|\beve
 
 def _cohort(text: str) -> CohortFilter:
     condition = None
+    tail = (r"\s+(?:a |an )?(?:diagnosis of )?([a-z][a-z0-9' -]{2,40}?)(?=\s+(?:and|who|whose|over|above|under|below|"
+            r"aged|older|younger|in|since|during|have|has|is|are)\b|[?.,]|$)")
     m = re.search(r"\b(?:with|having|who have|who has|diagnosed with|(?:patients|people|women|men|ones) (?:have|has|had|"
-                  r"suffer from|are diagnosed with))\s+(?:a |an )?(?:diagnosis of )?"
-                  r"([a-z][a-z0-9' -]{2,40}?)(?=\s+(?:and|who|whose|over|above|under|below|aged|older|younger|in|"
-                  r"since|during|have|has|is|are)\b|[?.,]|$)", text)
+                  r"suffer from|are diagnosed with))" + tail, text) or \
+        re.search(r"\b(?:have|has|had|suffer from)(?! been\b)" + tail, text)  # "patients aged over 65 have X"
     if m:
         candidate = m.group(1).strip()
         # "with a systolic above 140" names a measurement, not a condition.
@@ -234,14 +236,15 @@ def plan_question(question: str, *, patient_id: str | None, today: date) -> Plan
         op = comparison
     elif operation is None:
         # A measurement named with no operation: its readings in a window, else its latest value.
-        op = "readings" if window.text else "latest"
+        op = "readings" if window.text and not window.last_visit else "latest"
     elif operation == "attention":
         return Plan("general")
     else:
         op = operation
     if op == "count" and comparison:
         op = comparison
-    if re.search(r"\bwhat (is|does|do)\b.*\b(measure|mean|tell|used for)\b|\bwhat is (a |an )?(normal )?\w+\?*$", text) \
+    if re.search(r"\bwhat (is|does|do)\b.*\b(measure|mean|tell|used for)\b|\bwhat is (a |an )?(normal )?\w+\?*$|"
+                 r"\bwhat (is|are) (a |an |the )?(normal|healthy|usual) (range|value|level)?", text) \
             and op in ("latest", "in_range") and not re.search(r"\b(her|his|their|the patient's|latest|last|current)\b", text):
         return Plan("general")
     return validate_plan(Plan("data", "patient", patient_id, codes[:2] if op in ("latest", "readings") else codes[:1],
