@@ -33,6 +33,7 @@ import pandas as pd
 
 from desktop.core.assistant.answer import Answer
 from desktop.core.assistant.ask import answer_question
+from desktop.core.assistant.verify import CONTRADICTED, verify_text
 from desktop.core.importers import import_paths
 from desktop.core.store import Store, open_store
 from devtools.synthetic import generate_cohort
@@ -182,6 +183,7 @@ class Result:
     seconds: float
     expected: Any
     got: str
+    contradicted: list[str] = field(default_factory=list)   # the verifier on the app's own computed text
 
 
 def _close(a: Any, b: float, tolerance: float = 0.011) -> bool:
@@ -309,7 +311,12 @@ def run_cases(store: Store, cases: list[Case]) -> list[Result]:
         answer = answer_question(store, question=case.question, patient_id=case.patient_id)
         ok = answer.computed and case.check(answer)
         got = answer.text if len(answer.text) < 300 else answer.text[:300] + "..."
-        results.append(Result(case.kind, case.question, ok, answer.computed, answer.seconds, case.expected, got))
+        # The verifier must agree with the computed text it is given the facts of: a span it calls
+        # contradicted there is a verifier bug that would mark a right answer wrong.
+        verdict = verify_text(answer.text, facts=answer.facts)
+        contradicted = [f"{s.text!r} ({s.reason})" for s in verdict.spans if s.status == CONTRADICTED]
+        results.append(Result(case.kind, case.question, ok, answer.computed, answer.seconds, case.expected, got,
+                              contradicted))
     return results
 
 
@@ -343,7 +350,10 @@ class Report:
         kinds = self.by_kind()
         per_kind = all(sum(r.ok for r in rs) / len(rs) >= 0.95 for rs in kinds.values())
         cohort_exact = all(r.ok for k in COHORT_KINDS for r in kinds.get(k, []))
-        return per_kind and cohort_exact and not self.wrong_unmarked()
+        return per_kind and cohort_exact and not self.wrong_unmarked() and not self.verifier_disagrees()
+
+    def verifier_disagrees(self) -> list[Result]:
+        return [r for r in self.results if r.contradicted]
 
     def text(self) -> str:
         lines = [f"{'kind':<18} {'right':>6} {'asked':>6} {'accuracy':>9}"]
@@ -357,6 +367,9 @@ class Report:
                          f"p95 {p95 * 1000:.1f} ms over {len(seconds)} answers")
         lines.append(f"wrong figures shown unmarked: {len(self.wrong_unmarked())}")
         lines.append(f"not computed (sent to the model): {sum(not r.computed for r in self.results)}")
+        lines.append(f"computed answers the verifier calls contradicted: {len(self.verifier_disagrees())}")
+        for r in self.verifier_disagrees()[:10]:
+            lines.append(f"  VERIFIER [{r.kind}] {r.question!r}: {'; '.join(r.contradicted[:3])}")
         for r in [r for r in self.results if not r.ok][:25]:
             lines.append(f"  WRONG [{r.kind}] {r.question!r}: expected {r.expected!r}; got {r.got!r}")
         lines.append("goals met" if self.goals_met() else "GOALS NOT MET")

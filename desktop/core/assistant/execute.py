@@ -202,6 +202,16 @@ def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> An
         text = (f"{len(hits)} of {len(numbers)} {name.lower()} reading{'s' if len(numbers) != 1 else ''}{scope} "
                 f"{'were' if len(hits) != 1 else 'was'} {op} {format_value(limit)} {unit}: {listing}.")
         used = [[f.observed_at, f.value, f.unit, f.flag] for f in hits]
+        stated = [*stated, Fact(f"number of {name} readings {op} the threshold", float(len(hits))),
+                  Fact("threshold", limit, unit)]
+    if op == "in_range" and numbers:
+        stated = [*stated, Fact(f"number of {name} readings outside the healthy range",
+                                float(sum(1 for f in numbers if f.flag not in (None, "N"))))]
+    if op != "count":
+        # The counts the text states are figures too: the verifier checks text against these facts.
+        stated = [*stated, Fact(f"number of {name} readings", float(n), "", None, None, None, facts.patient_id)]
+        if len(numbers) != n:
+            stated.append(Fact(f"number of numeric {name} readings", float(len(numbers))))
     return Answer(plan, text, stated, [sql, *extra_sql], [params, *extra_params], columns, used)
 
 
@@ -327,5 +337,8 @@ def _workspace(store: Store, plan: Plan) -> Answer:
     text = (f"{len(matched)} of {len(latest)} {who} with {name.lower()} readings{scope} have {condition}"
             + (f": {listing}{more}." if matched else "."))
     facts_out = [Fact(name, float(r[2]), r[3] or "", r[4].isoformat(), r[5], None, r[0]) for r in matched]
+    facts_out.append(Fact(f"number of {who} with {name.lower()} readings", float(len(latest))))
+    if plan.comparison in ("above", "below"):
+        facts_out.append(Fact("threshold", float(plan.threshold or 0), latest[0][3] if latest else ""))
     return Answer(plan, text, [Fact(f"number of {who}", float(len(matched))), *facts_out], [sql], [params],
                   ["patient_id", "name", "latest value", "unit", "observed_at", "flag"], matched)

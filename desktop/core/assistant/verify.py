@@ -39,7 +39,7 @@ _DATE_PATTERNS = (
     re.compile(rf"\b({_MONTH_RE})\.? (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}})\b", re.IGNORECASE),
 )
 # A number not glued to letters ("SpO2", "HbA1c", "NEWS2" are names, not figures); "170/100" is two numbers.
-_NUMBER = re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?)(?![\w])(?!\.\d)")
+_NUMBER = re.compile(r"(?<![\w.])(?<!\w-)(-?\d+(?:\.\d+)?)(?![\w])(?!\.\d)(?!-\w)")  # not inside an id
 _UNIT = re.compile(
     r"\s?(%|mm ?hg|mmhg|mm\[hg\]|°c|°f|degrees? (?:c|f|celsius|fahrenheit)|celsius|fahrenheit|cel|kg/m2|kg/m²|kg|lbs?|"
     r"pounds|cm|inches|in\b|mg/dl|mmol/l|mmol/mol|umol/l|µmol/l|g/dl|g/l|mg/l|meq/l|ml/min(?:/1\.73 ?m2|/1\.73m²)?|"
@@ -54,19 +54,25 @@ _UNIT_WORDS = {"mm hg": "mmhg", "°c": "cel", "degrees c": "cel", "degree c": "c
 # Numbers followed by these are counts or durations, not readings: judged against counts only.
 _NOT_A_READING = re.compile(r"\s?(readings?|measurements?|values?|times?|visits?|days?|weeks?|months?|years?|"
                             r"hours?|minutes?|patients?|people|results?|tests?|records?|points?)\b", re.IGNORECASE)
+_COUNT_PHRASE = re.compile(r"\s?(of \d|(?:[a-z0-9()'-]+ ){0,5}(readings?|measurements?|patients?|values?|results?)\b)",
+                           re.IGNORECASE)
 _AGE = re.compile(r"\b(\d{1,3})[- ]?(?:years?|yrs?|y)[- ]?old\b|\baged? (\d{1,3})\b|\b(\d{1,3})[- ]?(?:yo|y/o)\b", re.IGNORECASE)
 _FLAG_WORDS = re.compile(
     r"\b(within (?:the )?(?:normal|healthy|reference) range|in (?:the )?(?:normal|healthy) range|normal|"
     r"unremarkable|healthy|out(?:side)? (?:of )?(?:the )?(?:normal|healthy|reference) range|abnormal|"
     r"critically (?:high|low)|critical|dangerously (?:high|low)|elevated|raised|high|low|"
     r"above (?:the )?(?:normal|healthy) range|below (?:the )?(?:normal|healthy) range)\b", re.IGNORECASE)
+# "normal < 120", "normal: >= 96 %", "high is 130 or more": the words describe the range, not the reading.
+_NAMES_A_LIMIT = re.compile(r"\s*:?\s*(<|>|≤|≥|=|\d|(range )?(is|are|means?) (from |between |under |over |above |"
+                            r"below )?[<>≤≥]?\s*\d)", re.IGNORECASE)
 _SEX_WORDS = re.compile(r"\b(male|man|gentleman|boy|mr|he|him|his|himself|female|woman|lady|girl|mrs|ms|miss|she|"
                         r"her|hers|herself)\b", re.IGNORECASE)
 _MALE = {"male", "man", "gentleman", "boy", "mr", "he", "him", "his", "himself"}
 # "type 2 diabetes", "stage 1 hypertension", a list's "1." are names and markers, not figures.
 _NOT_A_FIGURE = re.compile(r"\b(type|stage|class|grade|step|phase|part|item|question|no\.?|number)\s$", re.IGNORECASE)
 _LIST_MARK = re.compile(r"[.)](\s|$)")
-_SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
+# A full stop ends a sentence, except after a title or "e.g." ("Mrs. Cohen" is one sentence).
+_SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)[.!?](?=\s)|\n")
 
 
 @dataclass(frozen=True)
@@ -137,9 +143,13 @@ class FactBook:
         catalog = load_catalog()
         for f in facts:
             code = _code_of_label(f.label)
+            if isinstance(f.value, (int, float)) and f.label.startswith("threshold"):
+                self.limits.add(float(f.value))  # the limit the question set ("above 140")
+                continue
             if isinstance(f.value, (int, float)):
-                if f.label.startswith(("number of", "patients counted")) or f.label.startswith("count"):
+                if f.label.startswith(("number of", "patients counted", "count")):
                     self.counts.add(float(f.value))
+                    continue
                 self.readings.append(_Known(code, float(f.value), f.unit or "", f.flag, _iso_day(f.observed_at)))
             self._add_day(f.observed_at)
             self._add_limits(f.rule)
@@ -278,6 +288,7 @@ def _judge_sentence(book: FactBook, text: str, offset: int) -> list[Span]:
     if re.search(r"\bnews ?2\b|\bearly warning\b", text, re.IGNORECASE):
         codes = (*codes, NEWS2)
     taken: list[tuple[int, int]] = []
+    flagged_numbers: list[tuple[int, _Known]] = []
 
     def add(start: int, end: int, kind: str, status: str, reason: str) -> None:
         spans.append(Span(offset + start, offset + end, text[start:end], kind, status, reason))
@@ -310,11 +321,20 @@ def _judge_sentence(book: FactBook, text: str, offset: int) -> list[Span]:
         if not free(m.start(), m.end()) or _NOT_A_FIGURE.search(text[:m.start()]) or (
                 _LIST_MARK.match(text[m.end():]) and not text[:m.start()].strip()):
             continue
-        _judge_number(book, text, m, codes, add)
+        known = _judge_number(book, text, m, codes, add)
+        if known is not None and known.flag is not None:
+            flagged_numbers.append((m.start(), known))
     for m in _FLAG_WORDS.finditer(text):
-        if not free(m.start(), m.end()):
+        if not free(m.start(), m.end()) or _NAMES_A_LIMIT.match(text[m.end():]):
             continue
-        flags = [f for f in book.flags_of(codes) if f is not None] if codes else []
+        # A flag word judges the reading stated nearest before it ("98 % (within the healthy range)"), else the
+        # nearest after it ("high at 170/100"), else the latest reading of what the sentence names.
+        before = [k for at, k in flagged_numbers if at < m.start()]
+        after = [k for at, k in flagged_numbers if at > m.start()]
+        if before or after:
+            flags = [(before[-1] if before else after[0]).flag]
+        else:
+            flags = [f for f in book.flags_of(codes) if f is not None] if codes else []
         if not flags:
             add(m.start(), m.end(), "flag", UNVERIFIED, "no flagged reading in the facts for what this sentence names")
         elif any(f in _flag_meaning(m.group(1)) for f in flags):
@@ -352,7 +372,8 @@ def _month3(word: str) -> int:
     return next(i for name, i in _MONTHS.items() if name.startswith(word.lower()[:3]))
 
 
-def _judge_number(book: FactBook, text: str, m: re.Match[str], codes: tuple[str, ...], add: Any) -> None:
+def _judge_number(book: FactBook, text: str, m: re.Match[str], codes: tuple[str, ...], add: Any) -> _Known | None:
+    """Judges one number (and the unit after it); returns the reading it states, when the facts hold it."""
     number = float(m.group(1))
     decimals = len(m.group(1).split(".")[1]) if "." in m.group(1) else 0
     rest = text[m.end():]
@@ -360,11 +381,11 @@ def _judge_number(book: FactBook, text: str, m: re.Match[str], codes: tuple[str,
         # "170/100 mmHg": the unit after the second number belongs to both.
         unit_match = _UNIT.match(rest[1 + after.end():])
     unit = _unit_key(unit_match.group(1)) if unit_match else None
-    if _NOT_A_READING.match(rest):
+    if _NOT_A_READING.match(rest) or (unit is None and _COUNT_PHRASE.match(rest)):
         ok = number in book.counts
         add(m.start(), m.end(), "number", VERIFIED if ok else UNVERIFIED,
             "a count the facts give" if ok else "a count or duration the facts do not give")
-        return
+        return None
     reading_codes = tuple(c for c in codes if c != NEWS2) if unit else codes
     known = book.holds(number, decimals, unit, reading_codes) or (
         book.holds(number, decimals, unit, ()) if not reading_codes else None)
@@ -385,6 +406,7 @@ def _judge_number(book: FactBook, text: str, m: re.Match[str], codes: tuple[str,
         reason = ("a unit of the measurement named" if fits else "no measurement named to check the unit against"
                   if fits is None else "not a unit of the measurement named")
         add(start, m.end() + unit_match.end(), "unit", status, reason)
+    return known
 
 
 def verify_text(text: str, *, facts: Iterable[Fact] = (), summary: Mapping[str, Any] | None = None) -> Verdict:
