@@ -59,7 +59,7 @@ _COUNT_PHRASE = re.compile(r"\s?(of \d|(?:[a-z0-9()'-]+ ){0,5}(readings?|measure
 _AGE = re.compile(r"\b(\d{1,3})[- ]?(?:years?|yrs?|y)[- ]?old\b|\baged? (\d{1,3})\b|\b(\d{1,3})[- ]?(?:yo|y/o)\b", re.IGNORECASE)
 _FLAG_WORDS = re.compile(
     r"\b(within (?:the )?(?:normal|healthy|reference) range|in (?:the )?(?:normal|healthy) range|normal|"
-    r"unremarkable|healthy|out(?:side)? (?:of )?(?:the )?(?:normal|healthy|reference) range|abnormal|"
+    r"unremarkable|out(?:side)? (?:of )?(?:the )?(?:normal|healthy|reference) range|abnormal|"
     r"critically (?:high|low)|critical|dangerously (?:high|low)|elevated|raised|high|low|"
     r"above (?:the )?(?:normal|healthy) range|below (?:the )?(?:normal|healthy) range)\b", re.IGNORECASE)
 # "normal < 120", "normal: >= 96 %", "high is 130 or more": the words describe the range, not the reading.
@@ -329,12 +329,18 @@ def _judge_sentence(book: FactBook, text: str, offset: int) -> list[Span]:
             continue
         # A flag word judges the reading stated nearest before it ("98 % (within the healthy range)"), else the
         # nearest after it ("high at 170/100"), else the latest reading of what the sentence names.
-        before = [k for at, k in flagged_numbers if at < m.start()]
-        after = [k for at, k in flagged_numbers if at > m.start()]
+        # Within its clause first ("temperature 36.9 and sats low at 93%": "low" is the 93), then the sentence.
+        a, b = _clause(text, m.start())
+        in_clause = [(at, k) for at, k in flagged_numbers if a <= at < b]
+        clause_codes = find_measurements(text[a:b].lower())
+        before = [k for at, k in in_clause if at < m.start()] or (
+            [] if clause_codes else [k for at, k in flagged_numbers if at < m.start()])
+        after = [k for at, k in in_clause if at > m.start()]
         if before or after:
             flags = [(before[-1] if before else after[0]).flag]
         else:
-            flags = [f for f in book.flags_of(codes) if f is not None] if codes else []
+            named = clause_codes or codes
+            flags = [f for f in book.flags_of(named) if f is not None] if named else []
         if not flags:
             add(m.start(), m.end(), "flag", UNVERIFIED, "no flagged reading in the facts for what this sentence names")
         elif any(f in _flag_meaning(m.group(1)) for f in flags):
@@ -352,6 +358,16 @@ def _judge_sentence(book: FactBook, text: str, offset: int) -> list[Span]:
                 add(m.start(), m.end(), "sex", CONTRADICTED,
                     f"the record gives the patient's sex as {'female' if book.sex == 'F' else 'male'}")
     return sorted(spans, key=lambda s: s.start)
+
+
+_CLAUSE_BREAK = re.compile(r"[,;]|\b(?:and|but|while|whereas|although)\b", re.IGNORECASE)
+
+
+def _clause(text: str, at: int) -> tuple[int, int]:
+    """The clause around position ``at``: between commas, semicolons and conjunctions."""
+    start = max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, at)), default=0)
+    following = _CLAUSE_BREAK.search(text, at)
+    return start, following.start() if following else len(text)
 
 
 def _date_of(m: re.Match[str]) -> str | None:
