@@ -214,11 +214,15 @@ class FactBook:
     def holds(self, number: float, decimals: int, unit: str | None, codes: tuple[str, ...]) -> _Known | None:
         """The reading this number states, within the rounding the text shows (36.85 read as 36.9 or 37)."""
         tolerance = 0.5 * 10 ** -decimals + 1e-9
-        candidates = [k for k in self.readings if not codes or k.code in codes]
-        for known in candidates:
-            if any(abs(v - number) <= tolerance for v in self._shown_values(known, unit)):
-                return known
-        return None
+        best: tuple[float, _Known] | None = None
+        for known in self.readings:
+            if codes and known.code not in codes:
+                continue
+            for shown in self._shown_values(known, unit):
+                gap = abs(shown - number)
+                if gap <= tolerance and (best is None or gap < best[0]):
+                    best = (gap, known)  # the closest reading: "38" is the 38.0, not the 37.61
+        return best[1] if best else None
 
     def unit_fits(self, unit: str, codes: tuple[str, ...]) -> bool | None:
         """Whether a unit belongs to the named measurement(s); None when no measurement is named."""
