@@ -40,7 +40,10 @@ _WORD = re.compile(r"[a-z0-9]+")
 _COMMON = frozenset({"what", "which", "when", "where", "does", "have", "has", "with", "from", "that", "this", "there",
                      "their", "about", "last", "latest", "total", "score", "blood", "level", "levels", "count",
                      "value", "values", "result", "results", "test", "patient", "recent", "reported", "panel",
-                     "serum", "plasma", "ratio", "mass", "volume", "body"})
+                     "serum", "plasma", "ratio", "mass", "volume", "body", "the", "and", "was", "were", "her", "his",
+                     "him", "she", "any", "are", "how", "you", "for", "all", "did", "not", "ever", "been", "doing",
+                     "item", "number", "total", "why", "who", "new", "old", "high", "low", "normal", "many", "much",
+                     "answers", "answer", "survey", "surveys", "questions", "summarise", "summarize", "about", "time"})
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,14 @@ def recent_trends(store: Store, *, patient_id: str) -> list[dict[str, Any]]:
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if len(w) >= 4 and w not in _COMMON}
+    return {w for w in _WORD.findall(text.lower()) if len(w) >= 3 and not w.isdigit() and w not in _COMMON}
+
+
+def _overlap(line: ContextLine, codes: set[str], words: set[str]) -> int:
+    name = line.text.split(":", 1)[0]
+    catalog_match = any(f.label and find_measurements(f.label.lower())[:1] and find_measurements(
+        f.label.lower())[0] in codes for f in line.facts)
+    return 100 * catalog_match + len(words & _words(name))
 
 
 def _header(summary: dict[str, Any]) -> ContextLine:
@@ -181,8 +191,7 @@ def rank_lines(summary: dict[str, Any], *, question: str,
     """Every line the context could hold, best first; and how many administrative rows were left out."""
     asked_codes = set(find_measurements(" ".join(question.lower().split())))
     asked_words = _words(question)
-    wants_surveys = bool(re.search(r"\b(survey|questionnaire|screening|qaly|daly|qols|phq|audit|gad)", question,
-                                   re.IGNORECASE))
+    wants_surveys = bool(re.search(r"\b(surveys?|questionnaires?|screening)\b", question, re.IGNORECASE))
     lines = [_header(summary)]
     by_section: dict[str, list[ContextLine]] = {s: [] for s in SECTIONS}
     admin_out = 0
@@ -224,6 +233,8 @@ def rank_lines(summary: dict[str, Any], *, question: str,
             continue
         line = _trend_line(trend, names)
         by_section["asked" if trend["code"] in asked_codes else "trend"].append(line)
+    # Among what was asked, the catalog's own matches and the items sharing most words with the question first.
+    by_section["asked"].sort(key=lambda line: -_overlap(line, asked_codes, asked_words))
     for section in SECTIONS[1:]:
         lines.extend(by_section[section])
     return lines, admin_out
@@ -258,12 +269,12 @@ def fit_to_budget(lines: list[ContextLine], *, budget_tokens: int, count_tokens:
             used += cost
     left_out = len(lines) - len(chosen)
     text = render(chosen, left_out)
-    while count_tokens(text) > budget_tokens and chosen:
+    while count_tokens(text) > budget_tokens and len(chosen) > 1:
         chosen.pop()
         left_out += 1
         text = render(chosen, left_out)
-    if count_tokens(text) > budget_tokens:
-        text = _cut(text, budget_tokens, count_tokens)
+    if count_tokens(text) > budget_tokens:  # the patient line alone: without the note, then cut to fit
+        text = _cut(render(chosen), budget_tokens, count_tokens)
     facts = [f for line in chosen for f in line.facts]
     return PatientContext(text, facts, summary or {}, count_tokens(text), budget_tokens, chosen, left_out)
 
