@@ -42,8 +42,8 @@ _COMMON = frozenset({"what", "which", "when", "where", "does", "have", "has", "w
                      "value", "values", "result", "results", "test", "patient", "recent", "reported", "panel",
                      "serum", "plasma", "ratio", "mass", "volume", "body", "the", "and", "was", "were", "her", "his",
                      "him", "she", "any", "are", "how", "you", "for", "all", "did", "not", "ever", "been", "doing",
-                     "item", "number", "total", "why", "who", "new", "old", "high", "low", "normal", "many", "much",
-                     "answers", "answer", "survey", "surveys", "questions", "summarise", "summarize", "about", "time"})
+                     "item", "number", "why", "who", "new", "old", "high", "low", "normal", "many", "much",
+                     "answers", "answer", "survey", "surveys", "questions", "summarise", "summarize", "time"})
 
 
 @dataclass(frozen=True)
