@@ -89,17 +89,28 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     "last_date": ("When was the {m} last measured?", "date of the most recent {m}", "when was {m} last recorded"),
     "flag": ("Is the {m} normal?", "is the latest {m} within the healthy range?", "is {m} abnormal?"),
     "above": ("How many {m} readings were above {t}?", "was the {m} ever above {t}?", "{m} over {t}"),
+    "median": ("What is the median {m}?", "median {m} over all readings"),
+    "change": ("How has the {m} changed?", "{m} trend over time", "has the {m} gone up or down?"),
+    "year_mean": ("What was the average {m} in {y}?", "mean {m} during {y}"),
+    "since_count": ("How many {m} readings since {y}?", "number of {m} measurements since {y}"),
+    "below": ("How many {m} readings were below {t}?", "was the {m} ever under {t}?"),
     "cohort_count": ("How many patients have {c}?", "number of patients with {c}", "how many patients with {c}?"),
     "cohort_sex_count": ("How many women with {c}?", "how many men have {c}?"),
     "cohort_mean": ("What is the average {m} for patients with {c}?", "mean {m} among patients with {c}",
                     "average {m} across patients"),
     "which_above": ("Which patients have a {m} above {t}?", "which patients have {m} over {t}",
                     "list patients with {m} above {t}", "how many patients have a {m} above {t}?"),
+    "cohort_max": ("What is the highest {m} across patients?", "maximum {m} among all patients"),
+    "cohort_age_count": ("How many patients are older than {a}?", "how many patients aged {a} or over?",
+                         "how many patients are younger than {a}?"),
     "attention": ("Which patients need attention first?", "who is most at risk?", "which patients are sickest?"),
 }
-COHORT_KINDS = ("cohort_count", "cohort_sex_count", "cohort_mean", "which_above", "attention")
+COHORT_KINDS = ("cohort_count", "cohort_sex_count", "cohort_mean", "cohort_max", "cohort_age_count", "which_above",
+                "attention")
 THRESHOLDS = {"8480-6": 140, "8462-4": 90, "8867-4": 100, "59408-5": 95, "8310-5": 37.5, "39156-5": 30,
               "2339-0": 120, "9279-1": 20}
+LOW_THRESHOLDS = {"8480-6": 110, "8462-4": 70, "8867-4": 65, "59408-5": 97, "8310-5": 36.6, "39156-5": 22,
+                  "2339-0": 90, "9279-1": 14}
 
 
 @dataclass
@@ -142,6 +153,12 @@ class Record:
             return None
         b, d = date.fromisoformat(birth[:10]), date.fromisoformat(day[:10])
         return d.year - b.year - ((d.month, d.day) < (b.month, b.day))
+
+    def ages_now(self) -> dict[str, int | None]:
+        """Completed years today, or at death."""
+        today = date.today().isoformat()
+        return {p: (self.age_at(p, d or today) if b else None)
+                for p, b, d in zip(self.patients["patient"], self.patients["birth"], self.patients["death"], strict=True)}
 
     def with_condition(self, words: str, sex: str | None = None) -> set[str]:
         c = self.conditions
@@ -199,7 +216,8 @@ def patient_cases(record: Record, rng: random.Random, per_kind: int) -> Iterator
     counts = obs.groupby(["patient", "code"]).size()
     living_or_not = [(p, c) for (p, c), n in counts.items() if n >= 2]
     rng.shuffle(living_or_not)
-    kinds = ("latest", "max", "min", "count", "mean", "first", "last_date", "flag", "above")
+    kinds = ("latest", "max", "min", "count", "mean", "median", "change", "first", "last_date", "flag", "above",
+             "below", "year_mean", "since_count")
     for kind in kinds:
         made = 0
         for patient, code in living_or_not:
@@ -207,7 +225,7 @@ def patient_cases(record: Record, rng: random.Random, per_kind: int) -> Iterator
                 break
             if kind == "flag" and code not in ADULT_NORMAL:
                 continue
-            if kind == "above" and code not in THRESHOLDS:
+            if kind in ("above", "below") and code not in THRESHOLDS:
                 continue
             r = record.readings(patient, code)
             newest, oldest = r.iloc[0], r.sort_values(["at", "value"], ascending=[True, True]).iloc[0]
@@ -219,7 +237,10 @@ def patient_cases(record: Record, rng: random.Random, per_kind: int) -> Iterator
                     continue
             phrase = rng.choice(PHRASES[code])
             template = rng.choice(TEMPLATES[kind])
-            question = template.format(m=phrase, t=f"{THRESHOLDS.get(code, 0):g}")
+            years = sorted({at[:4] for at in r["at"]})
+            year = rng.choice(years)
+            limit_for = LOW_THRESHOLDS if kind == "below" else THRESHOLDS
+            question = template.format(m=phrase, t=f"{limit_for.get(code, 0):g}", y=year)
             check: Callable[[Answer], bool]
             if kind == "latest":
                 expected: Any = (newest["value"], newest["at"][:10])
@@ -239,12 +260,28 @@ def patient_cases(record: Record, rng: random.Random, per_kind: int) -> Iterator
             elif kind == "count":
                 expected = float(len(r))
                 check = _value_is(expected)
+            elif kind == "median":
+                expected = float(r["value"].median())
+                check = _value_is(expected, 0.006)
+            elif kind == "change":
+                expected = float(newest["value"] - oldest["value"])
+                check = lambda a, e=expected: len(a.facts) >= 3 and _close(a.facts[2].value, e, 0.006)
+            elif kind == "year_mean":
+                expected = float(r.loc[r["at"].str.startswith(year), "value"].mean())
+                check = _value_is(expected, 0.006)
+            elif kind == "since_count":
+                expected = float((r["at"] >= f"{year}-01-01").sum())
+                check = _value_is(expected)
             elif kind == "last_date":
                 expected = newest["at"][:10]
                 check = lambda a, e=expected: bool(a.facts) and (a.facts[0].observed_at or "")[:10] == e
             elif kind == "flag":
                 expected = expected_flag_normal(float(newest["value"]), code)
                 check = lambda a, e=expected: bool(a.facts) and (a.facts[0].flag == "N") == e
+            elif kind == "below":
+                limit = float(LOW_THRESHOLDS[code])
+                expected = int((r["value"] < limit).sum())
+                check = lambda a, e=expected: len(a.rows) == e and (f"{e} of " in a.text)
             else:
                 limit = float(THRESHOLDS[code])
                 expected = int((r["value"] > limit).sum())
@@ -291,6 +328,20 @@ def cohort_cases(record: Record, rng: random.Random, per_kind: int) -> Iterator[
                     yield Case(kind, question, None, lambda a: not a.facts, None)
                 else:
                     yield Case(kind, question, None, _mean_of(expected, len(latest)), expected)
+            elif kind == "cohort_max":
+                latest = record.latest_by_patient(code)
+                expected = max(latest.values()) if latest else None
+                yield Case(kind, template.format(m=phrase), None, _value_is(expected or 0), expected)
+            elif kind == "cohort_age_count":
+                age = (40, 65, 18, 70)[i % 4]
+                ages = record.ages_now()
+                if "younger" in template:
+                    expected = float(sum(1 for a in ages.values() if a is not None and a < age))
+                elif "or over" in template:
+                    expected = float(sum(1 for a in ages.values() if a is not None and a >= age))
+                else:
+                    expected = float(sum(1 for a in ages.values() if a is not None and a > age))
+                yield Case(kind, template.format(a=age), None, _value_is(expected), expected)
             elif kind == "which_above":
                 code = tuple(THRESHOLDS)[i % len(THRESHOLDS)]
                 limit = float(THRESHOLDS[code])

@@ -95,7 +95,10 @@ def test_workspace_phrasings(question: str, operation: str, condition: str | Non
 
 def test_a_threshold_and_an_age_are_told_apart() -> None:
     plan = plan_question("how many patients aged over 65 have hypertension", patient_id=None, today=TODAY)
-    assert plan.cohort.age_min == 65 and plan.threshold is None
+    assert plan.cohort.age_min == 66 and plan.threshold is None  # completed years: over 65 is 66 or more
+    assert plan_question("patients aged 65 or over", patient_id=None, today=TODAY).cohort.age_min == 65
+    assert plan_question("how many patients younger than 18", patient_id=None, today=TODAY).cohort.age_max == 17
+    assert plan_question("how many patients aged 40 to 60", patient_id=None, today=TODAY).cohort.age_max == 60
     plan = plan_question("which patients have a systolic above 160?", patient_id=None, today=TODAY)
     assert (plan.threshold, plan.comparison, plan.cohort.age_min) == (160, "above", None)
 

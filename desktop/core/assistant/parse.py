@@ -171,10 +171,18 @@ def _cohort(text: str) -> CohortFilter:
     m = re.search(r"\b(?:aged|age) (\d+)\s*(?:-|to)\s*(\d+)\b", text)
     if m:
         age_min, age_max = float(m.group(1)), float(m.group(2))
+    # Ages are completed years: "older than 65" is 66 or more, "under 18" is 17 or less, "65 or over" is 65 or more.
     m = re.search(r"\b(?:older than|over the age of|aged over|over) (\d+)(?: years| year olds|y)?\b(?! ?(?:mm|mg|%|/))", text)
-    if m and re.search(rf"\b(older than|over the age of|aged over|over) {m.group(1)} (years|year olds|y)\b|\bolder than\b|\baged over\b", text):
-        age_min = float(m.group(1))
-    m = re.search(r"\b(?:younger than|under the age of|aged under) (\d+)\b", text)
+    if m and re.search(rf"\b(older than|over the age of|aged over|over) {m.group(1)} (years|year olds|y)\b|\bolder than\b|"
+                       r"\baged over\b|\bover the age of\b", text):
+        age_min = float(m.group(1)) + 1
+    m = re.search(r"\b(?:aged )?(\d+) (?:years )?(?:or|and) (?:over|older|above)\b|\baged (\d+)\+", text)
+    if m:
+        age_min = float(m.group(1) or m.group(2))
+    m = re.search(r"\b(?:younger than|under the age of|aged under|under (?=\d+ years)) ?(\d+)\b", text)
+    if m:
+        age_max = float(m.group(1)) - 1
+    m = re.search(r"\b(?:aged )?(\d+) (?:years )?(?:or|and) (?:under|younger|below)\b", text)
     if m:
         age_max = float(m.group(1))
     return CohortFilter(condition=condition, sex=sex, age_min=age_min, age_max=age_max)
@@ -203,7 +211,9 @@ def plan_question(question: str, *, patient_id: str | None, today: date) -> Plan
         return Plan("general")  # "what is sepsis?": nothing to count or measure
     if about_workspace:
         cohort = _cohort(text)
-        if cohort.age_min is not None and threshold == cohort.age_min:
+        if threshold is not None and (threshold in (cohort.age_min, cohort.age_max)
+                                      or (cohort.age_min is not None and threshold + 1 == cohort.age_min)
+                                      or (cohort.age_max is not None and threshold - 1 == cohort.age_max)):
             threshold = comparison = None  # "over 65" was an age, not a reading
         if operation == "attention":
             return validate_plan(Plan("data", "workspace", None, (), "attention", window=window, cohort=cohort))

@@ -56,6 +56,8 @@ _NOT_A_READING = re.compile(r"\s?(readings?|measurements?|values?|times?|visits?
                             r"hours?|minutes?|patients?|people|results?|tests?|records?|points?)\b", re.IGNORECASE)
 _COUNT_PHRASE = re.compile(r"\s?(of \d|(?:[a-z0-9()'-]+ ){0,5}(readings?|measurements?|patients?|values?|results?)\b)",
                            re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:in|since|during|before|until|after|from|by|of|to|year) ((?:19|20)\d{2})\b(?![-/]\d)",
+                   re.IGNORECASE)
 _AGE = re.compile(r"\b(\d{1,3})[- ]?(?:years?|yrs?|y)[- ]?old\b|\baged? (\d{1,3})\b|\b(\d{1,3})[- ]?(?:yo|y/o)\b", re.IGNORECASE)
 _FLAG_WORDS = re.compile(
     r"\b(within (?:the )?(?:normal|healthy|reference) range|in (?:the )?(?:normal|healthy) range|normal|"
@@ -311,6 +313,11 @@ def _judge_sentence(book: FactBook, text: str, offset: int) -> list[Span]:
             ok = day in book.days
             add(m.start(), m.end(), "date", VERIFIED if ok else UNVERIFIED,
                 "a date in the record" if ok else "no reading, birth or death on this date in the facts given")
+    for m in _YEAR.finditer(text):
+        if free(m.start(1), m.end(1)):
+            ok = any(day.startswith(m.group(1)) for day in book.days)
+            add(m.start(1), m.end(1), "date", VERIFIED if ok else UNVERIFIED,
+                "a year of the readings in the record" if ok else "no reading in this year in the facts given")
     for m in _AGE.finditer(text):
         if not free(m.start(), m.end()):
             continue
