@@ -149,9 +149,10 @@ def _header(summary: dict[str, Any]) -> ContextLine:
 
 
 def _item_line(section: str, item: dict[str, Any]) -> ContextLine:
-    value = item.get("value")
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    shown = format_value(float(value)) if number else f'"{value}"'
+    raw = item.get("value")
+    value: float | str = float(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else str(raw)
+    number = isinstance(value, float)
+    shown = format_value(value) if isinstance(value, float) else f'"{value}"'
     unit = f" {item['unit']}" if number and item.get("unit") and not str(item["unit"]).startswith("{") else ""
     flag = item.get("flag")
     judged = ""
@@ -162,7 +163,7 @@ def _item_line(section: str, item: dict[str, Any]) -> ContextLine:
     count = item.get("count")
     readings = f"; {count} readings" if isinstance(count, int) and count > 1 else ""
     text = f"{item.get('name') or item.get('code')}: {shown}{unit} on {str(item.get('observed_at'))[:10]}{judged}{readings}"
-    fact = Fact(str(item.get("name") or item.get("code")), float(value) if number else str(value),
+    fact = Fact(str(item.get("name") or item.get("code")), value,
                 str(item.get("unit") or "") if number else "", str(item.get("observed_at") or "") or None, flag,
                 item.get("rule"))
     return ContextLine(section, text, (fact,))
