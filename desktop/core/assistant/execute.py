@@ -111,7 +111,11 @@ def _patient(store: Store, plan: Plan) -> Answer:
     if plan.operation == "latest" and len(plan.measurements) == 2:
         first = _patient_one(store, plan, facts, plan.measurements[0])
         second = _patient_one(store, plan, facts, plan.measurements[1])
-        return Answer(plan, f"{first.text} {second.text}", first.facts + second.facts, first.sql + second.sql,
+        # The readings first (systolic, diastolic), then the counts the texts state.
+        both = first.facts + second.facts
+        ordered = [f for f in both if not f.label.startswith("number of")] + \
+            [f for f in both if f.label.startswith("number of")]
+        return Answer(plan, f"{first.text} {second.text}", ordered, first.sql + second.sql,
                       first.params + second.params, first.columns, first.rows + second.rows)
     return _patient_one(store, plan, facts, plan.measurements[0])
 
@@ -119,7 +123,7 @@ def _patient(store: Store, plan: Plan) -> Answer:
 def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> Answer:
     op, name = plan.operation, _name(code)
     window_sql, window_params = _window_sql(store, plan)
-    numeric_only = op not in ("latest", "first", "last_date", "readings", "count")
+    numeric_only = op not in ("latest", "first", "last_date", "readings", "count", "in_range")
     value_filter = "value IS NOT NULL" if numeric_only else "(value IS NOT NULL OR value_raw IS NOT NULL)"
     sql = (f"SELECT observed_at, coalesce(value::VARCHAR, value_raw) AS value, value AS number, unit FROM observations "
            f"WHERE patient_id = ? AND code = ? AND {value_filter}{window_sql} ORDER BY {LATEST_ORDER}")
