@@ -46,6 +46,7 @@ HELD_OUT_PATIENT = [
     ("is the creatinine elevated", "in_range", "38483-4"),
     ("did the temperature exceed 38.5 in 2023", "above", "8310-5"),
     ("were any potassium results lower than 3.5?", "below", "6298-4"),
+    ("average weight across all readings", "mean", "29463-7"),  # "across" alone does not mean the workspace
 ]
 
 

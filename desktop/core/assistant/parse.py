@@ -147,7 +147,7 @@ def _window(text: str, today: date) -> TimeWindow:
 
 
 _WORKSPACE = (r"\bpatients\b|\bwhich patient|\bwho (has|have|had|is|are)\b|\beveryone\b|\bthe workspace\b|"
-              r"\bthe cohort\b|\bacross\b|\bhow many (people|women|men)\b|\bpeople\b|\bwomen\b|\bmen\b")
+              r"\bthe cohort\b|\bacross (the )?(board|population)\b|\bhow many (people|women|men)\b|\bpeople\b|\bwomen\b|\bmen\b")
 
 
 def _cohort(text: str) -> CohortFilter:
