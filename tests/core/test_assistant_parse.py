@@ -47,6 +47,10 @@ HELD_OUT_PATIENT = [
     ("did the temperature exceed 38.5 in 2023", "above", "8310-5"),
     ("were any potassium results lower than 3.5?", "below", "6298-4"),
     ("average weight across all readings", "mean", "29463-7"),  # "across" alone does not mean the workspace
+    ("was he ever febrile above 38", "above", "8310-5"),
+    ("Is the A1c above target?", "in_range", "4548-4"),
+    ("show me the weights", "readings", "29463-7"),
+    ("show the latest sats", "latest", "59408-5"),
 ]
 
 

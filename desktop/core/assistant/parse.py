@@ -24,7 +24,7 @@ EVERYDAY: dict[str, tuple[str, ...]] = {
     "8462-4": ("diastolic blood pressure", "diastolic pressure", "diastolic bp", "diastolic", "bottom number"),
     "8867-4": ("pulse", "heart rate", "heartbeat"),
     "9279-1": ("breathing rate", "respirations", "breaths per minute"),
-    "8310-5": ("temperature", "temp", "fever"),
+    "8310-5": ("temperature", "temp", "fever", "febrile"),
     "59408-5": ("oxygen saturation", "oxygen level", "oxygen", "sats", "saturation", "pulse ox"),
     "29463-7": ("weight", "body weight"),
     "8302-2": ("height",),
@@ -95,9 +95,10 @@ _OPERATIONS: tuple[tuple[str, str], ...] = (
                r"\b(risen|rising|fallen|falling)\b|\bover time\b")),
     ("first", r"\bfirst\b|\bearliest\b|\binitial\b|\bbaseline\b"),
     ("readings", (r"\ball (the |of the |his |her |their )?readings\b|\blist (all |the |every )|\bshow (me )?(all|every)\b|"
-                 r"\bhistory of\b|\bevery (reading|value|measurement)\b|\bwhat were\b")),
+                 r"\bhistory of\b|\bevery (reading|value|measurement)\b|\bwhat were\b|"
+                  r"\bshow (me )?(?!.*\b(latest|last|current|most recent|newest)\b)[a-z0-9 ]*[^s]s\W*$")),
     ("in_range", (r"\b(normal|abnormal|in range|out of range|within (the )?(normal|healthy) range|healthy range|"
-                 r"too high|too low|elevated|high or low|flagged)\b")),
+                 r"too high|too low|elevated|high or low|flagged|(above|below|on|at|within) target)\b")),
 )
 
 _ABOVE = rf"(?:above|over|greater than|more than|higher than|exceed(?:s|ed|ing)?|>=?|at least)\s*{_NUMBER}"
