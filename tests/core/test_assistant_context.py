@@ -151,3 +151,47 @@ def test_fitting_is_pure_and_any_counter_works() -> None:
     whole = fit_to_budget(lines, budget_tokens=10_000, count_tokens=len)
     assert "Heart rate: 120 /min on 2024-01-01, flagged H (H: > 100 /min, MedlinePlus)" in whole.text
     assert whole.left_out == 0 and "Asthma" in whole.text
+
+
+_FIGURE = re.compile(r"(?<![\w.-])\d+(?:\.\d+)?(?![\w])")
+
+
+def test_the_real_model_reads_the_context_and_every_figure_it_writes_is_judged(
+        long_record: tuple[Store, str, str | None]) -> None:
+    """The default GGUF in llama.cpp, the context built to fit its window, the answer streamed through the
+    verifier as it is generated: every figure the model writes is a span, and the streamed verdict is the
+    verdict on the whole text."""
+    from desktop.core.llm.engine import Engine, SamplingParams
+    from desktop.core.llm.prompt import ChatMessage
+
+    from desktop.core.assistant.verify import StreamingVerifier
+
+    store, pid, _ = long_record
+    engine = Engine.load(MODEL, n_ctx=2048, n_threads=2)
+    try:
+        question = "What is the patient's latest blood pressure, and is it high?"
+        context = build_patient_context(store, patient_id=pid, question=question, budget_tokens=700,
+                                        count_tokens=engine.count_tokens)
+        messages = [ChatMessage("system", "Answer from the patient record below, quoting its values.\n\n"
+                                          + context.text), ChatMessage("user", question)]
+        prompt = engine.tokenize(engine.chat_template.render(messages))
+        assert len(prompt) < 2048 - 120
+        verifier = StreamingVerifier(facts=context.facts, summary=context.summary)
+        streamed: list[object] = []
+        engine.generate(prompt, params=SamplingParams(temperature=0.0, max_tokens=120, seed=1),
+                        on_text=lambda piece: streamed.extend(verifier.feed(piece)))
+        streamed.extend(verifier.finish())
+    finally:
+        engine.close()
+    text = verifier.text
+    assert text.strip(), "the model wrote nothing"
+    assert streamed == verify_text(text, facts=context.facts, summary=context.summary).spans
+    judged = [(s.start, s.end) for s in verifier.verdict.spans]
+    for m in _FIGURE.finditer(text):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        if re.match(r"\s*$", text[line_start:m.start()]) and re.match(r"[.)]\s", text[m.end():m.end() + 2]):
+            continue  # a list marker
+        if re.search(r"(type|stage|class|grade|step|phase|part|item|question|no\.?|number)\s$",
+                     text[:m.start()], re.IGNORECASE):
+            continue
+        assert any(a <= m.start() and m.end() <= b for a, b in judged), (m.group(), text)

@@ -102,6 +102,13 @@ def test_dates_ages_and_sex() -> None:
     assert _by_text("His pressure is high.", summary=SUMMARY)["His"] == CONTRADICTED
 
 
+def test_figures_glued_to_units_are_judged_but_ids_are_not() -> None:
+    # Written by the real model: "(23-mmHg)".
+    assert _by_text("Her resting blood pressure is 100 mmHg (23-mmHg).", summary=SUMMARY)["23"] == CONTRADICTED
+    spans = _by_text("Patient c0087a04-8b86-4aed-4976-cbaf1dca032d has a systolic of 170 mmHg.", summary=SUMMARY)
+    assert "4976" not in spans and spans["170"] == VERIFIED
+
+
 def test_names_and_list_markers_are_not_figures() -> None:
     spans = _by_text("1. She has type 2 diabetes and her SpO2 and HbA1c were checked.", summary=SUMMARY)
     assert not any(text in spans for text in ("1", "2"))
