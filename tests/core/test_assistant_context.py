@@ -161,10 +161,9 @@ def test_the_real_model_reads_the_context_and_every_figure_it_writes_is_judged(
     """The default GGUF in llama.cpp, the context built to fit its window, the answer streamed through the
     verifier as it is generated: every figure the model writes is a span, and the streamed verdict is the
     verdict on the whole text."""
+    from desktop.core.assistant.verify import StreamingVerifier
     from desktop.core.llm.engine import Engine, SamplingParams
     from desktop.core.llm.prompt import ChatMessage
-
-    from desktop.core.assistant.verify import StreamingVerifier
 
     store, pid, _ = long_record
     engine = Engine.load(MODEL, n_ctx=2048, n_threads=2)
