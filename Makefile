@@ -17,7 +17,7 @@ MODEL_CONFIG ?= model_build/configs/smollm2-135m.toml
 # llama.cpp's converter, extracted from the llama-cpp-python source release the app runs (see model_build/README.md)
 CONVERTER := build/llama-cpp-convert/SOURCE.json
 
-.PHONY: run test test-core bench bench-import bench-ui bench-chat model package package-smoke package-startup \
+.PHONY: run test test-core bench bench-import bench-ui bench-chat eval-assistant model package package-smoke package-startup \
         package-archive sample default-model deps-app deps-build deps-dev deps-package lint typecheck clean converter
 
 $(PY):
@@ -102,6 +102,11 @@ bench-import: $(VENV)/.deps-dev
 # In-app chat stream vs the raw llama.cpp loop vs create_chat_completion, same model/threads/prompt.
 bench-chat: $(VENV)/.deps-dev $(DEFAULT_MODEL) $(DEFAULT_MANIFEST)
 	$(PY) -m benchmarks.bench_chat
+
+# The assistant's exact path against answers computed from the CSV files (accuracy per question kind,
+# wrong figures shown unmarked, time to a computed answer); exits 1 when a goal is missed.
+eval-assistant: $(VENV)/.deps-dev
+	$(PY) -m benchmarks.eval_assistant
 
 # The window's speed: start to first paint, patient switch, 100,000-patient list, panning 1M points.
 bench-ui: $(VENV)/.deps-app

@@ -112,7 +112,11 @@ def _patient(store: Store, plan: Plan) -> Answer:
     if plan.operation == "latest" and len(plan.measurements) == 2:
         first = _patient_one(store, plan, facts, plan.measurements[0])
         second = _patient_one(store, plan, facts, plan.measurements[1])
-        return Answer(plan, f"{first.text} {second.text}", first.facts + second.facts, first.sql + second.sql,
+        # The readings first (systolic, diastolic), then the counts the texts state.
+        both = first.facts + second.facts
+        ordered = [f for f in both if not f.label.startswith("number of")] + \
+            [f for f in both if f.label.startswith("number of")]
+        return Answer(plan, f"{first.text} {second.text}", ordered, first.sql + second.sql,
                       first.params + second.params, first.columns, first.rows + second.rows)
     return _patient_one(store, plan, facts, plan.measurements[0])
 
@@ -120,7 +124,7 @@ def _patient(store: Store, plan: Plan) -> Answer:
 def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> Answer:
     op, name = plan.operation, _name(code)
     window_sql, window_params = _window_sql(store, plan)
-    numeric_only = op not in ("latest", "first", "last_date", "readings", "count")
+    numeric_only = op not in ("latest", "first", "last_date", "readings", "count", "in_range")
     value_filter = "value IS NOT NULL" if numeric_only else "(value IS NOT NULL OR value_raw IS NOT NULL)"
     sql = (f"SELECT observed_at, coalesce(value::VARCHAR, value_raw) AS value, value AS number, unit FROM observations "
            f"WHERE patient_id = ? AND code = ? AND {value_filter}{window_sql} ORDER BY {LATEST_ORDER}")
@@ -151,7 +155,8 @@ def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> An
         stated = [newest]
         text = f"{name} was last recorded on {_day(newest)}: {_say(newest)}."
     elif op == "count":
-        stated = []
+        # The count is a figure the answer states: a fact, so the verifier and the evaluation can read it.
+        stated = [Fact(f"number of {name} readings", float(n), "", None, None, None, facts.patient_id)]
         text = f"There {'is' if n == 1 else 'are'} {n} {name.lower()} reading{'s' if n != 1 else ''}{scope}, {span}."
     elif op in ("max", "min"):
         pick = (max if op == "max" else min)(numbers, key=lambda f: float(f.value))
@@ -202,6 +207,16 @@ def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> An
         text = (f"{len(hits)} of {len(numbers)} {name.lower()} reading{'s' if len(numbers) != 1 else ''}{scope} "
                 f"{'were' if len(hits) != 1 else 'was'} {op} {format_value(limit)} {unit}: {listing}.")
         used = [[f.observed_at, f.value, f.unit, f.flag] for f in hits]
+        stated = [*stated, Fact(f"number of {name} readings {op} the threshold", float(len(hits))),
+                  Fact("threshold", limit, unit)]
+    if op == "in_range" and numbers:
+        stated = [*stated, Fact(f"number of {name} readings outside the healthy range",
+                                float(sum(1 for f in numbers if f.flag not in (None, "N"))))]
+    if op != "count":
+        # The counts the text states are figures too: the verifier checks text against these facts.
+        stated = [*stated, Fact(f"number of {name} readings", float(n), "", None, None, None, facts.patient_id)]
+        if len(numbers) != n:
+            stated.append(Fact(f"number of numeric {name} readings", float(len(numbers))))
     return Answer(plan, text, stated, [sql, *extra_sql], [params, *extra_params], columns, used)
 
 
@@ -329,5 +344,8 @@ def _workspace(store: Store, plan: Plan) -> Answer:
     text = (f"{len(matched)} of {len(latest)} {who} with {name.lower()} readings{scope} have {condition}"
             + (f": {listing}{more}." if matched else "."))
     facts_out = [Fact(name, float(r[2]), r[3] or "", r[4].isoformat(), r[5], None, r[0]) for r in matched]
+    facts_out.append(Fact(f"number of {who} with {name.lower()} readings", float(len(latest))))
+    if plan.comparison in ("above", "below"):
+        facts_out.append(Fact("threshold", float(plan.threshold or 0), latest[0][3] if latest else ""))
     return Answer(plan, text, [Fact(f"number of {who}", float(len(matched))), *facts_out], [sql], [params],
                   ["patient_id", "name", "latest value", "unit", "observed_at", "flag"], matched)

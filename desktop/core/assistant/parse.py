@@ -24,7 +24,7 @@ EVERYDAY: dict[str, tuple[str, ...]] = {
     "8462-4": ("diastolic blood pressure", "diastolic pressure", "diastolic bp", "diastolic", "bottom number"),
     "8867-4": ("pulse", "heart rate", "heartbeat"),
     "9279-1": ("breathing rate", "respirations", "breaths per minute"),
-    "8310-5": ("temperature", "temp", "fever"),
+    "8310-5": ("temperature", "temp", "fever", "febrile"),
     "59408-5": ("oxygen saturation", "oxygen level", "oxygen", "sats", "saturation", "pulse ox"),
     "29463-7": ("weight", "body weight"),
     "8302-2": ("height",),
@@ -42,6 +42,7 @@ EVERYDAY: dict[str, tuple[str, ...]] = {
 BLOOD_PRESSURE = ("blood pressure", "bp")
 
 _NUMBER = r"(-?\d+(?:\.\d+)?)"
+_PLURAL = "(?:e?s)?"  # "temperatures", "pulses"; not after short codes ("hrs" is hours, not heart rates)
 
 
 @lru_cache(maxsize=1)
@@ -63,14 +64,14 @@ def find_measurements(text: str) -> tuple[str, ...]:
     found: list[tuple[int, str]] = []
     taken = [False] * len(text)
     for phrase, code in _measurement_phrases():
-        for match in re.finditer(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text):
+        for match in re.finditer(rf"(?<![\w-]){re.escape(phrase)}{_PLURAL if len(phrase) >= 4 else ''}(?![\w-])", text):
             if any(taken[match.start():match.end()]):
                 continue
             for i in range(match.start(), match.end()):
                 taken[i] = True
             found.append((match.start(), code))
     for phrase in BLOOD_PRESSURE:
-        for match in re.finditer(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text):
+        for match in re.finditer(rf"(?<![\w-]){re.escape(phrase)}{_PLURAL if len(phrase) >= 4 else ''}(?![\w-])", text):
             if not any(taken[match.start():match.end()]):
                 found.extend([(match.start(), SYSTOLIC), (match.start() + 1, DIASTOLIC)])
     codes: list[str] = []
@@ -81,22 +82,24 @@ def find_measurements(text: str) -> tuple[str, ...]:
 
 
 _OPERATIONS: tuple[tuple[str, str], ...] = (
-    ("attention", r"\b(need|needs|needing) (the most )?attention|\bhighest risk\b|\bmost at risk\b|\bsickest\b|"
-                  r"\bat (the )?highest risk\b|\bwho should i see first\b|\bprioriti[sz]e\b|\bdeteriorat"),
-    ("last_date", r"\bwhen (was|were|did)\b.*\b(last|latest|most recent(ly)?)\b|\bdate of (the )?(last|latest|most recent)\b|"
-                  r"\bwhen was\b|\bon what (date|day)\b|\bhow long (ago|since)\b"),
+    ("attention", (r"\b(need|needs|needing) (the most )?attention|\bhighest risk\b|\bmost at risk\b|\bsickest\b|"
+                  r"\bat (the )?highest risk\b|\bwho should i see first\b|\bprioriti[sz]e\b|\bdeteriorat")),
+    ("last_date", (r"\bwhen (was|were|did)\b.*\b(last|latest|most recent(ly)?)\b|\bdate of (the )?(last|latest|most recent)\b|"
+                  r"\blast (measured|checked|recorded|taken)\W*$|\bwhen was\b|\bon what (date|day)\b|"
+                  r"\bhow long (ago|since)\b")),
     ("count", r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow often\b"),
-    ("max", r"\bhighest\b|\bmaximum\b|\bmax\b|\bpeak\b|\blargest\b|\bworst\b"),
-    ("min", r"\blowest\b|\bminimum\b|\bmin\b|\bsmallest\b"),
+    ("max", r"\bhighest\b|\bmaximum\b|\bmax\b|\bpeak\b|\blargest\b|\bworst\b|\btallest\b|\bheaviest\b"),
+    ("min", r"\blowest\b|\bminimum\b|\bmin\b|\bsmallest\b|\bshortest\b|\blightest\b"),
     ("median", r"\bmedian\b"),
     ("mean", r"\baverage\b|\bmean\b|\btypical\b"),
-    ("change", r"\bchange[sd]?\b|\btrend(ing|s)?\b|\bimprov(ed|ing)\b|\bworsen(ed|ing)\b|\bgone (up|down)\b|"
-               r"\b(risen|rising|fallen|falling)\b|\bover time\b"),
+    ("change", (r"\bchange[sd]?\b|\btrend(ing|s)?\b|\bimprov(ed|ing)\b|\bworsen(ed|ing)\b|\bgone (up|down)\b|"
+               r"\b(risen|rising|fallen|falling)\b|\bover time\b")),
     ("first", r"\bfirst\b|\bearliest\b|\binitial\b|\bbaseline\b"),
-    ("readings", r"\ball (the |of the |his |her |their )?readings\b|\blist (all |the |every )|\bshow (me )?(all|every)\b|"
-                 r"\bhistory of\b|\bevery (reading|value|measurement)\b|\bwhat were\b"),
-    ("in_range", r"\b(normal|abnormal|in range|out of range|within (the )?(normal|healthy) range|healthy range|"
-                 r"too high|too low|elevated|high or low|flagged)\b"),
+    ("readings", (r"\ball (the |of the |his |her |their )?readings\b|\blist (all |the |every )|\bshow (me )?(all|every)\b|"
+                 r"\bhistory of\b|\bevery (reading|value|measurement)\b|\bwhat were\b|"
+                  r"\bshow (me )?(?!.*\b(latest|last|current|most recent|newest)\b)[a-z0-9 ]*[^s]s\W*$")),
+    ("in_range", (r"\b(normal|abnormal|in range|out of range|within (the )?(normal|healthy) range|healthy range|"
+                 r"too high|too low|elevated|high or low|flagged|(above|below|on|at|within) target)\b")),
 )
 
 _ABOVE = rf"(?:above|over|greater than|more than|higher than|exceed(?:s|ed|ing)?|>=?|at least)\s*{_NUMBER}"
@@ -146,14 +149,16 @@ def _window(text: str, today: date) -> TimeWindow:
 
 
 _WORKSPACE = (r"\bpatients\b|\bwhich patient|\bwho (has|have|had|is|are)\b|\beveryone\b|\bthe workspace\b|"
-              r"\bthe cohort\b|\bacross\b|\bhow many (people|women|men)\b|\bpeople\b|\bwomen\b|\bmen\b")
+              r"\bthe cohort\b|\bacross (the )?(board|population)\b|\bhow many (people|women|men)\b|\bpeople\b|\bwomen\b|\bmen\b")
 
 
 def _cohort(text: str) -> CohortFilter:
     condition = None
-    m = re.search(r"\b(?:with|having|who have|who has|diagnosed with|(?:patients|people|women|men) (?:have|had|has))\s+(?:a |an )?(?:diagnosis of )?"
-                  r"([a-z][a-z0-9' -]{2,40}?)(?=\s+(?:and|who|whose|over|above|under|below|aged|older|younger|in|"
-                  r"since|during|have|has|is|are)\b|[?.,]|$)", text)
+    tail = (r"\s+(?:a |an )?(?:diagnosis of )?([a-z][a-z0-9' -]{2,40}?)(?=\s+(?:and|who|whose|over|above|under|below|"
+            r"aged|older|younger|in|since|during|have|has|is|are)\b|[?.,]|$)")
+    m = re.search(r"\b(?:with|having|who have|who has|diagnosed with|(?:patients|people|women|men|ones) (?:have|has|had|"
+                  r"suffer from|are diagnosed with))" + tail, text) or \
+        re.search(r"\b(?:have|has|had|suffer from)(?! been\b)" + tail, text)  # "patients aged over 65 have X"
     if m:
         candidate = m.group(1).strip()
         # "with a systolic above 140" names a measurement, not a condition.
@@ -168,10 +173,18 @@ def _cohort(text: str) -> CohortFilter:
     m = re.search(r"\b(?:aged|age) (\d+)\s*(?:-|to)\s*(\d+)\b", text)
     if m:
         age_min, age_max = float(m.group(1)), float(m.group(2))
+    # Ages are completed years: "older than 65" is 66 or more, "under 18" is 17 or less, "65 or over" is 65 or more.
     m = re.search(r"\b(?:older than|over the age of|aged over|over) (\d+)(?: years| year olds|y)?\b(?! ?(?:mm|mg|%|/))", text)
-    if m and re.search(rf"\b(older than|over the age of|aged over|over) {m.group(1)} (years|year olds|y)\b|\bolder than\b|\baged over\b", text):
-        age_min = float(m.group(1))
-    m = re.search(r"\b(?:younger than|under the age of|aged under) (\d+)\b", text)
+    if m and re.search(rf"\b(older than|over the age of|aged over|over) {m.group(1)} (years|year olds|y)\b|\bolder than\b|"
+                       r"\baged over\b|\bover the age of\b", text):
+        age_min = float(m.group(1)) + 1
+    m = re.search(r"\b(?:aged )?(\d+) (?:years )?(?:or|and) (?:over|older|above)\b|\baged (\d+)\+", text)
+    if m:
+        age_min = float(m.group(1) or m.group(2))
+    m = re.search(r"\b(?:younger than|under the age of|aged under|under (?=\d+ years)) ?(\d+)\b", text)
+    if m:
+        age_max = float(m.group(1)) - 1
+    m = re.search(r"\b(?:aged )?(\d+) (?:years )?(?:or|and) (?:under|younger|below)\b", text)
     if m:
         age_max = float(m.group(1))
     return CohortFilter(condition=condition, sex=sex, age_min=age_min, age_max=age_max)
@@ -180,7 +193,7 @@ def _cohort(text: str) -> CohortFilter:
 # Knowledge questions that name a measurement but ask nothing of this record.
 _GENERAL = (r"\bwhat (causes|does|do|is the (cause|purpose|meaning))\b|\bwhy (do|does|would|is|are)\b|\bin general\b|"
             r"\bhow (do|does|can|should) (i|you|we|one)\b|\bexplain\b|\bwhat is (a |an )?(normal|healthy|high|low)\b|"
-            r"\bwhat (is|are) \w+( \w+)?\?*$|\bmeaning of\b|\bdefin(e|ition)\b|\bcauses of\b|\btreat(ment|ed)?\b")
+            r"\bmeaning of\b|\bdefin(e|ition)\b|\bcauses of\b|\btreat(ment|ed)?\b")
 _ABOUT_RECORD = r"\b(her|his|their|the patient'?s?|this patient|latest|last|current|recorded|readings?|measured|today)\b"
 
 
@@ -213,12 +226,14 @@ def plan_question(question: str, *, patient_id: str | None, today: date) -> Plan
         return Plan("general")  # "what is sepsis?": nothing to count or measure
     if about_workspace:
         cohort = _cohort(text)
-        if cohort.age_min is not None and threshold == cohort.age_min:
+        if threshold is not None and (threshold in (cohort.age_min, cohort.age_max)
+                                      or (cohort.age_min is not None and threshold + 1 == cohort.age_min)
+                                      or (cohort.age_max is not None and threshold - 1 == cohort.age_max)):
             threshold = comparison = None  # "over 65" was an age, not a reading
         if operation == "attention":
             return validate_plan(Plan("data", "workspace", None, (), "attention", window=window, cohort=cohort))
         if re.search(r"\bwhich patients\b|\bwho (has|have|had|is|are)\b|\blist (the )?patients\b|\bname the patients\b",
-                     text) or (comparison and operation in (None, "in_range")):
+                     text) or (comparison and operation in (None, "in_range", "count")):
             op = "which_patients"
         elif operation in ("count",) :
             op = "count"
@@ -246,14 +261,16 @@ def plan_question(question: str, *, patient_id: str | None, today: date) -> Plan
         op = comparison
     elif operation is None:
         # A measurement named with no operation: its readings in a window, else its latest value.
-        op = "readings" if window.text else "latest"
+        op = "readings" if window.text and not window.last_visit else "latest"
     elif operation == "attention":
         return Plan("general")
     else:
         op = operation
     if op == "count" and comparison:
         op = comparison
-    if _is_general(text):
+    if _is_general(text) or re.search(r"\bwhat (is|does|do)\b.*\b(measure|mean|tell|used for)\b|\bwhat is (a |an )?(normal )?\w+\?*$|"
+                 r"\bwhat (is|are) (a |an |the )?(normal|healthy|usual) (range|value|level)?", text) \
+            and op in ("latest", "in_range") and not re.search(r"\b(her|his|their|the patient's|latest|last|current)\b", text):
         return Plan("general")
     return validate_plan(Plan("data", "patient", patient_id, codes[:2] if op in ("latest", "readings") else codes[:1],
                               op, threshold, comparison, window))

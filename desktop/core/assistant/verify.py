@@ -1,0 +1,341 @@
+"""Every figure a model writes, checked against the facts it was given, before and while it is shown.
+
+A small model reading a summary states wrong figures as fact (a woman's 170/100 flagged high called "within
+the normal range for a healthy adult male"). The verifier reads the text sentence by sentence and marks each
+number, unit, date, flag word, sex word and age as:
+
+- ``verified``: the facts hold it (a number within the rounding the text shows, in the record's unit or one
+  the catalog converts from; a flag word that agrees with the reading's flag);
+- ``unverified``: the facts neither hold nor contradict it (the panel and the CLI mark it);
+- ``contradicted``: the facts say otherwise (a flagged value called normal, the wrong sex or age, a number
+  for a measurement whose readings the record holds but not that one).
+
+Sentences are the unit of judgement because a flag word belongs to the measurement named beside it; the
+streaming verifier therefore judges each sentence as soon as it is complete, and the final verdict equals
+the one for the whole text at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from desktop.core.assistant.answer import Fact
+from desktop.core.assistant.parse import find_measurements
+from desktop.core.assistant.verify_facts import NEWS2, FactBook, KnownReading
+from desktop.core.clinical.measurements import normalise_unit
+
+VERIFIED, UNVERIFIED, CONTRADICTED = "verified", "unverified", "contradicted"
+
+_MONTHS = {m: i for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
+                                       "september", "october", "november", "december"), start=1)}
+_MONTH_RE = "|".join(_MONTHS) + "|" + "|".join(m[:3] for m in _MONTHS)
+_DATE_PATTERNS = (
+    re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"),
+    re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?({_MONTH_RE})\.?,? (\d{{4}})\b", re.IGNORECASE),
+    re.compile(rf"\b({_MONTH_RE})\.? (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}})\b", re.IGNORECASE),
+)
+# A number not glued to letters ("SpO2", "HbA1c", "NEWS2" are names, not figures); "170/100" is two numbers.
+_NUMBER = re.compile(r"(?<![\w.])(?<!\w-)(-?\d+(?:\.\d+)?)(?![\w])(?!\.\d)(?!-[0-9a-f]{4,}\b)")  # not inside an id
+_UNIT = re.compile(
+    r"[\s-]?(%|mm ?hg|mmhg|mm\[hg\]|°c|°f|degrees? (?:c|f|celsius|fahrenheit)|celsius|fahrenheit|cel|kg/m2|kg/m²|kg|lbs?|"
+    r"pounds|cm|inches|in\b|mg/dl|mmol/l|mmol/mol|umol/l|µmol/l|g/dl|g/l|mg/l|meq/l|ml/min(?:/1\.73 ?m2|/1\.73m²)?|"
+    r"/min|bpm|beats? per minute|breaths? per minute|breaths/min|10\^?\*?3/u?l|x10\^9/l)(?![\w/])",
+    re.IGNORECASE,
+)
+_UNIT_WORDS = {"mm hg": "mmhg", "°c": "cel", "degrees c": "cel", "degree c": "cel", "degrees celsius": "cel",
+               "celsius": "cel", "°f": "[degf]", "degrees f": "[degf]", "degree f": "[degf]",
+               "degrees fahrenheit": "[degf]", "fahrenheit": "[degf]", "pounds": "lb", "inches": "in",
+               "bpm": "/min", "beats per minute": "/min", "beat per minute": "/min", "breaths per minute": "/min",
+               "breath per minute": "/min", "breaths/min": "/min", "kg/m²": "kg/m2", "µmol/l": "umol/l"}
+# Numbers followed by these are counts or durations, not readings: judged against counts only.
+_NOT_A_READING = re.compile(r"\s?(readings?|measurements?|values?|times?|visits?|days?|weeks?|months?|years?|"
+                            r"hours?|minutes?|patients?|people|results?|tests?|records?|points?)\b", re.IGNORECASE)
+_COUNT_PHRASE = re.compile(r"\s?(of \d|(?:[a-z0-9()'-]+ ){0,5}(readings?|measurements?|patients?|values?|results?)\b)",
+                           re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:in|since|during|before|until|after|from|by|of|to|year) ((?:19|20)\d{2})\b(?![-/]\d)",
+                   re.IGNORECASE)
+_AGE = re.compile(r"\b(\d{1,3})[- ]?(?:years?|yrs?|y)[- ]?old\b|\baged? (\d{1,3})\b|\b(\d{1,3})[- ]?(?:yo|y/o)\b", re.IGNORECASE)
+_FLAG_WORDS = re.compile(
+    r"\b(within (?:the )?(?:normal|healthy|reference) range|in (?:the )?(?:normal|healthy) range|normal|"
+    r"unremarkable|out(?:side)? (?:of )?(?:the )?(?:normal|healthy|reference) range|abnormal|"
+    r"critically (?:high|low)|critical|dangerously (?:high|low)|elevated|raised|high|low|"
+    r"above (?:the )?(?:normal|healthy) range|below (?:the )?(?:normal|healthy) range)\b", re.IGNORECASE)
+# "normal < 120", "normal: >= 96 %", "high is 130 or more": the words describe the range, not the reading.
+_NAMES_A_LIMIT = re.compile(r"\s*:?\s*(<|>|≤|≥|=|\d|(range )?(is|are|means?) (from |between |under |over |above |"
+                            r"below )?[<>≤≥]?\s*\d)", re.IGNORECASE)
+_SEX_WORDS = re.compile(r"\b(male|man|gentleman|boy|mr|he|him|his|himself|female|woman|lady|girl|mrs|ms|miss|she|"
+                        r"her|hers|herself)\b", re.IGNORECASE)
+_MALE = {"male", "man", "gentleman", "boy", "mr", "he", "him", "his", "himself"}
+# "type 2 diabetes", "stage 1 hypertension", a list's "1." are names and markers, not figures.
+_NOT_A_FIGURE = re.compile(r"\b(type|stage|class|grade|step|phase|part|item|question|no\.?|number)\s$", re.IGNORECASE)
+_LIST_MARK = re.compile(r"[.)](\s|$)")
+# A full stop ends a sentence, except after a title or "e.g." ("Mrs. Cohen" is one sentence).
+_SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)[.!?](?=\s)|\n")
+
+
+@dataclass(frozen=True)
+class Span:
+    """One checked piece of the text, by character offsets into the whole text."""
+
+    start: int
+    end: int
+    text: str
+    kind: str      # number, unit, date, flag, sex, age
+    status: str    # verified, unverified, contradicted
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Verdict:
+    spans: list[Span] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        statuses = {s.status for s in self.spans}
+        return CONTRADICTED if CONTRADICTED in statuses else UNVERIFIED if UNVERIFIED in statuses else VERIFIED
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for x in self.spans if x.status == s) for s in (VERIFIED, UNVERIFIED, CONTRADICTED)}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "counts": self.counts(), "spans": [s.to_dict() for s in self.spans]}
+
+    def marked(self, text: str) -> str:
+        """The text with what is not verified marked for a plain-text reader (CLI output, exports):
+        ``[unverified: 16.3]``, ``[contradicted: normal]``."""
+        out, last = [], 0
+        for span in sorted(self.spans, key=lambda s: s.start):
+            if span.status == VERIFIED or span.start < last:
+                continue
+            out.append(text[last:span.start])
+            out.append(f"[{span.status}: {text[span.start:span.end]}]")
+            last = span.end
+        out.append(text[last:])
+        return "".join(out)
+
+
+def _unit_key(text: str) -> str:
+    key = " ".join(text.lower().split())
+    return normalise_unit(_UNIT_WORDS.get(key, key))
+
+
+def _flag_meaning(word: str) -> set[str | None]:
+    """The flags a flag word agrees with."""
+    w = word.lower()
+    if "critical" in w or "dangerous" in w:
+        return {"HH"} if "high" in w else {"LL"} if "low" in w else {"HH", "LL"}
+    if w.startswith(("out", "abnormal")):
+        return {"H", "L", "HH", "LL"}
+    if "above" in w or w in ("elevated", "raised", "high"):
+        return {"H", "HH"}
+    if "below" in w or w == "low":
+        return {"L", "LL"}
+    return {"N"}  # normal, within range, healthy, unremarkable
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    bounds, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        bounds.append((start, m.end()))
+        start = m.end()
+    if start < len(text):
+        bounds.append((start, len(text)))
+    return bounds
+
+
+def _judge_sentence(book: FactBook, text: str, offset: int) -> list[Span]:
+    spans: list[Span] = []
+    codes = find_measurements(text.lower())
+    if re.search(r"\bnews ?2\b|\bearly warning\b", text, re.IGNORECASE):
+        codes = (*codes, NEWS2)
+    taken: list[tuple[int, int]] = []
+    flagged_numbers: list[tuple[int, KnownReading]] = []
+
+    def add(start: int, end: int, kind: str, status: str, reason: str) -> None:
+        spans.append(Span(offset + start, offset + end, text[start:end], kind, status, reason))
+        taken.append((start, end))
+
+    def free(start: int, end: int) -> bool:
+        return not any(a < end and start < b for a, b in taken)
+
+    for pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            if not free(m.start(), m.end()):
+                continue
+            day = _date_of(m)
+            if day is None:
+                continue
+            ok = day in book.days
+            add(m.start(), m.end(), "date", VERIFIED if ok else UNVERIFIED,
+                "a date in the record" if ok else "no reading, birth or death on this date in the facts given")
+    for m in _YEAR.finditer(text):
+        if free(m.start(1), m.end(1)):
+            ok = any(day.startswith(m.group(1)) for day in book.days)
+            add(m.start(1), m.end(1), "date", VERIFIED if ok else UNVERIFIED,
+                "a year of the readings in the record" if ok else "no reading in this year in the facts given")
+    for m in _AGE.finditer(text):
+        if not free(m.start(), m.end()):
+            continue
+        age = int(next(g for g in m.groups() if g))
+        if not book.ages:
+            add(m.start(), m.end(), "age", UNVERIFIED, "no age in the facts given")
+        elif age in book.ages:
+            add(m.start(), m.end(), "age", VERIFIED, "the patient's age")
+        else:
+            add(m.start(), m.end(), "age", CONTRADICTED, f"the record gives the age as {min(book.ages)}")
+    for m in _NUMBER.finditer(text):
+        if not free(m.start(), m.end()) or _NOT_A_FIGURE.search(text[:m.start()]) or (
+                _LIST_MARK.match(text[m.end():]) and not text[:m.start()].strip()):
+            continue
+        known = _judge_number(book, text, m, codes, add)
+        if known is not None and known.flag is not None:
+            flagged_numbers.append((m.start(), known))
+    for m in _FLAG_WORDS.finditer(text):
+        if not free(m.start(), m.end()) or _NAMES_A_LIMIT.match(text[m.end():]):
+            continue
+        # A flag word judges the reading stated nearest before it ("98 % (within the healthy range)"), else the
+        # nearest after it ("high at 170/100"), else the latest reading of what the sentence names.
+        # Within its clause first ("temperature 36.9 and sats low at 93%": "low" is the 93), then the sentence.
+        a, b = _clause(text, m.start())
+        in_clause = [(at, k) for at, k in flagged_numbers if a <= at < b]
+        clause_codes = find_measurements(text[a:b].lower())
+        before = [k for at, k in in_clause if at < m.start()] or (
+            [] if clause_codes else [k for at, k in flagged_numbers if at < m.start()])
+        after = [k for at, k in in_clause if at > m.start()]
+        if before or after:
+            flags = [f for f in [(before[-1] if before else after[0]).flag] if f is not None]
+        else:
+            named = clause_codes or codes
+            flags = [f for f in book.flags_of(named) if f is not None] if named else []
+        if not flags:
+            add(m.start(), m.end(), "flag", UNVERIFIED, "no flagged reading in the facts for what this sentence names")
+        elif any(f in _flag_meaning(m.group(1)) for f in flags):
+            add(m.start(), m.end(), "flag", VERIFIED, f"the record flags it {'/'.join(sorted(set(flags)))}")
+        else:
+            add(m.start(), m.end(), "flag", CONTRADICTED, f"the record flags it {'/'.join(sorted(set(flags)))}")
+    if book.sex:
+        for m in _SEX_WORDS.finditer(text):
+            if not free(m.start(), m.end()):
+                continue
+            said = "M" if m.group(1).lower() in _MALE else "F"
+            if said == book.sex:
+                add(m.start(), m.end(), "sex", VERIFIED, "the patient's recorded sex")
+            else:
+                add(m.start(), m.end(), "sex", CONTRADICTED,
+                    f"the record gives the patient's sex as {'female' if book.sex == 'F' else 'male'}")
+    return sorted(spans, key=lambda s: s.start)
+
+
+_CLAUSE_BREAK = re.compile(r"[,;]|\b(?:and|but|while|whereas|although)\b", re.IGNORECASE)
+
+
+def _clause(text: str, at: int) -> tuple[int, int]:
+    """The clause around position ``at``: between commas, semicolons and conjunctions."""
+    start = max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, at)), default=0)
+    following = _CLAUSE_BREAK.search(text, at)
+    return start, following.start() if following else len(text)
+
+
+def _date_of(m: re.Match[str]) -> str | None:
+    groups = m.groups()
+    try:
+        if groups[0].isdigit() and len(groups[0]) == 4:
+            return date(int(groups[0]), int(groups[1]), int(groups[2])).isoformat()
+        if groups[0].isdigit():
+            month = _MONTHS.get(groups[1].lower()) or _month3(groups[1])
+            return date(int(groups[2]), month, int(groups[0])).isoformat()
+        month = _MONTHS.get(groups[0].lower()) or _month3(groups[0])
+        return date(int(groups[2]), month, int(groups[1])).isoformat()
+    except (ValueError, TypeError):
+        return None
+
+
+def _month3(word: str) -> int:
+    return next(i for name, i in _MONTHS.items() if name.startswith(word.lower()[:3]))
+
+
+def _judge_number(book: FactBook, text: str, m: re.Match[str], codes: tuple[str, ...], add: Any) -> KnownReading | None:
+    """Judges one number (and the unit after it); returns the reading it states, when the facts hold it."""
+    number = float(m.group(1))
+    decimals = len(m.group(1).split(".")[1]) if "." in m.group(1) else 0
+    rest = text[m.end():]
+    if (unit_match := _UNIT.match(rest)) is None and rest.startswith("/") and (after := _NUMBER.match(rest[1:])):
+        # "170/100 mmHg": the unit after the second number belongs to both.
+        unit_match = _UNIT.match(rest[1 + after.end():])
+    unit = _unit_key(unit_match.group(1)) if unit_match else None
+    if _NOT_A_READING.match(rest) or (unit is None and _COUNT_PHRASE.match(rest)):
+        ok = number in book.counts
+        add(m.start(), m.end(), "number", VERIFIED if ok else UNVERIFIED,
+            "a count the facts give" if ok else "a count or duration the facts do not give")
+        return None
+    reading_codes = tuple(c for c in codes if c != NEWS2) if unit else codes
+    known = book.holds(number, decimals, unit, reading_codes) or (
+        book.holds(number, decimals, unit, ()) if not reading_codes else None)
+    if known is not None:
+        add(m.start(), m.end(), "number", VERIFIED, f"the record holds {known.value:g} {known.unit}".rstrip()
+            + (f" on {known.day}" if known.day else ""))
+    elif number in book.limits or number in book.counts:
+        add(m.start(), m.end(), "number", VERIFIED, "a limit of the healthy range used, or a count the facts give")
+    elif reading_codes and any(k.code in reading_codes for k in book.readings):
+        held = sorted({f"{k.value:g}" for k in book.readings if k.code in reading_codes})[:5]
+        add(m.start(), m.end(), "number", CONTRADICTED, f"the record holds {', '.join(held)} for this measurement")
+    else:
+        add(m.start(), m.end(), "number", UNVERIFIED, "not a figure in the facts given")
+    if unit_match and m.end() + unit_match.end() <= len(text) and text[m.end():].startswith(unit_match.group(0)):
+        start = m.end() + unit_match.start(1)
+        fits = book.unit_fits(unit or "", reading_codes)
+        status = VERIFIED if fits else UNVERIFIED if fits is None else CONTRADICTED
+        reason = ("a unit of the measurement named" if fits else "no measurement named to check the unit against"
+                  if fits is None else "not a unit of the measurement named")
+        add(start, m.end() + unit_match.end(), "unit", status, reason)
+    return known
+
+
+def verify_text(text: str, *, facts: Iterable[Fact] = (), summary: Mapping[str, Any] | None = None) -> Verdict:
+    """The verdict on a whole text (a finished answer, or one read back from history)."""
+    verifier = StreamingVerifier(facts=facts, summary=summary)
+    verifier.feed(text)
+    verifier.finish()
+    return verifier.verdict
+
+
+class StreamingVerifier:
+    """Judges a streamed answer sentence by sentence: :meth:`feed` returns the spans of the sentences the
+    new piece completed, so the panel can mark them while the rest is still being written."""
+
+    def __init__(self, *, facts: Iterable[Fact] = (), summary: Mapping[str, Any] | None = None) -> None:
+        self.book = FactBook(facts, summary)
+        self.verdict = Verdict()
+        self._text = ""
+        self._judged = 0  # characters of _text already judged
+
+    def feed(self, piece: str) -> list[Span]:
+        self._text += piece
+        # The last sentence may still be growing: judge up to the last sentence end seen (a full stop counts
+        # once the character after it has arrived: "36." may become "36.8").
+        ends = [m.end() for m in _SENTENCE_END.finditer(self._text, self._judged)]
+        if not ends:
+            return []
+        return self._judge(self._judged, ends[-1])
+
+    def finish(self) -> list[Span]:
+        return self._judge(self._judged, len(self._text)) if self._judged < len(self._text) else []
+
+    def _judge(self, start: int, end: int) -> list[Span]:
+        new: list[Span] = []
+        for a, b in _sentences(self._text[start:end]):
+            new += _judge_sentence(self.book, self._text[start + a:start + b], start + a)
+        self._judged = end
+        self.verdict.spans.extend(new)
+        return new
+
+    @property
+    def text(self) -> str:
+        return self._text
