@@ -123,6 +123,10 @@ def open_store(path: str | Path, *, encryption_key: str | None = None, read_only
         con.close()
         raise WorkspaceError(f"Cannot open workspace {target}: {exc}") from exc
     con.execute(f"USE {WORKSPACE_ALIAS}")
+    if path_text != ":memory:":
+        # DuckDB's default spill directory is ".tmp" in the process's working directory, wherever that is;
+        # beside the workspace it stays on the workspace's volume and is easy to find and check.
+        con.execute(f"SET temp_directory = {_sql_string(target + '.tmp')}")
     store = Store(con, target)
     if not read_only:
         migrate(store)

@@ -72,6 +72,14 @@ class UnlockThrottle:
 
 
 DEFAULT_THROTTLE = UnlockThrottle()
+# A floor, not a strength meter: scrypt makes each guess expensive, but not a 4-character passphrase safe.
+MIN_PASSPHRASE_CHARS = 8
+
+
+def check_new_passphrase(passphrase: str) -> None:
+    if len(passphrase) < MIN_PASSPHRASE_CHARS:
+        raise WorkspaceError(f"A passphrase needs at least {MIN_PASSPHRASE_CHARS} characters; "
+                             "several unrelated words are easy to remember and hard to guess.")
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,7 @@ def create_encrypted_workspace(path: str | Path, passphrase: str, *,
     target = Path(path).expanduser()
     if target.exists():
         raise WorkspaceError(f"{target} already exists; choose a new name for the new workspace.")
+    check_new_passphrase(passphrase)
     slot, key = KeySlot.create(passphrase, parameters=parameters)
     # The slot first: a crash before the database exists leaves a slot that the next create overwrites.
     write_slot_atomically(slot_path(target), slot)
@@ -134,6 +143,7 @@ def encrypt_workspace(path: str | Path, passphrase: str, *,
         raise WorkspaceError(f"{target}: no such workspace")
     if file_is_encrypted(target) or slot_path(target).exists():
         raise WorkspaceError(f"{target} is already encrypted; use change-passphrase to change its passphrase.")
+    check_new_passphrase(passphrase)
     slot, key = KeySlot.create(passphrase, parameters=parameters)
     counts = _rewrite(target, source_key=None, slot=slot, key=key, action="workspace_encrypted")
     return RewriteResult(target, counts, f"Encrypted {target} ({sum(counts.values())} rows verified). "
@@ -147,6 +157,7 @@ def change_passphrase(path: str | Path, old_passphrase: str, new_passphrase: str
     target = Path(path).expanduser()
     if not target.exists():
         raise WorkspaceError(f"{target}: no such workspace")
+    check_new_passphrase(new_passphrase)
     old_key = unlock_workspace(target, old_passphrase, throttle=throttle)
     slot, key = KeySlot.create(new_passphrase, parameters=parameters)
     counts = _rewrite(target, source_key=old_key, slot=slot, key=key, action="passphrase_changed")
