@@ -14,8 +14,9 @@ Audit entries the command line records: file imported (one per file, after the i
 (chat, with the patient id, never the question), patient viewed (summary), workspace encrypted and
 passphrase changed. ``summary`` reads the workspace read-only, so its entry is written first through a
 separate, short writable open (milliseconds) that is closed before the read-only view begins: the view is
-never held writable, and a view that cannot be recorded is refused rather than left unlogged. ``patients``
-lists everyone and views no one patient, so it records nothing.
+never held writable, and a view that cannot be recorded is refused rather than left unlogged (an unknown
+patient id records nothing, as nothing is shown). ``chat`` records its entry before the model is loaded.
+``patients`` lists everyone and views no one patient, so it records nothing.
 """
 
 from __future__ import annotations
@@ -118,9 +119,9 @@ def run_command(args: argparse.Namespace) -> int:
     """Run one parsed command with its workspace unlocked and its audit entries recorded."""
     unlock_for_command(args)
     if args.command == "summary":
-        _record(args.workspace, action="patient_viewed", patient_id=args.patient)
+        _record_for_patient(args.workspace, action="patient_viewed", patient_id=args.patient)
     elif args.command == "chat":
-        _record(args.workspace, action="question_asked", patient_id=args.patient)
+        _record_for_patient(args.workspace, action="question_asked", patient_id=args.patient)
     last_import = _last_import_id(args.workspace) if args.command == "import" else 0
     code = int(args.func(args))
     if args.command == "import":
@@ -128,9 +129,12 @@ def run_command(args: argparse.Namespace) -> int:
     return code
 
 
-def _record(workspace: str | Path, *, action: str, patient_id: str | None = None, detail: str = "") -> None:
+def _record_for_patient(workspace: str | Path, *, action: str, patient_id: str) -> None:
+    """Record the entry if the patient exists (otherwise the command itself says so and shows nothing)."""
     with open_store(workspace) as store:
-        audit.record(store, action=action, patient_id=patient_id, detail=detail)
+        known = store.con.execute("SELECT count(*) FROM patients WHERE patient_id = ?", [patient_id]).fetchone()
+        if known and known[0]:
+            audit.record(store, action=action, patient_id=patient_id)
 
 
 def _last_import_id(workspace: str | Path) -> int:

@@ -63,6 +63,7 @@ def test_passphrase_file_opens_and_summary_is_audited(tmp_path, capsys):
     assert "Ottoline Brackenbury" in capsys.readouterr().out
     forget_workspace_key()
     assert cli.main(["summary", "--workspace", str(path), "--passphrase-file", str(secret), "--patient", "p-1"]) == 0
+    assert cli.main(["summary", "--workspace", str(path), "--passphrase-file", str(secret), "--patient", "p-404"]) == 1
     assert _actions(path) == [("patient_viewed", "p-1")]
 
 
