@@ -119,6 +119,11 @@ def test_encrypting_a_plaintext_workspace_keeps_every_row(tmp_path):
     path = tmp_path / "clinic.duckdb"
     with open_store(path) as store:
         store.con.execute("INSERT INTO patients (patient_id, name) VALUES ('p1', ?), ('p2', 'B')", [NAME])
+        for _ in range(3):
+            store.con.execute(
+                "INSERT INTO imports (file_name, sha256, format, rows_accepted, rows_rejected, imported_at) "
+            "VALUES ('f.csv', 'x', 'csv', 1, 0, now()::TIMESTAMP)"
+            )
     result = encrypt_workspace(path, "a new passphrase", parameters=FAST)
     assert result.row_counts["main.patients"] == 2
     assert "SSD" in result.message and "full-disk encryption" in result.message
@@ -128,6 +133,12 @@ def test_encrypting_a_plaintext_workspace_keeps_every_row(tmp_path):
     with open_encrypted_workspace(path, "a new passphrase", throttle=_no_wait()) as store:
         assert store.con.execute("SELECT count(*) FROM patients").fetchone()[0] == 2
         assert [e.action for e in read_audit(store)] == ["workspace_encrypted"]
+        # Sequences are copied with their position: the next import does not reuse an id.
+        store.con.execute(
+            "INSERT INTO imports (file_name, sha256, format, rows_accepted, rows_rejected, imported_at) "
+            "VALUES ('f.csv', 'x', 'csv', 1, 0, now()::TIMESTAMP)"
+        )
+        assert store.con.execute("SELECT max(import_id) FROM imports").fetchone()[0] == 4
         assert verify_chain(store).ok
     with pytest.raises(WorkspaceError, match="already encrypted"):
         encrypt_workspace(path, "again", parameters=FAST)
@@ -156,7 +167,7 @@ def test_change_with_a_wrong_old_passphrase_changes_nothing(tmp_path):
     _make(path)
     before = _digest(path), _digest(slot_path(path))
     with pytest.raises(WorkspaceError, match="not correct"):
-        change_passphrase(path, "wrong", "new one", parameters=FAST, throttle=_no_wait())
+        change_passphrase(path, "wrong", "a long new passphrase", parameters=FAST, throttle=_no_wait())
     assert (_digest(path), _digest(slot_path(path))) == before
 
 
@@ -174,3 +185,10 @@ def test_an_interrupted_rewrite_is_discarded_or_completed(tmp_path):
     pending_slot_path(path).write_text("new slot")
     recover_interrupted_rewrite(path)
     assert slot_path(path).read_text() == "new slot" and not pending_slot_path(path).exists()
+
+
+def test_a_too_short_new_passphrase_is_refused_before_anything_is_written(tmp_path):
+    path = tmp_path / "clinic.duckdb"
+    with pytest.raises(WorkspaceError, match="at least 8 characters"):
+        create_encrypted_workspace(path, "short", parameters=FAST)
+    assert not path.exists() and not slot_path(path).exists()
