@@ -173,14 +173,15 @@ def _rewrite(target: Path, *, source_key: str | None, slot: KeySlot, key: str, a
     with open_store(target, encryption_key=source_key) as source:
         source.con.execute("CHECKPOINT")
         expected = _row_counts(source.con, "ws")
+        expected_catalog = _catalog(source.con, "ws")
     if Path(str(target) + ".wal").exists():
         raise WorkspaceError(f"{target} is still in use (its log could not be written back); close it first.")
     try:
         _copy_database(target, rewrite, source_key=source_key, key=key)
         with open_store(rewrite, encryption_key=key, read_only=True) as copy:
-            found = _row_counts(copy.con, "ws")
-        if found != expected:
-            raise WorkspaceError(f"The encrypted copy of {target} did not verify (row counts differ); "
+            found, found_catalog = _row_counts(copy.con, "ws"), _catalog(copy.con, "ws")
+        if found != expected or found_catalog != expected_catalog:
+            raise WorkspaceError(f"The encrypted copy of {target} did not verify (row counts or schema differ); "
                                  "the workspace was not changed.")
         with open_store(rewrite, encryption_key=key) as copy:
             audit.record(copy, action=action, detail=f"workspace {target.name}")
@@ -222,3 +223,15 @@ def _row_counts(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, int]
         row = con.execute(f'SELECT count(*) FROM "{database}"."{schema}"."{table}"').fetchone()
         counts[f"{schema}.{table}"] = int(row[0]) if row else 0
     return counts
+
+
+def _catalog(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[tuple[object, ...]]]:
+    """Tables, views, indexes and sequences (with their position), to check a copy lost none of them."""
+    queries = {
+        "tables": "SELECT table_name, sql FROM duckdb_tables() WHERE database_name = ? AND NOT temporary",
+        "views": "SELECT view_name, sql FROM duckdb_views() WHERE database_name = ? AND NOT internal "
+                 "AND NOT temporary",
+        "indexes": "SELECT index_name, sql FROM duckdb_indexes() WHERE database_name = ?",
+        "sequences": "SELECT sequence_name, start_value, last_value FROM duckdb_sequences() WHERE database_name = ?",
+    }
+    return {name: sorted(con.execute(sql, [database]).fetchall(), key=repr) for name, sql in queries.items()}

@@ -192,3 +192,24 @@ def test_a_too_short_new_passphrase_is_refused_before_anything_is_written(tmp_pa
     with pytest.raises(WorkspaceError, match="at least 8 characters"):
         create_encrypted_workspace(path, "short", parameters=FAST)
     assert not path.exists() and not slot_path(path).exists()
+
+
+def test_a_copy_that_does_not_verify_leaves_the_plaintext_workspace_in_place(tmp_path, monkeypatch):
+    from desktop.core import workspace_crypto
+
+    path = tmp_path / "clinic.duckdb"
+    with open_store(path) as store:
+        store.con.execute("INSERT INTO patients (patient_id, name) VALUES ('p1', ?), ('p2', 'B')", [NAME])
+    real_copy = workspace_crypto._copy_database
+
+    def lossy_copy(source, destination, *, source_key, key):
+        real_copy(source, destination, source_key=source_key, key=key)
+        with open_store(destination, encryption_key=key) as copy:  # a row lost on the way
+            copy.con.execute("DELETE FROM patients WHERE patient_id = 'p2'")
+
+    monkeypatch.setattr(workspace_crypto, "_copy_database", lossy_copy)
+    before = _digest(path)
+    with pytest.raises(WorkspaceError, match="did not verify"):
+        encrypt_workspace(path, "a new passphrase", parameters=FAST)
+    assert _digest(path) == before and not file_is_encrypted(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clinic.duckdb"]
