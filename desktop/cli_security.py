@@ -30,7 +30,7 @@ from pathlib import Path
 
 from desktop.core import audit
 from desktop.core.audit import read_audit, verify_chain
-from desktop.core.keyslot import is_encrypted_workspace
+from desktop.core.keyslot import is_encrypted_workspace, missing_slot_message, slot_path
 from desktop.core.store import WorkspaceError, open_store
 from desktop.core.workspace_crypto import (
     change_passphrase,
@@ -107,6 +107,8 @@ def unlock_for_command(args: argparse.Namespace) -> None:
         return
     if not is_encrypted_workspace(path):
         return
+    if not slot_path(path).exists():  # no passphrase can help: say what is missing first
+        raise WorkspaceError(missing_slot_message(path))
     passphrase = _workspace_passphrase(args, interactive=args.command not in _NO_PROMPT)
     if passphrase is None:
         if args.command in _NO_PROMPT:

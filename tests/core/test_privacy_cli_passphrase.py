@@ -167,3 +167,10 @@ def test_an_empty_or_missing_passphrase_file_is_named(tmp_path, capsys):
     assert "empty.txt: the passphrase file is empty" in capsys.readouterr().err
     assert cli.main(["patients", "--workspace", str(path), "--passphrase-file", str(tmp_path / "missing")]) == 2
     assert "missing: cannot read the passphrase file" in capsys.readouterr().err
+
+
+def test_a_missing_key_slot_is_named_before_any_passphrase_is_asked(tmp_path, capsys):
+    path = _encrypted(tmp_path)
+    slot_path(path).rename(tmp_path / "slot-elsewhere")
+    assert cli.main(["patients", "--workspace", str(path)]) == 2
+    assert "clinic.duckdb.keyslot is missing: copy it together with the workspace" in capsys.readouterr().err
