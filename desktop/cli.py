@@ -7,6 +7,8 @@
     python -m desktop chat     --workspace W.duckdb [--patient ID] [--json] [--model PATH] "question"
     python -m desktop selfcheck                               (is this installation complete? JSON)
     python -m desktop audit    --workspace W.duckdb           (see cli_security.py)
+    python -m desktop encrypt | change-passphrase --workspace W.duckdb
+    Encrypted workspaces: --passphrase-file FILE, VITALSIGHT_PASSPHRASE, or a prompt (cli_security.py).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from desktop.cli_security import add_security_commands
+from desktop.cli_security import add_security_commands, run_command
 from desktop.core.importers import ColumnMapping, run_import
 from desktop.core.queries.patients import PatientFilter, list_patients
 from desktop.core.queries.summary import PatientNotFound, patient_summary
@@ -161,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.workspace}: no such workspace", file=sys.stderr)
         return 2
     try:
-        return int(args.func(args))
+        # Unlocks an encrypted workspace and records the command's audit entries (cli_security.py).
+        return run_command(args)
     except WorkspaceError as exc:
         print(str(exc), file=sys.stderr)
         return 2

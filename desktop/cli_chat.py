@@ -8,6 +8,7 @@ module also runs on its own: ``python -m desktop.cli_chat --workspace W --patien
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
@@ -75,8 +76,9 @@ def _chat(ns: argparse.Namespace, db: WorkspaceExecutor, model: Path, settings: 
         return engines[-1]
 
     def out(text: str) -> None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        if not ns.json:  # --json prints everything at the end, as one document
+            sys.stdout.write(text)
+            sys.stdout.flush()
 
     cancel = threading.Event()
     # Ctrl-C stops between tokens, like the app's Stop button: the partial answer is saved.
@@ -97,7 +99,20 @@ def _chat(ns: argparse.Namespace, db: WorkspaceExecutor, model: Path, settings: 
         for engine in engines:
             engine.close()
     result = turn.result
+    verdict = turn.verdict
+    if ns.json:
+        print(json.dumps({"answer": result.text, "computed": False, "plan": {"kind": "general"},
+                          "status": result.status, "conversation": turn.conversation_id,
+                          "verification": verdict.to_dict() if verdict else None,
+                          "marked": verdict.marked(result.text) if verdict else result.text}, indent=2))
+        return 1 if result.status == "failed" else 0
     sys.stdout.write("\n")
+    if verdict is not None and verdict.spans:
+        counts = verdict.counts()
+        sys.stdout.write(f"[checked against the record: {counts['verified']} verified, {counts['unverified']} "
+                         f"unverified, {counts['contradicted']} contradicted]\n")
+        if verdict.status != "verified":
+            sys.stdout.write(verdict.marked(result.text) + "\n")
     sys.stdout.flush()
     if result.error:
         print(f"error: {result.error}", file=sys.stderr)

@@ -163,6 +163,13 @@ MIGRATIONS: list[Migration] = [
         CREATE TABLE audit_head (entries INTEGER NOT NULL, last_hash VARCHAR NOT NULL);
         """,
     ),
+    Migration(
+        6,
+        "chat: the verifier's verdict on each model-written answer",
+        """
+        ALTER TABLE messages ADD COLUMN verdict VARCHAR;  -- JSON: status, counts, every checked span
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

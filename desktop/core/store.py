@@ -14,10 +14,36 @@ from pathlib import Path
 
 import duckdb
 
+from desktop.core.keyslot import (
+    file_is_encrypted,
+    missing_slot_message,
+    recover_interrupted_rewrite,
+    slot_path,
+)
 from desktop.core.migrations import MIGRATIONS, SCHEMA_VERSION
 from desktop.core.workspace_errors import describe_damage, describe_open_error, missing_core_tables
 
 WORKSPACE_ALIAS = "ws"
+# Keys of workspaces unlocked with their passphrase in this process (see workspace_crypto.unlock_workspace),
+# so that callers which open a workspace by path alone (the chat command, the executor) keep working.
+# Forgotten on lock and on close of the app.
+_unlocked_keys: dict[str, str] = {}
+
+
+def _key_name(path: str | Path) -> str:
+    return str(Path(path).expanduser().resolve())
+
+
+def remember_workspace_key(path: str | Path, key: str) -> None:
+    _unlocked_keys[_key_name(path)] = key
+
+
+def forget_workspace_key(path: str | Path | None = None) -> None:
+    """Forget one workspace's key, or every key when ``path`` is None (lock, quit)."""
+    if path is None:
+        _unlocked_keys.clear()
+    else:
+        _unlocked_keys.pop(_key_name(path), None)
 
 
 class WorkspaceError(Exception):
@@ -81,18 +107,15 @@ def open_store(path: str | Path, *, encryption_key: str | None = None, read_only
     (AES); the httpfs extension that provides the cipher is loaded from its wheel, offline.
     """
     path_text = str(path)
-    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
-    # Store every time in UTC; a file's offsets are converted on import.
-    con.execute("SET TimeZone = 'UTC'")
+    if path_text != ":memory:":
+        recover_interrupted_rewrite(path_text)
+        if encryption_key is None and (slot_path(path_text).exists() or file_is_encrypted(path_text)):
+            encryption_key = _unlocked_keys.get(_key_name(path_text))
+            if encryption_key is None:
+                _raise_locked(path_text)
+    con = new_connection(encrypted=encryption_key is not None)
     options = []
     if encryption_key is not None:
-        extension = _httpfs_extension_path()
-        if extension is None:
-            raise WorkspaceError("Encryption needs the duckdb-extension-httpfs package matching DuckDB.")
-        con.execute(f"LOAD {_sql_string(extension)}")
-        # DuckDB 1.5.5 leaves temporary (spill) files in plain text even for an encrypted database
-        # unless asked; patient rows must not reach the disk unencrypted that way.
-        con.execute("SET temp_file_encryption = true")
         # ATTACH takes no bound parameters, so the key is quoted as a literal.
         options.append(f"ENCRYPTION_KEY {_sql_string(encryption_key)}")
     if read_only:
@@ -106,6 +129,10 @@ def open_store(path: str | Path, *, encryption_key: str | None = None, read_only
         sentence, in_use = describe_open_error(target, exc)
         raise (WorkspaceInUse if in_use else WorkspaceError)(sentence) from exc
     con.execute(f"USE {WORKSPACE_ALIAS}")
+    if path_text != ":memory:":
+        # DuckDB's default spill directory is ".tmp" in the process's working directory, wherever that is;
+        # beside the workspace it stays on the workspace's volume and is easy to find and check.
+        con.execute(f"SET temp_directory = {_sql_string(target + '.tmp')}")
     store = Store(con, target)
     try:
         if not read_only:
@@ -127,6 +154,29 @@ def open_store(path: str | Path, *, encryption_key: str | None = None, read_only
         con.close()
         raise
     return store
+
+
+def new_connection(*, encrypted: bool) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with nothing attached, set up as every workspace connection is."""
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    # Store every time in UTC; a file's offsets are converted on import.
+    con.execute("SET TimeZone = 'UTC'")
+    if encrypted:
+        extension = _httpfs_extension_path()
+        if extension is None:
+            con.close()
+            raise WorkspaceError("Encryption needs the duckdb-extension-httpfs package matching DuckDB.")
+        con.execute(f"LOAD {_sql_string(extension)}")
+        # DuckDB 1.5.5 leaves temporary (spill) files in plain text even for an encrypted database
+        # unless asked; patient rows must not reach the disk unencrypted that way.
+        con.execute("SET temp_file_encryption = true")
+    return con
+
+
+def _raise_locked(path_text: str) -> None:
+    if not slot_path(path_text).exists():
+        raise WorkspaceError(missing_slot_message(path_text))
+    raise WorkspaceError(f"{path_text} is encrypted: its passphrase is needed to open it.")
 
 
 def _sql_string(text: str) -> str:

@@ -1,12 +1,10 @@
 """Turning a clinic passphrase into the key DuckDB encrypts a workspace with.
 
-DuckDB documents no memory-hard derivation of the ``ENCRYPTION_KEY`` string (not yet confirmed in its
-1.5.5 source; see the report), so a stolen laptop's workspace could be attacked at a fast hash's speed.
-We therefore derive the key ourselves with scrypt, which is memory-hard (128 MiB and about half a
-second per guess on the dev machine), and hand DuckDB the hex result. The per-workspace random salt is
-not secret, but it must travel with the workspace so the file copies as a unit; where it lives is
-still open (candidates: DuckDB's plaintext header, or a small plaintext prefix table) and is not wired
-into ``open_store`` yet.
+DuckDB documents no memory-hard derivation of the ``ENCRYPTION_KEY`` string, so a stolen laptop's
+workspace could be attacked at a fast hash's speed. We therefore derive the key ourselves with scrypt,
+which is memory-hard (128 MiB and about half a second per guess on the dev machine), and hand DuckDB the
+hex result. The per-workspace random salt is not secret; it travels with the workspace in its key slot
+(keyslot.py says why there), and workspace_crypto.py wires it into creating and opening workspaces.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from desktop.core.settings import AppSettings
 from desktop.ui.importing.qt_import_dialog import QtImportDialog
 from desktop.ui.plots.qt_cohort_view import QtCohortView
 from desktop.ui.qt_observations_table import QtObservationsTable
+from desktop.ui.qt_overview import QtOverview
 from desktop.ui.qt_patient_list import QtPatientList
 from desktop.ui.qt_patient_view import QtPatientView
 from desktop.ui.qt_settings import load_settings, save_settings
@@ -52,7 +53,9 @@ class QtMainWindow(QMainWindow):
         self.patient_view = QtPatientView(self.workspace)
         self.observations = QtObservationsTable(self.workspace)
         self.cohort = QtCohortView(self.workspace)
+        self.overview = QtOverview(self.workspace)
         self.tabs = QTabWidget()
+        self.tabs.addTab(self.overview, "Overview")
         self.tabs.addTab(self.patient_view, "Patient")
         self.tabs.addTab(self.observations, "Observations")
         self.tabs.addTab(self.cohort, "Cohort trends")
@@ -182,10 +185,12 @@ class QtMainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opened {Path(path).name} ({Path(path).parent})", 8000)
         for action in (self.import_action, self.export_csv_action):
             action.setEnabled(True)
+        # Every open starts on the Overview: who needs attention first, before any patient is chosen.
+        self.tabs.setCurrentWidget(self.overview)
 
     def _show_patient_tab(self, patient_id: str) -> None:
-        # Picking a patient while looking at cohort trends means "show me this patient".
-        if patient_id and self.tabs.currentWidget() is self.cohort:
+        # Picking a patient from the Overview or while looking at cohort trends means "show me this patient".
+        if patient_id and self.tabs.currentWidget() in (self.cohort, self.overview):
             self.tabs.setCurrentWidget(self.patient_view)
 
     def show_busy(self, message: str | None) -> None:

@@ -47,12 +47,12 @@ def test_an_answer_streams_into_the_panel_and_is_saved(qtbot, chat_env: ChatEnv,
     assert panel.disclaimer.text() == DISCLAIMER and panel.disclaimer.isVisibleTo(panel)
     pieces: list[str] = []
     chat_env.controller.streamText.connect(pieces.append)
-    result = _ask(qtbot, panel, "What is the latest systolic blood pressure?")
+    result = _ask(qtbot, panel, "Summarise this patient for a handover.")
     assert result.status in DONE and result.text.strip()
     assert pieces and "".join(pieces) == result.text
     assert len(pieces) <= result.stats.completion_tokens  # batched by the throttle, never more than tokens
     qtbot.waitUntil(lambda: result.text.strip()[:30] in panel.view.toPlainText())
-    assert "What is the latest systolic blood pressure?" in panel.view.toPlainText()
+    assert "Summarise this patient for a handover." in panel.view.toPlainText()
     assert "tokens/s" in panel.stats.text() and "first token" in panel.stats.text()
     assert 0 < panel.meter.value() <= SETTINGS.n_ctx
     assert panel.conversations.count() == 1
@@ -83,19 +83,19 @@ def test_stop_mid_answer_keeps_the_partial_text(qtbot, chat_env: ChatEnv) -> Non
 
 def test_regenerate_edit_and_export(qtbot, chat_env: ChatEnv, tmp_path: Path, monkeypatch) -> None:
     panel = _panel(qtbot, chat_env)
-    _ask(qtbot, panel, "What is the latest heart rate?")
+    _ask(qtbot, panel, "What should I ask her at the next visit?")
     cid = chat_env.controller.conversation_id
     with qtbot.waitSignal(chat_env.controller.streamFinished, timeout=120000):
         qtbot.mouseClick(panel.regenerate_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(chat_env.controller.messages) == 2 and chat_env.controller.messages[1].status in DONE)
 
     qtbot.mouseClick(panel.edit_button, Qt.MouseButton.LeftButton)
-    assert panel.input.toPlainText() == "What is the latest heart rate?"
+    assert panel.input.toPlainText() == "What should I ask her at the next visit?"
     assert panel.send_button.text() == "Resend edited"
-    result = _ask(qtbot, panel, "What is the latest systolic blood pressure?")
+    result = _ask(qtbot, panel, "Summarise this patient for a handover.")
     assert result.status in DONE
     qtbot.waitUntil(lambda: [m.content for m in chat_env.controller.messages][:1]
-                    == ["What is the latest systolic blood pressure?"])
+                    == ["Summarise this patient for a handover."])
     assert len(chat_env.controller.messages) == 2 and panel.send_button.text() == "Send"
 
     target = tmp_path / "chat.md"
@@ -103,8 +103,8 @@ def test_regenerate_edit_and_export(qtbot, chat_env: ChatEnv, tmp_path: Path, mo
     qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Exported to" in panel.notice.text(), timeout=10000)
     md = target.read_text(encoding="utf-8")
-    assert "What is the latest systolic blood pressure?" in md and result.text.strip()[:20] in md
-    assert md.count("What is the latest heart rate?") == 1  # the title only: the question was superseded
+    assert "Summarise this patient for a handover." in md and result.text.strip()[:20] in md
+    assert md.count("What should I ask her at the next visit?") == 1  # the title only: the question was superseded
     assert chat_env.db.store.con.execute("SELECT count(*) FROM messages WHERE conversation_id = ?",
                                       [cid]).fetchone()[0] == 5
 
@@ -126,7 +126,7 @@ def test_a_corrupt_model_is_an_error_and_the_app_lives_on(qtbot, chat_env: ChatE
 
 def test_history_shows_again_after_a_restart(qtbot, chat_env: ChatEnv) -> None:
     panel = _panel(qtbot, chat_env)
-    answer = _ask(qtbot, panel, "What is the latest heart rate?").text
+    answer = _ask(qtbot, panel, "What should I ask her at the next visit?").text
     # Close everything, as quitting the app does, then start again on the same file.
     assert chat_env.worker.shutdown()
     chat_env.controller.close()
@@ -144,7 +144,7 @@ def test_history_shows_again_after_a_restart(qtbot, chat_env: ChatEnv) -> None:
                                          settings=SETTINGS)
     again = _panel(qtbot, chat_env)
     qtbot.waitUntil(lambda: answer.strip()[:30] in again.view.toPlainText(), timeout=10000)
-    assert "What is the latest heart rate?" in again.view.toPlainText()
+    assert "What should I ask her at the next visit?" in again.view.toPlainText()
     assert again.conversations.count() == 1
 
 
@@ -194,3 +194,28 @@ def test_the_model_manager_lists_imports_and_switches(qtbot, chat_env: ChatEnv, 
     qtbot.waitUntil(lambda: chat_env.controller.model_ready, timeout=60000)
     assert chat_env.controller.model_path.name == "copy-of-default.gguf"
     assert "copy-of-default.gguf" in panel.model_line.text()
+
+
+def test_a_data_question_is_computed_saved_and_shows_how(qtbot, chat_env: ChatEnv) -> None:
+    panel = _panel(qtbot, chat_env)
+    panel.input.setPlainText("What is the highest systolic blood pressure?")
+    with qtbot.waitSignal(chat_env.controller.answerComputed, timeout=20000) as done:
+        qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+    answer = done.args[0]
+    assert answer.computed and answer.facts[0].value == 152.0  # Jane Doe's three visits: 138, 145, 152
+    qtbot.waitUntil(lambda: "computed from the record" in panel.view.toPlainText())
+    text = panel.view.toPlainText()
+    assert "152 mm[Hg]" in text and "How this was computed" in text and "SELECT" in text
+    saved = h.active_messages(chat_env.db.store, conversation_id=chat_env.controller.conversation_id)
+    assert [m.role for m in saved] == ["user", "assistant"] and saved[1].content == answer.text
+    assert chat_env.controller.streaming_message_id is None  # no model ran
+
+
+def test_with_no_patient_the_panel_answers_about_the_workspace(qtbot, chat_env: ChatEnv) -> None:
+    panel = _panel(qtbot, chat_env)
+    chat_env.controller.set_patient(None)
+    panel.input.setPlainText("How many patients have hypertension?")
+    with qtbot.waitSignal(chat_env.controller.answerComputed, timeout=20000) as done:
+        qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+    assert done.args[0].plan.subject == "workspace" and done.args[0].facts[0].value == 1.0
+    qtbot.waitUntil(lambda: "How this was computed" in panel.view.toPlainText())

@@ -97,7 +97,7 @@ def test_the_assembled_assistant_answers_and_shuts_down(qtbot, tmp_path: Path) -
     try:
         assistant.controller.set_patient(patient)
         qtbot.waitUntil(lambda: assistant.panel.send_button.isEnabled(), timeout=60000)
-        assistant.panel.input.setPlainText("What is the latest heart rate?")
+        assistant.panel.input.setPlainText("What should I ask her at the next visit?")
         with qtbot.waitSignal(assistant.controller.streamFinished, timeout=120000) as done:
             assistant.panel.send_button.click()
         assert done.args[0].text.strip()

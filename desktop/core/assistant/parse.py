@@ -191,7 +191,8 @@ def _cohort(text: str) -> CohortFilter:
 
 
 # Knowledge questions that name a measurement but ask nothing of this record.
-_GENERAL = (r"\bwhat (causes|does|do|is the (cause|purpose|meaning))\b|\bwhy (do|does|would|is|are)\b|\bin general\b|"
+_GENERAL = (r"\bwrite\b|\bessay\b|\bsummari[sz]e\b|\bdescribe\b|\bhandover\b|\bsuggest\b|\badvice\b|"
+            r"\bwhat (causes|does|do|is the (cause|purpose|meaning))\b|\bwhy (do|does|would|is|are)\b|\bin general\b|"
             r"\bhow (do|does|can|should) (i|you|we|one)\b|\bexplain\b|\bwhat is (a |an )?(normal|healthy|high|low)\b|"
             r"\bmeaning of\b|\bdefin(e|ition)\b|\bcauses of\b|\btreat(ment|ed)?\b")
 _ABOUT_RECORD = r"\b(her|his|their|the patient'?s?|this patient|latest|last|current|recorded|readings?|measured|today)\b"

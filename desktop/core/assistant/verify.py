@@ -107,6 +107,12 @@ class Verdict:
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "counts": self.counts(), "spans": [s.to_dict() for s in self.spans]}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Verdict:
+        """A saved verdict (``to_dict`` as stored with the message) back as an object."""
+        return cls([Span(int(s["start"]), int(s["end"]), str(s["text"]), str(s["kind"]), str(s["status"]),
+                         str(s["reason"])) for s in data.get("spans", [])])
+
     def marked(self, text: str) -> str:
         """The text with what is not verified marked for a plain-text reader (CLI output, exports):
         ``[unverified: 16.3]``, ``[contradicted: normal]``."""

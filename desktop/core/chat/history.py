@@ -14,7 +14,7 @@ from desktop.core.store import Store
 
 _MESSAGE_COLUMNS = (
     "message_id, conversation_id, position, role, content, status, created_at, updated_at, model, "
-    "prompt_tokens, completion_tokens, dropped_messages, tokens_per_s, ttft_s, error, context_summary"
+    "prompt_tokens, completion_tokens, dropped_messages, tokens_per_s, ttft_s, error, context_summary, verdict"
 )
 
 
@@ -47,6 +47,7 @@ class Message:
     # What the answer was given or computed from: the patient summary for a model's answer; for an answer
     # DuckDB computed, its plan, SQL, facts and rows as JSON (desktop/core/chat/turn.py::computed_turn).
     context_summary: str | None = None
+    verdict: str | None = None  # the verifier's JSON verdict on a model-written answer (desktop/core/assistant/verify.py)
 
 
 def create_conversation(store: Store, *, patient_id: str, title: str = "New conversation") -> Conversation:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from desktop.core.assistant.answer import Answer
+from desktop.core.assistant.verify import Verdict, verify_text
 from desktop.core.chat import history as h
 from desktop.core.chat.db import DbCalls
 from desktop.core.chat.patient_context import patient_context
@@ -28,6 +29,7 @@ from desktop.core.chat.session import (
     title_from,
 )
 from desktop.core.llm.engine import Engine
+from desktop.core.queries.summary import patient_summary
 from desktop.core.store import Store
 
 ContextBuilder = Callable[[Store, str], str]  # (store, patient id) -> the facts the model is given
@@ -37,6 +39,7 @@ ContextBuilder = Callable[[Store, str], str]  # (store, patient id) -> the facts
 class ChatTurn:
     conversation_id: int
     result: TurnResult
+    verdict: Verdict | None = None
 
 
 def open_turn(store: Store, *, patient_id: str, conversation_id: int | None = None,
@@ -71,7 +74,8 @@ def chat_turn(*, db: DbCalls, get_engine: Callable[[], Engine], patient_id: str,
         store, message_id=request.message_id, content=text))
     result = run_turn(engine, request, on_text=on_text, cancel=cancel, saver=saver)
     db.call(lambda store: finish_turn(store, result)).result()
-    return ChatTurn(conv_id, result)
+    verdict = db.call(lambda store: verify_answer(store, message_id=request.message_id, patient_id=patient_id)).result()
+    return ChatTurn(conv_id, result, verdict)
 
 
 #: ``conversations.patient_id`` of a conversation about the workspace as a whole (no patient selected).
@@ -93,3 +97,14 @@ def computed_turn(store: Store, *, patient_id: str | None, question: str, answer
     h.add_message(store, conversation_id=conversation_id, role="assistant", content=answer.text,
                   model=COMPUTED_MODEL, context_summary=json.dumps(answer.to_dict(), default=str))
     return conversation_id
+
+
+def verify_answer(store: Store, *, message_id: int, patient_id: str | None) -> Verdict:
+    """Check a model-written answer against the record (every number, unit, date, flag word, sex and age)
+    and save the verdict with the message, so the panel, the CLI and an export all show it."""
+    row = store.con.execute("SELECT content FROM messages WHERE message_id = ?", [message_id]).fetchone()
+    text = str(row[0]) if row else ""
+    summary = patient_summary(store, patient_id) if patient_id else None
+    verdict = verify_text(text, summary=summary)
+    store.con.execute("UPDATE messages SET verdict = ? WHERE message_id = ?", [json.dumps(verdict.to_dict()), message_id])
+    return verdict

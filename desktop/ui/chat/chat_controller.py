@@ -30,7 +30,7 @@ from desktop.core.chat.session import (
     prepare_regenerate,
     prepare_send,
 )
-from desktop.core.chat.turn import WORKSPACE_SUBJECT, computed_turn
+from desktop.core.chat.turn import WORKSPACE_SUBJECT, computed_turn, verify_answer
 from desktop.core.llm.model_files import ModelEntry, import_model, scan_models
 from desktop.core.llm.prompt import PromptPlan
 from desktop.core.store import Store
@@ -52,6 +52,7 @@ class ChatController(QObject):
     settingsChanged = Signal(object)      # ChatSettings; desktop/ui/app.py persists it in AppSettings
     errorRaised = Signal(str)
     answerComputed = Signal(object)       # Answer: figures DuckDB computed, with how (plan, SQL, rows)
+    answerVerified = Signal(object)       # Verdict on the model's last answer, saved with it
 
     def __init__(self, *, worker: ModelWorker, db: DbCalls, model_path: Path, settings: ChatSettings | None = None,
                  context_provider: Callable[[Store, str], str] = patient_context,
@@ -321,6 +322,12 @@ class ChatController(QObject):
         self.streamFinished.emit(result)
         self.busyChanged.emit(False)
         self.reload_messages()
+        if result.status != "failed" and result.text:
+            # Every figure the model wrote is checked against the record; the verdict is saved with the
+            # message and the panel redraws it with what is unverified or contradicted marked.
+            pid, message_id = self.patient_id, result.message_id
+            self._db(lambda store: verify_answer(store, message_id=message_id, patient_id=pid),
+                     lambda verdict: (self.answerVerified.emit(verdict), self.reload_messages()))
 
     @Slot(int, str)
     def _on_failed(self, job: int, message: str) -> None:

@@ -231,13 +231,16 @@ class QtChatPanel(QWidget):
             color = "#1f4e79" if m.role == "user" else "#2d6a2d"
             text = self.controller.streaming_text if m.message_id == streaming else m.content
             note = "writing…" if m.message_id == streaming else _STATUS_NOTE.get(m.status, "")
-            body = html.escape(text).replace("\n", "<br>")
+            body = verdict_html(text, m.verdict) if m.verdict and m.message_id != streaming else \
+                html.escape(text).replace("\n", "<br>")
             computed = m.model == COMPUTED_MODEL
             if computed:
                 note = "✔ computed from the record"
             parts.append(f"<p style='margin-top:10px'><b style='color:{color}'>{who}</b> "
                          f"<span style='color:#888'>{m.created_at:%H:%M}"
                          f"{' · ' + note if note else ''}</span><br>{body}</p>")
+            if m.verdict and m.message_id != streaming:
+                parts.append(verdict_summary_html(m.verdict))
             if computed and m.context_summary:
                 parts.append(computation_html(m.context_summary))
         self.view.setHtml("".join(parts) or "<p style='color:#888'>No messages yet.</p>")
@@ -297,3 +300,40 @@ def computation_html(context_summary: str, max_rows: int = 15) -> str:
     return (f"<div style='margin-left:12px;color:#555;font-size:9pt'><b>How this was computed</b>: "
             f"{html.escape(str(doc.get('plan_in_words', '')))}.<br><span style='font-family:monospace'>{sql}</span>"
             f"<br>Rows used: {len(rows)}{table}</div>")
+
+
+_MARK = {"unverified": "background:#fff3c4", "contradicted": "background:#ffd6d6;text-decoration:line-through"}
+
+
+def verdict_html(text: str, verdict_json: str) -> str:
+    """The answer with each figure the record does not support marked (yellow: unverified; red, struck
+    through: contradicted), its reason in the tooltip."""
+    try:
+        spans = sorted(json.loads(verdict_json).get("spans", []), key=lambda s: s["start"])
+    except (ValueError, KeyError, TypeError):
+        return html.escape(text).replace("\n", "<br>")
+    out, last = [], 0
+    for s in spans:
+        if s["status"] == "verified" or s["start"] < last:
+            continue
+        out.append(html.escape(text[last:s["start"]]))
+        out.append(f"<span style='{_MARK.get(s['status'], '')}' title='{html.escape(s['status'] + ': ' + s['reason'])}'>"
+                   f"{html.escape(text[s['start']:s['end']])}</span>")
+        last = s["end"]
+    out.append(html.escape(text[last:]))
+    return "".join(out).replace("\n", "<br>")
+
+
+def verdict_summary_html(verdict_json: str) -> str:
+    try:
+        doc = json.loads(verdict_json)
+    except ValueError:
+        return ""
+    counts = doc.get("counts", {})
+    status = doc.get("status", "")
+    colour = {"verified": "#2d6a2d", "unverified": "#8a6d00", "contradicted": "#b00020"}.get(status, "#555")
+    reasons = "".join(f"<br>· <b>{html.escape(s['text'])}</b>: {html.escape(s['status'])}, {html.escape(s['reason'])}"
+                      for s in doc.get("spans", []) if s.get("status") != "verified")
+    return (f"<div style='margin-left:12px;font-size:9pt;color:{colour}'>Checked against the record: "
+            f"{counts.get('verified', 0)} verified, {counts.get('unverified', 0)} unverified, "
+            f"{counts.get('contradicted', 0)} contradicted{reasons}</div>")
