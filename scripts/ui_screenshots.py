@@ -28,10 +28,12 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = create_app()
     window = QtMainWindow(settings=AppSettings())
-    window.setGeometry(0, 0, 1600, 1000)
+    # The whole X screen: run under xvfb-run -s "-screen 0 1366x768x24" for a common clinic laptop.
+    window.setGeometry(app.primaryScreen().availableGeometry())
     assistant = attach_assistant(window)
     # Park the X pointer off the plots: hover follows the real pointer and would hide the staged read-out.
-    QCursor.setPos(1590, 995)
+    screen = app.primaryScreen().geometry()
+    QCursor.setPos(screen.width() - 10, screen.height() - 5)
     window.show()
 
     def shot(name: str) -> None:
@@ -66,17 +68,25 @@ def main() -> int:
         QTimer.singleShot(500, lambda: (shot("patient"), ask_assistant()))
 
     def ask_assistant() -> None:
-        # A real answer from the bundled model about this patient, then the screenshot.
+        # A computed answer about this patient, then one about the workspace with its table.
         if assistant is None:
             next_step()
             return
 
-        def answered(_result: object) -> None:
-            assistant.controller.streamFinished.disconnect(answered)
-            QTimer.singleShot(800, lambda: (shot("assistant"), next_step()))
+        def patient_answered(_answer: object) -> None:
+            assistant.controller.answerComputed.disconnect(patient_answered)
+            QTimer.singleShot(800, lambda: (shot("assistant"), ask_cohort()))
 
-        assistant.controller.streamFinished.connect(answered)
-        assistant.controller.send("What is the latest blood pressure and is it in range?")
+        def ask_cohort() -> None:
+            assistant.controller.answerComputed.connect(cohort_answered)
+            assistant.controller.send("What is the average systolic blood pressure of patients with diabetes?")
+
+        def cohort_answered(_answer: object) -> None:
+            assistant.controller.answerComputed.disconnect(cohort_answered)
+            QTimer.singleShot(800, lambda: (shot("assistant-cohort"), next_step()))
+
+        assistant.controller.answerComputed.connect(patient_answered)
+        assistant.controller.send("What is the latest blood pressure?")
 
     window.patient_view.loaded.connect(patient_shown)
     steps += [
@@ -96,7 +106,7 @@ def main() -> int:
             return
         dialogs[0].finished_import.connect(lambda _r: QTimer.singleShot(500, lambda: (shot("import-report"), next_step())))
         dialogs[0].start_import()
-    window.workspace.opened.connect(lambda _p: QTimer.singleShot(1500, lambda: (shot("list"), pick_patient())))
+    window.workspace.opened.connect(lambda _p: QTimer.singleShot(2500, lambda: (shot("overview"), pick_patient())))
     window.open_workspace(workspace)
     if assistant is not None:
         app.aboutToQuit.connect(assistant.shutdown)

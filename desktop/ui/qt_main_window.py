@@ -13,6 +13,7 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
     QKeySequence,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -64,6 +65,7 @@ class QtMainWindow(QMainWindow):
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([430, 1100])
+        self._splitter = splitter
         self.setCentralWidget(splitter)
 
         # The chat panel's place: a right-hand dock, empty until set_assistant_widget is called.
@@ -93,6 +95,13 @@ class QtMainWindow(QMainWindow):
         self.statusBar().showMessage("Open or create a workspace (File menu), then import CSV files or drop them here.")
 
     # The chat panel's API
+    def showEvent(self, event: QShowEvent) -> None:
+        # First show on a narrow screen: the patient list gives up width to the views (it elides names).
+        if not self.settings.window_state and self.width() < 1500:
+            total = sum(self._splitter.sizes()) or self.width()
+            self._splitter.setSizes([min(330, total // 3), max(total - 330, total * 2 // 3)])
+        super().showEvent(event)
+
     def set_assistant_widget(self, widget: QWidget) -> None:
         """Put the chat panel in the right-hand dock. The workspace owns the current patient: the
         panel follows ``self.workspace.patient_selected`` and reads ``self.workspace.patient_id``."""
@@ -101,7 +110,9 @@ class QtMainWindow(QMainWindow):
         if not self.settings.window_state:
             # First run: the plots keep most of the width; the chat gets a readable column. Docks take
             # their size once the window is laid out, hence after the event loop has shown it.
-            QTimer.singleShot(0, lambda: self.resizeDocks([self.assistant_dock], [470], Qt.Orientation.Horizontal))
+            # On a 1366-pixel laptop a quarter of the width, so values and flags stay in view beside it.
+            width = min(470, max(340, self.width() // 4))
+            QTimer.singleShot(0, lambda: self.resizeDocks([self.assistant_dock], [width], Qt.Orientation.Horizontal))
 
     # Menus
     def _build_menus(self) -> None:

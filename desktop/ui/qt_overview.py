@@ -22,7 +22,7 @@ from desktop.core.queries.attention import AttentionRow, rank_for_attention
 from desktop.ui.executor import op
 from desktop.ui.workspace import Workspace
 
-HEADERS = ("Patient", "NEWS2", "Risk", "Set of (UTC)", "Why")
+HEADERS = ("Patient", "NEWS2", "Risk", "Set of", "Why")
 SHOWN = 25
 
 
@@ -76,11 +76,10 @@ class QtOverview(QWidget):
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             news = "—" if row.news2 is None else f"{row.news2}{' partial' if row.news2_partial else ''}"
-            cells = (f"{row.name or row.patient_id}\n{row.patient_id}", news, row.news2_risk or "",
-                     (row.news2_at or "")[:16].replace("T", " "), row.reason)
+            cells = (row.name or row.patient_id, news, row.news2_risk or "", (row.news2_at or "")[:10], row.reason)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text if c != 4 else _inputs_text(row))
+                item.setToolTip(f"{row.name or ''} {row.patient_id}" if c == 0 else text if c != 4 else _inputs_text(row))
                 self.table.setItem(r, c, item)
         self.table.resizeRowsToContents()
         self.loaded.emit(len(rows))

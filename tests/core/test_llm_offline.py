@@ -50,8 +50,11 @@ def test_the_whole_chat_path_runs_with_sockets_forbidden(no_network: None, works
     with open_store(workspace) as store:
         [conv] = h.list_conversations(store, patient_id=PATIENT)
         msgs = h.active_messages(store, conversation_id=conv.conversation_id)
-        assert msgs[1].content.strip() == out.out.strip() and msgs[1].status in ("complete", "truncated")
-        assert out.out.strip() in conversation_markdown(store, conversation_id=conv.conversation_id)
+        # stdout: the streamed answer as saved, then what the verifier made of it
+        assert out.out.lstrip().startswith(msgs[1].content.strip()) and msgs[1].status in ("complete", "truncated")
+        assert "[checked against the record:" in out.out and msgs[1].verdict
+        markdown = conversation_markdown(store, conversation_id=conv.conversation_id)
+        assert msgs[1].content.strip()[:20] in markdown and "Checked against the record" in markdown
 
 
 AUDIT = """

@@ -281,6 +281,16 @@ class QtChatPanel(QWidget):
                                 "summary and the system prompt are always kept.")
 
 
+def _cell(value: object) -> str:
+    """A table cell as a clinician reads it: numbers without float noise, dates without midnight times."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    text = "" if value is None else str(value)
+    if len(text) >= 19 and text[4] == "-" and text[10] == "T":
+        return text[:10] if text.endswith("T00:00:00") else text[:16].replace("T", " ")
+    return text[:40]
+
+
 def computation_html(context_summary: str, max_rows: int = 15) -> str:
     """"How this was computed" under an answer DuckDB computed: the plan in words, the SQL with its
     parameters, and the rows used (the patients counted, for a cohort answer)."""
@@ -293,7 +303,7 @@ def computation_html(context_summary: str, max_rows: int = 15) -> str:
     table = ""
     if rows and doc.get("plan", {}).get("subject") == "workspace":
         head = "".join(f"<th align='left'>{html.escape(str(c))}</th>" for c in columns)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v)[:40])}</td>" for v in row) + "</tr>"
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>"
                        for row in rows[:max_rows])
         more = f"<br>… {len(rows) - max_rows} more in the exported table" if len(rows) > max_rows else ""
         table = f"<table cellspacing='0' cellpadding='2' style='font-size:9pt'><tr>{head}</tr>{body}</table>{more}"
