@@ -92,8 +92,8 @@ class QtPatientSummary(QWidget):
         self.table.resizeColumnsToContents()
         # The name elides (whole name in the tooltip) so that value, flag and range stay on screen at 1366 px:
         # real records have survey questions a hundred characters long.
-        self.table.setColumnWidth(0, min(self.table.columnWidth(0), 230))
-        self.table.setColumnWidth(1, min(self.table.columnWidth(1), 150))
+        self.table.setColumnWidth(0, min(self.table.columnWidth(0), 190))
+        self.table.setColumnWidth(1, min(self.table.columnWidth(1), 90))  # long text answers elide (tooltip)
         # As tall as its rows (up to 12), so the plots below get the rest of the height.
         visible = min(len(rows), 12)
         self.table.setFixedHeight(self.table.horizontalHeader().height() + 24 * visible + 4)
