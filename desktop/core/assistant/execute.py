@@ -6,7 +6,6 @@ the SQL, its parameters and the rows it used, for "How this was computed".
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import date, datetime
 from typing import Any
@@ -18,7 +17,7 @@ from desktop.core.clinical.measurements import load_catalog
 from desktop.core.clinical.ranges import flag
 from desktop.core.queries.attention import rank_for_attention
 from desktop.core.queries.patient_facts import PatientFacts, patient_facts, patient_facts_many
-from desktop.core.queries.patients import AGE_SQL
+from desktop.core.queries.patients import PatientFilter
 from desktop.core.queries.summary import LATEST_ORDER, PatientNotFound
 from desktop.core.store import Store
 
@@ -222,27 +221,11 @@ def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> An
 
 # --------------------------------------------------------------------------------------------- workspace
 def _cohort_sql(plan: Plan) -> tuple[str, list[Any]]:
-    """The patients the question is about, as a SQL subquery with its parameters."""
-    clauses: list[str] = []
-    params: list[Any] = []
+    """The patients the question is about, as a SQL subquery: the patient list's own filter."""
     c = plan.cohort
-    if c.sex:
-        clauses.append("p.sex = ?")
-        params.append(c.sex)
-    if c.condition:
-        # A whole-word match from the start of a word: "diabetes" finds "Diabetes mellitus type 2", never
-        # "Prediabetes".
-        clauses.append("EXISTS (SELECT 1 FROM conditions d WHERE d.patient_id = p.patient_id AND d.resolved IS NULL "
-                       "AND regexp_matches(lower(d.description), ?))")
-        params.append(r"\b" + re.escape(c.condition.lower()))
-    if c.age_min is not None:
-        clauses.append(f"{AGE_SQL} >= ?")
-        params.append(c.age_min)
-    if c.age_max is not None:
-        clauses.append(f"{AGE_SQL} <= ?")
-        params.append(c.age_max)
-    where = " WHERE " + " AND ".join(clauses) if clauses else ""
-    return f"SELECT p.patient_id, p.name FROM patients p{where}", params
+    where, params = PatientFilter(condition_words=c.condition, sex=c.sex, age_min=c.age_min,
+                                  age_max=c.age_max).where()
+    return f"SELECT p.patient_id, p.name FROM patients p {where}", list(params)
 
 
 def _cohort_words(plan: Plan) -> str:

@@ -7,6 +7,7 @@ nothing ever loads the whole table into Python unless a caller asks for every ro
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -36,10 +37,13 @@ class PatientFilter:
     """What narrows the list. Empty fields filter nothing."""
 
     search: str = ""  # part of a name or an id
-    condition: str | None = None  # an active condition's description
+    condition: str | None = None  # an active condition's description, exactly (the list's drop-down)
+    # words an active condition's description contains from the start of a word (the assistant's
+    # "patients with diabetes": "Diabetes mellitus type 2", never "Prediabetes")
+    condition_words: str | None = None
     sex: str | None = None  # "F" or "M"
-    age_min: int | None = None
-    age_max: int | None = None
+    age_min: float | None = None
+    age_max: float | None = None
 
     def where(self) -> tuple[str, list[object]]:
         clauses: list[str] = []
@@ -54,6 +58,12 @@ class PatientFilter:
                 "AND c.resolved IS NULL AND c.description = ?)"
             )
             params.append(self.condition)
+        if self.condition_words:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM conditions c WHERE c.patient_id = p.patient_id "
+                "AND c.resolved IS NULL AND regexp_matches(lower(c.description), ?))"
+            )
+            params.append(r"\b" + re.escape(self.condition_words.lower()))
         if self.sex:
             clauses.append("p.sex = ?")
             params.append(self.sex)
