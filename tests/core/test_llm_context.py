@@ -75,10 +75,11 @@ def test_trends_and_summary_from_a_workspace() -> None:
         text = patient_context(store, patient)
         latest = [{"code": "8480-6", "name": "Systolic blood pressure"}, {"code": "8867-4", "name": "Heart rate"}]
         trends = compute_trends(store, patient_id=patient, latest=latest)
-    assert text.startswith("Patient: Jane Doe (F, ")
-    assert "- Systolic blood pressure: 152 mm[Hg] (H, 2024-03-02)" in text
-    assert "Blood pressure category: Hypertension stage 2." in text
-    assert "Systolic blood pressure rose from 138 to 152 mm[Hg] over 12 months" in text
+    # The app's context is the ranked, budgeted one (desktop/core/assistant/context.py)
+    assert text.startswith("Patient: Jane Doe, female, aged 56.")
+    assert "- Systolic blood pressure: 152 mm[Hg] on 2024-03-02, flagged H (H: >= 120 mm[Hg], ACC/AHA" in text
+    assert "Blood pressure category: Hypertension stage 2" in text
+    assert "Systolic blood pressure rose from 138 mm[Hg] on 2023-03-05 to 152 mm[Hg] on 2024-03-02" in text
     assert [t["name"] for t in trends] == ["Systolic blood pressure", "Heart rate"]
 
 

@@ -63,10 +63,9 @@ def create_conversation(store: Store, *, patient_id: str, title: str = "New conv
 
 
 def get_conversation(store: Store, *, conversation_id: int) -> Conversation:
-    with store._lock:
-        row = store.con.execute(
-            "SELECT conversation_id, patient_id, title, created_at, updated_at FROM conversations "
-            "WHERE conversation_id = ?", [conversation_id]).fetchone()
+    row = store.con.execute(
+        "SELECT conversation_id, patient_id, title, created_at, updated_at FROM conversations "
+        "WHERE conversation_id = ?", [conversation_id]).fetchone()
     if row is None:
         raise KeyError(f"no conversation {conversation_id} in {store.path}")
     return Conversation(*row)
@@ -74,24 +73,21 @@ def get_conversation(store: Store, *, conversation_id: int) -> Conversation:
 
 def list_conversations(store: Store, *, patient_id: str) -> list[Conversation]:
     """The patient's conversations, most recently active first."""
-    with store._lock:
-        rows = store.con.execute(
-            "SELECT conversation_id, patient_id, title, created_at, updated_at FROM conversations "
-            "WHERE patient_id = ? AND deleted_at IS NULL ORDER BY updated_at DESC, conversation_id DESC",
-            [patient_id],
-        ).fetchall()
+    rows = store.con.execute(
+        "SELECT conversation_id, patient_id, title, created_at, updated_at FROM conversations "
+        "WHERE patient_id = ? AND deleted_at IS NULL ORDER BY updated_at DESC, conversation_id DESC",
+        [patient_id],
+    ).fetchall()
     return [Conversation(*r) for r in rows]
 
 
 def rename_conversation(store: Store, *, conversation_id: int, title: str) -> None:
-    with store._lock:
-        store.con.execute("UPDATE conversations SET title = ? WHERE conversation_id = ?", [title, conversation_id])
+    store.con.execute("UPDATE conversations SET title = ? WHERE conversation_id = ?", [title, conversation_id])
 
 
 def delete_conversation(store: Store, *, conversation_id: int) -> None:
-    with store._lock:
-        store.con.execute("UPDATE conversations SET deleted_at = now()::TIMESTAMP WHERE conversation_id = ?",
-                          [conversation_id])
+    store.con.execute("UPDATE conversations SET deleted_at = now()::TIMESTAMP WHERE conversation_id = ?",
+                      [conversation_id])
 
 
 def add_message(store: Store, *, conversation_id: int, role: str, content: str, status: str = "complete",
@@ -116,47 +112,42 @@ def add_message(store: Store, *, conversation_id: int, role: str, content: str, 
 
 def update_message_text(store: Store, *, message_id: int, content: str) -> None:
     """The streaming save: one autocommitted UPDATE (about 1.4 ms on a laptop-class disk)."""
-    with store._lock:
-        store.con.execute("UPDATE messages SET content = ?, updated_at = now()::TIMESTAMP WHERE message_id = ?",
-                          [content, message_id])
+    store.con.execute("UPDATE messages SET content = ?, updated_at = now()::TIMESTAMP WHERE message_id = ?",
+                      [content, message_id])
 
 
 def finish_message(store: Store, *, message_id: int, content: str, status: str,
                    prompt_tokens: int | None = None, completion_tokens: int | None = None,
                    dropped_messages: int | None = None, tokens_per_s: float | None = None,
                    ttft_s: float | None = None, error: str | None = None) -> None:
-    with store._lock:
-        store.con.execute(
-            """UPDATE messages SET content = ?, status = ?, updated_at = now()::TIMESTAMP, prompt_tokens = ?,
-                   completion_tokens = ?, dropped_messages = ?, tokens_per_s = ?, ttft_s = ?, error = ?
-               WHERE message_id = ?""",
-            [content, status, prompt_tokens, completion_tokens, dropped_messages, tokens_per_s, ttft_s, error,
-             message_id],
-        )
+    store.con.execute(
+        """UPDATE messages SET content = ?, status = ?, updated_at = now()::TIMESTAMP, prompt_tokens = ?,
+               completion_tokens = ?, dropped_messages = ?, tokens_per_s = ?, ttft_s = ?, error = ?
+           WHERE message_id = ?""",
+        [content, status, prompt_tokens, completion_tokens, dropped_messages, tokens_per_s, ttft_s, error,
+         message_id],
+    )
 
 
 def active_messages(store: Store, *, conversation_id: int) -> list[Message]:
     """The conversation as shown: superseded messages left out, in order."""
-    with store._lock:
-        rows = store.con.execute(
-            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND superseded_at IS NULL "
-            "ORDER BY position", [conversation_id]).fetchall()
+    rows = store.con.execute(
+        f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND superseded_at IS NULL "
+        "ORDER BY position", [conversation_id]).fetchall()
     return [Message(*r) for r in rows]
 
 
 def supersede_from(store: Store, *, conversation_id: int, position: int) -> int:
     """Retire the message at ``position`` and everything after it (regenerate, edit and resend)."""
-    with store._lock:
-        row = store.con.execute(
-            "UPDATE messages SET superseded_at = now()::TIMESTAMP WHERE conversation_id = ? AND position >= ? "
-            "AND superseded_at IS NULL RETURNING message_id", [conversation_id, position]).fetchall()
+    row = store.con.execute(
+        "UPDATE messages SET superseded_at = now()::TIMESTAMP WHERE conversation_id = ? AND position >= ? "
+        "AND superseded_at IS NULL RETURNING message_id", [conversation_id, position]).fetchall()
     return len(row)
 
 
 def recover_interrupted(store: Store) -> int:
     """Messages left 'generating' by a crash or kill keep their text and are marked 'interrupted'."""
-    with store._lock:
-        rows = store.con.execute(
-            "UPDATE messages SET status = 'interrupted' WHERE status = 'generating' RETURNING message_id"
-        ).fetchall()
+    rows = store.con.execute(
+        "UPDATE messages SET status = 'interrupted' WHERE status = 'generating' RETURNING message_id"
+    ).fetchall()
     return len(rows)

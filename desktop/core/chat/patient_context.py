@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from desktop.core.queries.summary import patient_summary
 from desktop.core.store import Store
 
 _FLAG_WORDS = {"N": "normal"}
@@ -113,23 +114,22 @@ def compute_trends(store: Store, *, patient_id: str, latest: list[dict[str, Any]
     names = {item["code"]: item.get("name") or item["code"] for item in latest if item.get("code")}
     if not names:
         return []
-    with store._lock:
-        rows = store.con.execute(
-            f"""
-            WITH o AS (
-                SELECT code, observed_at, value, unit,
-                       max(observed_at) OVER (PARTITION BY code) AS last_at
-                FROM observations
-                WHERE patient_id = ? AND value IS NOT NULL AND code IN ({', '.join('?' * len(names))})
-            ), w AS (
-                SELECT * FROM o WHERE observed_at >= last_at - INTERVAL {TREND_WINDOW_DAYS} DAY
-            )
-            SELECT code, arg_min(value, observed_at), arg_max(value, observed_at), arg_max(unit, observed_at),
-                   date_diff('second', min(observed_at), max(observed_at)) / 86400.0, count(*)
-            FROM w GROUP BY code HAVING count(*) >= 2
-            """,
-            [patient_id, *names],
-        ).fetchall()
+    rows = store.con.execute(
+        f"""
+        WITH o AS (
+            SELECT code, observed_at, value, unit,
+                   max(observed_at) OVER (PARTITION BY code) AS last_at
+            FROM observations
+            WHERE patient_id = ? AND value IS NOT NULL AND code IN ({', '.join('?' * len(names))})
+        ), w AS (
+            SELECT * FROM o WHERE observed_at >= last_at - INTERVAL {TREND_WINDOW_DAYS} DAY
+        )
+        SELECT code, arg_min(value, observed_at), arg_max(value, observed_at), arg_max(unit, observed_at),
+               date_diff('second', min(observed_at), max(observed_at)) / 86400.0, count(*)
+        FROM w GROUP BY code HAVING count(*) >= 2
+        """,
+        [patient_id, *names],
+    ).fetchall()
     trends = []
     for code, first, last, unit, days, _n in rows:
         if not first or days <= 0:
@@ -143,43 +143,24 @@ def compute_trends(store: Store, *, patient_id: str, latest: list[dict[str, Any]
 
 
 def load_patient_summary(store: Store, patient_id: str) -> dict[str, Any]:
-    """The lead's ``desktop.core.queries.summary.patient_summary`` when it is there, else a minimal stand-in built
-    from the tables (no flags, BP category or NEWS2) so the chat still gets the patient's real values."""
-    try:
-        from desktop.core.queries.summary import patient_summary
-    except ImportError:
-        return _basic_summary(store, patient_id)
     return patient_summary(store, patient_id)
 
 
-def _basic_summary(store: Store, patient_id: str) -> dict[str, Any]:
-    with store._lock:
-        con = store.con
-        p = con.execute(
-            "SELECT patient_id, name, sex, date_diff('year', birth_date, current_date) FROM patients "
-            "WHERE patient_id = ?", [patient_id]).fetchone()
-        if p is None:
-            raise KeyError(f"no patient {patient_id!r} in {store.path}")
-        conditions = [r[0] for r in con.execute(
-            "SELECT DISTINCT description FROM conditions WHERE patient_id = ? AND resolved IS NULL "
-            "ORDER BY description", [patient_id]).fetchall()]
-        latest = con.execute(
-            """SELECT o.code, coalesce(c.description, o.code), arg_max(o.value, o.observed_at),
-                      arg_max(o.unit, o.observed_at), max(o.observed_at)
-               FROM observations o LEFT JOIN observation_codes c USING (code)
-               WHERE o.patient_id = ? AND o.value IS NOT NULL
-               GROUP BY o.code, c.description ORDER BY 2""", [patient_id]).fetchall()
-    return {
-        "patient": {"id": p[0], "name": p[1], "sex": p[2], "age": p[3], "conditions": conditions},
-        "latest": [{"code": c, "name": n, "value": v, "unit": u, "flag": None, "observed_at": t.isoformat()}
-                   for c, n, v, u, t in latest],
-        "bp_category": None,
-        "news2": {},
-    }
+# What the patient's facts may take of the context, counted conservatively (about three characters a token
+# for text full of numbers and units): with the system prompt, the history and a 512-token answer it fits a
+# 4,096-token context, so a ten-year record with 150 kinds of observation never makes the assistant refuse.
+CONTEXT_BUDGET_TOKENS = 1800
+
+
+def estimate_tokens(text: str) -> int:
+    return len(text) // 3 + 1
 
 
 def patient_context(store: Store, patient_id: str) -> str:
-    """Summary + trends for ``patient_id``, formatted for the model."""
-    summary = load_patient_summary(store, patient_id)
-    trends = compute_trends(store, patient_id=patient_id, latest=summary.get("latest") or [])
-    return format_patient_summary(summary, trends)
+    """The facts the model reads about ``patient_id``: ranked (vitals, abnormal results, active conditions,
+    recent trends; survey and QALY/DALY rows left out; a death said) and cut to a token budget
+    (``desktop/core/assistant/context.py``)."""
+    from desktop.core.assistant.context import build_patient_context
+
+    return build_patient_context(store, patient_id=patient_id, question="", budget_tokens=CONTEXT_BUDGET_TOKENS,
+                                 count_tokens=estimate_tokens).text
