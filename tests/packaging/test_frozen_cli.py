@@ -70,12 +70,24 @@ def test_chat_streams_an_answer(frozen: FrozenApp, sample_workspace) -> None:
         "32",
         "--threads",
         "1",
-        "Is the latest blood pressure normal?",
+        "Summarise this patient for a handover.",
         timeout=180,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip(), "no answer on stdout"
     assert "tokens/s" in proc.stderr  # the figures line: the answer came from the bundled model
+    assert "[checked against the record:" in proc.stdout  # and the verifier read it
+
+
+def test_chat_computes_a_data_question_without_the_model(frozen: FrozenApp, sample_workspace) -> None:
+    proc = frozen.run("chat", "--workspace", str(sample_workspace), "--json",
+                      "How many patients have hypertension?", timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import json
+
+    answer = json.loads(proc.stdout)
+    assert answer["computed"] and answer["plan"]["subject"] == "workspace" and "SELECT" in answer["sql"][0]
+    assert answer["facts"][0]["value"] == len(answer["rows"]) > 0
 
 
 def test_trial_load_child(frozen: FrozenApp) -> None:

@@ -54,7 +54,7 @@ def test_import_open_patient_ask_and_quit(frozen: FrozenApp) -> None:
         {
             "import": [str(frozen.home / "admissions_wide.csv"), str(frozen.home / "export")],
             "patient": "first",
-            "ask": "In one sentence: is the latest heart rate normal?",
+            "ask": "In one sentence: what should I watch for with this patient?",
             "min_stream_chunks": 2,
             "screenshot": str(shot),
             "timeout_s": 240,
