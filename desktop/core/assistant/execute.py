@@ -216,6 +216,9 @@ def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> An
         stated = [*stated, Fact(f"number of {name} readings", float(n), "", None, None, None, facts.patient_id)]
         if len(numbers) != n:
             stated.append(Fact(f"number of numeric {name} readings", float(len(numbers))))
+    if op in ("latest", "first", "last_date"):
+        # The query reads every reading to order them; the answer rests on the one row it states.
+        used = [[f.observed_at, f.value, f.unit, f.flag] for f in stated]
     return Answer(plan, text, stated, [sql, *extra_sql], [params, *extra_params], columns, used)
 
 
