@@ -37,6 +37,13 @@ def _ask(qtbot, panel: QtChatPanel, text: str):
     return done.args[0]
 
 
+def _saved(env: ChatEnv) -> list[h.Message]:
+    """The conversation as stored, read on the workspace's one DuckDB thread: the controller may still be
+    verifying the answer there, and a DuckDB connection is not shared across threads."""
+    cid = env.controller.conversation_id
+    return env.db.call(lambda store: h.active_messages(store, conversation_id=cid)).result(timeout=60)
+
+
 def _forbid(*_a: object, **_k: object) -> None:
     raise AssertionError("network use")
 
@@ -56,7 +63,7 @@ def test_an_answer_streams_into_the_panel_and_is_saved(qtbot, chat_env: ChatEnv,
     assert "tokens/s" in panel.stats.text() and "first token" in panel.stats.text()
     assert 0 < panel.meter.value() <= SETTINGS.n_ctx
     assert panel.conversations.count() == 1
-    saved = h.active_messages(chat_env.db.store, conversation_id=chat_env.controller.conversation_id)
+    saved = _saved(chat_env)
     assert [m.role for m in saved] == ["user", "assistant"] and saved[1].content == result.text
     # The model read the patient's facts: the summary went into the prompt.
     assert "152 mm[Hg]" in result.plan.text
@@ -75,7 +82,7 @@ def test_stop_mid_answer_keeps_the_partial_text(qtbot, chat_env: ChatEnv) -> Non
     result = done.args[0]
     assert result.status == "stopped" and result.stats.completion_tokens < 600
     assert result.text.startswith(chat_env.controller.streaming_text[:40])
-    saved = h.active_messages(chat_env.db.store, conversation_id=chat_env.controller.conversation_id)[-1]
+    saved = _saved(chat_env)[-1]
     assert saved.status == "stopped" and saved.content == result.text
     qtbot.waitUntil(lambda: "stopped" in panel.view.toPlainText())
     assert panel.send_button.isEnabled() and not panel.stop_button.isEnabled()
@@ -105,8 +112,9 @@ def test_regenerate_edit_and_export(qtbot, chat_env: ChatEnv, tmp_path: Path, mo
     md = target.read_text(encoding="utf-8")
     assert "Summarise this patient for a handover." in md and result.text.strip()[:20] in md
     assert md.count("What should I ask her at the next visit?") == 1  # the title only: the question was superseded
-    assert chat_env.db.store.con.execute("SELECT count(*) FROM messages WHERE conversation_id = ?",
-                                      [cid]).fetchone()[0] == 5
+    stored = chat_env.db.call(lambda store: store.con.execute(
+        "SELECT count(*) FROM messages WHERE conversation_id = ?", [cid]).fetchone()[0]).result(timeout=60)
+    assert stored == 5
 
 
 def test_a_corrupt_model_is_an_error_and_the_app_lives_on(qtbot, chat_env: ChatEnv, tmp_path: Path) -> None:
@@ -206,7 +214,7 @@ def test_a_data_question_is_computed_saved_and_shows_how(qtbot, chat_env: ChatEn
     qtbot.waitUntil(lambda: "computed from the record" in panel.view.toPlainText())
     text = panel.view.toPlainText()
     assert "152 mm[Hg]" in text and "How this was computed" in text and "SELECT" in text
-    saved = h.active_messages(chat_env.db.store, conversation_id=chat_env.controller.conversation_id)
+    saved = _saved(chat_env)
     assert [m.role for m in saved] == ["user", "assistant"] and saved[1].content == answer.text
     assert chat_env.controller.streaming_message_id is None  # no model ran
 
