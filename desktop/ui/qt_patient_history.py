@@ -92,7 +92,7 @@ class QtPatientHistory(QWidget):
         more = f"; … {len(active) - SHOWN_MEDICATIONS} more" if len(active) > SHOWN_MEDICATIONS else ""
         body = f"{shown}{more}" if active else "none recorded"
         extras = len(h.past_medications) + h.procedures_total + h.immunizations_total
-        link = f" &nbsp;<a href='show-all'>show all</a>" if active or extras else ""
+        link = " &nbsp;<a href='show-all'>show all</a>" if active or extras else ""
         return f"<b>Active medications ({len(active)}{as_of}):</b> {body}{link}"
 
     def full_html(self) -> str:
