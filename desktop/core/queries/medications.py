@@ -18,6 +18,27 @@ HISTORY_TABLES = ("medications", "allergies", "procedures", "immunizations")
 RECENT_LIMIT = 10
 
 
+#: Every medication of a patient started by a date, newest first, with whether it is still taken then.
+MEDICATIONS_SQL = """SELECT description, code, started_at, stopped_at, reason, dispenses,
+       stopped_at IS NULL OR (?::TIMESTAMP IS NOT NULL AND stopped_at > ?::TIMESTAMP) AS active
+FROM medications WHERE patient_id = ? AND (?::TIMESTAMP IS NULL OR started_at <= ?::TIMESTAMP)
+ORDER BY started_at DESC, description"""
+#: The allergies current at a date, one row per substance (its newest record).
+ALLERGIES_SQL = """SELECT description, code, allergy_type, category, recorded_on, resolved_on, reaction1, severity1,
+       reaction2, severity2
+FROM allergies WHERE patient_id = ? AND (?::DATE IS NULL OR (recorded_on <= ?::DATE
+  AND (resolved_on IS NULL OR resolved_on > ?::DATE)))
+QUALIFY row_number() OVER (PARTITION BY coalesce(code, description) ORDER BY recorded_on DESC) = 1"""
+
+
+def medications_params(patient_id: str, when: datetime | None) -> list[object]:
+    return [when, when, patient_id, when, when]
+
+
+def allergies_params(patient_id: str, day: date | None) -> list[object]:
+    return [patient_id, day, day, day]
+
+
 @dataclass(frozen=True)
 class Medication:
     description: str
@@ -123,12 +144,7 @@ def medications(store: Store, *, patient_id: str, as_of: datetime | None = None)
     if not has_history_tables(store):
         return [], []
     when = as_of or workspace_as_of(store)
-    rows = store.con.execute(
-        """SELECT description, code, started_at, stopped_at, reason, dispenses,
-                  stopped_at IS NULL OR (?::TIMESTAMP IS NOT NULL AND stopped_at > ?::TIMESTAMP) AS active
-           FROM medications WHERE patient_id = ? AND (?::TIMESTAMP IS NULL OR started_at <= ?::TIMESTAMP)
-           ORDER BY started_at DESC, description""",
-        [when, when, patient_id, when, when]).fetchall()
+    rows = store.con.execute(MEDICATIONS_SQL, medications_params(patient_id, when)).fetchall()
     active: list[Medication] = []
     past: list[Medication] = []
     seen: set[str] = set()
@@ -153,13 +169,7 @@ def allergies(store: Store, *, patient_id: str, as_of: datetime | None = None) -
         return []
     when = as_of or workspace_as_of(store)
     day = when.date() if isinstance(when, datetime) else when
-    rows = store.con.execute(
-        """SELECT description, code, allergy_type, category, recorded_on, resolved_on, reaction1, severity1,
-                  reaction2, severity2
-           FROM allergies WHERE patient_id = ? AND (?::DATE IS NULL OR (recorded_on <= ?::DATE
-             AND (resolved_on IS NULL OR resolved_on > ?::DATE)))
-           QUALIFY row_number() OVER (PARTITION BY coalesce(code, description) ORDER BY recorded_on DESC) = 1""",
-        [patient_id, day, day, day]).fetchall()
+    rows = store.con.execute(ALLERGIES_SQL, allergies_params(patient_id, day)).fetchall()
     out = []
     for substance, code, kind, category, recorded, resolved, r1, s1, r2, s2 in rows:
         reactions = tuple((r, s) for r, s in ((r1, s1), (r2, s2)) if r)
