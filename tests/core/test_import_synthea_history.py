@@ -162,6 +162,7 @@ def test_a_failed_import_leaves_no_history_rows(store: Store, tmp_path: Path) ->
      "synthea-procedures"),
     ("DATE,PATIENT,ENCOUNTER,CODE,DESCRIPTION,BASE_COST,REASONCODE,REASONDESCRIPTION", "synthea-procedures"),
     ("DATE,PATIENT,ENCOUNTER,CODE,DESCRIPTION,BASE_COST", "synthea-immunizations"),
+    ("DATE,PATIENT,ENCOUNTER,CODE,DESCRIPTION,UNITS,TYPE", "unknown"),  # observations without VALUE
     ("START,STOP,PATIENT,ENCOUNTER,CODE,DESCRIPTION,COST,DISPENSES,TOTALCOST,REASONCODE,REASONDESCRIPTION",
      "synthea-medications"),
 ])

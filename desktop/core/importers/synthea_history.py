@@ -25,12 +25,14 @@ HISTORY_REQUIRED = {
     "synthea-immunizations": {"date", "patient", "encounter", "code", "description"},
 }
 #: Columns that say a file is another Synthea file with the same required ones (careplans, devices, supplies,
-#: imaging studies): those stay "recognised, not used".
+#: imaging studies: those stay "recognised, not used"; an observations file that lost a column: that one is
+#: reported as the observations file it nearly is).
+_OBSERVATION_COLUMNS = {"value", "units"}  # (allergies have a TYPE of their own)
 HISTORY_EXCLUDED = {
-    "synthea-medications": {"id"},
-    "synthea-allergies": {"id"},
-    "synthea-procedures": {"id", "dispenses", "udi", "quantity"},
-    "synthea-immunizations": {"id", "reasoncode", "quantity", "udi"},
+    "synthea-medications": {"id"} | _OBSERVATION_COLUMNS,
+    "synthea-allergies": {"id"} | _OBSERVATION_COLUMNS,
+    "synthea-procedures": {"id", "dispenses", "udi", "quantity"} | _OBSERVATION_COLUMNS,
+    "synthea-immunizations": {"id", "reasoncode", "quantity", "udi"} | _OBSERVATION_COLUMNS,
 }
 
 
