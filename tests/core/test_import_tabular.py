@@ -35,9 +35,13 @@ def test_wide_file_names_units_conditions(store: Store, tmp_path: Path) -> None:
     path = write(tmp_path / "healthcare_dataset.csv", WIDE_HEADER + WIDE_ROWS)
     report = import_paths(store, [path]).files[0]
     assert report.format == "wide-admissions"
-    # 4 rows x 9 measurements, less one empty SpO2 cell; the heart rate of 999 is rejected.
-    assert report.rows_accepted == 34
+    # Counted in rows: 4 rows, line 5's heart rate of 999 is rejected (its other values are kept).
+    assert (report.rows_accepted, report.rows_rejected) == (3, 1)
     assert [(r["line"], r["reason"][:24]) for r in report.rejections] == [(5, "implausible Heart rate 9")]
+    # 4 rows x 9 measurements, less one empty SpO2 cell and the rejected heart rate.
+    assert store.con.execute("SELECT count(*) FROM observations").fetchone() == (34,)
+    assert "34 observations and 4 conditions stored from 4 rows; a rejected row's other values were stored" in (
+        report.notes)
     patients = {p["name"]: p for p in list_patients(store)}
     assert set(patients) == {"Bobby Jackson", "Andrew Watts", "Carl Zed"}  # case-blind: one Andrew Watts
     andrew = patients["Andrew Watts"]
@@ -108,7 +112,8 @@ def test_unrecognised_layout_through_a_saved_mapping(store: Store, tmp_path: Pat
     )
     save_mapping(store.con, check_csv(path).header, "clinic export", mapping)
     again = import_paths(store, [path]).files[0]
-    assert (again.format, again.rows_accepted, again.rows_rejected) == ("mapped", 4, 0)
+    assert (again.format, again.rows_accepted, again.rows_rejected) == ("mapped", 2, 0)  # rows, not values
+    assert store.con.execute("SELECT count(*) FROM observations").fetchone() == (4,)
     temp = store.con.execute(
         "SELECT round(value, 1), observed_at::DATE::VARCHAR FROM observations WHERE patient_id = 'A-1' AND code = '8310-5'"
     ).fetchone()
