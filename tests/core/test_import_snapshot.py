@@ -171,3 +171,15 @@ def test_cli_imports_the_messy_snapshot_with_every_row_in_its_report(tmp_path: P
     check_snapshot_report(report, rows)
     with open_store(workspace) as store:
         assert store.con.execute("SELECT count(*) FROM import_rejections").fetchone() == (len(report["rejections"]),)
+
+
+def test_readme_snapshot_mapping_example_imports_a_kaggle_file(store: Store, tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("A **snapshot**", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    mapping = ColumnMapping.from_json(example)
+    path = write(tmp_path / "kaggle.csv", ",".join(SNAPSHOT_HEADER) + "\nK1,58,Male,142/91,236,Yes,0,29.1,Current\n")
+    report = import_paths(store, [path], mapping=mapping).files[0]
+    assert (report.rows_accepted, report.rows_rejected) == (1, 0)
+    values = dict(store.con.execute("SELECT code, coalesce(value::VARCHAR, value_raw) FROM observations").fetchall())
+    assert values == {"8480-6": "142.0", "8462-4": "91.0", "2093-3": "236.0", "72166-2": "Current"}
+    assert store.con.execute("SELECT description FROM conditions").fetchall() == [("Diabetes mellitus",)]

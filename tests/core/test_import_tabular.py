@@ -127,3 +127,18 @@ def test_mapping_that_does_not_fit_is_refused_whole(store: Store, tmp_path: Path
     assert report.status == "failed"
     assert "column 'date' is not in the file" in (report.message or "")
     assert "'kg' is not a unit of Heart rate" in (report.message or "")
+
+
+def test_long_file_with_a_yes_no_condition_column_counts_each_row_once(store: Store, tmp_path: Path) -> None:
+    text = ("patient,time,measurement,value,unit,Diabetic\np1,2024-01-01,Heart rate,72,/min,yes\n"
+            "p1,2024-01-02,Heart rate,900,/min,yes\np2,2024-01-02,Heart rate,70,/min,perhaps\n"
+            "p3,2024-01-02,Heart rate,71,/min,no\n")
+    path = write(tmp_path / "long.csv", text)
+    mapping = ColumnMapping.from_json(
+        '{"patient": "patient", "time": "time", "measurement": "measurement", "value": "value", "unit": "unit",'
+        ' "conditions": [{"column": "Diabetic", "condition": "Diabetes mellitus"}]}')
+    report = import_paths(store, [path], mapping=mapping).files[0]
+    assert (report.rows_accepted, report.rows_rejected) == (2, 2)
+    assert [r["line"] for r in report.rejections] == [3, 4]
+    assert "Diabetic 'perhaps' is neither yes" in str(report.rejections[1]["reason"])
+    assert store.con.execute("SELECT patient_id, onset::VARCHAR FROM conditions").fetchall() == [("p1", "2024-01-01")]

@@ -60,8 +60,12 @@ def row_problems(con: duckdb.DuckDBPyConnection, rows: RowsOf, mapping: ColumnMa
     """(record, reason) for what makes a whole row wrong, whatever values it holds: no patient, a bad time,
     an age that is not one, a yes/no cell that is neither. The reasons for a value (unit, plausibility) come
     from the observations path; the same words are used, so a problem found twice is said once."""
-    checks = ["CASE WHEN patient_id IS NULL THEN 'patient is empty' END"]
-    if mapping.time:
+    checks = []
+    # A long file's row is one value, checked on the observations path: only extra columns add checks here.
+    one_value_per_row = not mapping.measurements and bool(mapping.measurement and mapping.value)
+    if not one_value_per_row:
+        checks.append("CASE WHEN patient_id IS NULL THEN 'patient is empty' END")
+    if mapping.time and not one_value_per_row:
         checks.append(
             "CASE WHEN observed_at IS NULL AND coalesce(trim(time_text), '') = '' THEN 'time is empty' "
             "WHEN observed_at IS NULL THEN 'time ' || chr(39) || time_text || chr(39) || ' is not a date' END"
@@ -72,6 +76,8 @@ def row_problems(con: duckdb.DuckDBPyConnection, rows: RowsOf, mapping: ColumnMa
         checks.append(f"CASE WHEN nullif(trim({cell}), '') IS NOT NULL AND {age_years_sql(cell)} IS NULL "
                       f"THEN {literal(mapping.age + ' ')} || {_quoted(cell)} || {literal(words)} END")
     checks += [_condition_problem(c) for c in mapping.conditions]
+    if not checks:
+        return []
     found = con.execute(
         f"""SELECT rn, reasons FROM (
               SELECT rn, list_filter([{", ".join(checks)}], x -> x IS NOT NULL) AS reasons
@@ -122,7 +128,7 @@ def add_patients_of_conditions(con: duckdb.DuckDBPyConnection, import_id: int) -
 
 def rows_result(
     con: duckdb.DuckDBPyConnection, rows: RowsOf, values: RowResult, problems: list[tuple[int, str]], *,
-    observations: int, conditions: int | None, day: date | None, from_file_date: bool,
+    observations: int, conditions: int | None, day: date | None, from_file_date: bool, one_value_per_row: bool,
 ) -> RowResult:
     """The file's rows counted: each rejected once with all its reasons, the rest accepted; the values
     stored, and a snapshot's date, said in the notes."""
@@ -130,8 +136,11 @@ def rows_result(
     for rn, reason in sorted(values.rejected_records + problems):
         if reason not in reasons.setdefault(rn, []):
             reasons[rn].append(reason)
-    total_row = con.execute(f"SELECT count(*) FROM {rows.reader}").fetchone()
-    total = int(total_row[0]) if total_row else 0
+    if one_value_per_row:  # every row gave one value, accepted or rejected: no pass over the file to count
+        total = values.accepted + len({rn for rn, _ in values.rejected_records})
+    else:
+        total_row = con.execute(f"SELECT count(*) FROM {rows.reader}").fetchone()
+        total = int(total_row[0]) if total_row else 0
     result = RowResult(malformed=values.malformed, notes=list(values.notes))
     result.rejected_records = [(rn, "; ".join(r)) for rn, r in sorted(reasons.items())]
     result.accepted = total - len(reasons)

@@ -87,6 +87,7 @@ def import_mapped_file(
     return rows_result(
         con, rows, result, row_problems(con, rows, mapping), observations=observations, conditions=conditions,
         day=day, from_file_date=mapping.observed_on == FILE_MODIFIED,
+        one_value_per_row=not mapping.measurements and bool(mapping.measurement and mapping.value),
     )
 
 
