@@ -8,10 +8,13 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from desktop.core.importers import ColumnMapping, import_paths, run_import
 from desktop.core.importers.mapping import FILE_MODIFIED, saved_mapping
@@ -183,3 +186,43 @@ def test_readme_snapshot_mapping_example_imports_a_kaggle_file(store: Store, tmp
     values = dict(store.con.execute("SELECT code, coalesce(value::VARCHAR, value_raw) FROM observations").fetchall())
     assert values == {"8480-6": "142.0", "8462-4": "91.0", "2093-3": "236.0", "72166-2": "Current"}
     assert store.con.execute("SELECT description FROM conditions").fetchall() == [("Diabetes mellitus",)]
+
+
+CELLS = {  # what real snapshot exports hold in each column, good and bad
+    "Patient_ID": ["P1", "P2", "p 3", "", " ", "Ä-4", "5"],
+    "Age": ["0", "45", "67.5", "", "abc", "-3", "131", "1e2"],
+    "Gender": ["Male", "female", "F", "", "other"],
+    "Blood_Pressure": ["120", "120/80", "", "high", "0", "400"],
+    "Cholesterol": ["190", "", "5000", "4,5", "n/a"],
+    "Diabetes": ["0", "1", "yes", "No", "", "maybe", " TRUE "],
+    "Heart_Disease": ["0", "1", "", "2"],
+    "BMI": ["22.5", "", "abc", "9999"],
+    "Smoking_Status": ["Never", "Former", "", "1", "Smokes, daily"],
+}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(*(st.sampled_from(v) for v in CELLS.values())), min_size=0, max_size=12))
+def test_any_snapshot_rows_are_each_accepted_or_rejected_with_their_line(rows: list[tuple[str, ...]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp, open_store(":memory:") as store:
+        lines = [",".join(f'"{c}"' if "," in c else c for c in row) for row in rows]
+        path = write(Path(tmp) / "s.csv", ",".join(SNAPSHOT_HEADER) + "\n" + "".join(f"{ln}\n" for ln in lines))
+        report = import_paths(store, [path], mapping=ColumnMapping.from_json(json.dumps(MAPPING))).files[0]
+        assert report.status == "imported", report.message
+        assert report.rows_accepted + report.rows_rejected == len(rows)
+        for r in report.rejections:  # each names a real line, once, with a reason true of that row
+            line = int(str(r["line"]))
+            assert 2 <= line <= len(rows) + 1
+            row = dict(zip(CELLS, rows[line - 2], strict=True))
+            reason = str(r["reason"])
+            if row["Patient_ID"].strip() == "":
+                assert "patient is empty" in reason
+            if row["Diabetes"] == "maybe":
+                assert "Diabetes 'maybe' is neither yes" in reason
+            if row["Age"] in ("abc", "-3", "131"):
+                assert f"Age '{row['Age']}' is not an age in years" in reason
+        assert len({r["line"] for r in report.rejections}) == report.rows_rejected
+        rejected = {int(str(r["line"])) - 2 for r in report.rejections}
+        for i, row in enumerate(rows):  # an accepted row had nothing wrong that the checks know of
+            if i not in rejected:
+                assert row[0].strip() and row[5] != "maybe" and row[1] not in ("abc", "-3", "131")
