@@ -40,8 +40,8 @@ def test_wide_file_names_units_conditions(store: Store, tmp_path: Path) -> None:
     assert [(r["line"], r["reason"][:24]) for r in report.rejections] == [(5, "implausible Heart rate 9")]
     # 4 rows x 9 measurements, less one empty SpO2 cell and the rejected heart rate.
     assert store.con.execute("SELECT count(*) FROM observations").fetchone() == (34,)
-    assert "34 observations and 4 conditions stored from 4 rows; a rejected row's other values were stored" in (
-        report.notes)
+    assert ("34 observations and 4 conditions stored from 4 rows; the values of a rejected row that passed their "
+            "checks were stored") in report.notes
     patients = {p["name"]: p for p in list_patients(store)}
     assert set(patients) == {"Bobby Jackson", "Andrew Watts", "Carl Zed"}  # case-blind: one Andrew Watts
     andrew = patients["Andrew Watts"]

@@ -94,6 +94,11 @@ class ColumnMapping:
                 out.append(f"'measurements[{i}].text': {known.name} is a number, not text (column '{m.column}')")
         return out
 
+    @property
+    def one_value_per_row(self) -> bool:
+        """A long layout: each row is one reading (a wide or snapshot row holds many)."""
+        return not self.measurements and bool(self.measurement and self.value)
+
     def observed_date(self, modified: date) -> date | None:
         """The one date of a snapshot file (``modified``: the file's modification date), None with a time
         column."""

@@ -62,7 +62,7 @@ def row_problems(con: duckdb.DuckDBPyConnection, rows: RowsOf, mapping: ColumnMa
     from the observations path; the same words are used, so a problem found twice is said once."""
     checks = []
     # A long file's row is one value, checked on the observations path: only extra columns add checks here.
-    one_value_per_row = not mapping.measurements and bool(mapping.measurement and mapping.value)
+    one_value_per_row = mapping.one_value_per_row
     if not one_value_per_row:
         checks.append("CASE WHEN patient_id IS NULL THEN 'patient is empty' END")
     if mapping.time and not one_value_per_row:
@@ -148,11 +148,13 @@ def rows_result(
         source = ("the file's modification date, as the file has no time column" if from_file_date
                   else "the one date given for this file (observed_on)")
         result.notes.append(f"every value and condition is dated {day.isoformat()}, {source}")
+    if one_value_per_row and conditions is None:
+        return result  # a row is a value: the counts say it all
     stored = f"{observations:,} observation{'s' if observations != 1 else ''}"
     if conditions is not None:
         stored += f" and {conditions:,} condition{'s' if conditions != 1 else ''}"
     note = f"{stored} stored from {total:,} row{'s' if total != 1 else ''}"
-    if reasons and (observations or conditions):  # partly stored rows are counted as rejected
-        note += "; a rejected row's other values were stored"
+    if reasons and (observations or conditions) and not one_value_per_row:
+        note += "; the values of a rejected row that passed their checks were stored"  # counted as rejected
     result.notes.append(note)
     return result

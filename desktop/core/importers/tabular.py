@@ -74,7 +74,7 @@ def import_mapped_file(
 
     if mapping.measurements:
         result = import_observations(con, _wide_source(rows, mapping), import_id)
-    elif mapping.measurement and mapping.value:
+    elif mapping.one_value_per_row:
         result = import_observations(con, _long_source(rows, mapping), import_id, by_name=True)
     else:
         result = RowResult()
@@ -87,7 +87,7 @@ def import_mapped_file(
     return rows_result(
         con, rows, result, row_problems(con, rows, mapping), observations=observations, conditions=conditions,
         day=day, from_file_date=mapping.observed_on == FILE_MODIFIED,
-        one_value_per_row=not mapping.measurements and bool(mapping.measurement and mapping.value),
+        one_value_per_row=mapping.one_value_per_row,
     )
 
 

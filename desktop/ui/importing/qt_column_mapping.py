@@ -145,7 +145,7 @@ class QtColumnMapping(QWidget):
                     measure.addItem(f"{m.name} ({pretty_unit(m.unit)})", m.code)
             known = catalog.by_name(h)
             unit = QLineEdit()
-            if known is not None and not known.is_text and h not in (self.age.currentData(),):
+            if known is not None and not known.is_text:
                 measure.setCurrentIndex(max(measure.findData(known.code), 0))
                 unit.setText(unit_from_header(h) or known.unit)
             measure.currentIndexChanged.connect(lambda _i, m=measure, u=unit: self._default_unit(m, u))
