@@ -110,7 +110,8 @@ class QtColumnMapping(QWidget):
         self.observed_on.setDate(QDate(day.year, day.month, day.day))
         self.intro.setText(
             f"<b>{file_name}</b> has columns Vitalsight does not recognise. Say what they hold once; "
-            "files with the same columns are then imported without asking."
+            "files with the same columns are then imported without asking. A file with no time column (one row "
+            "per patient) is dated by one date for the whole file."
         )
         lower = [h.lower() for h in header]
         for combo, optional, hints in (
