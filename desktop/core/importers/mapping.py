@@ -108,7 +108,7 @@ class ColumnMapping:
 
     def for_later_files(self) -> ColumnMapping:
         """The mapping to remember for files with the same header: a snapshot's date is the file's own."""
-        if self.observed_on is None:
+        if not self.observed_on:
             return self
         return replace(self, observed_on=FILE_MODIFIED)
 
