@@ -4,6 +4,7 @@ and the workspace is left exactly as it was."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from html import escape
 from pathlib import Path
 
@@ -197,7 +198,7 @@ class QtImportDialog(QDialog):
         page = self.pages.currentIndex()
         if page == PLAN and self.unknown_files() and self.mapping is None:
             item = self.unknown_files()[0]
-            self.mapper.set_header(item.facts.path.name, item.facts.header)
+            self.mapper.set_header(item.facts.path.name, item.facts.header, _modified_on(item.facts.path))
             self._go(MAP)
         elif page == MAP:
             self.use_mapping(self.mapper.mapping())
@@ -281,6 +282,14 @@ def report_html(report: ImportReport, max_reasons: int = 50) -> str:
         parts.append(line + "</li>")
     parts.append("</ul>")
     return "".join(parts)
+
+
+def _modified_on(path: Path) -> date | None:
+    """The day the file was last saved: the default date of a file without a time column."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime).date()
+    except OSError:
+        return None
 
 
 def _size(n: int) -> str:
