@@ -6,6 +6,7 @@ fail their checks are reported with file, line and reason while the rest of the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -13,9 +14,11 @@ from pathlib import Path
 import duckdb
 
 from desktop.core.importers.detect import detect_format, missing_columns
+from desktop.core.importers.entities import UPDATE_EXISTING, KeyedResult
 from desktop.core.importers.errors import ImportCancelled, ImportFailed
 from desktop.core.importers.mapping import ColumnMapping
-from desktop.core.importers.observations import clear_reader_rejects, record_lines
+from desktop.core.importers.observations import RowResult, clear_reader_rejects, record_lines
+from desktop.core.importers.reading import arranged_reading, needs_staging
 from desktop.core.importers.sniff import CsvFacts, check_csv
 from desktop.core.importers.synthea import FOLDER_ORDER, IMPORTERS
 from desktop.core.importers.tabular import import_mapped_file
@@ -36,6 +39,16 @@ class FileReport:
     rejections: list[dict[str, object]] = field(default_factory=list)
     message: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: the text encoding the file was read in (utf-8, latin-1, windows-1252, utf-16-le, utf-16-be)
+    encoding: str | None = None
+    #: rows whose key the workspace already held: accepted + rejected + already present = data rows
+    rows_already_present: int = 0
+    rows_present_unchanged: int = 0
+    rows_present_different: int = 0
+    #: of the different ones, how many replaced the stored values (only with update_existing)
+    rows_updated: int = 0
+    #: each such row: {"line", "key", "values": "unchanged" | "different", "updated"}
+    already_present: list[dict[str, object]] = field(default_factory=list)
 
 
 @dataclass
@@ -44,12 +57,18 @@ class ImportReport:
 
     @property
     def ok(self) -> bool:
-        """True when every file went in whole: nothing failed and no row was rejected."""
-        return all(f.status in ("imported", "already imported", "skipped") and f.rows_rejected == 0 for f in self.files)
+        """True when every file went in whole: nothing failed, no row was rejected and no row's different
+        values were left out (rows already present with different values and not updated)."""
+        return all(
+            f.status in ("imported", "already imported", "skipped") and f.rows_rejected == 0
+            and f.rows_present_different == f.rows_updated
+            for f in self.files
+        )
 
     @property
     def exit_code(self) -> int:
-        """For scripts: 0 all clean, 1 some rows rejected (the rest imported), 2 a file failed or was cancelled."""
+        """For scripts: 0 all clean, 1 some rows rejected or left as stored (the rest imported), 2 a file
+        failed or was cancelled."""
         if any(f.status in ("failed", "cancelled") for f in self.files):
             return 2
         return 0 if self.ok else 1
@@ -98,8 +117,25 @@ def import_paths(
     mapping: ColumnMapping | None = None,
     progress: Progress | None = None,
     cancel: TaskState | None = None,
+    update_existing: bool = False,
 ) -> ImportReport:
-    """Import each path (a CSV file or a Synthea export folder) in its own transaction."""
+    """Import each path (a CSV file or a Synthea export folder) in its own transaction.
+
+    ``update_existing``: a row whose key (patient or encounter Id) the workspace already holds with
+    different values replaces the stored values; without it the stored values are kept and the row is
+    reported as already present with different values.
+    """
+    token = UPDATE_EXISTING.set(update_existing)
+    try:
+        return _import_paths(store, paths, mapping, progress, cancel)
+    finally:
+        UPDATE_EXISTING.reset(token)
+
+
+def _import_paths(
+    store: Store, paths: list[Path], mapping: ColumnMapping | None, progress: Progress | None,
+    cancel: TaskState | None,
+) -> ImportReport:
     report = ImportReport()
     total_bytes = sum(_size(p) for p in paths) or 1
     done_bytes = 0
@@ -135,6 +171,7 @@ def _import_unit(
     """All files of one path, in one transaction: all of them go in, or none does."""
     reports: list[FileReport] = []
     unregister = cancel.on_cancel(store.con.interrupt) if cancel else (lambda: None)
+    current: Path | None = None
     try:
         with store.transaction() as con:
             for item in planned:
@@ -142,6 +179,7 @@ def _import_unit(
                     raise ImportCancelled()
                 if progress:
                     progress(done_bytes / total_bytes, f"importing {item.facts.path.name}")
+                current = item.facts.path
                 reports.append(_import_file(con, item))
                 done_bytes += item.facts.size_bytes
             if cancel is not None and cancel.cancelled:
@@ -150,10 +188,12 @@ def _import_unit(
         return [FileReport(str(p.facts.path), p.format, "cancelled", message="import cancelled; nothing was stored")
                 for p in planned]
     except (ImportFailed, duckdb.Error) as exc:
-        failed = str(exc)
+        failed = str(exc) if isinstance(exc, ImportFailed) else _reader_failure(current, exc)
         return [
-            FileReport(str(p.facts.path), p.format, "failed",
-                       message=failed if isinstance(exc, ImportFailed) else f"{p.facts.path}: {failed}")
+            FileReport(str(p.facts.path), p.format, "failed", encoding=p.facts.encoding,
+                       message=failed if p.facts.path == current or current is None else
+                       f"{p.facts.path.name} was not imported either: {current.name} beside it failed, and a "
+                       f"folder goes in whole or not at all ({failed})")
             for p in planned
         ]
     finally:
@@ -190,19 +230,22 @@ def _import_file(con: duckdb.DuckDBPyConnection, item: PlannedFile) -> FileRepor
         )
     import_id = con.execute("SELECT nextval('import_id_seq')").fetchall()[0][0]
     clear_reader_rejects(con)
-    if item.format in IMPORTERS:
-        result = IMPORTERS[item.format](con, facts, import_id)
-    else:
-        assert item.mapping is not None
-        result = import_mapped_file(con, facts, item.mapping, import_id)
-    skipped = sorted(set(facts.blank_lines) | set(result.malformed))
-    found = record_lines(result.rejected_records, skipped) + list(result.malformed.items())
-    rejections = sorted(set(found))  # a wide row can fail twice for the same reason: say it once
+    with arranged_reading(con, facts):
+        if item.format in IMPORTERS:
+            result = IMPORTERS[item.format](con, facts, import_id)
+        else:
+            assert item.mapping is not None
+            result = import_mapped_file(con, facts, item.mapping, import_id)
+    rejections = _rejections(facts, result)
     report.rows_accepted = result.accepted
     report.rows_rejected = len(rejections)
     report.rejections = [{"line": line, "reason": reason} for line, reason in rejections]
     report.notes = result.notes
-    if result.accepted == 0 and not rejections:
+    skipped = sorted(set(facts.blank_lines) | set(result.malformed))
+    if isinstance(result, KeyedResult) and result.present:
+        _report_present(report, result, skipped)
+    _note_reading(report, facts)
+    if result.accepted == 0 and not rejections and not report.rows_already_present:
         report.notes.append("the file has a header but no data rows")
     con.execute(
         "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
@@ -213,3 +256,73 @@ def _import_file(con: duckdb.DuckDBPyConnection, item: PlannedFile) -> FileRepor
             "INSERT INTO import_rejections VALUES (?, ?, ?)", [(import_id, line, reason) for line, reason in rejections]
         )
     return report
+
+
+def _rejections(facts: CsvFacts, result: RowResult) -> list[tuple[int, str]]:
+    """Every rejected line once, with a reason true of that line: a line of only whitespace is said to be
+    blank, not "Expected Number of Columns" or "patient is empty"."""
+    skipped = sorted(set(facts.blank_lines) | set(result.malformed))
+    found = record_lines(result.rejected_records, skipped) + list(result.malformed.items())
+    blank = set(facts.whitespace_lines)
+    found = [(line, f"line {line} is blank (only whitespace)" if line in blank else reason) for line, reason in found]
+    return sorted(set(found))  # a wide row can fail twice for the same reason: say it once
+
+
+_LISTED_PRESENT = 5000
+
+
+def _report_present(report: FileReport, result: KeyedResult, skipped: list[int]) -> None:
+    """Rows whose key the workspace held: counted, listed by line, and said in words."""
+    lines = record_lines([(rn, key) for rn, key, _ in result.present], skipped)
+    same = {rn for rn, _, unchanged in result.present if unchanged}
+    updating = result.updated > 0
+    report.rows_already_present = len(result.present)
+    report.rows_present_unchanged = len(same)
+    report.rows_present_different = len(result.present) - len(same)
+    report.rows_updated = result.updated
+    report.already_present = [
+        {"line": line, "key": key, "values": "unchanged" if rn in same else "different",
+         "updated": updating and rn not in same}
+        for (line, key), (rn, _, _) in zip(lines[:_LISTED_PRESENT], result.present[:_LISTED_PRESENT], strict=True)
+    ]
+    words = f"{report.rows_already_present} row{'s' if report.rows_already_present != 1 else ''} already present"
+    parts = [f"{report.rows_present_unchanged} unchanged"] if report.rows_present_unchanged else []
+    if report.rows_present_different:
+        if updating:
+            parts.append(f"{report.rows_present_different} with different values, updated to the file's values")
+        else:
+            parts.append(
+                f"{report.rows_present_different} with different values, kept as stored (import again with "
+                "'update rows already present', --update-existing on the command line, to take the file's values)"
+            )
+    report.notes.append(f"{words}: {'; '.join(parts)}")
+    if len(result.present) > _LISTED_PRESENT:
+        report.notes.append(f"the first {_LISTED_PRESENT} rows already present are listed by line")
+
+
+def _note_reading(report: FileReport, facts: CsvFacts) -> None:
+    report.encoding = facts.encoding
+    if facts.encoding != "utf-8":
+        report.notes.append(f"read as {_ENCODING_NAMES[facts.encoding]} text")
+    if facts.mixed_endings_from is not None:
+        report.notes.append(
+            f"the line endings change at line {facts.mixed_endings_from} (Windows and Unix endings mixed); "
+            "every line was read"
+        )
+    elif needs_staging(facts):
+        report.notes.append("read line by line (DuckDB's reader cannot read this encoding)")
+
+
+_ENCODING_NAMES = {
+    "utf-8": "UTF-8", "latin-1": "Latin-1 (ISO-8859-1)", "windows-1252": "Windows-1252",
+    "utf-16-le": "UTF-16 (little-endian)", "utf-16-be": "UTF-16 (big-endian)",
+}
+
+
+def _reader_failure(path: Path | None, exc: duckdb.Error) -> str:
+    """DuckDB's message, first line only, on the file it was reading, with the line where it says one."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    line = re.search(r"\b[Ll]ine:? (\d+)", text)
+    where = f"line {line.group(1)}: " if line else ""
+    return f"{path if path is not None else 'the import'}: {where}cannot be read: {first}"
