@@ -52,9 +52,10 @@ def cmd_import(args: argparse.Namespace) -> int:
             update_existing=args.update_existing, state=TaskState(),
         )
     _print_json(report.to_dict())
-    failed = [f.message for f in report.files if f.status in ("failed", "cancelled") and f.message]
-    if failed:  # the one line a person at a terminal reads; the JSON above has every file
-        print(failed[0].splitlines()[0], file=sys.stderr)
+    failed = [f for f in report.files if f.status in ("failed", "cancelled") and f.message]
+    if failed:  # the one line a person at a terminal reads (the cause, not its echoes); the JSON has every file
+        cause = next((f for f in failed if str(f.message).startswith(f"{f.file}: ")), failed[0])
+        print(str(cause.message).splitlines()[0], file=sys.stderr)
     return report.exit_code
 
 

@@ -171,7 +171,7 @@ def _import_unit(
     """All files of one path, in one transaction: all of them go in, or none does."""
     reports: list[FileReport] = []
     unregister = cancel.on_cancel(store.con.interrupt) if cancel else (lambda: None)
-    current: Path | None = None
+    current: CsvFacts | None = None
     try:
         with store.transaction() as con:
             for item in planned:
@@ -179,7 +179,7 @@ def _import_unit(
                     raise ImportCancelled()
                 if progress:
                     progress(done_bytes / total_bytes, f"importing {item.facts.path.name}")
-                current = item.facts.path
+                current = item.facts
                 reports.append(_import_file(con, item))
                 done_bytes += item.facts.size_bytes
             if cancel is not None and cancel.cancelled:
@@ -191,8 +191,8 @@ def _import_unit(
         failed = str(exc) if isinstance(exc, ImportFailed) else _reader_failure(current, exc)
         return [
             FileReport(str(p.facts.path), p.format, "failed", encoding=p.facts.encoding,
-                       message=failed if p.facts.path == current or current is None else
-                       f"{p.facts.path.name} was not imported either: {current.name} beside it failed, and a "
+                       message=failed if current is None or p.facts.path == current.path else
+                       f"{p.facts.path.name} was not imported either: {current.path.name} beside it failed, and a "
                        f"folder goes in whole or not at all ({failed})")
             for p in planned
         ]
@@ -319,10 +319,16 @@ _ENCODING_NAMES = {
 }
 
 
-def _reader_failure(path: Path | None, exc: duckdb.Error) -> str:
-    """DuckDB's message, first line only, on the file it was reading, with the line where it says one."""
+def _reader_failure(facts: CsvFacts | None, exc: duckdb.Error) -> str:
+    """DuckDB's message, first line only, on the file it was reading, with the line where it says one or
+    where the file shows why (a carriage return inside a line is what DuckDB calls an "invalid state")."""
     text = str(exc).strip()
     first = text.splitlines()[0] if text else type(exc).__name__
+    if facts is None:
+        return f"the import failed: {first}"
+    if "state machine reached an invalid state" in text and facts.lone_cr_line is not None:
+        return (f"{facts.path}: line {facts.lone_cr_line} holds a carriage return (CR) inside the line, which "
+                "the CSV reader cannot split into columns; remove it (or save the file again as CSV) and import again")
     line = re.search(r"\b[Ll]ine:? (\d+)", text)
     where = f"line {line.group(1)}: " if line else ""
-    return f"{path if path is not None else 'the import'}: {where}cannot be read: {first}"
+    return f"{facts.path}: {where}cannot be read: {first}"

@@ -4,11 +4,12 @@ file right, a table staged from Python's csv module with the same rows and the s
 DuckDB 1.5's reader reads UTF-8, Latin-1 and UTF-16 little-endian (``encoding`` option; other encodings
 need the ``encodings`` extension, which an offline laptop cannot install). It cannot read:
 - UTF-16 big-endian (it returns no rows at all, silently);
+- Windows-1252's signs at 0x80-0x9F;
 - a file whose line endings change part-way (rows appended with CRLF after LF rows): its strict parser
   fails on the whole file, and its lenient one drops fields and misnumbers lines.
 Those files are staged in a temporary table (never a plain temporary file: an encrypted workspace must
-not leave patient rows on disk). Windows-1252 is read as Latin-1 and its 0x80-0x9F characters (€, curly
-quotes, dashes) are put right with ``translate``.
+not leave patient rows on disk). Windows-1252 with any of its 0x80-0x9F signs (€, curly quotes, dashes) is
+staged too: DuckDB's Latin-1 refuses those bytes ("File is not latin-1 encoded"); without them it is Latin-1.
 """
 
 from __future__ import annotations
@@ -21,12 +22,11 @@ import duckdb
 
 from desktop.core.importers.errors import ImportFailed
 from desktop.core.importers.sniff import CsvFacts
-from desktop.core.importers.sql import READ_AS, REJECTS_TABLE, csv_reader_sql, ident, literal
+from desktop.core.importers.sql import READ_AS, REJECTS_TABLE, csv_reader_sql, ident
 
 STAGED_TABLE = "vs_staged_csv"
 _BATCH = 50_000
-_CP1252_HIGH = bytes(range(0x80, 0xA0))
-_DUCKDB_ENCODING = {"utf-8": None, "latin-1": "latin-1", "windows-1252": "latin-1", "utf-16-le": "utf-16"}
+_DUCKDB_ENCODING = {"utf-8": None, "latin-1": "latin-1", "utf-16-le": "utf-16"}
 _PYTHON_CODEC = {"utf-8": "utf-8-sig", "latin-1": "latin-1", "windows-1252": "cp1252", "utf-16-le": "utf-16-le",
                  "utf-16-be": "utf-16-be"}
 
@@ -43,23 +43,12 @@ def arranged_reading(con: duckdb.DuckDBPyConnection, facts: CsvFacts) -> Iterato
         _stage(con, facts)
         READ_AS[key] = f"(SELECT * EXCLUDE (vs_line) FROM {STAGED_TABLE})"
     else:
-        reader = csv_reader_sql(facts.path, facts.header, facts.delimiter, _DUCKDB_ENCODING[facts.encoding])
-        if facts.encoding == "windows-1252":
-            reader = _cp1252_fixed(reader, facts.header)
-        READ_AS[key] = reader
+        READ_AS[key] = csv_reader_sql(facts.path, facts.header, facts.delimiter, _DUCKDB_ENCODING[facts.encoding])
     try:
         yield
+        con.execute(f"DROP TABLE IF EXISTS {STAGED_TABLE}")  # after a failure the rollback removes it
     finally:
         READ_AS.pop(key, None)
-        con.execute(f"DROP TABLE IF EXISTS {STAGED_TABLE}")
-
-
-def _cp1252_fixed(reader: str, header: list[str]) -> str:
-    """Latin-1 reads bytes 0x80-0x9F as control characters; Windows-1252 has letters and signs there."""
-    wrong = literal(_CP1252_HIGH.decode("latin-1"))
-    right = literal(_CP1252_HIGH.decode("cp1252", errors="replace").replace("\ufffd", "?"))
-    columns = ", ".join(f"translate({ident(h)}, {wrong}, {right}) AS {ident(h)}" for h in header)
-    return f"(SELECT {columns} FROM {reader})"
 
 
 def _stage(con: duckdb.DuckDBPyConnection, facts: CsvFacts) -> None:

@@ -23,8 +23,11 @@ _SAVE_AS_UTF8 = "save the file as UTF-8 CSV (Excel: 'CSV UTF-8') and import agai
 # A line that is empty or holds only whitespace: found from the newline before it (fast literal search).
 _MAYBE_BLANK = re.compile(r"\n(?=[ \t\f\v]*\r?(?:\n|$))")
 _BARE_LF = re.compile(r"(?<!\r)\n")
-# A UTF-8 sequence of two or more bytes: its presence beside invalid bytes means two encodings in one file.
-_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_LONE_CR = re.compile(r"\r(?!\n)")
+# UTF-8 for a European letter (U+0080-U+024F) or a typographic sign (U+2000-U+20BF): beside bytes that are
+# not UTF-8 it means two encodings in one file. Read as Windows-1252 these pairs are mojibake ("Ã©", "â€"),
+# which no real export holds, while other valid pairs ("ß–" is 0xDF 0x96) are ordinary 1252 text.
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xc9][\x80-\xbf]|\xe2[\x80-\x82][\x80-\xbf]")
 _C1 = re.compile(rb"[\x80-\x9f]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
@@ -44,6 +47,8 @@ class CsvFacts:
     whitespace_lines: tuple[int, ...] = ()
     #: the first line whose ending (LF or CRLF) differs from the line before it; None when they agree
     mixed_endings_from: int | None = None
+    #: the first line with a carriage return that does not end it: explains DuckDB's "invalid state" error
+    lone_cr_line: int | None = None
 
 
 def check_csv(path: Path) -> CsvFacts:
@@ -79,7 +84,7 @@ def check_csv(path: Path) -> CsvFacts:
         raise ImportFailed(f"{path}: line 1 (the header) has an empty column name at column {position}")
     return CsvFacts(
         path, scan.sha256, header, delimiter, bom, size, tuple(scan.blank), encoding, tuple(scan.whitespace),
-        scan.mixed_from,
+        scan.mixed_from, scan.lone_cr,
     )
 
 
@@ -150,6 +155,7 @@ class _Scan:
     blank: list[int] = field(default_factory=list)
     whitespace: list[int] = field(default_factory=list)
     mixed_from: int | None = None
+    lone_cr: int | None = None
 
 
 _PYTHON_CODEC = {"windows-1252": "cp1252", "latin-1": "latin-1", "utf-8": "utf-8",
@@ -180,6 +186,8 @@ def _scan(path: Path, encoding: str) -> _Scan:
                 continue
             complete, carry = buf[: cut + 1], buf[cut + 1:]
             first_ending = _note_endings(scan, complete, line, first_ending)
+            if scan.lone_cr is None and (cr := _LONE_CR.search(complete)) is not None:
+                scan.lone_cr = line + complete.count("\n", 0, cr.start())
             _note_blank_lines(scan, complete, line)
             line += complete.count("\n")
         try:

@@ -117,7 +117,7 @@ def _refused(paths: list[Path], problems: dict[Path, str]) -> list[FileReport]:
     first = next(iter(problems))
     return [
         FileReport(str(p), "mapped", "failed", message=problems.get(p) or (
-            f"{p}: not imported: the mapping is to be remembered for all the files given, and {first.name} "
+            f"{p.name} was not imported: the mapping is to be remembered for all the files given, and {first.name} "
             f"cannot be imported ({problems[first]}); nothing was imported or remembered"))
         for p in paths
     ]
