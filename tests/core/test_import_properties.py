@@ -15,6 +15,7 @@ from desktop.core.store import open_store
 from .conftest import snapshot
 from .test_bad_input import GOOD, PYTHON_CODEC, assert_every_row_accounted
 from .test_import_reimport import HEADER as ENCOUNTERS_HEADER
+from .test_import_reimport import observations
 
 ROWS = GOOD.splitlines()[1:]
 # Rows a Latin-1 or Windows-1252 export can hold too: accented patient ids, one implausible value.
@@ -108,3 +109,40 @@ def test_reimport_with_changed_values_says_what_happened_to_every_row(tmp_path: 
                     **({} if update else {i: first[i] for i in present}), **{i: k for i, k in first.items()
                                                                              if i not in second}}
         assert stored == {f"enc-{i:03d}": k for i, k in expected.items()}
+
+
+@st.composite
+def reimported_readings(draw: st.DrawFn) -> tuple[dict[int, int], dict[int, int], bool]:
+    """Heart rates by day stored first, then a file repeating some days (some with another value) and
+    adding others."""
+    days = st.sets(st.integers(0, 50), max_size=20)
+    rate = st.integers(40, 120)
+    first = {d: draw(rate) for d in draw(days)}
+    repeated = draw(st.sets(st.sampled_from(sorted(first) or [0]), max_size=10))
+    second = {d: draw(st.sampled_from([first.get(d, 60), draw(rate)])) for d in draw(days) | repeated}
+    return first, second, draw(st.booleans())
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=reimported_readings())
+def test_reimported_readings_are_never_doubled_nor_lost(tmp_path: Path,
+                                                         case: tuple[dict[int, int], dict[int, int], bool]) -> None:
+    first, second, update = case
+    with open_store(":memory:") as store:
+        a = tmp_path / "a.csv"
+        a.write_text(observations(first))
+        import_paths(store, [a])
+        text = observations(second)
+        b = tmp_path / "b.csv"
+        b.write_text(text + "\n")
+        f = import_paths(store, [b], update_existing=update).files[0]
+        present = {d for d in second if d in first}
+        different = {d for d in present if first[d] != second[d]}
+        assert (f.rows_accepted, f.rows_already_present) == (len(second) - len(present), len(present))
+        assert (f.rows_present_different, f.rows_updated) == (len(different), len(different) if update else 0)
+        assert_every_row_accounted(text, f)
+        expected = {**first, **{d: v for d, v in second.items() if d not in first or update}}
+        stored = dict(store.con.execute(
+            "SELECT CAST(substr(encounter_id, 2) AS INTEGER), value FROM observations").fetchall())
+        assert stored == {d: float(v) for d, v in expected.items()}
+        assert snapshot(store)["observations"] == len(expected)  # one reading per key: never doubled

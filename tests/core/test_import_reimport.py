@@ -126,3 +126,38 @@ def test_cli_reports_every_row_and_updates_on_request(tmp_path: Path) -> None:
     assert updated.returncode == 0, updated.stdout
     assert (f["rows_present_different"], f["rows_updated"]) == (1, 1)
     assert f["already_present"][0] == {"line": 2, "key": "enc-000", "values": "different", "updated": True}
+
+
+OBS_HEADER = "DATE,PATIENT,ENCOUNTER,CODE,DESCRIPTION,VALUE,UNITS,TYPE\n"
+
+
+def observations(values: dict[int, int]) -> str:
+    """A heart rate per day (the key is patient, time and measurement), with the given values."""
+    return OBS_HEADER + "".join(
+        f"2020-01-{1 + d % 28:02d}T{10 + d // 28:02d}:00:00Z,pat-1,e{d},8867-4,Heart rate,{v},/min,numeric\n"
+        for d, v in sorted(values.items()))
+
+
+def _rates(store: Store) -> list[float]:
+    """Every stored heart rate, day by day (encounter e<day>)."""
+    return [r[0] for r in store.con.execute(
+        "SELECT value FROM observations ORDER BY CAST(substr(encounter_id, 2) AS INTEGER)").fetchall()]
+
+
+def test_observations_already_stored_are_not_doubled(store: Store, tmp_path: Path) -> None:
+    import_paths(store, [write(tmp_path / "a.csv", observations({d: 70 for d in range(40)}))])
+    corrected = {**{d: 70 for d in range(40)}, 3: 95, 4: 96, 40: 71, 41: 72}  # two changed, two new
+    text = observations(corrected)
+    f = import_paths(store, [write(tmp_path / "b.csv", text)]).files[0]
+    assert (f.rows_accepted, f.rows_rejected, f.rows_already_present) == (2, 0, 40)
+    assert (f.rows_present_unchanged, f.rows_present_different, f.rows_updated) == (38, 2, 0)
+    assert_every_row_accounted(text, f)
+    assert len(_rates(store)) == 42 and _rates(store)[3:5] == [70.0, 70.0]
+    assert {p["values"] for p in f.already_present} == {"unchanged", "different"}
+    assert any("2 with different values, kept as stored" in n for n in f.notes)
+    f = run_import(store, paths=[write(tmp_path / "c.csv", text + "\n")], update_existing=True,
+                   state=TaskState()).files[0]
+    assert (f.rows_accepted, f.rows_already_present, f.rows_updated) == (0, 42, 2)
+    assert len(_rates(store)) == 42 and _rates(store)[3:5] == [95.0, 96.0]
+    assert store.con.execute("SELECT rows_accepted FROM imports ORDER BY import_id").fetchall() == [
+        (40,), (2,), (0,)]
