@@ -205,3 +205,15 @@ def test_cli_import_reports_json_and_exit_code(tmp_path: Path) -> None:
     missing = subprocess.run([sys.executable, "-m", "desktop", "summary", "--workspace", str(workspace),
                               "--patient", "nobody"], capture_output=True, text=True, check=False)
     assert missing.returncode == 1 and "nobody" in missing.stderr
+
+
+def test_an_unclosed_quote_names_every_line_it_swallowed(store: Store, tmp_path: Path) -> None:
+    lines = GOOD.splitlines(keepends=True)
+    lines[5] = lines[5].replace("Heart rate", '"Heart rate')  # line 6 opens a quote that never closes
+    text = "".join(lines)
+    f = import_paths(store, [write(tmp_path / "obs.csv", text)]).files[0]
+    assert f.rows_accepted == 4
+    assert f.rejections[0] == {"line": 6, "reason": "malformed line: Value with unterminated quote found."}
+    assert f.rejections[-1] == {"line": 41, "reason": "line 41 is inside the quote opened on line 6, which is "
+                                                      "never closed"}
+    assert_every_row_accounted(text, f)

@@ -270,6 +270,12 @@ def _rejections(facts: CsvFacts, result: RowResult) -> list[tuple[int, str]]:
     blank, not "Expected Number of Columns" or "patient is empty"."""
     skipped = sorted(set(facts.blank_lines) | set(result.malformed))
     found = record_lines(result.rejected_records, skipped) + list(result.malformed.items())
+    open_quote = min((line for line, reason in found if "unterminated quote" in reason), default=None)
+    if open_quote is not None:
+        # The reader read every line after an unclosed quote as part of its value: each is named, none lost.
+        empty = set(facts.blank_lines)
+        found += [(n, f"line {n} is inside the quote opened on line {open_quote}, which is never closed")
+                  for n in range(open_quote + 1, facts.last_line + 1) if n not in empty]
     blank = set(facts.whitespace_lines)
     found = [(line, f"line {line} is blank (only whitespace)" if line in blank else reason) for line, reason in found]
     return sorted(set(found))  # a wide row can fail twice for the same reason: say it once

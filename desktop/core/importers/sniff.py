@@ -49,6 +49,8 @@ class CsvFacts:
     mixed_endings_from: int | None = None
     #: the first line with a carriage return that does not end it: explains DuckDB's "invalid state" error
     lone_cr_line: int | None = None
+    #: the number of the file's last line (a final line without a newline counts)
+    last_line: int = 0
 
 
 def check_csv(path: Path) -> CsvFacts:
@@ -84,7 +86,7 @@ def check_csv(path: Path) -> CsvFacts:
         raise ImportFailed(f"{path}: line 1 (the header) has an empty column name at column {position}")
     return CsvFacts(
         path, scan.sha256, header, delimiter, bom, size, tuple(scan.blank), encoding, tuple(scan.whitespace),
-        scan.mixed_from, scan.lone_cr,
+        scan.mixed_from, scan.lone_cr, scan.last_line,
     )
 
 
@@ -156,6 +158,7 @@ class _Scan:
     whitespace: list[int] = field(default_factory=list)
     mixed_from: int | None = None
     lone_cr: int | None = None
+    last_line: int = 0
 
 
 _PYTHON_CODEC = {"windows-1252": "cp1252", "latin-1": "latin-1", "utf-8": "utf-8",
@@ -198,6 +201,7 @@ def _scan(path: Path, encoding: str) -> _Scan:
         scan.first_text = carry
     if carry and not carry.strip(" \t\f\v\r") and line > 1:
         scan.whitespace.append(line)
+    scan.last_line = line if carry else line - 1
     scan.sha256 = digest.hexdigest()
     return scan
 
