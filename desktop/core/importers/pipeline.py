@@ -18,7 +18,7 @@ from desktop.core.importers.entities import UPDATE_EXISTING, KeyedResult
 from desktop.core.importers.errors import ImportCancelled, ImportFailed
 from desktop.core.importers.mapping import ColumnMapping
 from desktop.core.importers.observations import RowResult, clear_reader_rejects, record_lines
-from desktop.core.importers.present import PresentObservations, settle_present_observations
+from desktop.core.importers.present import CONDITIONS, PresentRows, settle_present_rows
 from desktop.core.importers.reading import arranged_reading, needs_staging
 from desktop.core.importers.sniff import CsvFacts, check_csv
 from desktop.core.importers.synthea import FOLDER_ORDER, IMPORTERS
@@ -239,7 +239,11 @@ def _import_file(con: duckdb.DuckDBPyConnection, item: PlannedFile) -> FileRepor
             result = import_mapped_file(con, facts, item.mapping, import_id)
     present = None
     if item.format in ("synthea-observations", "mapped"):
-        present = settle_present_observations(con, import_id, update_existing=UPDATE_EXISTING.get())
+        present = settle_present_rows(con, import_id, update_existing=UPDATE_EXISTING.get())
+        result.accepted -= present.total
+    elif item.format == "synthea-conditions":
+        present = settle_present_rows(con, import_id, update_existing=UPDATE_EXISTING.get(),
+                                              natural=CONDITIONS)
         result.accepted -= present.total
     rejections = _rejections(facts, result)
     report.rows_accepted = result.accepted
@@ -250,7 +254,9 @@ def _import_file(con: duckdb.DuckDBPyConnection, item: PlannedFile) -> FileRepor
     if isinstance(result, KeyedResult) and result.present:
         _report_present(report, result, skipped)
     if present is not None and present.total:
-        _report_present_observations(report, present)
+        what = ("condition", "same patient, code and onset") if item.format == "synthea-conditions" else (
+            "reading", "same patient, time and measurement")
+        _report_present_rows(report, present, *what)
     _note_reading(report, facts)
     if result.accepted == 0 and not rejections and not report.rows_already_present:
         report.notes.append("the file has a header but no data rows")
@@ -313,27 +319,27 @@ def _report_present(report: FileReport, result: KeyedResult, skipped: list[int])
         report.notes.append(f"the first {_LISTED_PRESENT} rows already present are listed by line")
 
 
-def _report_present_observations(report: FileReport, present: PresentObservations) -> None:
-    """Readings an earlier import stored (same patient, time, measurement): counted and listed by key."""
+def _report_present_rows(report: FileReport, present: PresentRows, noun: str, same: str) -> None:
+    """Readings (or conditions) an earlier import stored: counted and listed by their natural key."""
     report.rows_already_present = present.total
     report.rows_present_unchanged = present.unchanged
     report.rows_present_different = present.different
     report.rows_updated = present.updated
     report.already_present = [
-        {"line": None, "key": f"{patient} {time} {code}", "values": values,
+        {"line": None, "key": " ".join(key), "values": values,
          "updated": present.updated > 0 and values == "different"}
-        for patient, time, code, values in present.listed
+        for *key, values in present.listed
     ]
     parts = [f"{present.unchanged} unchanged (not stored twice)"] if present.unchanged else []
     if present.different:
         parts.append(
             f"{present.different} with different values, " + (
-                "which replaced the stored readings" if present.updated else
+                f"which replaced the stored {noun}s" if present.updated else
                 "kept as stored (import again with 'update rows already present', --update-existing on the "
                 "command line, to take the file's values)")
         )
-    report.notes.append(f"{present.total} reading{'s' if present.total != 1 else ''} already in the workspace "
-                        f"(same patient, time and measurement): {'; '.join(parts)}")
+    report.notes.append(f"{present.total} {noun}{'s' if present.total != 1 else ''} already in the workspace "
+                        f"({same}): {'; '.join(parts)}")
 
 
 def _note_reading(report: FileReport, facts: CsvFacts) -> None:
