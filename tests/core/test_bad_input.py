@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -217,3 +218,12 @@ def test_an_unclosed_quote_names_every_line_it_swallowed(store: Store, tmp_path:
     assert f.rejections[-1] == {"line": 41, "reason": "line 41 is inside the quote opened on line 6, which is "
                                                       "never closed"}
     assert_every_row_accounted(text, f)
+
+
+def test_an_unreadable_file_is_a_message_not_a_traceback(store: Store, tmp_path: Path) -> None:
+    path = write(tmp_path / "locked.csv", "DATE,PATIENT\n")
+    # chmod 0 does not stop root (CI runs as root): the open itself fails, as it does for a locked file.
+    with mock.patch.object(Path, "open", side_effect=PermissionError(13, "Permission denied")):
+        report = import_paths(store, [path])
+    assert report.files[0].status == "failed"
+    assert report.files[0].message == f"{path}: cannot be read (Permission denied)"

@@ -81,6 +81,8 @@ def _stage(con: duckdb.DuckDBPyConnection, facts: CsvFacts) -> None:
                     batch = [[] for _ in range(width + 1)]
         except (csv.Error, UnicodeDecodeError) as exc:
             raise ImportFailed(f"{facts.path}: line {reader.line_num + 1} cannot be read as CSV: {exc}") from None
+        except OSError as exc:
+            raise ImportFailed(f"{facts.path}: cannot be read ({exc.strerror or exc})") from None
     if batch[width]:
         con.execute(insert, batch)
     if rejects:

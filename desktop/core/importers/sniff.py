@@ -55,6 +55,13 @@ class CsvFacts:
 
 def check_csv(path: Path) -> CsvFacts:
     """Read the whole file once (twice for a single-byte file): hash it, tell its encoding, check the header."""
+    try:
+        return _check_csv(path)
+    except OSError as exc:  # unreadable (permissions, a disk gone): a message, never a traceback
+        raise ImportFailed(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _check_csv(path: Path) -> CsvFacts:
     if not path.exists():
         raise ImportFailed(f"{path}: no such file")
     if path.is_dir():

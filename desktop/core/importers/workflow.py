@@ -130,6 +130,10 @@ def _remember_mapping(store: Store, done: ImportReport, mapping: ColumnMapping, 
     for f in done.files:
         if f.status not in ("imported", "already imported"):
             continue
-        header = check_csv(Path(f.file)).header
+        try:
+            header = check_csv(Path(f.file)).header
+        except ImportFailed as exc:  # the file went away after its import: its rows are in, the mapping is not
+            f.notes.append(f"column mapping not remembered: {exc}")
+            continue
         save_mapping(store.con, header, name, mapping)
         f.notes.append(f"column mapping remembered as {name!r} for files with this header")
