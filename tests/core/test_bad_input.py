@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from desktop.core.importers import import_paths
-from desktop.core.importers.pipeline import FileReport
+from desktop.core.importers.report import FileReport
 from desktop.core.store import Store, open_store
 from desktop.core.tasks import TaskState
 

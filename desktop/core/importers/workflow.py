@@ -13,7 +13,8 @@ from pathlib import Path
 
 from desktop.core.importers.errors import ImportFailed
 from desktop.core.importers.mapping import ColumnMapping, save_mapping
-from desktop.core.importers.pipeline import FileReport, ImportReport, PlannedFile, import_paths, plan
+from desktop.core.importers.pipeline import PlannedFile, import_paths, plan
+from desktop.core.importers.report import FileReport, ImportReport
 from desktop.core.store import Store
 from desktop.core.tasks import TaskState
 
