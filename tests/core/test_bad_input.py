@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -158,6 +160,20 @@ def test_corrupted_files_never_crash_or_half_import(tmp_path: Path, data: bytes)
         assert counts["observations"] == report.rows_accepted
 
 
+def _continuation_lines(text: str) -> set[int]:
+    """Lines that continue a quoted value begun on an earlier line (closed later: an unclosed one is not)."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), strict=True)
+    out: set[int] = set()
+    ended = 0
+    try:
+        for _row in reader:
+            out |= set(range(ended + 2, reader.line_num + 1))
+            ended = reader.line_num
+    except csv.Error:
+        return set()
+    return out
+
+
 PYTHON_CODEC = {"utf-8": "utf-8", "latin-1": "latin-1", "windows-1252": "cp1252", "utf-16-le": "utf-16-le",
                 "utf-16-be": "utf-16-be"}
 
@@ -168,9 +184,11 @@ def assert_every_row_accounted(text: str, report: FileReport) -> None:
     all_lines = text.lstrip("\ufeff").replace("\r\n", "\n").split("\n")
     if all_lines and all_lines[-1] == "":
         all_lines.pop()  # the newline ending the last line
-    # DuckDB's reader skips only truly empty lines; a line of spaces or form feeds is a (bad) row.
+    # DuckDB's reader skips only truly empty lines; a line of spaces or form feeds is a (bad) row; a quoted
+    # value over two lines makes one row of them.
     data_lines = [ln for ln in all_lines[1:] if ln not in ("", "\r")]
-    assert report.rows_accepted + report.rows_rejected + report.rows_already_present == len(data_lines)
+    rows = len(data_lines) - len(_continuation_lines(text))
+    assert report.rows_accepted + report.rows_rejected + report.rows_already_present == rows
     assert report.rows_already_present == report.rows_present_unchanged + report.rows_present_different
     lines = [int(str(r["line"])) for r in report.rejections]
     assert len(lines) == len(set(lines)), "each rejected line once"
@@ -227,3 +245,18 @@ def test_an_unreadable_file_is_a_message_not_a_traceback(store: Store, tmp_path:
         report = import_paths(store, [path])
     assert report.files[0].status == "failed"
     assert report.files[0].message == f"{path}: cannot be read (Permission denied)"
+
+
+def test_a_value_over_two_lines_keeps_every_later_line_number(store: Store, tmp_path: Path) -> None:
+    lines = GOOD.splitlines(keepends=True)
+    lines[3] = lines[3].replace("Heart rate", '"Heart rate,\ntaken twice"')  # a note typed over two lines
+    lines[11] = lines[11].replace(",66,", ",660,")  # an implausible value further down (now line 13)
+    lines[21] = "\n" + lines[21].replace(",71,", ",x,")  # a blank line, then a non-number (now line 24)
+    lines[30] = lines[30].replace("2020", "5'11\"", 1)  # a lone inch sign is not a quote (line 33)
+    text = "".join(lines)
+    f = import_paths(store, [write(tmp_path / "obs.csv", text)]).files[0]
+    assert [(r["line"], str(r["reason"]).split(" (")[0]) for r in f.rejections] == [
+        (13, "implausible Heart rate 660 /min"), (24, "value 'x' is not a number"),
+        (33, "time '5'11\"-01-15T10:00:00Z' is not a date")]
+    assert_every_row_accounted(text, f)
+    assert store.con.execute("SELECT count(*) FROM observations").fetchone() == (37,)

@@ -210,9 +210,8 @@ def _import_file(con: duckdb.DuckDBPyConnection, item: PlannedFile) -> FileRepor
     report.rows_rejected = len(rejections)
     report.rejections = [{"line": line, "reason": reason} for line, reason in rejections]
     report.notes = result.notes
-    skipped = sorted(set(facts.blank_lines) | set(result.malformed))
     if isinstance(result, KeyedResult) and result.present:
-        report_present(report, result, skipped)
+        report_present(report, result, facts)
     if present is not None and present.total:
         what = ("condition", "same patient, code and onset") if item.format == "synthea-conditions" else (
             "reading", "same patient, time and measurement")

@@ -52,8 +52,8 @@ def arranged_reading(con: duckdb.DuckDBPyConnection, facts: CsvFacts) -> Iterato
 
 
 def _stage(con: duckdb.DuckDBPyConnection, facts: CsvFacts) -> None:
-    """The file's rows, as text, in file order; lines with the wrong number of fields set aside by line,
-    worded as DuckDB's reader words them, so the pipeline reports them the same way."""
+    """The file's rows, as text, in file order; records with the wrong number of fields set aside, numbered
+    and worded as DuckDB's reader numbers and words them, so the pipeline reports them the same way."""
     width = len(facts.header)
     columns = ", ".join(f"{ident(h)} VARCHAR" for h in facts.header)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED_TABLE} ({columns}, vs_line BIGINT)")
@@ -65,17 +65,17 @@ def _stage(con: duckdb.DuckDBPyConnection, facts: CsvFacts) -> None:
         reader = csv.reader(fh, delimiter=facts.delimiter, quotechar='"', doublequote=True)
         try:
             next(reader, None)  # the header, already read by check_csv
-            ended = reader.line_num
+            unit = 1  # numbered as DuckDB numbers them: records and blank lines (see report._Units)
             for row in reader:
-                start, ended = ended + 1, reader.line_num
+                unit += 1
                 if not row:
                     continue  # an empty line: DuckDB's reader skips it too (check_csv listed it)
                 if len(row) != width:
-                    rejects.append((start, f"Expected Number of Columns: {width} Found: {len(row)}"))
+                    rejects.append((unit, f"Expected Number of Columns: {width} Found: {len(row)}"))
                     continue
                 for i, value in enumerate(row):
                     batch[i].append(value if value != "" else None)
-                batch[width].append(start)
+                batch[width].append(unit)
                 if len(batch[width]) >= _BATCH:
                     con.execute(insert, batch)
                     batch = [[] for _ in range(width + 1)]

@@ -66,8 +66,10 @@ class ImportReport:
 def rejections_of(facts: CsvFacts, result: RowResult) -> list[tuple[int, str]]:
     """Every rejected line once, with a reason true of that line: a line of only whitespace is said to be
     blank, not "Expected Number of Columns" or "patient is empty"."""
-    skipped = sorted(set(facts.blank_lines) | set(result.malformed))
+    units = _Units(facts)
+    skipped = sorted({units.unit(b) for b in facts.blank_lines} | set(result.malformed))
     found = record_lines(result.rejected_records, skipped) + list(result.malformed.items())
+    found = [(units.line(unit), reason) for unit, reason in found]
     open_quote = min((line for line, reason in found if "unterminated quote" in reason), default=None)
     if open_quote is not None:
         # The reader read every line after an unclosed quote as part of its value: each is named, none lost.
@@ -79,12 +81,31 @@ def rejections_of(facts: CsvFacts, result: RowResult) -> list[tuple[int, str]]:
     return sorted(set(found))  # a wide row can fail twice for the same reason: say it once
 
 
+class _Units:
+    """DuckDB's reader numbers records (and blank lines), not lines: the same thing until a quoted value
+    spans lines, after which unit ``u`` starts on line ``record_starts[u - 1]``."""
+
+    def __init__(self, facts: CsvFacts) -> None:
+        self._starts = facts.record_starts
+        self._unit_of = {line: u for u, line in enumerate(self._starts or (), start=1)}
+
+    def unit(self, line: int) -> int:
+        return self._unit_of.get(line, line) if self._starts else line
+
+    def line(self, unit: int) -> int:
+        if not self._starts or not 1 <= unit <= len(self._starts):
+            return unit
+        return self._starts[unit - 1]
+
+
 _LISTED_PRESENT = 5000
 
 
-def report_present(report: FileReport, result: KeyedResult, skipped: list[int]) -> None:
+def report_present(report: FileReport, result: KeyedResult, facts: CsvFacts) -> None:
     """Rows whose key the workspace held: counted, listed by line, and said in words."""
-    lines = record_lines([(rn, key) for rn, key, _ in result.present], skipped)
+    units = _Units(facts)
+    skipped = sorted({units.unit(b) for b in facts.blank_lines} | set(result.malformed))
+    lines = [(units.line(u), key) for u, key in record_lines([(rn, key) for rn, key, _ in result.present], skipped)]
     same = {rn for rn, _, unchanged in result.present if unchanged}
     updating = result.updated > 0
     report.rows_already_present = len(result.present)

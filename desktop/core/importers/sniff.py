@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,9 @@ class CsvFacts:
     lone_cr_line: int | None = None
     #: the number of the file's last line (a final line without a newline counts)
     last_line: int = 0
+    #: only when a quoted value spans lines: the line each record (or blank line) starts on, header first.
+    #: DuckDB numbers its rejected lines, and the pipeline its records, by these units, not by lines.
+    record_starts: tuple[int, ...] | None = None
 
 
 def check_csv(path: Path) -> CsvFacts:
@@ -91,10 +95,30 @@ def _check_csv(path: Path) -> CsvFacts:
     if any(h == "" for h in header):
         position = next(i + 1 for i, h in enumerate(header) if h == "")
         raise ImportFailed(f"{path}: line 1 (the header) has an empty column name at column {position}")
+    starts = _record_starts(path, encoding, delimiter) if scan.odd_quotes else None
     return CsvFacts(
         path, scan.sha256, header, delimiter, bom, size, tuple(scan.blank), encoding, tuple(scan.whitespace),
-        scan.mixed_from, scan.lone_cr, scan.last_line,
+        scan.mixed_from, scan.lone_cr, scan.last_line, starts,
     )
+
+
+def _record_starts(path: Path, encoding: str, delimiter: str) -> tuple[int, ...] | None:
+    """The start line of each record and blank line, when a quoted value holds a line break (a note typed
+    over two lines in Excel); None when every record is one line after all (an inch sign, 5'11")."""
+    codec = "utf-8-sig" if encoding == "utf-8" else _PYTHON_CODEC[encoding]
+    starts: list[int] = []
+    with path.open(encoding=codec, newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True)
+        ended = 0
+        try:
+            for _row in reader:
+                starts.append(ended + 1)
+                ended = reader.line_num
+        except csv.Error:
+            return None  # unreadable as CSV: DuckDB's reader reports it, line by line
+    multiline = any(b - a > 1 for a, b in itertools.pairwise(starts)) or (
+        bool(starts) and ended > starts[-1])
+    return tuple(starts) if multiline else None
 
 
 class _BadByte(Exception):
@@ -166,6 +190,7 @@ class _Scan:
     mixed_from: int | None = None
     lone_cr: int | None = None
     last_line: int = 0
+    odd_quotes: bool = False  # a line with an odd number of quotes: a quoted value may span lines
 
 
 _PYTHON_CODEC = {"windows-1252": "cp1252", "latin-1": "latin-1", "utf-8": "utf-8",
@@ -196,6 +221,8 @@ def _scan(path: Path, encoding: str) -> _Scan:
                 continue
             complete, carry = buf[: cut + 1], buf[cut + 1:]
             first_ending = _note_endings(scan, complete, line, first_ending)
+            if not scan.odd_quotes and '"' in complete:
+                scan.odd_quotes = any(ln.count('"') % 2 for ln in complete.split("\n") if '"' in ln)
             if scan.lone_cr is None and (cr := _LONE_CR.search(complete)) is not None:
                 scan.lone_cr = line + complete.count("\n", 0, cr.start())
             _note_blank_lines(scan, complete, line)
@@ -206,6 +233,7 @@ def _scan(path: Path, encoding: str) -> _Scan:
             raise ImportFailed(f"{path}: the file ends in the middle of a character (truncated?)") from None
     if not scan.first_text:
         scan.first_text = carry
+    scan.odd_quotes = scan.odd_quotes or carry.count('"') % 2 == 1
     if carry and not carry.strip(" \t\f\v\r") and line > 1:
         scan.whitespace.append(line)
     scan.last_line = line if carry else line - 1
