@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 
 from desktop.ui.importing.qt_import_dialog import QtImportDialog
 from desktop.ui.workspace import Workspace
 
-from .test_import_dialog import empty_workspace, plan  # noqa: F401  (the fixture is used by name)
+from .test_import_dialog import plan
 
 HEADER = "Id,START,STOP,PATIENT,ENCOUNTERCLASS,CODE,DESCRIPTION,REASONDESCRIPTION\n"
+
+
+@pytest.fixture
+def empty_workspace(make_workspace, tmp_path: Path) -> Workspace:
+    return make_workspace(tmp_path / "empty.duckdb")
 
 
 def _encounters(klass: str) -> str:
@@ -30,8 +36,7 @@ def _import(qtbot, ws: Workspace, path: Path, *, update: bool):
     return dialog, done.args[0].files[0]
 
 
-def test_corrected_export_kept_then_updated_when_ticked(qtbot, empty_workspace: Workspace,  # noqa: F811
-                                                        tmp_path: Path) -> None:
+def test_corrected_export_kept_then_updated_when_ticked(qtbot, empty_workspace: Workspace, tmp_path: Path) -> None:
     ws = empty_workspace
     first = tmp_path / "a" / "encounters.csv"
     first.parent.mkdir()
