@@ -124,8 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", help="a column mapping JSON for a CSV layout Vitalsight does not recognise")
     p.add_argument("--save-mapping", metavar="NAME", help="remember --mapping in the workspace under NAME")
     p.add_argument("--update-existing", action="store_true",
-                   help="rows whose patient or encounter Id the workspace already holds take the file's values "
-                        "(without it they are counted as already present and kept as stored)")
+                   help="rows the workspace already holds (same patient or encounter Id, or a reading of the same "
+                        "patient, time and measurement) take the file's values (without it they are counted as "
+                        "already present and kept as stored)")
     p.add_argument("paths", nargs="+", help="CSV files and/or Synthea CSV export folders")
     p.set_defaults(func=cmd_import)
 

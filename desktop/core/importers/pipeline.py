@@ -82,9 +82,9 @@ def import_paths(
 ) -> ImportReport:
     """Import each path (a CSV file or a Synthea export folder) in its own transaction.
 
-    ``update_existing``: a row whose key (patient or encounter Id) the workspace already holds with
-    different values replaces the stored values; without it the stored values are kept and the row is
-    reported as already present with different values.
+    ``update_existing``: a row the workspace already holds (the same patient or encounter Id, or a reading
+    or condition of the same patient, time and code) with different values replaces the stored values;
+    without it the stored values are kept and the row is reported as already present with different values.
     """
     token = UPDATE_EXISTING.set(update_existing)
     try:

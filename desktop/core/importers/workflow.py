@@ -68,8 +68,9 @@ def run_import(
     failed rather than raising (a folder's files have different headers). A mapping to be remembered is
     checked against every mapped file first: if one cannot be read, nothing is imported or remembered.
 
-    ``update_existing``: rows whose key (patient or encounter Id) the workspace already holds with other
-    values take the file's values (in the file's transaction); without it they are counted and kept as stored.
+    ``update_existing``: rows the workspace already holds (the same patient or encounter Id, or a reading or
+    condition of the same patient, time and code) with other values take the file's values, in the file's
+    transaction; without it they are counted and kept as stored.
     """
     paths = list(paths)
     if mapping is None:

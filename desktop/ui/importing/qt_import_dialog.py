@@ -110,8 +110,8 @@ class QtImportDialog(QDialog):
         self.plan_note = QLabel()
         self.plan_note.setWordWrap(True)
         # Off by default: a corrected export replaces stored values only when the user says so (issue 14).
-        self.update_existing = QCheckBox("Update rows already in the workspace (same patient or encounter Id) "
-                                         "with this file's values")
+        self.update_existing = QCheckBox("Update rows already in the workspace (same patient, encounter or "
+                                         "reading) with this file's values")
         layout = QVBoxLayout(page)
         layout.addWidget(QLabel("<b>What will be imported</b> (detected from each file's columns):"))
         layout.addWidget(self.plan_table, 1)
