@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -109,10 +110,14 @@ class QtImportDialog(QDialog):
         self.plan_table.verticalHeader().setVisible(False)
         self.plan_note = QLabel()
         self.plan_note.setWordWrap(True)
+        # Off by default: a corrected export replaces stored values only when the user says so (issue 14).
+        self.update_existing = QCheckBox("Update rows already in the workspace (same patient, encounter or "
+                                         "reading) with this file's values")
         layout = QVBoxLayout(page)
         layout.addWidget(QLabel("<b>What will be imported</b> (detected from each file's columns):"))
         layout.addWidget(self.plan_table, 1)
         layout.addWidget(self.plan_note)
+        layout.addWidget(self.update_existing)
         return page
 
     def _run_page(self) -> QWidget:
@@ -221,12 +226,13 @@ class QtImportDialog(QDialog):
         # Progress reaches the GUI thread through the task manager's one relay.
         token = self.token = TaskState(on_progress=self.workspace.executor.tasks.progress(self._on_progress))
         mapping, remember, name = self.mapping, self.mapper.remember.isChecked(), self.mapper.mapping_name()
+        update = self.update_existing.isChecked()
         mapped = {i.facts.path for i in self.unknown_files()} if mapping is not None else set()
         plain = [p for p in self.paths if p not in mapped and not isinstance(self.plans.get(p), str)]
 
         def run(store: Store) -> ImportReport:
             return run_import(store, paths=plain + sorted(mapped), mapping=mapping, mapped_paths=sorted(mapped),
-                              save_mapping_as=name if remember else None, state=token)
+                              save_mapping_as=name if remember else None, update_existing=update, state=token)
 
         self.progress.setRange(0, 0)  # busy until the first file is done: one large file has no steps
         self._go(RUN)
@@ -268,6 +274,10 @@ def report_html(report: ImportReport, max_reasons: int = 50) -> str:
     for f in report.files:
         line = (f"<li><b>{escape(Path(f.file).name)}</b> ({escape(format_name(f.format) if f.format else '—')}): "
                 f"{escape(f.status)}, {f.rows_accepted:,} accepted, {f.rows_rejected:,} rejected")
+        if f.rows_already_present:
+            line += f", {f.rows_already_present:,} already present"
+        if f.encoding and f.encoding != "utf-8":
+            line += f" (text encoding {escape(f.encoding)})"
         if f.message:
             line += f"<br><i>{escape(f.message)}</i>"
         for note in f.notes:
