@@ -293,6 +293,17 @@ class ChatController(QObject):
     def stop(self) -> None:
         self._worker.stop()
 
+    def clear_for_lock(self) -> None:
+        """The window locked: stop an answer (saved as far as it came), empty the panel, drop the model's
+        KV cache. Unlocking calls :meth:`set_patient` to show the conversation again."""
+        self.stop()
+        self.conversation_id = None
+        self.messages = []
+        self.conversationSelected.emit(None)
+        self.conversationsChanged.emit([])
+        self.messagesChanged.emit([])
+        self._worker.forget_context()
+
     @Slot(int, object)
     def _on_plan(self, job: int, plan: PromptPlan) -> None:
         if job == self._gen_job:
