@@ -174,8 +174,8 @@ class WindowSecurity(QObject):
             intro=f"{Path(path).name} will be rewritten encrypted under this passphrase: a new file is written "
                   "and checked row by row before it replaces the old one.",
             notice=LEFTOVER_WARNING)
-        dialog.accepted.connect(lambda: self.run_rewrite(
-            "Encrypting the workspace", lambda target: encrypt_workspace(target, dialog.passphrase() or "")))
+        # The passphrases are read now, on the GUI thread: the dialog is gone when the rewrite runs.
+        dialog.accepted.connect(lambda: self._encrypt_with(dialog.passphrase() or ""))
         self._show_dialog(dialog)
         return dialog
 
@@ -187,11 +187,15 @@ class WindowSecurity(QObject):
             self.window, title="Change passphrase", ask_current=True,
             intro=f"{Path(path).name} will be re-encrypted under the new passphrase; the old one will no "
                   "longer open it.", notice=LEFTOVER_WARNING)
-        dialog.accepted.connect(lambda: self.run_rewrite(
-            "Changing the passphrase",
-            lambda target: change_passphrase(target, dialog.current_passphrase(), dialog.passphrase() or "")))
+        dialog.accepted.connect(lambda: self._change_with(dialog.current_passphrase(), dialog.passphrase() or ""))
         self._show_dialog(dialog)
         return dialog
+
+    def _encrypt_with(self, passphrase: str) -> None:
+        self.run_rewrite("Encrypting the workspace", lambda target: encrypt_workspace(target, passphrase))
+
+    def _change_with(self, old: str, new: str) -> None:
+        self.run_rewrite("Changing the passphrase", lambda target: change_passphrase(target, old, new))
 
     def run_rewrite(self, title: str, work: Callable[[str], RewriteResult]) -> None:
         """Run ``work(path)`` on the database thread with the workspace closed, then reopen it; a busy
