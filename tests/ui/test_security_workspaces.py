@@ -21,7 +21,7 @@ from desktop.ui.security.in_use import WorkspaceInUseDialog
 from desktop.ui.security.passphrase_dialogs import NewPassphraseDialog, UnlockDialog
 from desktop.ui.security.strength import passphrase_hint
 from tests.ui.conftest import wait_idle
-from tests.ui.security_support import PASSPHRASE, encrypted_workspace
+from tests.ui.security_support import PASSPHRASE
 
 
 @pytest.fixture
