@@ -95,7 +95,26 @@ def main() -> int:
         lambda: (window.open_import_dialog([Path(p) for p in sys.argv[4:]] or None),
                  QTimer.singleShot(1500, lambda: (shot("import"), next_step()))),
         lambda: import_and_shoot(),
+        lambda: new_workspace_dialog(),
+        lambda: (window.security.lock.lock(reason="Locked on request."),
+                 QTimer.singleShot(800, lambda: (shot("lock"), next_step()))),
     ]
+
+    def new_workspace_dialog() -> None:
+        # The passphrase dialog of File > New workspace, with a weak passphrase typed: the hint says so.
+        dialog = window.security.new_workspace_at(str(out / "new-clinic-workspace.duckdb"))
+        if dialog is None:
+            next_step()
+            return
+        dialog.first.setText("password1")
+        dialog.second.setText("password1")
+
+        def shoot_and_close() -> None:
+            shot("new-workspace")
+            dialog.reject()
+            next_step()
+
+        QTimer.singleShot(800, shoot_and_close)
 
     def import_and_shoot() -> None:
         from desktop.ui.importing.qt_import_dialog import QtImportDialog

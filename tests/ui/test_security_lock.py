@@ -218,3 +218,39 @@ def test_logs_name_the_error_and_where_but_never_its_patient_text(
                                (type(error), error, error.__traceback__))
     text = formatter.format(record)
     assert "model job 3 failed" in text and "ValueError" in text and PATIENT_NAME not in text
+
+
+def test_lock_empties_the_chat_and_the_models_kv_cache(qtbot, make_workspace, workspace_file: Path) -> None:
+    from desktop.core.chat.session import ChatSettings
+    from desktop.ui.app import attach_assistant
+
+    ws = make_workspace(workspace_file)
+    window = QtMainWindow(ws, AppSettings())
+    qtbot.addWidget(window)
+    window.show()
+    assistant = attach_assistant(window)
+    assert assistant is not None, "llama-cpp-python must load in the test environment"
+    controller, worker = assistant.controller, assistant.controller._worker
+    try:
+        controller.apply_settings(ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=8))
+        qtbot.waitUntil(lambda: controller.model_ready, timeout=60000)
+        with qtbot.waitSignal(controller.conversationsChanged, timeout=10000):
+            ws.select_patient("p-alice")
+        wait_idle(qtbot, ws)
+        with qtbot.waitSignal(controller.streamFinished, timeout=120000):
+            controller.send("Summarise this patient for a handover.")
+        qtbot.waitUntil(lambda: len(controller.messages) == 2, timeout=10000)
+        assert worker._engine is not None and worker._engine.llm.n_tokens > 0  # the prompt is in the KV cache
+
+        window.security.lock.lock()
+        assert controller.messages == [] and controller.conversation_id is None
+        assert not window.assistant_dock.isVisible()
+        qtbot.waitUntil(lambda: worker._engine.llm.n_tokens == 0, timeout=10000)
+
+        with qtbot.waitSignal(window.security.lock.unlocked, timeout=5000):
+            window.security.lock.screen.button.click()  # plaintext workspace: the OS user's confirmation
+        qtbot.waitUntil(lambda: len(controller.messages) == 2, timeout=10000)  # the conversation is back
+        assert window.assistant_dock.isVisible()
+    finally:
+        assert assistant.shutdown(), "the model owner thread did not end"
+        ws.shutdown()
