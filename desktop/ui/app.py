@@ -55,6 +55,9 @@ def attach_assistant(window: QtMainWindow) -> ChatAssistant | None:
     window.workspace.patient_selected.connect(assistant.controller.set_patient)
     if window.workspace.patient_id:
         assistant.controller.set_patient(window.workspace.patient_id)
+    # Who asked about which patient is audited (the question's text never is), as on the command line.
+    assistant.controller.questionAsked.connect(lambda pid: window.security.trail.record(
+        "question_asked", patient_id=pid, detail="" if pid else "about the workspace"))
     # Locking empties the panel and the model's KV cache; unlocking shows the patient's conversation again.
     window.security.lock.locked.connect(assistant.controller.clear_for_lock)
     window.security.lock.unlocked.connect(lambda: assistant.controller.set_patient(window.workspace.patient_id))

@@ -241,6 +241,9 @@ def test_lock_empties_the_chat_and_the_models_kv_cache(qtbot, make_workspace, wo
             controller.send("Summarise this patient for a handover.")
         qtbot.waitUntil(lambda: len(controller.messages) == 2, timeout=10000)
         assert worker._engine is not None and worker._engine.llm.n_tokens > 0  # the prompt is in the KV cache
+        wait_idle(qtbot, ws)
+        asked = [e for e in ws.executor.run_sync(read_audit) if e.action == "question_asked"]
+        assert [(e.patient_id, e.detail) for e in asked] == [("p-alice", "")]  # who asked about whom, not what
 
         window.security.lock.lock()
         assert controller.messages == [] and controller.conversation_id is None

@@ -53,6 +53,7 @@ class ChatController(QObject):
     errorRaised = Signal(str)
     answerComputed = Signal(object)       # Answer: figures DuckDB computed, with how (plan, SQL, rows)
     answerVerified = Signal(object)       # Verdict on the model's last answer, saved with it
+    questionAsked = Signal(object)        # the patient id (None: the workspace) of a question sent; audited
 
     def __init__(self, *, worker: ModelWorker, db: DbCalls, model_path: Path, settings: ChatSettings | None = None,
                  context_provider: Callable[[Store, str], str] = patient_context,
@@ -207,6 +208,7 @@ class ChatController(QObject):
         if not text or self.busy:
             return
         pid, cid = self.patient_id, self.conversation_id
+        self.questionAsked.emit(pid)
 
         def on_db(store: Store) -> tuple[int | None, Answer]:
             answer = answer_question(store, question=text, patient_id=pid)
