@@ -59,8 +59,9 @@ def attach_assistant(window: QtMainWindow) -> ChatAssistant | None:
     assistant.controller.questionAsked.connect(lambda pid: window.security.trail.record(
         "question_asked", patient_id=pid, detail="" if pid else "about the workspace"))
     # Locking empties the panel and the model's KV cache; unlocking shows the patient's conversation again.
-    window.security.lock.locked.connect(assistant.controller.clear_for_lock)
-    window.security.lock.unlocked.connect(lambda: assistant.controller.set_patient(window.workspace.patient_id))
+    lock = window.security.lock
+    lock.locked.connect(assistant.controller.clear_for_lock)
+    lock.unlocked.connect(lambda: assistant.controller.set_patient(window.workspace.patient_id))
     return assistant
 
 

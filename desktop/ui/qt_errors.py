@@ -74,8 +74,9 @@ def install_private_logging(level: int = logging.INFO) -> None:
 
 
 def show_exception(parent: QWidget | None, exc: BaseException) -> None:
-    """Log the type and the stack, show the short message. Never swallow: unexpected errors stay in the log."""
-    log.error("background operation failed: %s at %s\n%s", type(exc).__name__, location(exc), private_trace(exc))
+    """Log the type and the stack, show the short message. Never swallow: unexpected errors stay logged."""
+    log.error("background operation failed: %s at %s\n%s", type(exc).__name__, location(exc),
+              private_trace(exc))
     message = user_message(exc)
     if presented is not None:
         presented.append(message)

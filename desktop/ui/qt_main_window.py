@@ -35,6 +35,7 @@ from desktop.ui.qt_overview import QtOverview
 from desktop.ui.qt_patient_list import QtPatientList
 from desktop.ui.qt_patient_view import QtPatientView
 from desktop.ui.qt_settings import load_settings, save_settings
+from desktop.ui.security.lock import AVAILABLE_WHEN_LOCKED
 from desktop.ui.security.window_security import WindowSecurity
 from desktop.ui.workspace import Workspace
 
@@ -135,7 +136,8 @@ class QtMainWindow(QMainWindow):
         file.addSeparator()
         self.security.add_file_actions(file)
         file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        quit_action = self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        quit_action.setProperty(AVAILABLE_WHEN_LOCKED, True)
 
         view = self.menuBar().addMenu("&View")
         self.unit_actions: dict[str, QAction] = {}
@@ -229,12 +231,14 @@ class QtMainWindow(QMainWindow):
         return dialog
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.security.lock.is_locked:  # nothing is imported into a locked window
+            return
         if event.mimeData().hasUrls() and _importable(event.mimeData().urls()):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
         paths = _importable(event.mimeData().urls())
-        if paths:
+        if paths and not self.security.lock.is_locked:
             event.acceptProposedAction()
             self.open_import_dialog(paths)
 

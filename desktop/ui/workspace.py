@@ -41,11 +41,12 @@ class Workspace(QObject):
 
     def open(self, path: str | Path) -> None:
         """Open (or create, plaintext) a workspace file; ``opened`` follows once the schema is up to date.
-        An encrypted one must have been unlocked with its passphrase first (workspace_crypto.unlock_workspace)."""
+        An encrypted one must have been unlocked first (workspace_crypto.unlock_workspace).
+        """
         self._switch(path, lambda target: open_store(target))
 
     def create(self, path: str | Path, *, passphrase: str | None) -> None:
-        """Create a new workspace, encrypted under ``passphrase`` (None: plaintext, the user's explicit choice)."""
+        """Create a new workspace, encrypted under ``passphrase`` (None: plaintext, the user's choice)."""
         if passphrase is None:
             self._switch(path, lambda target: open_store(target))
         else:

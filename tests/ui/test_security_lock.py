@@ -63,7 +63,8 @@ def _view_alice(qtbot, window: QtMainWindow) -> None:
 
 
 def test_lock_hides_patient_data_and_the_passphrase_brings_it_back(
-        qtbot, window: QtMainWindow, tmp_path: Path, synthea_folder: Path, no_delay: list[float]) -> None:
+    qtbot, window: QtMainWindow, tmp_path: Path, synthea_folder: Path, no_delay: list[float]
+) -> None:
     path = encrypted_workspace(tmp_path / "enc.duckdb", synthea_folder)
     _open(qtbot, window, path, PASSPHRASE)
     _view_alice(qtbot, window)
@@ -79,6 +80,10 @@ def test_lock_hides_patient_data_and_the_passphrase_brings_it_back(
     assert not window.assistant_dock.isVisible() and not window.patient_list.isVisible()
     assert not is_workspace_unlocked(path)  # the key is forgotten while locked
     assert not window.menuBar().isEnabled()
+    # No shortcut reaches the data either: export, import, View > Assistant; Quit and Lock stay.
+    assert not window.export_csv_action.isEnabled() and not window.import_action.isEnabled()
+    assert not window.assistant_dock.toggleViewAction().isEnabled()
+    assert window.security.lock_action.isEnabled()
 
     lock.screen.field.setText("not the passphrase")
     lock.screen.button.click()
@@ -90,14 +95,20 @@ def test_lock_hides_patient_data_and_the_passphrase_brings_it_back(
     with qtbot.waitSignal(lock.unlocked, timeout=20000):
         lock.screen.button.click()
     assert shows(window, PATIENT_NAME) and window.assistant_dock.isVisible() and window.menuBar().isEnabled()
+    assert window.export_csv_action.isEnabled() and window.assistant_dock.toggleViewAction().isEnabled()
     wait_idle(qtbot, window.workspace)
     actions = [(e.action, e.patient_id) for e in window.workspace.executor.run_sync(read_audit)]
-    assert actions[-4:] == [("workspace_opened", None), ("patient_viewed", "p-alice"), ("locked", None),
-                            ("unlocked", None)]
+    assert actions[-4:] == [
+        ("workspace_opened", None),
+        ("patient_viewed", "p-alice"),
+        ("locked", None),
+        ("unlocked", None),
+    ]
 
 
 def test_idle_time_locks_a_plaintext_workspace_and_the_os_user_unlocks_it(
-        qtbot, window: QtMainWindow, workspace_file: Path) -> None:
+    qtbot, window: QtMainWindow, workspace_file: Path
+) -> None:
     _open(qtbot, window, workspace_file)
     _view_alice(qtbot, window)
     lock = window.security.lock
@@ -133,17 +144,21 @@ def test_each_patient_selection_is_one_audit_entry(qtbot, window: QtMainWindow, 
     with qtbot.waitSignal(window.patient_view.loaded, timeout=10000):
         window.patient_list.select_row(1)
     wait_idle(qtbot, window.workspace)
-    viewed = [e.patient_id for e in window.workspace.executor.run_sync(read_audit) if e.action == "patient_viewed"]
+    viewed = [
+        e.patient_id for e in window.workspace.executor.run_sync(read_audit) if e.action == "patient_viewed"
+    ]
     assert viewed == ["p-alice", "p-bob"]
 
 
 def test_export_says_it_holds_patient_data_and_can_be_deidentified(
-        qtbot, window: QtMainWindow, workspace_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot, window: QtMainWindow, workspace_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _open(qtbot, window, workspace_file)
     asked: list[str] = []
     choice = {"kind": DEIDENTIFIED}
-    monkeypatch.setattr(window_security, "ask_export_kind",
-                        lambda _parent, what: asked.append(what) or choice["kind"])
+    monkeypatch.setattr(
+        window_security, "ask_export_kind", lambda _parent, what: asked.append(what) or choice["kind"]
+    )
     target = {"path": str(tmp_path / "deid.csv")}
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (target["path"], "CSV (*.csv)"))
     window.observations.scope.setCurrentIndex(window.observations.scope.findData("all"))
@@ -161,13 +176,18 @@ def test_export_says_it_holds_patient_data_and_can_be_deidentified(
         window.export_csv_action.trigger()
     assert "p-alice" in Path(target["path"]).read_text(encoding="utf-8")
     wait_idle(qtbot, window.workspace)
-    exports = [e.detail for e in window.workspace.executor.run_sync(read_audit) if e.action == "data_exported"]
-    assert exports == [f"observations CSV, 11 rows, de-identified, to {tmp_path / 'deid.csv'}",
-                       f"observations CSV, 11 rows, to {tmp_path / 'full.csv'}"]
+    exports = [
+        e.detail for e in window.workspace.executor.run_sync(read_audit) if e.action == "data_exported"
+    ]
+    assert exports == [
+        f"observations CSV, 11 rows, de-identified, to {tmp_path / 'deid.csv'}",
+        f"observations CSV, 11 rows, to {tmp_path / 'full.csv'}",
+    ]
 
 
 def test_audit_log_dialog_shows_entries_checks_the_chain_and_exports(
-        qtbot, window: QtMainWindow, workspace_file: Path, tmp_path: Path) -> None:
+    qtbot, window: QtMainWindow, workspace_file: Path, tmp_path: Path
+) -> None:
     _open(qtbot, window, workspace_file)
     _view_alice(qtbot, window)
     window.unit_actions["temperature:F"].trigger()
@@ -189,7 +209,8 @@ def test_audit_log_dialog_shows_entries_checks_the_chain_and_exports(
 
     # An entry edited behind the app's back is reported as such.
     window.workspace.executor.run_sync(
-        lambda s: s.con.execute("UPDATE audit_log SET detail = 'edited' WHERE sequence = 1"))
+        lambda s: s.con.execute("UPDATE audit_log SET detail = 'edited' WHERE sequence = 1")
+    )
     dialog.refresh()
     qtbot.waitUntil(lambda: "BROKEN" in dialog.chain_label.text(), timeout=10000)
     assert "entry 1 was altered" in dialog.chain_label.text()
@@ -200,7 +221,8 @@ def _fail_with_patient_text() -> None:
 
 
 def test_logs_name_the_error_and_where_but_never_its_patient_text(
-        caplog: pytest.LogCaptureFixture, presented: list[str]) -> None:
+    caplog: pytest.LogCaptureFixture, presented: list[str]
+) -> None:
     try:
         _fail_with_patient_text()
     except ValueError as exc:
@@ -208,14 +230,23 @@ def test_logs_name_the_error_and_where_but_never_its_patient_text(
     with caplog.at_level(logging.ERROR):
         qt_errors.show_exception(None, error)
     logged = caplog.text
-    assert "ValueError" in logged and "test_security_lock.py" in logged and "_fail_with_patient_text" in logged
+    assert (
+        "ValueError" in logged and "test_security_lock.py" in logged and "_fail_with_patient_text" in logged
+    )
     assert PATIENT_NAME not in logged and "1.4" not in logged and "worse" not in logged
     assert PATIENT_NAME in presented[0]  # the clinician, on screen, still reads what went wrong
 
     # Any other logger's traceback, through the app's formatter, drops the message too.
     formatter = qt_errors.PrivateFormatter("%(message)s")
-    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "model job %s failed", (3,),
-                               (type(error), error, error.__traceback__))
+    record = logging.LogRecord(
+        "x",
+        logging.ERROR,
+        __file__,
+        1,
+        "model job %s failed",
+        (3,),
+        (type(error), error, error.__traceback__),
+    )
     text = formatter.format(record)
     assert "model job 3 failed" in text and "ValueError" in text and PATIENT_NAME not in text
 
@@ -243,7 +274,9 @@ def test_lock_empties_the_chat_and_the_models_kv_cache(qtbot, make_workspace, wo
         assert worker._engine is not None and worker._engine.llm.n_tokens > 0  # the prompt is in the KV cache
         wait_idle(qtbot, ws)
         asked = [e for e in ws.executor.run_sync(read_audit) if e.action == "question_asked"]
-        assert [(e.patient_id, e.detail) for e in asked] == [("p-alice", "")]  # who asked about whom, not what
+        assert [(e.patient_id, e.detail) for e in asked] == [
+            ("p-alice", "")
+        ]  # who asked about whom, not what
 
         window.security.lock.lock()
         assert controller.messages == [] and controller.conversation_id is None

@@ -58,7 +58,8 @@ def test_strength_hint_says_plainly_when_a_passphrase_is_weak() -> None:
 
 
 def test_new_workspace_is_encrypted_and_reopens_only_with_its_passphrase(
-        qtbot, make_window, tmp_path: Path, synthea_folder: Path, delays: list[float]) -> None:
+    qtbot, make_window, tmp_path: Path, synthea_folder: Path, delays: list[float]
+) -> None:
     from desktop.core.importers import import_paths
 
     window = make_window()
@@ -111,8 +112,9 @@ def test_new_workspace_without_encryption_is_an_explicit_choice(qtbot, make_wind
     assert window.security.encrypt_action.isEnabled() and not window.security.change_action.isEnabled()
 
 
-def test_encrypt_then_change_passphrase_from_the_window(qtbot, make_window, workspace_file: Path,
-                                                        delays: list[float]) -> None:
+def test_encrypt_then_change_passphrase_from_the_window(
+    qtbot, make_window, workspace_file: Path, delays: list[float]
+) -> None:
     window = make_window()
     with qtbot.waitSignal(window.workspace.opened, timeout=20000):
         window.open_workspace(str(workspace_file))
@@ -122,12 +124,20 @@ def test_encrypt_then_change_passphrase_from_the_window(qtbot, make_window, work
     dialog.second.setText(PASSPHRASE)
     dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
     qtbot.waitUntil(lambda: len(window.security.messages) == 1, timeout=60000)
-    assert window.security.messages[0].startswith("Encrypted") and "full-disk encryption" in window.security.messages[0]
+    assert (
+        window.security.messages[0].startswith("Encrypted")
+        and "full-disk encryption" in window.security.messages[0]
+    )
     assert is_encrypted_workspace(workspace_file)
     assert window.security.change_action.isEnabled() and not window.security.encrypt_action.isEnabled()
     wait_idle(qtbot, window.workspace)
     # The window carries on with the workspace it had: same patients, now from the encrypted file.
-    assert window.workspace.executor.run_sync(lambda s: s.con.execute("SELECT count(*) FROM patients").fetchone()[0]) == 3
+    assert (
+        window.workspace.executor.run_sync(
+            lambda s: s.con.execute("SELECT count(*) FROM patients").fetchone()[0]
+        )
+        == 3
+    )
 
     change = window.security.change_passphrase()
     assert change is not None and change.current is not None
@@ -149,27 +159,36 @@ def test_encrypt_then_change_passphrase_from_the_window(qtbot, make_window, work
     assert "workspace_encrypted" in actions and "passphrase_changed" in actions
 
 
-_HOLDER = ("import sys, duckdb\n"
-           "con = duckdb.connect(sys.argv[1])\n"
-           "print('ready', flush=True)\n"
-           "sys.stdin.read()\n")
+_HOLDER = (
+    "import sys, duckdb\ncon = duckdb.connect(sys.argv[1])\nprint('ready', flush=True)\nsys.stdin.read()\n"
+)
 
 
 def test_workspace_in_use_elsewhere_names_the_process_and_offers_to_try_again(
-        qtbot, make_window, workspace_file: Path) -> None:
+    qtbot, make_window, workspace_file: Path
+) -> None:
     window = make_window()
-    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(workspace_file)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(workspace_file)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
         window.open_workspace(str(workspace_file))
         qtbot.waitUntil(lambda: isinstance(window.security.dialog, WorkspaceInUseDialog), timeout=20000)
         dialog = window.security.dialog
         assert isinstance(dialog, WorkspaceInUseDialog)
-        assert f"PID {holder.pid}" in dialog.message.text() and "in use by another process" in dialog.message.text()
+        assert (
+            f"PID {holder.pid}" in dialog.message.text()
+            and "in use by another process" in dialog.message.text()
+        )
         assert dialog.retry_button.text() == "Try again" and "another workspace" in dialog.other_button.text()
         assert not window.workspace.is_open
-        assert window.statusBar().currentMessage().startswith("No workspace open: ")  # never empty without why
+        assert (
+            window.statusBar().currentMessage().startswith("No workspace open: ")
+        )  # never empty without why
     finally:
         assert holder.stdin is not None and holder.stdout is not None
         holder.stdin.close()

@@ -52,20 +52,46 @@ class AuditTrail:
             # The action has happened; a failed entry is logged (type only) rather than shown mid-work.
             log.warning("audit entry %s not recorded: %s", action, type(exc).__name__)
 
-        (op(lambda store: audit.record(store, action=action, patient_id=patient_id, detail=detail))
-         .success(done).failure(failed).run(self.workspace.executor))
+        (
+            op(lambda store: audit.record(store, action=action, patient_id=patient_id, detail=detail))
+            .success(done)
+            .failure(failed)
+            .run(self.workspace.executor)
+        )
 
 
 def write_audit_csv(entries: list[AuditEntry], check: ChainCheck, path: str | Path) -> int:
     """The entries as CSV, with the chain check as a final comment-like row so the file says it."""
     with open(path, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["sequence", "recorded_at_utc", "os_user", "action", "patient_id", "detail",
-                         "previous_hash", "entry_hash"])
+        writer.writerow(
+            [
+                "sequence",
+                "recorded_at_utc",
+                "os_user",
+                "action",
+                "patient_id",
+                "detail",
+                "previous_hash",
+                "entry_hash",
+            ]
+        )
         for e in entries:
-            writer.writerow([e.sequence, e.recorded_at.isoformat(sep=" "), e.os_user, e.action, e.patient_id or "",
-                             e.detail, e.previous_hash, e.entry_hash])
-        writer.writerow(["chain", "intact" if check.ok else f"BROKEN: {check.problem}", "", "", "", "", "", ""])
+            writer.writerow(
+                [
+                    e.sequence,
+                    e.recorded_at.isoformat(sep=" "),
+                    e.os_user,
+                    e.action,
+                    e.patient_id or "",
+                    e.detail,
+                    e.previous_hash,
+                    e.entry_hash,
+                ]
+            )
+        writer.writerow(
+            ["chain", "intact" if check.ok else f"BROKEN: {check.problem}", "", "", "", "", "", ""]
+        )
     return len(entries)
 
 
@@ -117,8 +143,14 @@ class AuditLogDialog(QDialog):
         self.chain_label.setStyleSheet("" if self.check.ok else "color: #b00020; font-weight: bold;")
         self.table.setRowCount(len(self.entries))
         for r, e in enumerate(self.entries):
-            cells = (str(e.sequence), f"{e.recorded_at:%Y-%m-%d %H:%M:%S}", e.os_user, e.action,
-                     e.patient_id or "", e.detail)
+            cells = (
+                str(e.sequence),
+                f"{e.recorded_at:%Y-%m-%d %H:%M:%S}",
+                e.os_user,
+                e.action,
+                e.patient_id or "",
+                e.detail,
+            )
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
@@ -126,8 +158,9 @@ class AuditLogDialog(QDialog):
         self.export_button.setEnabled(True)
 
     def choose_export(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export audit log", str(Path.home() / "audit-log.csv"),
-                                              "CSV (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export audit log", str(Path.home() / "audit-log.csv"), "CSV (*.csv)"
+        )
         if path:
             self.export_to(path)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -36,10 +37,19 @@ from desktop.core.workspace_crypto import unlock_workspace
 from desktop.ui.security.passphrase_dialogs import WEAK_STYLE, check_in_background, password_field
 from desktop.ui.taskman import TaskManager
 
-_INPUT_EVENTS = frozenset({
-    QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel,
-    QEvent.Type.TouchBegin, QEvent.Type.TabletPress,
-})
+#: a QAction property: the action stays usable while the window is locked (Quit, Lock)
+AVAILABLE_WHEN_LOCKED = "available_when_locked"
+
+_INPUT_EVENTS = frozenset(
+    {
+        QEvent.Type.KeyPress,
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseMove,
+        QEvent.Type.Wheel,
+        QEvent.Type.TouchBegin,
+        QEvent.Type.TabletPress,
+    }
+)
 
 
 def os_user() -> str:
@@ -145,7 +155,8 @@ class LockScreen(QWidget):
             self.explanation.setText(
                 f"{reason} {where} is hidden. It is not encrypted, so no passphrase protects it: unlocking "
                 f"only confirms that you are {os_user()}, the user signed in to this computer. Encrypt it "
-                "(File > Encrypt workspace…) to require a passphrase.")
+                "(File > Encrypt workspace…) to require a passphrase."
+            )
             self.button.setText(f"Unlock as {os_user()}")
             self.button.setFocus()
 
@@ -166,9 +177,17 @@ class LockController(QObject):
     locked = Signal()
     unlocked = Signal()
 
-    def __init__(self, window: QMainWindow, *, stack: QStackedWidget, dock: QDockWidget, tasks: TaskManager,
-                 workspace_path: Callable[[], str | None], record: Callable[..., None],
-                 idle_minutes: int) -> None:
+    def __init__(
+        self,
+        window: QMainWindow,
+        *,
+        stack: QStackedWidget,
+        dock: QDockWidget,
+        tasks: TaskManager,
+        workspace_path: Callable[[], str | None],
+        record: Callable[..., None],
+        idle_minutes: int,
+    ) -> None:
         super().__init__(window)
         self._window = window
         self._stack = stack
@@ -182,6 +201,10 @@ class LockController(QObject):
         self.is_locked = False
         self.failures = 0
         self._restore: list[QWidget] = []
+        self._disabled_actions: list[QAction] = []
+        # True while the key must outlive a lock (a passphrase change reopening the file); the owner
+        # forgets it when that work ends, if still locked.
+        self.keep_key: Callable[[], bool] | None = None
         self._dock_was_visible = False
         self.idle = IdleWatcher(idle_minutes * 60_000, self)
         self.idle.idle.connect(lambda: self.lock(reason="Locked after a time without use."))
@@ -203,12 +226,23 @@ class LockController(QObject):
             dialog.hide()
         self._stack.setCurrentWidget(self.screen)
         self._window.menuBar().setEnabled(False)
+        # Shortcuts too (Ctrl+E export, View > Assistant): every action but those marked to stay (Quit).
+        self._disabled_actions = [
+            a
+            for a in self._window.findChildren(QAction)
+            if a.isEnabled() and not a.property(AVAILABLE_WHEN_LOCKED)
+        ]
+        for action in self._disabled_actions:
+            action.setEnabled(False)
         self._window.statusBar().clearMessage()
         encrypted = bool(path) and is_encrypted_workspace(path)  # type: ignore[arg-type]
-        self.screen.prepare(workspace_name=Path(path).name if path else None, encrypted=encrypted, reason=reason)
+        self.screen.prepare(
+            workspace_name=Path(path).name if path else None, encrypted=encrypted, reason=reason
+        )
         if path:
             self._record("locked", detail=reason.rstrip("."))
-        forget_workspace_key()
+        if self.keep_key is None or not self.keep_key():
+            forget_workspace_key()
         self.locked.emit()
 
     def try_unlock(self, passphrase: str) -> None:
@@ -220,14 +254,20 @@ class LockController(QObject):
             return
         self.screen.set_busy(True)
         self.screen.message.setText("Checking the passphrase…")
-        check_in_background(self._tasks, lambda: unlock_workspace(path, passphrase), lambda _key: self._finish_unlock(),
-                            self._refused)
+        check_in_background(
+            self._tasks,
+            lambda: unlock_workspace(path, passphrase),
+            lambda _key: self._finish_unlock(),
+            self._refused,
+        )
 
     def _refused(self, sentence: str) -> None:
         self.failures += 1
         self.screen.set_busy(False)
         self.screen.field.clear()
-        more = " Each further wrong passphrase waits longer before it is refused." if self.failures > 1 else ""
+        more = (
+            " Each further wrong passphrase waits longer before it is refused." if self.failures > 1 else ""
+        )
         self.screen.message.setText(sentence + more)
         self.screen.field.setFocus()
 
@@ -237,6 +277,9 @@ class LockController(QObject):
         self.screen.field.clear()
         self._stack.setCurrentIndex(0)
         self._window.menuBar().setEnabled(True)
+        for action in self._disabled_actions:
+            action.setEnabled(True)
+        self._disabled_actions = []
         if self._dock_was_visible:
             self._dock.show()
         for dialog in self._restore:

@@ -42,8 +42,16 @@ def password_field(placeholder: str = "") -> QLineEdit:
 class NewPassphraseDialog(QDialog):
     """A new passphrase, typed twice; optionally the current one first, optionally "no encryption"."""
 
-    def __init__(self, parent: QWidget | None, *, title: str, intro: str, ask_current: bool = False,
-                 allow_plaintext: bool = False, notice: str = "") -> None:
+    def __init__(
+        self,
+        parent: QWidget | None,
+        *,
+        title: str,
+        intro: str,
+        ask_current: bool = False,
+        allow_plaintext: bool = False,
+        notice: str = "",
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         layout = QVBoxLayout(self)
@@ -65,8 +73,14 @@ class NewPassphraseDialog(QDialog):
         self.mismatch = QLabel()
         self.mismatch.setStyleSheet(WEAK_STYLE)
         layout.addWidget(self.mismatch)
-        self.plaintext = QCheckBox("Do not encrypt this workspace (not recommended: anyone who gets the file "
-                                   "can read every patient in it)") if allow_plaintext else None
+        self.plaintext = (
+            QCheckBox(
+                "Do not encrypt this workspace (not recommended: anyone who gets the file "
+                "can read every patient in it)"
+            )
+            if allow_plaintext
+            else None
+        )
         if self.plaintext is not None:
             self.plaintext.toggled.connect(self._update)
             layout.addWidget(self.plaintext)
@@ -74,7 +88,9 @@ class NewPassphraseDialog(QDialog):
             notice_label = QLabel(notice)
             notice_label.setWordWrap(True)
             layout.addWidget(notice_label)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
@@ -111,8 +127,12 @@ class NewPassphraseDialog(QDialog):
         ok.setEnabled(complete or not encrypt)
 
 
-def check_in_background(tasks: TaskManager, check: Callable[[], Any], on_ok: Callable[[Any], None],
-                        on_refused: Callable[[str], None]) -> None:
+def check_in_background(
+    tasks: TaskManager,
+    check: Callable[[], Any],
+    on_ok: Callable[[Any], None],
+    on_refused: Callable[[str], None],
+) -> None:
     """Run ``check`` (scrypt, the core's delay after wrong passphrases) off the GUI thread; a
     WorkspaceError becomes ``on_refused(sentence)``, anything else goes to the presenter."""
 
@@ -137,15 +157,18 @@ class UnlockDialog(QDialog):
     """The passphrase of an encrypted workspace. Accepted only once ``unlock(passphrase)`` succeeded; a
     wrong passphrase leaves the dialog open with the core's sentence, and the workspace unchanged."""
 
-    def __init__(self, parent: QWidget | None, *, path: str | Path, unlock: Callable[[str], object],
-                 tasks: TaskManager) -> None:
+    def __init__(
+        self, parent: QWidget | None, *, path: str | Path, unlock: Callable[[str], object], tasks: TaskManager
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Open encrypted workspace")
         self._unlock = unlock
         self._tasks = tasks
         self.failures = 0
         layout = QVBoxLayout(self)
-        label = QLabel(f"{Path(path).name} is encrypted. Type its passphrase to open it.\n({Path(path).parent})")
+        label = QLabel(
+            f"{Path(path).name} is encrypted. Type its passphrase to open it.\n({Path(path).parent})"
+        )
         label.setWordWrap(True)
         layout.addWidget(label)
         self.field = password_field("passphrase")
@@ -154,7 +177,9 @@ class UnlockDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.setStyleSheet(WEAK_STYLE)
         layout.addWidget(self.message)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.accepted.connect(self.try_unlock)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
@@ -176,7 +201,9 @@ class UnlockDialog(QDialog):
         self.failures += 1
         self._busy(False)
         self.field.clear()
-        more = " Each further wrong passphrase waits longer before it is refused." if self.failures > 1 else ""
+        more = (
+            " Each further wrong passphrase waits longer before it is refused." if self.failures > 1 else ""
+        )
         self.message.setText(sentence + more)
 
     def _busy(self, busy: bool) -> None:

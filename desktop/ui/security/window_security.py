@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from desktop.core.importers.pipeline import ImportReport
 from desktop.core.keyslot import is_encrypted_workspace
 from desktop.core.settings import MAX_AUTO_LOCK_MINUTES, MIN_AUTO_LOCK_MINUTES
-from desktop.core.store import Store, is_workspace_unlocked, open_store
+from desktop.core.store import Store, forget_workspace_key, is_workspace_unlocked, open_store
 from desktop.core.workspace_crypto import (
     LEFTOVER_WARNING,
     RewriteResult,
@@ -41,7 +41,7 @@ from desktop.ui.qt_settings import save_settings
 from desktop.ui.security.audit_log import AuditLogDialog, AuditTrail
 from desktop.ui.security.export_notice import DEIDENTIFIED, ask_export_kind
 from desktop.ui.security.in_use import WorkspaceInUseDialog
-from desktop.ui.security.lock import LockController
+from desktop.ui.security.lock import AVAILABLE_WHEN_LOCKED, LockController
 from desktop.ui.security.passphrase_dialogs import NewPassphraseDialog, UnlockDialog
 
 if TYPE_CHECKING:
@@ -56,18 +56,29 @@ class WindowSecurity(QObject):
         self.window = window
         self.workspace = window.workspace
         self.trail = AuditTrail(self.workspace)
-        self.lock = LockController(window, stack=stack, dock=window.assistant_dock,
-                                   tasks=self.workspace.executor.tasks, workspace_path=lambda: self.workspace.path,
-                                   record=self.trail.record, idle_minutes=window.settings.auto_lock_minutes)
+        self.lock = LockController(
+            window,
+            stack=stack,
+            dock=window.assistant_dock,
+            tasks=self.workspace.executor.tasks,
+            workspace_path=lambda: self.workspace.path,
+            record=self.trail.record,
+            idle_minutes=window.settings.auto_lock_minutes,
+        )
         self.dialog: QDialog | None = None  # the security dialog showing now (tests drive it)
+        self.rewriting = False  # a rewrite reopens the file with the key: a lock meanwhile forgets it after
+        self.lock.keep_key = lambda: self.rewriting
         self.messages: list[str] = []  # what the flows told the user, newest last
         self.workspace.opened.connect(self._on_opened)
         self.workspace.patient_selected.connect(self._on_patient)
         self.workspace.in_use.connect(self.show_in_use)
         self.workspace.open_failed.connect(self._on_open_failed)
         table = window.observations
-        table.exported.connect(lambda path, rows: self.record_export(
-            "observations CSV", path, rows, deidentified=getattr(table, "last_export_deidentified", False)))
+        table.exported.connect(
+            lambda path, rows: self.record_export(
+                "observations CSV", path, rows, deidentified=getattr(table, "last_export_deidentified", False)
+            )
+        )
 
     # Menu
     def add_file_actions(self, menu: QMenu) -> None:
@@ -84,6 +95,7 @@ class WindowSecurity(QObject):
         self.change_action = action("Change &passphrase…", self.change_passphrase)
         self.audit_action = action("&Audit log…", self.show_audit_log)
         self.lock_action = action("&Lock now", lambda: self.lock.lock(reason="Locked on request."), "Ctrl+L")
+        self.lock_action.setProperty(AVAILABLE_WHEN_LOCKED, True)
         self.auto_lock_action = action("Auto-lock &settings…", self.show_auto_lock_settings)
         self._enable_workspace_actions()
 
@@ -103,8 +115,9 @@ class WindowSecurity(QObject):
 
     # Opening and creating workspaces
     def new_workspace(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.window, "New workspace", str(Path.home() / "workspace.duckdb"),
-                                              WORKSPACE_FILTER)
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "New workspace", str(Path.home() / "workspace.duckdb"), WORKSPACE_FILTER
+        )
         if path:
             if not path.endswith(".duckdb"):
                 path += ".duckdb"
@@ -117,11 +130,13 @@ class WindowSecurity(QObject):
             self.open_workspace(path)
             return None
         dialog = NewPassphraseDialog(
-            self.window, title="New workspace",
+            self.window,
+            title="New workspace",
             intro=f"The new workspace {Path(path).name} will be encrypted: nobody can read its patients "
-                  "without this passphrase. There is no way to recover a forgotten passphrase; keep it "
-                  "where your clinic keeps such secrets.",
-            allow_plaintext=True)
+            "without this passphrase. There is no way to recover a forgotten passphrase; keep it "
+            "where your clinic keeps such secrets.",
+            allow_plaintext=True,
+        )
         dialog.accepted.connect(lambda: self.workspace.create(path, passphrase=dialog.passphrase()))
         self._show_dialog(dialog)
         return dialog
@@ -129,8 +144,12 @@ class WindowSecurity(QObject):
     def open_workspace(self, path: str) -> UnlockDialog | None:
         """Open ``path``, asking for its passphrase first when it is encrypted and not unlocked."""
         if Path(path).exists() and is_encrypted_workspace(path) and not is_workspace_unlocked(path):
-            dialog = UnlockDialog(self.window, path=path, unlock=lambda pw: unlock_workspace(path, pw),
-                                  tasks=self.workspace.executor.tasks)
+            dialog = UnlockDialog(
+                self.window,
+                path=path,
+                unlock=lambda pw: unlock_workspace(path, pw),
+                tasks=self.workspace.executor.tasks,
+            )
             dialog.accepted.connect(lambda: self.workspace.open(path))
             self._show_dialog(dialog)
             return dialog
@@ -170,10 +189,13 @@ class WindowSecurity(QObject):
         if not path:
             return None
         dialog = NewPassphraseDialog(
-            self.window, title="Encrypt workspace",
-            intro=f"{Path(path).name} will be rewritten encrypted under this passphrase: a new file is written "
-                  "and checked row by row before it replaces the old one.",
-            notice=LEFTOVER_WARNING)
+            self.window,
+            title="Encrypt workspace",
+            intro=f"{Path(path).name} will be rewritten encrypted under this passphrase: a new file is "
+            "written "
+            "and checked row by row before it replaces the old one.",
+            notice=LEFTOVER_WARNING,
+        )
         # The passphrases are read now, on the GUI thread: the dialog is gone when the rewrite runs.
         dialog.accepted.connect(lambda: self._encrypt_with(dialog.passphrase() or ""))
         self._show_dialog(dialog)
@@ -184,10 +206,16 @@ class WindowSecurity(QObject):
         if not path:
             return None
         dialog = NewPassphraseDialog(
-            self.window, title="Change passphrase", ask_current=True,
+            self.window,
+            title="Change passphrase",
+            ask_current=True,
             intro=f"{Path(path).name} will be re-encrypted under the new passphrase; the old one will no "
-                  "longer open it.", notice=LEFTOVER_WARNING)
-        dialog.accepted.connect(lambda: self._change_with(dialog.current_passphrase(), dialog.passphrase() or ""))
+            "longer open it.",
+            notice=LEFTOVER_WARNING,
+        )
+        dialog.accepted.connect(
+            lambda: self._change_with(dialog.current_passphrase(), dialog.passphrase() or "")
+        )
         self._show_dialog(dialog)
         return dialog
 
@@ -204,8 +232,9 @@ class WindowSecurity(QObject):
         if not path:
             return
         executor = self.workspace.executor
-        progress = QProgressDialog(f"{title}: writing a new copy, verifying it, then replacing the old file…",
-                                   "", 0, 0, self.window)
+        progress = QProgressDialog(
+            f"{title}: writing a new copy, verifying it, then replacing the old file…", "", 0, 0, self.window
+        )
         progress.setCancelButton(None)  # type: ignore[arg-type]
         progress.setWindowTitle(title)
         progress.setWindowModality(Qt.WindowModality.WindowModal)
@@ -220,18 +249,25 @@ class WindowSecurity(QObject):
             finally:
                 executor.replace_store(open_store(path))
 
-        def done(result: RewriteResult) -> None:
+        def finished() -> None:
             progress.close()
+            progress.deleteLater()  # not shown again by an unlock
+            self.rewriting = False
+            if self.lock.is_locked:
+                forget_workspace_key()
             self._enable_workspace_actions()
+
+        def done(result: RewriteResult) -> None:
+            finished()
             self._inform(result.message)
 
         def failed(exc: BaseException) -> None:
             from desktop.ui.qt_errors import user_message
 
-            progress.close()
-            self._enable_workspace_actions()
+            finished()
             self._inform(user_message(exc), warning=True)
 
+        self.rewriting = True
         self.workspace.busy.emit(f"{title}…")
         op(run).success(done).failure(failed).run(executor, needs_store=False)
 
@@ -250,20 +286,26 @@ class WindowSecurity(QObject):
         if kind is None:
             return
         suffix = "-deidentified" if kind == DEIDENTIFIED else ""
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export observations",
-                                              str(Path.home() / f"observations{suffix}.csv"), "CSV (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Export observations", str(Path.home() / f"observations{suffix}.csv"), "CSV (*.csv)"
+        )
         if path:
             self.window.observations.export_to(path, deidentified=kind == DEIDENTIFIED)
 
     def record_export(self, what: str, path: str, rows: int, *, deidentified: bool) -> None:
-        self.trail.record("data_exported", detail=f"{what}, {rows} rows{', de-identified' if deidentified else ''}, "
-                                                  f"to {path}")
+        self.trail.record(
+            "data_exported",
+            detail=f"{what}, {rows} rows{', de-identified' if deidentified else ''}, to {path}",
+        )
 
     def record_import(self, report: ImportReport) -> None:
         for file in report.files:
             if file.status == "imported":
-                self.trail.record("file_imported", detail=f"{Path(file.file).name} ({file.format}): "
-                                  f"{file.rows_accepted} rows accepted, {file.rows_rejected} rejected")
+                self.trail.record(
+                    "file_imported",
+                    detail=f"{Path(file.file).name} ({file.format}): "
+                    f"{file.rows_accepted} rows accepted, {file.rows_rejected} rejected",
+                )
 
     def record_setting(self, name: str, value: object) -> None:
         self.trail.record("setting_changed", detail=f"{name} = {value}")
@@ -291,8 +333,10 @@ class AutoLockDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Auto-lock")
         layout = QVBoxLayout(self)
-        text = QLabel("The window locks itself after this time without keyboard or mouse input, hiding every "
-                      "patient until the passphrase is typed again. Ctrl+L locks it at once.")
+        text = QLabel(
+            "The window locks itself after this time without keyboard or mouse input, hiding every "
+            "patient until the passphrase is typed again. Ctrl+L locks it at once."
+        )
         text.setWordWrap(True)
         layout.addWidget(text)
         form = QFormLayout()
@@ -302,7 +346,9 @@ class AutoLockDialog(QDialog):
         self.minutes.setValue(minutes)
         form.addRow("Lock after:", self.minutes)
         layout.addLayout(form)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
