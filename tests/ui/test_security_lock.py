@@ -141,7 +141,11 @@ def test_each_patient_selection_is_one_audit_entry(qtbot, window: QtMainWindow, 
     _open(qtbot, window, workspace_file)
     _view_alice(qtbot, window)
     window.workspace.notify_changed()  # views reload and repaint: no new entry
-    with qtbot.waitSignal(window.patient_view.loaded, timeout=10000):
+    wait_idle(qtbot, window.workspace)
+    qtbot.waitUntil(lambda: window.patient_list.model.rowCount() == 3, timeout=10000)
+    with qtbot.waitSignal(
+        window.patient_view.loaded, timeout=10000, check_params_cb=lambda pid: pid == "p-bob"
+    ):
         window.patient_list.select_row(1)
     wait_idle(qtbot, window.workspace)
     viewed = [

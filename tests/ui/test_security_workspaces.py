@@ -21,7 +21,7 @@ from desktop.ui.security.in_use import WorkspaceInUseDialog
 from desktop.ui.security.passphrase_dialogs import NewPassphraseDialog, UnlockDialog
 from desktop.ui.security.strength import passphrase_hint
 from tests.ui.conftest import wait_idle
-from tests.ui.security_support import PASSPHRASE
+from tests.ui.security_support import PASSPHRASE, encrypted_workspace
 
 
 @pytest.fixture
@@ -197,3 +197,17 @@ def test_workspace_in_use_elsewhere_names_the_process_and_offers_to_try_again(
     with qtbot.waitSignal(window.workspace.opened, timeout=20000):
         dialog.retry_button.click()
     assert window.workspace.path == str(workspace_file.resolve())
+
+
+def test_cancelled_passphrase_leaves_a_window_that_says_why_it_is_empty(
+    qtbot, make_window, tmp_path: Path, synthea_folder: Path
+) -> None:
+    path = encrypted_workspace(tmp_path / "enc.duckdb", synthea_folder)
+    window = make_window()
+    dialog = window.security.open_workspace(str(path))
+    assert isinstance(dialog, UnlockDialog)
+    dialog.reject()
+    assert not window.workspace.is_open
+    assert window.statusBar().currentMessage() == (
+        "No workspace open: enc.duckdb is encrypted and its passphrase was not given."
+    )

@@ -151,16 +151,24 @@ class WindowSecurity(QObject):
                 tasks=self.workspace.executor.tasks,
             )
             dialog.accepted.connect(lambda: self.workspace.open(path))
+            dialog.rejected.connect(
+                lambda: self._on_open_failed(
+                    path, f"{Path(path).name} is encrypted and its passphrase was not given."
+                )
+            )
             self._show_dialog(dialog)
             return dialog
         self.workspace.open(path)
         return None
 
-    def _show_dialog(self, dialog: QDialog) -> None:
+    def _show_dialog(self, dialog: QDialog, *, modal: bool = True) -> None:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.destroyed.connect(lambda: setattr(self, "dialog", None) if self.dialog is dialog else None)
         self.dialog = dialog
-        dialog.open()
+        if modal:
+            dialog.open()
+        else:
+            dialog.show()
 
     def show_in_use(self, path: str, sentence: str) -> WorkspaceInUseDialog:
         dialog = WorkspaceInUseDialog(path, sentence, self.window)
@@ -276,9 +284,7 @@ class WindowSecurity(QObject):
         if not self.workspace.is_open:
             return None
         dialog = AuditLogDialog(self.workspace, self.trail, self.window)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        self.dialog = dialog
+        self._show_dialog(dialog, modal=False)
         return dialog
 
     def export_observations(self) -> None:
