@@ -18,6 +18,7 @@ from desktop.core.settings import AppSettings
 from desktop.core.store import forget_workspace_key, is_workspace_unlocked
 from desktop.ui import qt_errors
 from desktop.ui.qt_main_window import QtMainWindow
+from desktop.ui.qt_settings import qsettings
 from desktop.ui.security import window_security
 from desktop.ui.security.audit_log import AuditLogDialog
 from desktop.ui.security.export_notice import DEIDENTIFIED, FULL
@@ -96,6 +97,10 @@ def test_lock_hides_patient_data_and_the_passphrase_brings_it_back(
         lock.screen.button.click()
     assert shows(window, PATIENT_NAME) and window.assistant_dock.isVisible() and window.menuBar().isEnabled()
     assert window.export_csv_action.isEnabled() and window.assistant_dock.toggleViewAction().isEnabled()
+    settings_file = Path(qsettings().fileName())  # the settings keep paths only, never patient data
+    assert settings_file.exists() and str(path) in settings_file.read_text(encoding="utf-8")
+    assert PATIENT_NAME not in settings_file.read_text(encoding="utf-8")
+    assert "p-alice" not in settings_file.read_text(encoding="utf-8")
     wait_idle(qtbot, window.workspace)
     actions = [(e.action, e.patient_id) for e in window.workspace.executor.run_sync(read_audit)]
     assert actions[-4:] == [
