@@ -299,3 +299,24 @@ def test_lock_empties_the_chat_and_the_models_kv_cache(qtbot, make_workspace, wo
     finally:
         assert assistant.shutdown(), "the model owner thread did not end"
         ws.shutdown()
+
+
+def test_an_import_through_the_window_is_audited_per_file(
+    qtbot, window: QtMainWindow, tmp_path: Path, synthea_folder: Path
+) -> None:
+    _open(qtbot, window, tmp_path / "empty.duckdb")
+    dialog = window.open_import_dialog([synthea_folder])
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.plan_table.rowCount() == 3, timeout=10000)
+    with qtbot.waitSignal(dialog.finished_import, timeout=20000):
+        dialog.start_import()
+    wait_idle(qtbot, window.workspace)
+    qtbot.waitUntil(
+        lambda: sum(e.action == "file_imported" for e in window.workspace.executor.run_sync(read_audit)) == 3,
+        timeout=10000,
+    )
+    details = [
+        e.detail for e in window.workspace.executor.run_sync(read_audit) if e.action == "file_imported"
+    ]
+    observations = [d for d in details if d.startswith("observations.csv (")]
+    assert len(observations) == 1 and observations[0].endswith("): 11 rows accepted, 0 rejected")

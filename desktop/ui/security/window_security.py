@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.importers.pipeline import ImportReport
+from desktop.core.importers import ImportReport
 from desktop.core.keyslot import is_encrypted_workspace
 from desktop.core.settings import MAX_AUTO_LOCK_MINUTES, MIN_AUTO_LOCK_MINUTES
 from desktop.core.store import Store, forget_workspace_key, is_workspace_unlocked, open_store
