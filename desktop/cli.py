@@ -1,6 +1,7 @@
 """The command line, for scripts and IT staff; the app uses the same core functions.
 
-    python -m desktop import   --workspace W.duckdb PATH...   (exit 0 clean, 1 rows rejected, 2 a file failed)
+    python -m desktop import   --workspace W.duckdb [--update-existing] PATH...
+                               (exit 0 clean, 1 rows rejected or left as stored, 2 a file failed)
     python -m desktop patients --workspace W.duckdb
     python -m desktop summary  --workspace W.duckdb --patient ID
     python -m desktop gui      [--workspace W.duckdb]
@@ -48,9 +49,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     with store:
         report = run_import(
             store, paths=[Path(p) for p in args.paths], mapping=mapping, save_mapping_as=args.save_mapping,
-            state=TaskState(),
+            update_existing=args.update_existing, state=TaskState(),
         )
     _print_json(report.to_dict())
+    failed = [f for f in report.files if f.status in ("failed", "cancelled") and f.message]
+    if failed:  # the one line a person at a terminal reads (the cause, not its echoes); the JSON has every file
+        cause = next((f for f in failed if str(f.message).startswith(f"{f.file}: ")), failed[0])
+        print(str(cause.message).splitlines()[0], file=sys.stderr)
     return report.exit_code
 
 
@@ -118,6 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workspace", required=True, help="the workspace file (created if missing)")
     p.add_argument("--mapping", help="a column mapping JSON for a CSV layout Vitalsight does not recognise")
     p.add_argument("--save-mapping", metavar="NAME", help="remember --mapping in the workspace under NAME")
+    p.add_argument("--update-existing", action="store_true",
+                   help="rows the workspace already holds (same patient or encounter Id, or a reading of the same "
+                        "patient, time and measurement) take the file's values (without it they are counted as "
+                        "already present and kept as stored)")
     p.add_argument("paths", nargs="+", help="CSV files and/or Synthea CSV export folders")
     p.set_defaults(func=cmd_import)
 

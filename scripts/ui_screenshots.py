@@ -2,12 +2,15 @@
 
     xvfb-run -s "-screen 0 1600x1000x24" python scripts/ui_screenshots.py WORKSPACE OUT_DIR [PATIENT_ID]
 
+An encrypted WORKSPACE is unlocked with VITALSIGHT_PASSPHRASE, as ``python -m desktop gui`` does.
+
 Each step waits for the view's own signal, then captures the whole X screen with ImageMagick's
 ``import -window root`` so the PNG shows exactly what a clinician would see.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,7 +20,10 @@ from PySide6.QtCore import QPointF, QTimer
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication
 
+from desktop.cli_security import PASSPHRASE_ENV
+from desktop.core.keyslot import is_encrypted_workspace
 from desktop.core.settings import AppSettings
+from desktop.core.workspace_crypto import unlock_workspace
 from desktop.ui.app import attach_assistant, create_app
 from desktop.ui.qt_main_window import QtMainWindow
 
@@ -95,7 +101,30 @@ def main() -> int:
         lambda: (window.open_import_dialog([Path(p) for p in sys.argv[4:]] or None),
                  QTimer.singleShot(1500, lambda: (shot("import"), next_step()))),
         lambda: import_and_shoot(),
+        lambda: new_workspace_dialog(),
+        lambda: (window.security.lock.lock(reason="Locked on request."),
+                 QTimer.singleShot(800, lambda: (shot("lock"), next_step()))),
     ]
+
+    def new_workspace_dialog() -> None:
+        # The passphrase dialog of File > New workspace, with a weak passphrase typed: the hint says so.
+        from desktop.ui.importing.qt_import_dialog import QtImportDialog
+
+        for importer in window.findChildren(QtImportDialog):
+            importer.close()
+        dialog = window.security.new_workspace_at(str(out / "new-clinic-workspace.duckdb"))
+        if dialog is None:
+            next_step()
+            return
+        dialog.first.setText("password1")
+        dialog.second.setText("password1")
+
+        def shoot_and_close() -> None:
+            shot("new-workspace")
+            dialog.reject()
+            next_step()
+
+        QTimer.singleShot(800, shoot_and_close)
 
     def import_and_shoot() -> None:
         from desktop.ui.importing.qt_import_dialog import QtImportDialog
@@ -107,6 +136,8 @@ def main() -> int:
         dialogs[0].finished_import.connect(lambda _r: QTimer.singleShot(500, lambda: (shot("import-report"), next_step())))
         dialogs[0].start_import()
     window.workspace.opened.connect(lambda _p: QTimer.singleShot(2500, lambda: (shot("overview"), pick_patient())))
+    if os.environ.get(PASSPHRASE_ENV) and is_encrypted_workspace(workspace):
+        unlock_workspace(workspace, os.environ[PASSPHRASE_ENV])  # as `python -m desktop gui` does
     window.open_workspace(workspace)
     if assistant is not None:
         app.aboutToQuit.connect(assistant.shutdown)

@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field, fields
 
 SETTINGS_VERSION = 1
 MAX_RECENT = 8
+# The auto-lock cannot be switched off: an unattended window is the case it exists for.
+MIN_AUTO_LOCK_MINUTES, MAX_AUTO_LOCK_MINUTES = 1, 240
 
 
 @dataclass
@@ -27,6 +29,8 @@ class AppSettings:
     chat_temperature: float = -1.0  # below 0: the default
     chat_top_p: float = 0.0  # 0: the default
     chat_max_tokens: int = 0
+    # Lock the window after this many minutes without keyboard or mouse input (issue 12: default 10).
+    auto_lock_minutes: int = 10
 
     def add_recent(self, path: str) -> None:
         self.recent_workspaces = [path, *[p for p in self.recent_workspaces if p != path]][:MAX_RECENT]
@@ -68,6 +72,8 @@ class AppSettings:
             out.temperature_unit = "C"
         if out.weight_unit not in ("kg", "lb"):
             out.weight_unit = "kg"
+        if not MIN_AUTO_LOCK_MINUTES <= out.auto_lock_minutes <= MAX_AUTO_LOCK_MINUTES:
+            out.auto_lock_minutes = AppSettings.auto_lock_minutes
         return out
 
 

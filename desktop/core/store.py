@@ -38,6 +38,11 @@ def remember_workspace_key(path: str | Path, key: str) -> None:
     _unlocked_keys[_key_name(path)] = key
 
 
+def is_workspace_unlocked(path: str | Path) -> bool:
+    """Whether this process holds the key of ``path`` (given with its passphrase since the last lock)."""
+    return _key_name(path) in _unlocked_keys
+
+
 def forget_workspace_key(path: str | Path | None = None) -> None:
     """Forget one workspace's key, or every key when ``path`` is None (lock, quit)."""
     if path is None:

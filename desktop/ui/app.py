@@ -47,6 +47,7 @@ def attach_assistant(window: QtMainWindow) -> ChatAssistant | None:
     def persist(chat: ChatSettings) -> None:  # what the user sets in the chat dialog survives a restart
         store_chat_settings(window.settings, chat)
         save_settings(window.settings)
+        window.security.record_setting("assistant settings", "changed")
 
     assistant.controller.settingsChanged.connect(persist)
     window.set_assistant_widget(assistant.panel)
@@ -54,12 +55,21 @@ def attach_assistant(window: QtMainWindow) -> ChatAssistant | None:
     window.workspace.patient_selected.connect(assistant.controller.set_patient)
     if window.workspace.patient_id:
         assistant.controller.set_patient(window.workspace.patient_id)
+    # Who asked about which patient is audited (the question's text never is), as on the command line.
+    assistant.controller.questionAsked.connect(lambda pid: window.security.trail.record(
+        "question_asked", patient_id=pid, detail="" if pid else "about the workspace"))
+    # Locking empties the panel and the model's KV cache; unlocking shows the patient's conversation again.
+    lock = window.security.lock
+    lock.locked.connect(assistant.controller.clear_for_lock)
+    lock.unlocked.connect(lambda: assistant.controller.set_patient(window.workspace.patient_id))
     return assistant
 
 
 def run_app(workspace: str | None = None) -> int:
     """Open the window on ``workspace`` (else the last one used) and run until it closes."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from desktop.ui.qt_errors import install_private_logging
+
+    install_private_logging()
     app = create_app()
     from desktop.ui.qt_main_window import QtMainWindow
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QSplitter,
+    QStackedWidget,
     QTabWidget,
     QWidget,
 )
@@ -34,6 +35,8 @@ from desktop.ui.qt_overview import QtOverview
 from desktop.ui.qt_patient_list import QtPatientList
 from desktop.ui.qt_patient_view import QtPatientView
 from desktop.ui.qt_settings import load_settings, save_settings
+from desktop.ui.security.lock import AVAILABLE_WHEN_LOCKED
+from desktop.ui.security.window_security import WindowSecurity
 from desktop.ui.workspace import Workspace
 
 WORKSPACE_FILTER = "Vitalsight workspace (*.duckdb);;All files (*)"
@@ -66,7 +69,10 @@ class QtMainWindow(QMainWindow):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([430, 1100])
         self._splitter = splitter
-        self.setCentralWidget(splitter)
+        # Page 0 the views, page 1 the lock screen (desktop/ui/security/lock.py): locking hides every patient.
+        self.central_stack = QStackedWidget()
+        self.central_stack.addWidget(splitter)
+        self.setCentralWidget(self.central_stack)
 
         # The chat panel's place: a right-hand dock, empty until set_assistant_widget is called.
         self.assistant_dock = QDockWidget("Assistant", self)
@@ -81,6 +87,7 @@ class QtMainWindow(QMainWindow):
 
         self.busy_label = QLabel()
         self.statusBar().addPermanentWidget(self.busy_label)
+        self.security = WindowSecurity(self, self.central_stack)
         self._build_menus()
 
         self.workspace.opened.connect(self._on_opened)
@@ -123,11 +130,14 @@ class QtMainWindow(QMainWindow):
         self._fill_recent()
         file.addSeparator()
         self.import_action = self._action(file, "&Import files or folder…", self.open_import_dialog, "Ctrl+I")
-        self.export_csv_action = self._action(file, "Export observations as &CSV…", self.observations.export_csv,
-                                              "Ctrl+E")
+        self.export_csv_action = self._action(file, "Export observations as &CSV…",
+                                              self.security.export_observations, "Ctrl+E")
         self._action(file, "Export &plot as PNG…", self.export_plot_png, "Ctrl+Shift+P")
         file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.security.add_file_actions(file)
+        file.addSeparator()
+        quit_action = self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        quit_action.setProperty(AVAILABLE_WHEN_LOCKED, True)
 
         view = self.menuBar().addMenu("&View")
         self.unit_actions: dict[str, QAction] = {}
@@ -164,12 +174,8 @@ class QtMainWindow(QMainWindow):
 
     # Workspaces
     def new_workspace(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "New workspace", str(Path.home() / "workspace.duckdb"),
-                                              WORKSPACE_FILTER)
-        if path:
-            if not path.endswith(".duckdb"):
-                path += ".duckdb"
-            self.open_workspace(path)
+        """Encrypted by default: the passphrase dialog follows the file dialog (desktop/ui/security)."""
+        self.security.new_workspace()
 
     def choose_workspace(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open workspace", self.settings.last_workspace, WORKSPACE_FILTER)
@@ -186,7 +192,8 @@ class QtMainWindow(QMainWindow):
         self.open_workspace(path)
 
     def open_workspace(self, path: str) -> None:
-        self.workspace.open(path)
+        """Open ``path``; an encrypted workspace asks for its passphrase first."""
+        self.security.open_workspace(path)
 
     def _on_opened(self, path: str) -> None:
         self.settings.add_recent(path)
@@ -217,18 +224,21 @@ class QtMainWindow(QMainWindow):
         # finished after it was closed (Cancel on a running import closes it before the op returns).
         dialog.finished.connect(lambda _result: dialog.token is None and dialog.deleteLater())
         dialog.finished_import.connect(lambda _report: dialog.isVisible() or dialog.deleteLater())
+        dialog.finished_import.connect(self.security.record_import)
         # Not modal: the clinician keeps reading patients while a large import runs in the background.
         dialog.setModal(False)
         dialog.show()
         return dialog
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.security.lock.is_locked:  # nothing is imported into a locked window
+            return
         if event.mimeData().hasUrls() and _importable(event.mimeData().urls()):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
         paths = _importable(event.mimeData().urls())
-        if paths:
+        if paths and not self.security.lock.is_locked:
             event.acceptProposedAction()
             self.open_import_dialog(paths)
 
@@ -236,6 +246,7 @@ class QtMainWindow(QMainWindow):
     def set_display_unit(self, field: str, value: str) -> None:
         setattr(self.settings, f"{field}_unit", value)
         save_settings(self.settings)
+        self.security.record_setting(f"{field} unit", value)
         self.workspace.set_display_units(DisplayUnits(self.settings.temperature_unit, self.settings.weight_unit))
 
     def export_plot_png(self) -> None:
@@ -257,7 +268,8 @@ class QtMainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Cancel running work, drain the database thread, close the workspace."""
+        """Cancel running work, drain the database thread, close the workspace, forget its key."""
+        self.security.shutdown()
         self.cohort.cancel()
         for dialog in self.findChildren(QtImportDialog):
             if dialog.token is not None:  # an import in progress: stop it rather than wait for it

@@ -156,10 +156,12 @@ class QtObservationsTable(QWidget):
         if path:
             self.export_to(path)
 
-    def export_to(self, path: str) -> None:
-        """Write exactly the filtered, sorted rows on screen to ``path`` (off the GUI thread)."""
+    def export_to(self, path: str, *, deidentified: bool = False) -> None:
+        """Write exactly the filtered, sorted rows on screen to ``path`` (off the GUI thread); de-identified
+        when asked (patient ids replaced, dates shifted per patient)."""
         flt = self.current_filter()
-        op(lambda store: export_observations_csv(store, flt, path)).success(
+        self.last_export_deidentified = deidentified
+        op(lambda store: export_observations_csv(store, flt, path, deidentified=deidentified)).success(
             lambda n: self._on_exported(path, n)
         ).with_progress(f"Exporting to {Path(path).name}…", self.window()).run(self.workspace.executor)
 

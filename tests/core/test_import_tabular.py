@@ -35,9 +35,13 @@ def test_wide_file_names_units_conditions(store: Store, tmp_path: Path) -> None:
     path = write(tmp_path / "healthcare_dataset.csv", WIDE_HEADER + WIDE_ROWS)
     report = import_paths(store, [path]).files[0]
     assert report.format == "wide-admissions"
-    # 4 rows x 9 measurements, less one empty SpO2 cell; the heart rate of 999 is rejected.
-    assert report.rows_accepted == 34
+    # Counted in rows: 4 rows, line 5's heart rate of 999 is rejected (its other values are kept).
+    assert (report.rows_accepted, report.rows_rejected) == (3, 1)
     assert [(r["line"], r["reason"][:24]) for r in report.rejections] == [(5, "implausible Heart rate 9")]
+    # 4 rows x 9 measurements, less one empty SpO2 cell and the rejected heart rate.
+    assert store.con.execute("SELECT count(*) FROM observations").fetchone() == (34,)
+    assert ("34 observations and 4 conditions stored from 4 rows; the values of a rejected row that passed their "
+            "checks were stored") in report.notes
     patients = {p["name"]: p for p in list_patients(store)}
     assert set(patients) == {"Bobby Jackson", "Andrew Watts", "Carl Zed"}  # case-blind: one Andrew Watts
     andrew = patients["Andrew Watts"]
@@ -108,7 +112,8 @@ def test_unrecognised_layout_through_a_saved_mapping(store: Store, tmp_path: Pat
     )
     save_mapping(store.con, check_csv(path).header, "clinic export", mapping)
     again = import_paths(store, [path]).files[0]
-    assert (again.format, again.rows_accepted, again.rows_rejected) == ("mapped", 4, 0)
+    assert (again.format, again.rows_accepted, again.rows_rejected) == ("mapped", 2, 0)  # rows, not values
+    assert store.con.execute("SELECT count(*) FROM observations").fetchone() == (4,)
     temp = store.con.execute(
         "SELECT round(value, 1), observed_at::DATE::VARCHAR FROM observations WHERE patient_id = 'A-1' AND code = '8310-5'"
     ).fetchone()
@@ -122,3 +127,18 @@ def test_mapping_that_does_not_fit_is_refused_whole(store: Store, tmp_path: Path
     assert report.status == "failed"
     assert "column 'date' is not in the file" in (report.message or "")
     assert "'kg' is not a unit of Heart rate" in (report.message or "")
+
+
+def test_long_file_with_a_yes_no_condition_column_counts_each_row_once(store: Store, tmp_path: Path) -> None:
+    text = ("patient,time,measurement,value,unit,Diabetic\np1,2024-01-01,Heart rate,72,/min,yes\n"
+            "p1,2024-01-02,Heart rate,900,/min,yes\np2,2024-01-02,Heart rate,70,/min,perhaps\n"
+            "p3,2024-01-02,Heart rate,71,/min,no\n")
+    path = write(tmp_path / "long.csv", text)
+    mapping = ColumnMapping.from_json(
+        '{"patient": "patient", "time": "time", "measurement": "measurement", "value": "value", "unit": "unit",'
+        ' "conditions": [{"column": "Diabetic", "condition": "Diabetes mellitus"}]}')
+    report = import_paths(store, [path], mapping=mapping).files[0]
+    assert (report.rows_accepted, report.rows_rejected) == (2, 2)
+    assert [r["line"] for r in report.rejections] == [3, 4]
+    assert "Diabetic 'perhaps' is neither yes" in str(report.rejections[1]["reason"])
+    assert store.con.execute("SELECT patient_id, onset::VARCHAR FROM conditions").fetchall() == [("p1", "2024-01-01")]

@@ -70,3 +70,27 @@ def test_cli_save_mapping_with_a_folder_prints_the_report_and_exits_2(tmp_path: 
     assert "Traceback" not in run.stderr
     report = json.loads(run.stdout)
     assert report["files"][0]["status"] == "failed" and "not a folder" in report["files"][0]["message"]
+
+
+def test_cli_save_mapping_with_a_missing_second_file_commits_nothing(tmp_path: Path) -> None:
+    first = write(tmp_path / "clinic.csv", CLINIC)
+    missing = tmp_path / "clinic-march.csv"
+    mapping_file = write(tmp_path / "m.json", MAPPING.to_json())
+    workspace = tmp_path / "w.duckdb"
+    run = subprocess.run(
+        [sys.executable, "-m", "desktop", "import", "--workspace", str(workspace),
+         "--mapping", str(mapping_file), "--save-mapping", "clinic", str(first), str(missing)],
+        capture_output=True, text=True, check=False,
+    )
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr
+    assert run.stderr.strip() == f"{missing}: no such file"  # one clear line
+    files = {f["file"]: f for f in json.loads(run.stdout)["files"]}
+    assert files[str(missing)]["message"] == f"{missing}: no such file"
+    assert files[str(first)]["status"] == "failed"
+    assert "clinic-march.csv cannot be imported" in files[str(first)]["message"]
+    from desktop.core.store import open_store
+
+    with open_store(workspace) as store:
+        assert store.con.execute("SELECT count(*) FROM observations").fetchone() == (0,)
+        assert saved_mapping(store.con, check_csv(first).header) is None

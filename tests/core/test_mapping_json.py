@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from desktop.core.importers import ColumnMapping
+from desktop.core.importers import ColumnMapping, MeasurementColumn
 
 from .conftest import write
 
@@ -23,7 +24,7 @@ json_values = st.recursive(
     max_leaves=5,
 )
 KEYS = ["patient", "time", "time_format", "name", "sex", "age", "birth_date", "condition", "measurement",
-        "value", "unit", "patient_is_name", "measurements"]
+        "value", "unit", "patient_is_name", "measurements", "observed_on", "conditions"]
 
 
 @settings(max_examples=300, deadline=None)
@@ -79,3 +80,59 @@ def test_cli_bad_mapping_is_one_line_exit_2_and_a_json_report(tmp_path: Path) ->
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1 and "'time' is missing" in run.stderr
     assert json.loads(run.stdout)["files"][0]["file"] == str(csv)
+
+
+SNAPSHOT = {"patient": "Patient_ID", "observed_on": "2024-06-01",
+            "conditions": [{"column": "Diabetes", "condition": "Diabetes mellitus"}]}
+
+
+@settings(max_examples=200, deadline=None)
+@given(index=st.integers(0, 1),
+       field=st.sampled_from(["column", "condition", "true_values", "false_values", "other"]), value=json_values)
+def test_bad_condition_entries_name_their_position(index: int, field: str, value: object) -> None:
+    entries = [dict(SNAPSHOT["conditions"][0]) for _ in range(2)]  # type: ignore[index]
+    entries[index][field] = value
+    try:
+        mapping = ColumnMapping.from_json(json.dumps(dict(SNAPSHOT, conditions=entries)))
+    except ValueError as exc:
+        assert f"conditions[{index}]" in str(exc)
+    else:
+        assert all(c.true_values and c.false_values for c in mapping.conditions)
+
+
+@settings(max_examples=200, deadline=None)
+@given(observed_on=st.text(max_size=12) | st.dates().map(str))
+def test_observed_on_is_a_past_date_or_refused_naming_it(observed_on: str) -> None:
+    try:
+        mapping = ColumnMapping.from_json(json.dumps(dict(SNAPSHOT, observed_on=observed_on)))
+    except ValueError as exc:
+        assert "'observed_on'" in str(exc) or "'time' is missing" in str(exc)
+    else:
+        day = mapping.observed_date(date(2020, 1, 1))
+        assert day is not None and day <= date.today()
+
+
+def test_snapshot_mapping_problems_are_reported_at_once() -> None:
+    data = {"patient": "Patient_ID", "time": "When", "observed_on": "2024-13-01",
+            "measurements": [{"column": "BP", "measurement": "Systolic BP", "split": "/"},
+                             {"column": "Smoking", "measurement": "Heart rate", "text": "yes"}],
+            "conditions": [{"column": "Diabetes", "true_values": ["1", "yes"], "false_values": ["0", "yes"]}, 5]}
+    with pytest.raises(ValueError) as caught:
+        ColumnMapping.from_json(json.dumps(data))
+    message = str(caught.value)
+    for part in ("give either 'time' (a column) or 'observed_on'", "'observed_on' must be a date written YYYY-MM-DD",
+                 "'measurements[0]': 'split' and 'part' go together", "'measurements[1].text' must be true or false",
+                 "'conditions[0].condition' is missing", "'conditions[0]': 'yes' cannot mean both yes and no",
+                 "'conditions[1]' must be an object"):
+        assert part in message
+    # Against the file's header: missing columns, and text asked of a measurement that is a number.
+    mapping = ColumnMapping(patient="Patient_ID", observed_on="2024-06-01", measurements=(
+        MeasurementColumn("Pulse", "Heart rate", text=True),))
+    problems = mapping.problems(["Patient_ID"])
+    assert "column 'Pulse' is not in the file" in problems
+    assert "'measurements[0].text': Heart rate is a number, not text (column 'Pulse')" in problems
+
+
+def test_a_mapping_without_time_or_observed_on_says_both_ways() -> None:
+    with pytest.raises(ValueError, match="'time' is missing: give the name of the time column, or 'observed_on'"):
+        ColumnMapping.from_json(json.dumps({"patient": "P", "measurements": [{"column": "x", "measurement": "y"}]}))

@@ -17,13 +17,14 @@ pytestmark = pytest.mark.bundle
 
 
 def run_script(
-    frozen: FrozenApp, workspace: Path, script: dict[str, Any], *, label: str, timeout: float = 300.0
+    frozen: FrozenApp, workspace: Path, script: dict[str, Any], *, label: str, timeout: float = 300.0,
+    extra: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     report_path = frozen.home / f"{label}-report.json"
     script_path = frozen.home / f"{label}.json"
     script_path.write_text(json.dumps({**script, "report": str(report_path)}), encoding="utf-8")
     proc = frozen.run(
-        "gui", "--workspace", str(workspace), "--script", str(script_path), timeout=timeout, label=label
+        "gui", "--workspace", str(workspace), "--script", str(script_path), *extra, timeout=timeout, label=label
     )
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
     assert proc.returncode == 0 and report.get("ok"), (
@@ -80,3 +81,21 @@ def test_import_open_patient_ask_and_quit(frozen: FrozenApp) -> None:
     assert shot.stat().st_size > 10_000  # the window drew something
     # The settings were saved through the ordinary close, into the test's folder, not the user's.
     assert list((frozen.home / "data" / "config").rglob("*.ini"))
+
+
+def test_encrypted_workspace_opens_through_the_window(frozen: FrozenApp) -> None:
+    # Created encrypted by the frozen CLI (a passphrase given to import), then opened by the frozen window
+    # with the same passphrase file: the patient shows, and both steps are in the workspace's audit log.
+    shutil.copytree(ROOT / "resources" / "sample" / "synthea", frozen.home / "export")
+    secret = frozen.home / "passphrase.txt"
+    secret.write_text("correct horse battery staple\n", encoding="utf-8")
+    workspace = frozen.home / "encrypted.duckdb"
+    frozen.run_json("import", "--workspace", str(workspace), "--passphrase-file", str(secret),
+                    str(frozen.home / "export"), ok_codes=(0, 1))
+    assert Path(str(workspace) + ".keyslot").exists()
+    report = run_script(frozen, workspace, {"patient": "first"}, label="encrypted-gui",
+                        extra=("--passphrase-file", str(secret)))
+    assert report["patient"]
+    audit = frozen.run("audit", "--workspace", str(workspace), "--passphrase-file", str(secret), label="audit")
+    assert audit.returncode == 0 and "workspace_opened encrypted.duckdb (encrypted)" in audit.stdout
+    assert f"patient_viewed patient={report['patient']}" in audit.stdout

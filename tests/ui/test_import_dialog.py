@@ -148,3 +148,55 @@ def test_unknown_long_csv_is_mapped_as_one_row_per_reading(qtbot, empty_workspac
     creatinine = empty_workspace.executor.run_sync(
         lambda store: store.con.execute("SELECT value, unit FROM observations WHERE code = '38483-4'").fetchone())
     assert creatinine[1] == "mg/dL" and abs(creatinine[0] - 88 / 88.42) < 0.01  # converted to the canonical unit
+
+
+def test_snapshot_file_is_mapped_with_one_date_conditions_and_words(
+    qtbot, empty_workspace: Workspace, tmp_path: Path
+) -> None:
+    """A Kaggle-style file (one row per patient, no time column): the date asked for defaults to the day the
+    file was saved, yes/no columns become conditions, smoking status is kept as words, and the report counts
+    the file's rows."""
+    import os
+    from datetime import datetime
+
+    from desktop.ui.importing.qt_column_mapping import CONDITION, TEXT
+    from devtools.synthetic import generate_cohort
+    from tests.core.test_import_snapshot import messy_snapshot
+
+    generate_cohort(tmp_path / "cohort", patients=12, years=1, seed=5, wide_rows=0)
+    path, rows = messy_snapshot(tmp_path / "cohort" / "snapshot.csv", tmp_path / "heart.csv")
+    saved = datetime(2025, 2, 3, 9, 30).timestamp()
+    os.utime(path, (saved, saved))
+    dialog = QtImportDialog(empty_workspace)
+    qtbot.addWidget(dialog)
+    plan(qtbot, dialog, [path])
+    qtbot.mouseClick(dialog.next, Qt.MouseButton.LeftButton)  # -> mapping page
+    m = dialog.mapper
+    assert m.time.currentData() is None and m.observed_on.isEnabled()  # no time column: one date for the file
+    assert m.observed_on.date().toString("yyyy-MM-dd") == "2025-02-03"  # the file's modification day
+    assert (m.patient.currentData(), m.sex.currentData(), m.age.currentData()) == ("Patient_ID", "Gender", "Age")
+    m.set_measurement("Blood_Pressure", "8480-6", "mm[Hg]")
+    m.set_measurement("Cholesterol", "2093-3", "mg/dL")
+    m.set_measurement("BMI", "39156-5", "kg/m2")
+    m.set_measurement("Smoking_Status", TEXT)
+    m.set_measurement("Diabetes", CONDITION, "Diabetes mellitus")
+    m.set_measurement("Heart_Disease", CONDITION)  # named from the column: "Heart Disease"
+    with qtbot.waitSignal(dialog.planned):
+        qtbot.mouseClick(dialog.next, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.finished_import, timeout=20000) as done:
+        dialog.start_import()
+    f = done.args[0].files[0]
+    rejected_lines = {r["line"] for r in f.rejections}
+    assert len(rejected_lines) == f.rows_rejected == 5  # the five bad rows the messy file adds
+    assert f.rows_accepted + f.rows_rejected == len(rows) + 8  # every row of the file counted
+    text = dialog.report_view.toPlainText()
+    assert f"heart.csv (Your saved column mapping): imported, {f.rows_accepted} accepted, 5 rejected" in text
+    assert "every value and condition is dated 2025-02-03" in text
+    assert "Diabetes 'maybe' is neither yes" in text
+    stored = empty_workspace.executor.run_sync(lambda store: (
+        store.con.execute("SELECT DISTINCT description FROM conditions ORDER BY 1").fetchall(),
+        store.con.execute("SELECT value_raw FROM observations WHERE patient_id = 'X-7' AND value IS NULL").fetchall(),
+        store.con.execute("SELECT mapping_json FROM column_mappings").fetchone()[0]))
+    assert set(stored[0]) <= {("Diabetes mellitus",), ("Heart Disease",)} and ("Heart Disease",) in stored[0]
+    assert stored[1] == [("Smokes 1-9 a day",)]
+    assert '"observed_on": "file-modified"' in stored[2]  # remembered: each later file is dated by its own day

@@ -3,7 +3,8 @@
 from desktop.core.importers.detect import detect_format
 from desktop.core.importers.errors import ImportCancelled, ImportFailed
 from desktop.core.importers.mapping import ColumnMapping, MeasurementColumn, save_mapping
-from desktop.core.importers.pipeline import FileReport, ImportReport, import_paths, plan
+from desktop.core.importers.pipeline import import_paths, plan
+from desktop.core.importers.report import FileReport, ImportReport
 from desktop.core.importers.workflow import ImportPlan, plan_import, run_import
 
 __all__ = [

@@ -22,6 +22,9 @@ from desktop.core.importers.sql import REJECTS_TABLE, number_sql
 #: A function giving the importer's SELECT; ``with_line`` asks for a real ``rn`` (record number).
 SourceSql = Callable[[bool], str]
 
+#: A source's ``value_type`` starting with this carries the reason its row is rejected.
+REJECT = "reject:"
+
 _RESOLVED_COLUMNS = (
     "code_key VARCHAR, unit_key VARCHAR, code VARCHAR, known BOOLEAN, is_text BOOLEAN, factor DOUBLE, "
     '"offset" DOUBLE, plaus_min DOUBLE, plaus_max DOUBLE, unit_problem VARCHAR, m_name VARCHAR, '
@@ -73,7 +76,8 @@ def checked_sql(source: str) -> str:
     """Every source row with its code, canonical value and, if it must be rejected, the reason.
 
     ``source`` has the columns: rn, patient_id, observed_at (TIMESTAMP or NULL), time_text, code_in,
-    value_text, unit_text, value_type ('numeric', 'text' or NULL to decide from the value),
+    value_text, unit_text, value_type ('numeric', 'text' or NULL to decide from the value, or
+    ``REJECT`` followed by a reason the source already knows, e.g. a "120/80" cell that is not two values),
     encounter_id, description, category. ``vs_resolved`` holds every (code_in, unit_text) pair.
     """
     return f"""
@@ -82,6 +86,7 @@ def checked_sql(source: str) -> str:
         WHEN patient_id IS NULL OR trim(patient_id) = '' THEN 'patient is empty'
         WHEN observed_at IS NULL AND (time_text IS NULL OR trim(time_text) = '') THEN 'time is empty'
         WHEN observed_at IS NULL THEN 'time ''' || time_text || ''' is not a date'
+        WHEN starts_with(coalesce(value_type, ''), '{REJECT}') THEN substr(value_type, {len(REJECT) + 1})
         WHEN code = '' THEN 'measurement is empty'
         WHEN is_text THEN NULL
         WHEN value_text IS NULL OR trim(value_text) = '' THEN 'value is empty'

@@ -7,15 +7,27 @@ fail their checks are reported with file, line and reason while the rest of the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from desktop.core.importers.detect import detect_format, missing_columns
+from desktop.core.importers.entities import UPDATE_EXISTING, KeyedResult
 from desktop.core.importers.errors import ImportCancelled, ImportFailed
 from desktop.core.importers.mapping import ColumnMapping
-from desktop.core.importers.observations import clear_reader_rejects, record_lines
+from desktop.core.importers.observations import clear_reader_rejects
+from desktop.core.importers.present import CONDITIONS, settle_present_rows
+from desktop.core.importers.reading import arranged_reading
+from desktop.core.importers.report import (
+    FileReport,
+    ImportReport,
+    note_reading,
+    reader_failure,
+    rejections_of,
+    report_present,
+    report_present_rows,
+)
 from desktop.core.importers.sniff import CsvFacts, check_csv
 from desktop.core.importers.synthea import FOLDER_ORDER, IMPORTERS
 from desktop.core.importers.tabular import import_mapped_file
@@ -24,38 +36,6 @@ from desktop.core.tasks import TaskState
 
 #: progress(fraction 0..1, message)
 Progress = Callable[[float, str], None]
-
-
-@dataclass
-class FileReport:
-    file: str
-    format: str
-    status: str  # imported, already imported, skipped, failed, cancelled
-    rows_accepted: int = 0
-    rows_rejected: int = 0
-    rejections: list[dict[str, object]] = field(default_factory=list)
-    message: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ImportReport:
-    files: list[FileReport] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when every file went in whole: nothing failed and no row was rejected."""
-        return all(f.status in ("imported", "already imported", "skipped") and f.rows_rejected == 0 for f in self.files)
-
-    @property
-    def exit_code(self) -> int:
-        """For scripts: 0 all clean, 1 some rows rejected (the rest imported), 2 a file failed or was cancelled."""
-        if any(f.status in ("failed", "cancelled") for f in self.files):
-            return 2
-        return 0 if self.ok else 1
-
-    def to_dict(self) -> dict[str, object]:
-        return {"ok": self.ok, "files": [asdict(f) for f in self.files]}
 
 
 @dataclass
@@ -98,8 +78,25 @@ def import_paths(
     mapping: ColumnMapping | None = None,
     progress: Progress | None = None,
     cancel: TaskState | None = None,
+    update_existing: bool = False,
 ) -> ImportReport:
-    """Import each path (a CSV file or a Synthea export folder) in its own transaction."""
+    """Import each path (a CSV file or a Synthea export folder) in its own transaction.
+
+    ``update_existing``: a row the workspace already holds (the same patient or encounter Id, or a reading
+    or condition of the same patient, time and code) with different values replaces the stored values;
+    without it the stored values are kept and the row is reported as already present with different values.
+    """
+    token = UPDATE_EXISTING.set(update_existing)
+    try:
+        return _import_paths(store, paths, mapping, progress, cancel)
+    finally:
+        UPDATE_EXISTING.reset(token)
+
+
+def _import_paths(
+    store: Store, paths: list[Path], mapping: ColumnMapping | None, progress: Progress | None,
+    cancel: TaskState | None,
+) -> ImportReport:
     report = ImportReport()
     total_bytes = sum(_size(p) for p in paths) or 1
     done_bytes = 0
@@ -135,6 +132,7 @@ def _import_unit(
     """All files of one path, in one transaction: all of them go in, or none does."""
     reports: list[FileReport] = []
     unregister = cancel.on_cancel(store.con.interrupt) if cancel else (lambda: None)
+    current: CsvFacts | None = None
     try:
         with store.transaction() as con:
             for item in planned:
@@ -142,6 +140,7 @@ def _import_unit(
                     raise ImportCancelled()
                 if progress:
                     progress(done_bytes / total_bytes, f"importing {item.facts.path.name}")
+                current = item.facts
                 reports.append(_import_file(con, item))
                 done_bytes += item.facts.size_bytes
             if cancel is not None and cancel.cancelled:
@@ -150,10 +149,12 @@ def _import_unit(
         return [FileReport(str(p.facts.path), p.format, "cancelled", message="import cancelled; nothing was stored")
                 for p in planned]
     except (ImportFailed, duckdb.Error) as exc:
-        failed = str(exc)
+        failed = str(exc) if isinstance(exc, ImportFailed) else reader_failure(current, exc)
         return [
-            FileReport(str(p.facts.path), p.format, "failed",
-                       message=failed if isinstance(exc, ImportFailed) else f"{p.facts.path}: {failed}")
+            FileReport(str(p.facts.path), p.format, "failed", encoding=p.facts.encoding,
+                       message=failed if current is None or p.facts.path == current.path else
+                       f"{p.facts.path.name} was not imported either: {current.path.name} beside it failed, and a "
+                       f"folder goes in whole or not at all ({failed})")
             for p in planned
         ]
     finally:
@@ -190,19 +191,33 @@ def _import_file(con: duckdb.DuckDBPyConnection, item: PlannedFile) -> FileRepor
         )
     import_id = con.execute("SELECT nextval('import_id_seq')").fetchall()[0][0]
     clear_reader_rejects(con)
-    if item.format in IMPORTERS:
-        result = IMPORTERS[item.format](con, facts, import_id)
-    else:
-        assert item.mapping is not None
-        result = import_mapped_file(con, facts, item.mapping, import_id)
-    skipped = sorted(set(facts.blank_lines) | set(result.malformed))
-    found = record_lines(result.rejected_records, skipped) + list(result.malformed.items())
-    rejections = sorted(set(found))  # a wide row can fail twice for the same reason: say it once
+    with arranged_reading(con, facts):
+        if item.format in IMPORTERS:
+            result = IMPORTERS[item.format](con, facts, import_id)
+        else:
+            assert item.mapping is not None
+            result = import_mapped_file(con, facts, item.mapping, import_id)
+    present = None
+    if item.format in ("synthea-observations", "mapped"):
+        present = settle_present_rows(con, import_id, update_existing=UPDATE_EXISTING.get())
+        result.accepted -= present.total
+    elif item.format == "synthea-conditions":
+        present = settle_present_rows(con, import_id, update_existing=UPDATE_EXISTING.get(),
+                                              natural=CONDITIONS)
+        result.accepted -= present.total
+    rejections = rejections_of(facts, result)
     report.rows_accepted = result.accepted
     report.rows_rejected = len(rejections)
     report.rejections = [{"line": line, "reason": reason} for line, reason in rejections]
     report.notes = result.notes
-    if result.accepted == 0 and not rejections:
+    if isinstance(result, KeyedResult) and result.present:
+        report_present(report, result, facts)
+    if present is not None and present.total:
+        what = ("condition", "same patient, code and onset") if item.format == "synthea-conditions" else (
+            "reading", "same patient, time and measurement")
+        report_present_rows(report, present, *what)
+    note_reading(report, facts)
+    if result.accepted == 0 and not rejections and not report.rows_already_present:
         report.notes.append("the file has a header but no data rows")
     con.execute(
         "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",

@@ -17,16 +17,30 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+#: How the pipeline has arranged for a file to be read, by path: set for one file's import (reading.py).
+#: Importers keep calling read_csv_sql(path, header, delimiter) whatever the file's encoding or line endings.
+READ_AS: dict[str, str] = {}
+
+
 def read_csv_sql(path: Path, header: list[str], delimiter: str) -> str:
     """DuckDB's own CSV reader, every column as text, malformed lines kept aside with their line numbers.
 
     The columns are given explicitly (we already read the header), so DuckDB's sniffer cannot guess
-    differently from what the user sees in the file.
+    differently from what the user sees in the file. A file the pipeline staged or gave an encoding to
+    (see reading.py) is read the way it arranged.
     """
+    arranged = READ_AS.get(str(path))
+    if arranged is not None:
+        return arranged
+    return csv_reader_sql(path, header, delimiter)
+
+
+def csv_reader_sql(path: Path, header: list[str], delimiter: str, encoding: str | None = None) -> str:
     columns = "{" + ", ".join(f"{literal(h)}: 'VARCHAR'" for h in header) + "}"
+    encoded = f"encoding = {literal(encoding)}, " if encoding else ""
     return (
         f"read_csv({literal(str(path))}, header = true, delim = {literal(delimiter)}, quote = '\"', "
-        f"escape = '\"', columns = {columns}, auto_detect = false, store_rejects = true, "
+        f"escape = '\"', columns = {columns}, auto_detect = false, {encoded}store_rejects = true, "
         f"rejects_table = {literal(REJECTS_TABLE)}, rejects_scan = {literal(REJECTS_SCAN)})"
     )
 

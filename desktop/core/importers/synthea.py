@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-from desktop.core.importers.entities import stage_and_insert
+from desktop.core.importers.entities import KeyedTable, stage_and_insert
 from desktop.core.importers.observations import RowResult, add_missing_patients, import_observations
 from desktop.core.importers.sniff import CsvFacts
 from desktop.core.importers.sql import ident, read_csv_sql, timestamp_sql
@@ -95,7 +95,11 @@ def import_patients_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, import
         ON CONFLICT (patient_id) DO UPDATE SET name = excluded.name, sex = excluded.sex,
           birth_date = excluded.birth_date, birth_date_estimated = false, death_date = excluded.death_date
     """
-    return stage_and_insert(con, select_sql=select_sql, reason_sql=reason, insert_sql=insert_sql)
+    # A patient known only from observations (no name, no birth date) is filled in, not "already present".
+    keyed = KeyedTable("patients", "patient_id", {"name": "name", "sex": "sex", "birth_date": "birth_date",
+                                                  "death_date": "death_date"},
+                       placeholder="t.name IS NULL AND t.birth_date IS NULL")
+    return stage_and_insert(con, select_sql=select_sql, reason_sql=reason, insert_sql=insert_sql, keyed=keyed)
 
 
 def import_conditions_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, import_id: int) -> RowResult:
@@ -156,7 +160,10 @@ def import_encounters_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, impo
                {import_id} FROM vs_ok
         ON CONFLICT (encounter_id) DO NOTHING
     """
-    return stage_and_insert(con, select_sql=select_sql, reason_sql=reason, insert_sql=insert_sql)
+    keyed = KeyedTable("encounters", "encounter_id", {
+        "patient_id": "patient_id", "started_at": "started_at", "ended_at": "ended_at",
+        "encounter_class": "encounter_class", "code": "code", "description": "description", "reason": "reason_text"})
+    return stage_and_insert(con, select_sql=select_sql, reason_sql=reason, insert_sql=insert_sql, keyed=keyed)
 
 
 IMPORTERS = {

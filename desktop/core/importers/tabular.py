@@ -1,14 +1,26 @@
-"""CSVs read through a column mapping: the wide admissions file, the long file, and any other layout."""
+"""CSVs read through a column mapping: the wide admissions file, the long file, a snapshot (one row per patient,
+one date for the file) and any other layout."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
 
 from desktop.core.clinical.measurements import load_catalog
-from desktop.core.importers.mapping import ColumnMapping
-from desktop.core.importers.observations import RowResult, add_missing_patients, import_observations
+from desktop.core.importers.mapping import FILE_MODIFIED, ColumnMapping
+from desktop.core.importers.observations import REJECT, RowResult, add_missing_patients, import_observations
+from desktop.core.importers.rows import (
+    RowsOf,
+    add_patients_of_conditions,
+    age_years_sql,
+    insert_conditions,
+    row_problems,
+    rows_result,
+)
 from desktop.core.importers.sniff import CsvFacts
 from desktop.core.importers.sql import ident, literal, read_csv_sql, timestamp_sql
 
@@ -30,6 +42,10 @@ def _col(name: str | None) -> str:
     return f"s.{ident(name)}" if name else "NULL"
 
 
+def _lit(text: str | None) -> str:
+    return "NULL" if text is None else literal(text)
+
+
 def _patient_id_sql(mapping: ColumnMapping) -> str:
     if not mapping.patient_is_name:
         return f"nullif(trim({_col(mapping.patient)}), '')"
@@ -42,82 +58,113 @@ def _patient_id_sql(mapping: ColumnMapping) -> str:
 def import_mapped_file(
     con: duckdb.DuckDBPyConnection, facts: CsvFacts, mapping: ColumnMapping, import_id: int
 ) -> RowResult:
+    """Import one file through ``mapping``. The counts are of the file's rows (a wide row holds many values):
+    a row is rejected when any of its values is, naming each problem; its other values are still stored."""
     reader = read_csv_sql(facts.path, facts.header, facts.delimiter)
-    patient_id = _patient_id_sql(mapping)
-    observed_at = timestamp_sql(_col(mapping.time), mapping.time_format)
+    day = mapping.observed_date(_modified_on(facts.path))
+    if day is None:
+        observed_at = timestamp_sql(_col(mapping.time), mapping.time_format)
+        time_text = _col(mapping.time)
+    else:  # a snapshot: every row was observed on that one day
+        observed_at, time_text = f"TIMESTAMP {literal(day.isoformat())}", literal(day.isoformat())
+    rows = RowsOf(reader, _patient_id_sql(mapping), observed_at, time_text)
     has_demographics = any((mapping.name, mapping.sex, mapping.age, mapping.birth_date))
     if has_demographics:
-        _insert_patients(con, reader, mapping, patient_id, observed_at, import_id)
+        _insert_patients(con, rows, mapping, import_id)
 
     if mapping.measurements:
-        source = _wide_source(reader, mapping, patient_id, observed_at)
-        result = import_observations(con, source, import_id)
+        result = import_observations(con, _wide_source(rows, mapping), import_id)
+    elif mapping.one_value_per_row:
+        result = import_observations(con, _long_source(rows, mapping), import_id, by_name=True)
     else:
-        source = _long_source(reader, mapping, patient_id, observed_at)
-        result = import_observations(con, source, import_id, by_name=True)
+        result = RowResult()
+    observations = result.accepted
+    mapped_conditions = bool(mapping.conditions or mapping.condition)
+    conditions = insert_conditions(con, rows, mapping, import_id) if mapped_conditions else None
     if not has_demographics:
         add_missing_patients(con, import_id)  # ids only: cheaper from the stored rows than the file
-    if mapping.condition:
-        _insert_conditions(con, reader, mapping, patient_id, observed_at, import_id)
-    return result
+    add_patients_of_conditions(con, import_id)
+    return rows_result(
+        con, rows, result, row_problems(con, rows, mapping), observations=observations, conditions=conditions,
+        day=day, from_file_date=mapping.observed_on == FILE_MODIFIED,
+        one_value_per_row=mapping.one_value_per_row,
+    )
 
 
-def _wide_source(reader: str, mapping: ColumnMapping, patient_id: str, observed_at: str) -> Callable[[bool], str]:
+def _modified_on(path: Path) -> date:
+    """The file's modification date (the local calendar day): a snapshot's date when none is given."""
+    return datetime.fromtimestamp(path.stat().st_mtime).date()
+
+
+def _wide_source(rows: RowsOf, mapping: ColumnMapping) -> Callable[[bool], str]:
     catalog = load_catalog()
+    parts: dict[tuple[str, str], int] = {}  # (column, separator) -> how many values its cells hold
+    for m in mapping.measurements:
+        if m.split is not None and m.part is not None:
+            parts[(m.column, m.split)] = max(parts.get((m.column, m.split), 0), m.part)
     keyed = []
     for i, m in enumerate(mapping.measurements):
         known = catalog.by_name(m.measurement) or catalog.by_code(m.measurement)
         code = known.code if known else m.measurement
         unit = m.unit if m.unit is not None else (known.unit if known else None)
-        keyed.append((f"m{i}", m.column, code, unit))
-    picks = ", ".join(f"{_col(column)} AS {key}" for key, column, _, _ in keyed)
-    values = ", ".join(
-        f"({literal(key)}, {literal(code)}, {literal(unit) if unit is not None else 'NULL'})" for key, _, code, unit in keyed
+        # An unknown measurement is described by its name, or by its column when it is given as a bare code.
+        bare_code = re.fullmatch(r"[0-9]+-[0-9]", m.measurement.strip())
+        description = None if known else (m.column if bare_code else m.measurement)
+        row = [literal(f"m{i}"), literal(code), _lit(unit), _lit(description), _lit("text" if m.text else None),
+               _lit(m.split), str(m.part or 0), str(parts.get((m.column, m.split or ""), 0)), literal(m.column)]
+        keyed.append((f"m{i}", m.column, "(" + ", ".join(row) + ")"))
+    picks = ", ".join(f"{_col(column)} AS {key}" for key, column, _ in keyed)
+    values = ", ".join(row for _, _, row in keyed)
+    # A split cell ("120/80") must hold exactly as many values as the mapping takes from it.
+    not_split = (
+        f"{literal(REJECT)} || mc.col || ' ' || chr(39) || u.value_text || chr(39) || ' is not ' || mc.parts "
+        f"|| ' values separated by ' || chr(39) || mc.sep || chr(39)"
     )
 
     def source(with_line: bool) -> str:
-        rn = "row_number() OVER ()" if with_line else "NULL::BIGINT"
         return f"""
         SELECT u.rn, u.patient_id, u.observed_at, u.time_text, mc.code AS code_in,
-               u.value_text, mc.unit AS unit_text, NULL AS value_type, NULL AS encounter_id,
-               NULL AS description, NULL AS category
-        FROM (
-          SELECT {rn} AS rn, {patient_id} AS patient_id, {observed_at} AS observed_at,
-                 {_col(mapping.time)} AS time_text, {picks}
-          FROM {reader} s
-        ) UNPIVOT (value_text FOR mkey IN ({", ".join(k for k, _, _, _ in keyed)})) u
-        JOIN (VALUES {values}) mc(mkey, code, unit) ON mc.mkey = u.mkey
+               CASE WHEN mc.sep IS NULL THEN u.value_text
+                    ELSE nullif(trim(split_part(u.value_text, mc.sep, mc.part)), '') END AS value_text,
+               mc.unit AS unit_text,
+               CASE WHEN mc.sep IS NOT NULL AND len(string_split(u.value_text, mc.sep)) <> mc.parts
+                    THEN {not_split} ELSE mc.value_type END AS value_type,
+               NULL AS encounter_id, mc.description AS description, NULL AS category
+        FROM (SELECT {rows.select(with_line)}, {picks} FROM {rows.reader} s)
+          UNPIVOT (value_text FOR mkey IN ({", ".join(k for k, _, _ in keyed)})) u
+        JOIN (VALUES {values}) mc(mkey, code, unit, description, value_type, sep, part, parts, col)
+          ON mc.mkey = u.mkey
         """
 
     return source
 
 
-def _long_source(reader: str, mapping: ColumnMapping, patient_id: str, observed_at: str) -> Callable[[bool], str]:
+def _long_source(rows: RowsOf, mapping: ColumnMapping) -> Callable[[bool], str]:
     def source(with_line: bool) -> str:
-        rn = "row_number() OVER ()" if with_line else "NULL::BIGINT"
         return f"""
-        SELECT {rn} AS rn, {patient_id} AS patient_id, {observed_at} AS observed_at,
-               {_col(mapping.time)} AS time_text, {_col(mapping.measurement)} AS code_in,
+        SELECT {rows.select(with_line)}, {_col(mapping.measurement)} AS code_in,
                {_col(mapping.value)} AS value_text, {_col(mapping.unit)} AS unit_text, NULL AS value_type,
                NULL AS encounter_id, {_col(mapping.measurement)} AS description, NULL AS category
-        FROM {reader} s
+        FROM {rows.reader} s
         """
 
     return source
 
 
-def _insert_patients(
-    con: duckdb.DuckDBPyConnection, reader: str, mapping: ColumnMapping, patient_id: str, observed_at: str,
-    import_id: int,
-) -> None:
+def _insert_patients(con: duckdb.DuckDBPyConnection, rows: RowsOf, mapping: ColumnMapping, import_id: int) -> None:
     name = _title_case_sql(_col(mapping.name)) if mapping.name else "NULL"
     sex = _sex_sql(_col(mapping.sex)) if mapping.sex else "NULL"
     if mapping.birth_date:
         birth, estimated = f"TRY_CAST(trim({_col(mapping.birth_date)}) AS DATE)", "false"
     elif mapping.age:
-        # An admission file gives the age on that day; the birth date is estimated from the latest one.
-        age = f"TRY_CAST(trim({_col(mapping.age)}) AS INTEGER)"
-        birth, estimated = f"CAST({observed_at} AS DATE) - to_years({age})", "true"
+        # A file gives the age on the row's day (an admission, a snapshot), not a birth date. We store what
+        # that honestly implies: a birth date marked estimated (shown as an approximate age), in the middle of
+        # the year of birthdays the age allows. The age on the row's day is then exactly the file's, at any
+        # later day it is off by at most six months, and age-dependent ranges and scores still work. Keeping
+        # the age alone would leave every later age unknown; the earliest or latest possible birthday would
+        # be off by up to a whole year.
+        age = age_years_sql(_col(mapping.age))
+        birth, estimated = f"CAST({rows.observed_at} AS DATE) - to_years({age}) - to_months(6)", "true"
     else:
         birth, estimated = "NULL::DATE", "false"
     con.execute(
@@ -125,8 +172,8 @@ def _insert_patients(
         INSERT INTO patients (patient_id, name, sex, birth_date, birth_date_estimated, import_id)
         SELECT patient_id, any_value(name), any_value(sex), CAST(arg_max(birth, observed_at) AS DATE),
                {estimated}, {import_id}
-        FROM (SELECT {patient_id} AS patient_id, {name} AS name, {sex} AS sex, {birth} AS birth,
-                     {observed_at} AS observed_at FROM {reader} s)
+        FROM (SELECT {rows.patient_id} AS patient_id, {name} AS name, {sex} AS sex, {birth} AS birth,
+                     {rows.observed_at} AS observed_at FROM {rows.reader} s)
         WHERE patient_id IS NOT NULL
         GROUP BY patient_id
         ON CONFLICT (patient_id) DO UPDATE SET
@@ -134,23 +181,5 @@ def _insert_patients(
           birth_date = coalesce(excluded.birth_date, patients.birth_date),
           birth_date_estimated = CASE WHEN excluded.birth_date IS NULL THEN patients.birth_date_estimated
                                       ELSE excluded.birth_date_estimated END
-        """
-    )
-
-
-def _insert_conditions(
-    con: duckdb.DuckDBPyConnection, reader: str, mapping: ColumnMapping, patient_id: str, observed_at: str,
-    import_id: int,
-) -> None:
-    con.execute(
-        f"""
-        INSERT INTO conditions (patient_id, onset, code, code_system, description, import_id)
-        SELECT patient_id, min(CAST(observed_at AS DATE)), NULL, NULL, description, {import_id}
-        FROM (SELECT {patient_id} AS patient_id, {observed_at} AS observed_at,
-                     nullif(trim({_col(mapping.condition)}), '') AS description FROM {reader} s) c
-        WHERE patient_id IS NOT NULL AND description IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM conditions k WHERE k.patient_id = c.patient_id
-                          AND lower(k.description) = lower(c.description))
-        GROUP BY patient_id, description
         """
     )

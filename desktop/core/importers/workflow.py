@@ -13,7 +13,8 @@ from pathlib import Path
 
 from desktop.core.importers.errors import ImportFailed
 from desktop.core.importers.mapping import ColumnMapping, save_mapping
-from desktop.core.importers.pipeline import FileReport, ImportReport, PlannedFile, import_paths, plan
+from desktop.core.importers.pipeline import PlannedFile, import_paths, plan
+from desktop.core.importers.report import FileReport, ImportReport
 from desktop.core.store import Store
 from desktop.core.tasks import TaskState
 
@@ -56,6 +57,7 @@ def run_import(
     mapping: ColumnMapping | None = None,
     mapped_paths: Iterable[Path] | None = None,
     save_mapping_as: str | None = None,
+    update_existing: bool = False,
     state: TaskState,
 ) -> ImportReport:
     """Import ``paths`` (CSV files or Synthea export folders), each path in its own transaction.
@@ -63,7 +65,12 @@ def run_import(
     ``mapping`` applies to ``mapped_paths`` (all of ``paths`` when not given); the other paths are detected.
     With ``save_mapping_as`` the mapping is remembered under that name for each mapped *file* that went in,
     so the next file with the same header is recognised; a folder cannot carry a mapping and is reported as
-    failed rather than raising (a folder's files have different headers).
+    failed rather than raising (a folder's files have different headers). A mapping to be remembered is
+    checked against every mapped file first: if one cannot be read, nothing is imported or remembered.
+
+    ``update_existing``: rows the workspace already holds (the same patient or encounter Id, or a reading or
+    condition of the same patient, time and code) with other values take the file's values, in the file's
+    transaction; without it they are counted and kept as stored.
     """
     paths = list(paths)
     if mapping is None:
@@ -79,15 +86,43 @@ def run_import(
             message=f"{folder}: a column mapping applies to one CSV file, not a folder; give the file itself",
         ))
     mapped = [p for p in mapped if p not in folders]
+    if save_mapping_as and mapping is not None and mapped:
+        unusable = _unplannable(store, mapped, mapping)
+        if unusable:
+            report.files.extend(_refused(plain + mapped, unusable))
+            return report
     if plain:
-        report.files.extend(import_paths(store, plain, progress=state.set_progress, cancel=state).files)
+        report.files.extend(import_paths(store, plain, progress=state.set_progress, cancel=state,
+                                         update_existing=update_existing).files)
     if mapped:  # also when cancelled: import_paths reports each path as cancelled, so none goes unreported
         assert mapping is not None
-        done = import_paths(store, mapped, mapping=mapping, progress=state.set_progress, cancel=state)
+        done = import_paths(store, mapped, mapping=mapping, progress=state.set_progress, cancel=state,
+                            update_existing=update_existing)
         report.files.extend(done.files)
         if save_mapping_as and not state.cancelled:
             _remember_mapping(store, done, mapping, save_mapping_as)
     return report
+
+
+def _unplannable(store: Store, paths: list[Path], mapping: ColumnMapping) -> dict[Path, str]:
+    problems: dict[Path, str] = {}
+    for path in paths:
+        try:
+            plan(store, path, mapping)
+        except ImportFailed as exc:
+            problems[path] = str(exc)
+    return problems
+
+
+def _refused(paths: list[Path], problems: dict[Path, str]) -> list[FileReport]:
+    """Every path failed: the unusable ones with their own message, the rest saying which one stopped them."""
+    first = next(iter(problems))
+    return [
+        FileReport(str(p), "mapped", "failed", message=problems.get(p) or (
+            f"{p.name} was not imported: the mapping is to be remembered for all the files given, and {first.name} "
+            f"cannot be imported ({problems[first]}); nothing was imported or remembered"))
+        for p in paths
+    ]
 
 
 def _remember_mapping(store: Store, done: ImportReport, mapping: ColumnMapping, name: str) -> None:
@@ -97,6 +132,10 @@ def _remember_mapping(store: Store, done: ImportReport, mapping: ColumnMapping, 
     for f in done.files:
         if f.status not in ("imported", "already imported"):
             continue
-        header = check_csv(Path(f.file)).header
+        try:
+            header = check_csv(Path(f.file)).header
+        except ImportFailed as exc:  # the file went away after its import: its rows are in, the mapping is not
+            f.notes.append(f"column mapping not remembered: {exc}")
+            continue
         save_mapping(store.con, header, name, mapping)
         f.notes.append(f"column mapping remembered as {name!r} for files with this header")

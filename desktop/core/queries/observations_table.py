@@ -5,10 +5,12 @@ The table view and the export run the very same query, so the file holds exactly
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.core.clinical.measurements import load_catalog
+from desktop.core.deidentify import NAME_COLUMNS, Deidentifier
 from desktop.core.store import Store
 
 # (header, SQL expression) in display order; the expressions are what sorting uses.
@@ -67,10 +69,17 @@ def page_observations(store: Store, flt: ObservationFilter, offset: int, limit: 
     return store.con.execute(f"{sql} LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
 
 
-def export_observations_csv(store: Store, flt: ObservationFilter, path: str | Path) -> int:
-    """Write the filtered, sorted rows to ``path`` as UTF-8 CSV with a header; returns the row count."""
+def export_observations_csv(store: Store, flt: ObservationFilter, path: str | Path, *,
+                            deidentified: bool = False) -> int:
+    """Write the filtered, sorted rows to ``path`` as UTF-8 CSV with a header; returns the row count.
+
+    ``deidentified``: patient ids replaced and each patient's times shifted by one random offset
+    (desktop/core/deidentify.py), for a file that leaves the clinic.
+    """
     sql, params = flt.query()
     target = str(Path(path))
+    if deidentified:
+        return _export_deidentified(store, sql, params, target)
     # COPY takes no bound parameters for its source query, so the filtered rows go through a temp view.
     store.con.execute(f"CREATE OR REPLACE TEMP TABLE _export AS {sql}", params)
     try:
@@ -79,6 +88,18 @@ def export_observations_csv(store: Store, flt: ObservationFilter, path: str | Pa
     finally:
         store.con.execute("DROP TABLE IF EXISTS _export")
     return int(row[0]) if row else 0
+
+
+def _export_deidentified(store: Store, sql: str, params: list[object], target: str) -> int:
+    cursor = store.con.execute(sql, params)
+    headers = [d[0] for d in cursor.description]
+    rows = [dict(zip(headers, row, strict=True)) for row in cursor.fetchall()]
+    cleaned = Deidentifier().rows(rows, patient_column="Patient")
+    with open(target, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=[h for h in headers if h.lower() not in NAME_COLUMNS])
+        writer.writeheader()
+        writer.writerows(cleaned)
+    return len(cleaned)
 
 
 def _names_sql() -> str:

@@ -53,6 +53,7 @@ class ChatController(QObject):
     errorRaised = Signal(str)
     answerComputed = Signal(object)       # Answer: figures DuckDB computed, with how (plan, SQL, rows)
     answerVerified = Signal(object)       # Verdict on the model's last answer, saved with it
+    questionAsked = Signal(object)        # the patient id (None: the workspace) of a question sent; audited
 
     def __init__(self, *, worker: ModelWorker, db: DbCalls, model_path: Path, settings: ChatSettings | None = None,
                  context_provider: Callable[[Store, str], str] = patient_context,
@@ -207,6 +208,7 @@ class ChatController(QObject):
         if not text or self.busy:
             return
         pid, cid = self.patient_id, self.conversation_id
+        self.questionAsked.emit(pid)
 
         def on_db(store: Store) -> tuple[int | None, Answer]:
             answer = answer_question(store, question=text, patient_id=pid)
@@ -292,6 +294,17 @@ class ChatController(QObject):
 
     def stop(self) -> None:
         self._worker.stop()
+
+    def clear_for_lock(self) -> None:
+        """The window locked: stop an answer (saved as far as it came), empty the panel, drop the model's
+        KV cache. Unlocking calls :meth:`set_patient` to show the conversation again."""
+        self.stop()
+        self.conversation_id = None
+        self.messages = []
+        self.conversationSelected.emit(None)
+        self.conversationsChanged.emit([])
+        self.messagesChanged.emit([])
+        self._worker.forget_context()
 
     @Slot(int, object)
     def _on_plan(self, job: int, plan: PromptPlan) -> None:

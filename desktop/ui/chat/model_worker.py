@@ -55,6 +55,9 @@ class _Generate:
     stream_saves: bool       # False only in the benchmark, to show what saving costs
 
 
+_FORGET = object()  # a job: clear the KV cache
+
+
 class ModelWorker(QObject):
     modelLoaded = Signal(int, object)     # job id, LoadedModel
     modelFailed = Signal(int, str)        # job id, message naming the file and the problem
@@ -100,6 +103,10 @@ class ModelWorker(QObject):
         self._jobs.put(job)
         return job.job_id
 
+    def forget_context(self) -> None:
+        """Drop the model's KV cache (the last prompt, patient data included) on its thread: the window locked."""
+        self._jobs.put(_FORGET)  # type: ignore[arg-type]
+
     def stop(self) -> None:
         """Stop the answer being written (and any waiting); it keeps what it has. Safe from any thread."""
         with self._cancels_lock:
@@ -126,7 +133,11 @@ class ModelWorker(QObject):
             if job is None:
                 break
             try:
-                if isinstance(job, _Load):
+                if job is _FORGET:
+                    if self._engine is not None:
+                        self._engine.llm.reset()
+                        self._engine.llm._ctx.kv_cache_clear()
+                elif isinstance(job, _Load):
                     self._load(job)
                 else:
                     self._generate(job)

@@ -4,11 +4,13 @@ and the workspace is left exactly as it was."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -108,10 +110,14 @@ class QtImportDialog(QDialog):
         self.plan_table.verticalHeader().setVisible(False)
         self.plan_note = QLabel()
         self.plan_note.setWordWrap(True)
+        # Off by default: a corrected export replaces stored values only when the user says so (issue 14).
+        self.update_existing = QCheckBox("Update rows already in the workspace (same patient, encounter or "
+                                         "reading) with this file's values")
         layout = QVBoxLayout(page)
         layout.addWidget(QLabel("<b>What will be imported</b> (detected from each file's columns):"))
         layout.addWidget(self.plan_table, 1)
         layout.addWidget(self.plan_note)
+        layout.addWidget(self.update_existing)
         return page
 
     def _run_page(self) -> QWidget:
@@ -197,7 +203,7 @@ class QtImportDialog(QDialog):
         page = self.pages.currentIndex()
         if page == PLAN and self.unknown_files() and self.mapping is None:
             item = self.unknown_files()[0]
-            self.mapper.set_header(item.facts.path.name, item.facts.header)
+            self.mapper.set_header(item.facts.path.name, item.facts.header, _modified_on(item.facts.path))
             self._go(MAP)
         elif page == MAP:
             self.use_mapping(self.mapper.mapping())
@@ -220,12 +226,13 @@ class QtImportDialog(QDialog):
         # Progress reaches the GUI thread through the task manager's one relay.
         token = self.token = TaskState(on_progress=self.workspace.executor.tasks.progress(self._on_progress))
         mapping, remember, name = self.mapping, self.mapper.remember.isChecked(), self.mapper.mapping_name()
+        update = self.update_existing.isChecked()
         mapped = {i.facts.path for i in self.unknown_files()} if mapping is not None else set()
         plain = [p for p in self.paths if p not in mapped and not isinstance(self.plans.get(p), str)]
 
         def run(store: Store) -> ImportReport:
             return run_import(store, paths=plain + sorted(mapped), mapping=mapping, mapped_paths=sorted(mapped),
-                              save_mapping_as=name if remember else None, state=token)
+                              save_mapping_as=name if remember else None, update_existing=update, state=token)
 
         self.progress.setRange(0, 0)  # busy until the first file is done: one large file has no steps
         self._go(RUN)
@@ -267,6 +274,10 @@ def report_html(report: ImportReport, max_reasons: int = 50) -> str:
     for f in report.files:
         line = (f"<li><b>{escape(Path(f.file).name)}</b> ({escape(format_name(f.format) if f.format else '—')}): "
                 f"{escape(f.status)}, {f.rows_accepted:,} accepted, {f.rows_rejected:,} rejected")
+        if f.rows_already_present:
+            line += f", {f.rows_already_present:,} already present"
+        if f.encoding and f.encoding != "utf-8":
+            line += f" (text encoding {escape(f.encoding)})"
         if f.message:
             line += f"<br><i>{escape(f.message)}</i>"
         for note in f.notes:
@@ -281,6 +292,14 @@ def report_html(report: ImportReport, max_reasons: int = 50) -> str:
         parts.append(line + "</li>")
     parts.append("</ul>")
     return "".join(parts)
+
+
+def _modified_on(path: Path) -> date | None:
+    """The day the file was last saved: the default date of a file without a time column."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime).date()
+    except OSError:
+        return None
 
 
 def _size(n: int) -> str:
