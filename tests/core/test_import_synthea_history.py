@@ -217,3 +217,27 @@ def test_a_workspace_from_before_schema_4_gets_the_tables(tmp_path: Path) -> Non
     with open_store(path) as store:
         assert has_history_tables(store)
         assert store.con.execute("SELECT count(*) FROM schema_version WHERE version = 4").fetchone()[0] == 1
+
+
+def test_a_corrected_export_is_counted_not_doubled(store: Store, tmp_path: Path) -> None:
+    import_paths(store, [_current(tmp_path)])
+    before = snapshot(store)
+    corrected = tmp_path / "corrected"
+    # The same medications with one STOP added, plus one new row; the file is new (other bytes).
+    text = MEDICATIONS.replace(f"2015-03-01T09:00:00Z,,{P1}", f"2015-03-01T09:00:00Z,2020-01-01T00:00:00Z,{P1}")
+    text += f"2020-02-01T09:00:00Z,,{P1},py1,{ENC},197361,amlodipine 5 MG Oral Tablet,1.0,0.0,1,1.0,,\n"
+    write(corrected / "medications.csv", text)
+    report = import_paths(store, [corrected / "medications.csv"]).files[0]
+    assert report.rows_accepted == 1 and report.rows_rejected == 5
+    assert report.rows_already_present == 3 and report.rows_present_different == 1
+    assert report.rows_accepted + report.rows_rejected + report.rows_already_present == _rows(text)
+    assert snapshot(store)["medications"] == before["medications"] + 1
+    stop = store.con.execute("SELECT stopped_at FROM medications WHERE code = '314076'").fetchall()
+    assert stop == [(None,)]  # kept as stored unless the user asks to update
+    # Asked to update (another copy of the corrected file: same bytes would be "already imported").
+    write(corrected / "again.csv", MEDICATIONS.replace(f"2015-03-01T09:00:00Z,,{P1}",
+                                                       f"2015-03-01T09:00:00Z,2020-01-01T00:00:00Z,{P1}"))
+    updated = import_paths(store, [corrected / "again.csv"], update_existing=True).files[0]
+    assert updated.rows_updated == 1 and updated.rows_accepted == 0
+    stop = store.con.execute("SELECT stopped_at FROM medications WHERE code = '314076'").fetchall()
+    assert stop == [(datetime(2020, 1, 1),)]

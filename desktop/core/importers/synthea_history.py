@@ -3,7 +3,8 @@
 Columns are found by name, so every Synthea version reads: older procedures.csv has one DATE where newer
 ones have START and STOP; older medications.csv has COST where newer ones have BASE_COST (neither is kept);
 older allergies.csv has exactly the conditions header (see :func:`is_older_allergies_file`). Every row is
-stored or rejected with its line and reason, like the other Synthea files.
+stored, rejected with its line and reason, or counted as already present (a re-import of a corrected export:
+:data:`HISTORY_NATURAL_KEYS`), like the other Synthea files.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import duckdb
 
 from desktop.core.importers.entities import stage_and_insert
 from desktop.core.importers.observations import RowResult
+from desktop.core.importers.present import NaturalKey
 from desktop.core.importers.sniff import CsvFacts
 from desktop.core.importers.sql import ident, read_csv_sql, timestamp_sql
 
@@ -211,6 +213,32 @@ def import_immunizations_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, i
     result = stage_and_insert(con, select_sql=select_sql, reason_sql=reason, insert_sql=insert_sql)
     _add_missing_patients(con, "immunizations", import_id)
     return result
+
+
+def _same(*columns: str) -> str:
+    return " AND ".join(f"n.{c} IS NOT DISTINCT FROM s.{c}" for c in columns)
+
+
+#: How a re-import (a corrected or extended export) tells a row the workspace already holds: format ->
+#: (natural key, the noun the report counts, the key in words). See present.py.
+HISTORY_NATURAL_KEYS: dict[str, tuple[NaturalKey, str, str]] = {
+    "synthea-medications": (
+        NaturalKey("medications", ("patient_id", "code", "started_at"),
+                   _same("stopped_at", "description", "dispenses", "reason"), nullable_key=True),
+        "medication", "same patient, code and start"),
+    "synthea-allergies": (
+        NaturalKey("allergies", ("patient_id", "code", "recorded_on"),
+                   _same("resolved_on", "description", "reaction1", "severity1", "reaction2", "severity2"),
+                   nullable_key=True),
+        "allergy record", "same patient, code and start"),
+    "synthea-procedures": (
+        NaturalKey("procedures", ("patient_id", "code", "started_at"),
+                   _same("stopped_at", "description", "reason"), nullable_key=True),
+        "procedure", "same patient, code and start"),
+    "synthea-immunizations": (
+        NaturalKey("immunizations", ("patient_id", "code", "given_at"), _same("description"), nullable_key=True),
+        "immunization", "same patient, code and date"),
+}
 
 
 HISTORY_IMPORTERS = {
