@@ -147,6 +147,59 @@ MIGRATIONS: list[Migration] = [
         """,
     ),
     Migration(
+        4,
+        "Synthea medications, allergies, procedures and immunizations",
+        """
+        CREATE TABLE medications (
+            patient_id    VARCHAR NOT NULL,
+            started_at    TIMESTAMP NOT NULL,   -- UTC
+            stopped_at    TIMESTAMP,            -- NULL: not stopped (still taken, as of the export)
+            code          VARCHAR,              -- RxNorm
+            description   VARCHAR NOT NULL,
+            dispenses     INTEGER,
+            reason_code   VARCHAR,
+            reason        VARCHAR,              -- what it was given for (REASONDESCRIPTION)
+            encounter_id  VARCHAR,
+            import_id     INTEGER NOT NULL
+        );
+        CREATE TABLE allergies (
+            patient_id    VARCHAR NOT NULL,
+            recorded_on   DATE NOT NULL,        -- START
+            resolved_on   DATE,                 -- STOP; NULL: still an allergy
+            code          VARCHAR,
+            code_system   VARCHAR,
+            description   VARCHAR NOT NULL,     -- the substance
+            allergy_type  VARCHAR,              -- allergy / intolerance (newer exports only)
+            category      VARCHAR,              -- food, medication, environment (newer exports only)
+            reaction1     VARCHAR,
+            severity1     VARCHAR,              -- MILD, MODERATE, SEVERE as the file gives it
+            reaction2     VARCHAR,
+            severity2     VARCHAR,
+            encounter_id  VARCHAR,
+            import_id     INTEGER NOT NULL
+        );
+        CREATE TABLE procedures (
+            patient_id    VARCHAR NOT NULL,
+            started_at    TIMESTAMP NOT NULL,   -- START (older exports: DATE)
+            stopped_at    TIMESTAMP,
+            code          VARCHAR,
+            code_system   VARCHAR,
+            description   VARCHAR NOT NULL,
+            reason        VARCHAR,
+            encounter_id  VARCHAR,
+            import_id     INTEGER NOT NULL
+        );
+        CREATE TABLE immunizations (
+            patient_id    VARCHAR NOT NULL,
+            given_at      TIMESTAMP NOT NULL,
+            code          VARCHAR,              -- CVX
+            description   VARCHAR NOT NULL,
+            encounter_id  VARCHAR,
+            import_id     INTEGER NOT NULL
+        );
+        """,
+    ),
+    Migration(
         5,
         "audit log, hash-chained, with its head",
         """

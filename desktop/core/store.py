@@ -210,8 +210,11 @@ def migrate(store: Store) -> None:
         )
     if current == 0:
         con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, description VARCHAR, applied_at TIMESTAMP)")
+    # By the versions applied, not the highest: a version reserved and shipped later (4 came after 5 and 6)
+    # still reaches a workspace written in between.
+    applied = {int(v) for (v,) in con.execute("SELECT version FROM schema_version").fetchall()} if current else set()
     for migration in MIGRATIONS:
-        if migration.version <= current:
+        if migration.version in applied:
             continue
         with store.transaction():
             con.execute(migration.sql)

@@ -1,4 +1,5 @@
-"""A patient at a glance: who they are, their conditions, latest values with flags, BP category, NEWS2.
+"""A patient at a glance: who they are, their conditions, allergies and active medications, latest values
+with flags, BP category, NEWS2.
 
 Flags are words as well as colours (never colour alone): "H high", "LL critically low".
 """
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.clinical.display_units import DisplayUnits, format_value, normal_range_text
+from desktop.ui.qt_patient_history import QtPatientHistory
 
 FLAG_WORDS = {"N": "normal", "H": "H high", "L": "L low", "HH": "HH critically high", "LL": "LL critically low"}
 FLAG_COLOURS = {"H": QColor(255, 225, 225), "HH": QColor(255, 190, 190), "L": QColor(222, 232, 255),
@@ -58,7 +60,9 @@ class QtPatientSummary(QWidget):
         self.table.setWordWrap(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.history = QtPatientHistory()  # allergies and active medications: two lines, "show all" for more
         layout.addWidget(self.title)
+        layout.addWidget(self.history)
         layout.addWidget(self.scores)
         layout.addWidget(self.scale2)
         layout.addWidget(self.table, 1)
@@ -77,6 +81,7 @@ class QtPatientSummary(QWidget):
             f"{sex}, {age}{born} · ID {escape(p['id'])}{died}<br><b>Active conditions:</b> {escape(conditions)}"
         )
         self.scores.setText(self._scores_text(summary))
+        self.history.show_history(summary.get("history"), p["name"] or p["id"])
         scale2 = p.get("spo2_scale2")
         self.scale2.setVisible(True)
         self.scale2.setChecked(bool(scale2 and scale2["on"]))

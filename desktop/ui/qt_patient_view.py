@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from desktop.core.clinical.patient_settings import set_spo2_scale2
+from desktop.core.queries.medications import patient_history
 from desktop.core.queries.series import Series, patient_series
 from desktop.core.queries.summary import patient_summary
 from desktop.core.store import Store
@@ -18,7 +19,8 @@ from desktop.ui.workspace import Workspace
 
 
 def load_patient(store: Store, patient_id: str) -> tuple[dict[str, Any], list[Series]]:
-    return patient_summary(store, patient_id), patient_series(store, patient_id)
+    summary = {**patient_summary(store, patient_id), "history": patient_history(store, patient_id=patient_id)}
+    return summary, patient_series(store, patient_id)
 
 
 class QtPatientView(QWidget):
@@ -54,6 +56,7 @@ class QtPatientView(QWidget):
             self._data = None
             self.summary.title.setText("<i>No patient selected. Pick one from the list on the left.</i>")
             self.summary.scores.setText("")
+            self.summary.history.show_history(None)
             self.summary.table.setRowCount(0)
             self.plots.clear()
             return

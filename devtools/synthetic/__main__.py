@@ -25,8 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--synthea-version", choices=VERSIONS, default="current",
                     help="'old' writes Synthea <= 2.7 layouts (no CATEGORY, SYSTEM, MIDDLE/FIPS/INCOME)")
     ap.add_argument("--no-extra-files", action="store_true",
-                    help="only the files the importer reads (no medications/allergies/procedures/immunizations "
-                         "or snapshot.csv)")
+                    help="only patients, encounters, conditions, observations and the wide file (no "
+                         "medications/allergies/procedures/immunizations or snapshot.csv)")
     ap.add_argument("--spreadsheet", action="append", choices=SPREADSHEET_VARIANTS, default=[],
                     help="also write admissions_wide and snapshot as Excel saves them (repeatable)")
     ap.add_argument("--sample", action="store_true", help="write the committed sample's parameters (ignores the above)")

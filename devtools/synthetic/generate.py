@@ -25,10 +25,12 @@ from devtools.synthetic.writers_history import write_history_files
 ARCHETYPES = ("htn-dm-woman", "ckd-man", "child", "sepsis-man")
 
 #: The committed sample (resources/sample) is exactly this; tests regenerate it and compare bytes. It holds
-#: only the files the importer reads (``extra_files`` False) and stays under 2 MB.
-SAMPLE: dict[str, Any] = {"patients": 45, "years": 4, "seed": 20250630, "wide_rows": 150, "extra_files": False}
+#: the Synthea files the importer reads, medications, allergies, procedures and immunizations included, but
+#: no snapshot file (``snapshot`` False), and stays under 2 MB.
+SAMPLE: dict[str, Any] = {"patients": 45, "years": 4, "seed": 20250630, "wide_rows": 150, "extra_files": True,
+                          "snapshot": False}
 
-#: Files written beside the four the importer reads (not in the committed sample; see generate_cohort).
+#: Synthea files written beside patients, encounters, conditions and observations (with ``extra_files``).
 EXTRA_SYNTHEA_FILES = ("medications.csv", "allergies.csv", "procedures.csv", "immunizations.csv")
 
 #: Share of observation rows made implausible on purpose (at least one of each kind below).
@@ -79,13 +81,13 @@ def inject_implausible(rows: list[ObsRow], rng: random.Random) -> list[tuple[int
 
 def generate_cohort(
     out_dir: Path, *, patients: int, years: int, seed: int, wide_rows: int, synthea_version: str = "current",
-    extra_files: bool = True, spreadsheet_variants: Sequence[str] = (),
+    extra_files: bool = True, snapshot: bool = True, spreadsheet_variants: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Write ``out_dir/synthea/{patients,encounters,conditions,observations}.csv`` and
     ``out_dir/admissions_wide.csv``; the same arguments always give the same bytes.
 
     With ``extra_files`` (the default) also ``synthea/{medications,allergies,procedures,immunizations}.csv``
-    and ``snapshot.csv`` (Kaggle-style, one row per patient). Each name in ``spreadsheet_variants``
+    and, unless ``snapshot`` is False, ``snapshot.csv`` (Kaggle-style, one row per patient). Each name in ``spreadsheet_variants``
     (:data:`SPREADSHEET_VARIANTS`) adds ``admissions_wide.<variant>.csv`` and ``snapshot.<variant>.csv``
     (the same rows as Excel would save them).
 
@@ -129,8 +131,10 @@ def generate_cohort(
     extra_rng = random.Random(master.getrandbits(64))
     if extra_files:
         write_history_files(synthea, people, extra_rng, synthea_version)
-        write_snapshot(out_dir / "snapshot.csv", people, extra_rng, start)
-        files += [f"synthea/{name}" for name in EXTRA_SYNTHEA_FILES] + ["snapshot.csv"]
+        files += [f"synthea/{name}" for name in EXTRA_SYNTHEA_FILES]
+        if snapshot:  # drawn last: leaving it out changes no other file
+            write_snapshot(out_dir / "snapshot.csv", people, extra_rng, start)
+            files.append("snapshot.csv")
     for variant in spreadsheet_variants:
         for name in ("admissions_wide", "snapshot"):
             if (out_dir / f"{name}.csv").is_file() and f"{name}.csv" in files:

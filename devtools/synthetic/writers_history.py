@@ -1,5 +1,5 @@
-"""Writers for the Synthea files the importer does not read yet: medications, allergies, procedures and
-immunizations, in the current layouts (CSVConstants.java at 7b4ae17) and the older ones.
+"""Writers for Synthea's medications, allergies, procedures and immunizations files, in the current layouts
+(CSVConstants.java at 7b4ae17) and the older ones.
 
 Older exports (Synthea <= 2.7) differ: allergies.csv has the same header as conditions.csv, and
 procedures.csv has one DATE instead of START and STOP (v3.0 added them).

@@ -58,6 +58,9 @@ c65f6a85-edb8-5423-6166-856ccb67c837,2018-05-27T06:21:43Z,2018-05-27T06:36:43Z,8
 MEDICATIONS = """START,STOP,PATIENT,PAYER,ENCOUNTER,CODE,DESCRIPTION,BASE_COST,PAYER_COVERAGE,DISPENSES,TOTALCOST,REASONCODE,REASONDESCRIPTION
 2018-05-27T06:21:43Z,,8a60afd2-aa03-d75c-c7f4-e01c3297825d,py1,c65f6a85-edb8-5423-6166-856ccb67c837,314076,lisinopril 10 MG Oral Tablet,1.0,0.0,12,12.0,59621000,Hypertension
 """
+CAREPLANS = """Id,START,STOP,PATIENT,ENCOUNTER,CODE,DESCRIPTION,REASONCODE,REASONDESCRIPTION
+cp1,2018-05-27,,8a60afd2-aa03-d75c-c7f4-e01c3297825d,c65f6a85-edb8-5423-6166-856ccb67c837,443402002,Lifestyle education regarding hypertension (procedure),59621000,Hypertension
+"""
 
 
 def _current_export(root: Path) -> Path:
@@ -67,6 +70,7 @@ def _current_export(root: Path) -> Path:
     write(folder / "conditions.csv", CONDITIONS_CURRENT)
     write(folder / "encounters.csv", ENCOUNTERS)
     write(folder / "medications.csv", MEDICATIONS)
+    write(folder / "careplans.csv", CAREPLANS)
     return folder
 
 
@@ -76,7 +80,8 @@ def test_current_export_folder(store: Store, tmp_path: Path) -> None:
     assert by_format["synthea-patients"].rows_accepted == 2
     assert by_format["synthea-observations"].rows_accepted == 11
     assert by_format["synthea-observations"].rows_rejected == 1  # the QALY row without a code
-    assert by_format["synthea-other"].status == "skipped"
+    assert by_format["synthea-other"].status == "skipped"  # careplans: recognised, not used
+    assert by_format["synthea-medications"].rows_accepted == 1  # read since issue 14 item 6
     assert by_format["synthea-conditions"].rows_accepted == 2
     assert by_format["synthea-encounters"].rows_accepted == 1
     patients = {p["id"]: p for p in list_patients(store)}

@@ -26,7 +26,8 @@ from devtools.synthetic.__main__ import main as synthetic_main
 from devtools.synthetic.vocab import WIDE_HEADER
 
 FILES = ("synthea/patients.csv", "synthea/encounters.csv", "synthea/conditions.csv", "synthea/observations.csv",
-         "admissions_wide.csv")
+         "admissions_wide.csv", "synthea/medications.csv", "synthea/allergies.csv", "synthea/procedures.csv",
+         "synthea/immunizations.csv")
 SMALL = {"patients": 14, "years": 3, "wide_rows": 40}
 
 
@@ -149,8 +150,9 @@ def test_generated_files_import_with_only_the_planted_rows_rejected(tmp_path: Pa
     by_file = {Path(f.file).name: f for f in report.files}
     read = ("patients.csv", "encounters.csv", "conditions.csv", "observations.csv", "admissions_wide.csv")
     assert all(by_file[name].status == "imported" for name in read)
-    # Written like a real export, not read yet: each named and skipped, none failing the import.
-    assert {name: by_file[name].status for name in EXTRA_SYNTHEA_FILES} == dict.fromkeys(EXTRA_SYNTHEA_FILES, "skipped")
+    # Read since issue 14 item 6 (they were skipped before): every row stored, none rejected.
+    assert {name: by_file[name].status for name in EXTRA_SYNTHEA_FILES} == dict.fromkeys(EXTRA_SYNTHEA_FILES, "imported")
+    assert all(by_file[name].rows_rejected == 0 and by_file[name].rows_accepted > 0 for name in EXTRA_SYNTHEA_FILES)
     obs = by_file["observations.csv"]
     assert obs.rows_rejected == result["implausible"]
     assert sorted(r["line"] for r in obs.rejections) == [line for line, *_ in result["implausible_rows"]]
@@ -225,7 +227,17 @@ def test_the_sample_holds_only_what_the_importer_reads(tmp_path: Path) -> None:
     result = generate_cohort(tmp_path, **SAMPLE)
     assert sorted(result["files"]) == sorted(FILES)
     assert not (tmp_path / "snapshot.csv").exists()
-    assert not any((tmp_path / "synthea" / name).exists() for name in EXTRA_SYNTHEA_FILES)
+    assert all((tmp_path / "synthea" / name).exists() for name in EXTRA_SYNTHEA_FILES)
+
+
+def test_the_sample_history_files_are_as_messy_as_real_ones() -> None:
+    sample = resource_path("sample") / "synthea"
+    meds = _rows(sample / "medications.csv")
+    assert any(not m["STOP"] for m in meds) and any(m["STOP"] for m in meds)  # taken still, and stopped
+    allergies = _rows(sample / "allergies.csv")
+    assert any(not a["DESCRIPTION1"] for a in allergies) and any(a["DESCRIPTION1"] for a in allergies)
+    assert {a["TYPE"] for a in allergies} == {"allergy", "intolerance"}
+    assert len({r["PATIENT"] for r in _rows(sample / "immunizations.csv")}) >= 20
 
 
 def test_kaggle_style_snapshot(messy: tuple[Path, dict[str, object]]) -> None:

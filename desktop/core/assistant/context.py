@@ -4,12 +4,16 @@ A real ten-year record has 100+ kinds of observation, most of them survey answer
 whole into a 4096-token context it made the assistant refuse. Here each fact is one short line, ranked:
 
 1. the patient (name, sex, age; whether and when they died) - always first;
-2. what the question is about (its measurements by catalog name or everyday word, or any item it names);
-3. vitals, with NEWS2 and the blood-pressure category;
-4. abnormal results (flagged outside the healthy range);
-5. active conditions;
-6. recent trends (first and last reading of the year before the newest, when they differ by 5% or more);
-7. the other results.
+2. allergies and intolerances, with reaction and severity (when there are none, or no active medications,
+   the patient line says so): what no answer about treatment may miss;
+3. what the question is about (its measurements by catalog name or everyday word, or any item it names;
+   the medications when it asks about them);
+4. active medications (judged at the workspace's latest date, or at death);
+5. vitals, with NEWS2 and the blood-pressure category;
+6. abnormal results (flagged outside the healthy range);
+7. active conditions;
+8. recent trends (first and last reading of the year before the newest, when they differ by 5% or more);
+9. the other results.
 
 Survey answers and QALY/DALY/QOLS rows are not clinical values: they are left out unless the question asks
 about them. Lines are taken in rank order while they fit; the text is then measured with the caller's own
@@ -26,11 +30,13 @@ from typing import Any
 from desktop.core.assistant.answer import Fact
 from desktop.core.assistant.parse import find_measurements
 from desktop.core.clinical.display_units import format_value
+from desktop.core.queries.medications import PatientHistory, has_history_tables, patient_history
 from desktop.core.queries.summary import patient_summary
 from desktop.core.store import Store
 
-SECTIONS = ("patient", "asked", "vital", "abnormal", "condition", "trend", "result")
-HEADINGS = {"asked": "What the question is about", "vital": "Vital signs", "abnormal": "Abnormal results",
+SECTIONS = ("patient", "allergy", "asked", "medication", "vital", "abnormal", "condition", "trend", "result")
+HEADINGS = {"allergy": "Allergies and intolerances", "asked": "What the question is about",
+            "medication": "Active medications", "vital": "Vital signs", "abnormal": "Abnormal results",
             "condition": "Active conditions", "trend": "Recent trends", "result": "Other results"}
 ADMINISTRATIVE_CATEGORIES = ("survey",)
 ADMINISTRATIVE_NAME = re.compile(r"\b(qaly|daly|qols|quality[- ]adjusted|disability[- ]adjusted)\b", re.IGNORECASE)
@@ -79,6 +85,12 @@ def build_patient_context(store: Store, *, patient_id: str, question: str, budge
     administrative = administrative_codes(store)
     trends = recent_trends(store, patient_id=patient_id)
     summary = {**summary, "trends": trends}
+    if has_history_tables(store):
+        summary["history"] = patient_history(store, patient_id=patient_id)
+        # "None recorded" only where the workspace holds such records at all (an export with those files):
+        # a workspace that never had an allergies file knows nothing either way, and spends no tokens on it.
+        row = store.con.execute("SELECT EXISTS (SELECT 1 FROM allergies), EXISTS (SELECT 1 FROM medications)").fetchone()
+        summary["history_recorded"] = {"allergies": bool(row and row[0]), "medications": bool(row and row[1])}
     lines, admin_out = rank_lines(summary, question=question, administrative=administrative)
     context = fit_to_budget(lines, budget_tokens=budget_tokens, count_tokens=count_tokens, summary=summary)
     context.administrative_left_out = admin_out
@@ -145,6 +157,14 @@ def _header(summary: dict[str, Any]) -> ContextLine:
             "; the age is the age at death."
     if p.get("pregnant"):
         text += " Pregnant."
+    history = summary.get("history")
+    recorded = summary.get("history_recorded") or {}
+    if isinstance(history, PatientHistory):  # "none" said in the line that is always kept, never left to guess
+        if not history.allergies and recorded.get("allergies"):
+            text += " Allergies: none recorded."
+        if not history.active_medications and recorded.get("medications"):
+            as_of = f" (as of {history.as_of.date().isoformat()})" if history.as_of else ""
+            text += f" Active medications: none recorded{as_of}."
     return ContextLine("patient", text)
 
 
@@ -225,6 +245,9 @@ def rank_lines(summary: dict[str, Any], *, question: str,
                                                         f"risk, from the set of {str(news2.get('observed_at'))[:10]}"))
     if summary.get("bp_category"):
         by_section["vital"].append(ContextLine("vital", f"Blood pressure category: {summary['bp_category']}"))
+    history = summary.get("history")
+    if isinstance(history, PatientHistory):
+        _history_lines(history, by_section, asks_medications=bool(_MEDICATION_QUESTION.search(question)))
     conditions = (summary.get("patient") or {}).get("conditions") or []
     for condition in conditions:
         section = "asked" if asked_words & _words(condition) else "condition"
@@ -239,6 +262,29 @@ def rank_lines(summary: dict[str, Any], *, question: str,
     for section in SECTIONS[1:]:
         lines.extend(by_section[section])
     return lines, admin_out
+
+
+_MEDICATION_QUESTION = re.compile(r"\b(medications?|medicines?|meds|drugs?|prescri\w*|tablets?|taking|takes|"
+                                  r"treat(ed|ment)?)\b", re.IGNORECASE)
+
+
+def _history_lines(history: PatientHistory, by_section: dict[str, list[ContextLine]], *,
+                   asks_medications: bool) -> None:
+    """Allergies and active medications, one line each (when there are none the header says so)."""
+    for a in history.allergies:
+        what = ", ".join(x for x in (a.allergy_type if a.allergy_type != "allergy" else None, a.category) if x)
+        reaction = a.reaction_text()
+        text = (f"Allergy: {a.substance}" + (f" ({what})" if what else "")
+                + (f"; reaction {reaction}" if reaction else "; reaction not recorded")
+                + f"; recorded {a.recorded_on.isoformat()}")
+        by_section["allergy"].append(ContextLine("allergy", text, (
+            Fact(a.substance, reaction or "allergy", "", a.recorded_on.isoformat()),)))
+    section = "asked" if asks_medications else "medication"
+    for m in history.active_medications:
+        text = f"Medication: {m.description}, since {m.started_at.date().isoformat()}" + (
+            f", for {m.reason}" if m.reason else "")
+        by_section[section].append(ContextLine(section, text, (
+            Fact(m.description, m.description, "", m.started_at.isoformat()),)))
 
 
 def render(lines: list[ContextLine], left_out: int = 0) -> str:

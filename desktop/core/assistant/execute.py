@@ -11,11 +11,18 @@ from datetime import date, datetime
 from typing import Any
 
 from desktop.core.assistant.answer import Answer, Fact
-from desktop.core.assistant.plan import Plan
+from desktop.core.assistant.plan import HISTORY_OPERATIONS, Plan
 from desktop.core.clinical.display_units import format_value
 from desktop.core.clinical.measurements import load_catalog
 from desktop.core.clinical.ranges import flag
 from desktop.core.queries.attention import rank_for_attention
+from desktop.core.queries.medications import (
+    ALLERGIES_SQL,
+    MEDICATIONS_SQL,
+    allergies_params,
+    medications_params,
+    patient_history,
+)
 from desktop.core.queries.patient_facts import PatientFacts, patient_facts, patient_facts_many
 from desktop.core.queries.patients import PatientFilter
 from desktop.core.queries.summary import LATEST_ORDER, PatientNotFound
@@ -108,6 +115,8 @@ def _patient(store: Store, plan: Plan) -> Answer:
     facts = patient_facts(store, pid)
     if facts is None:
         raise PatientNotFound(f"no patient with id {pid!r} in {store.path}")
+    if plan.operation in HISTORY_OPERATIONS:
+        return _history(store, plan, pid)
     if plan.operation == "latest" and len(plan.measurements) == 2:
         first = _patient_one(store, plan, facts, plan.measurements[0])
         second = _patient_one(store, plan, facts, plan.measurements[1])
@@ -118,6 +127,36 @@ def _patient(store: Store, plan: Plan) -> Answer:
         return Answer(plan, f"{first.text} {second.text}", ordered, first.sql + second.sql,
                       first.params + second.params, first.columns, first.rows + second.rows)
     return _patient_one(store, plan, facts, plan.measurements[0])
+
+
+def _history(store: Store, plan: Plan, pid: str) -> Answer:
+    """Active medications (with the allergies: what a prescriber needs beside them) or the allergies alone."""
+    h = patient_history(store, patient_id=pid)
+    as_of = h.as_of.date().isoformat() if h.as_of else None
+    at = f" as of {as_of}" if as_of else ""
+    facts: list[Fact] = []
+    rows: list[list[Any]] = []
+    parts = []
+    if plan.operation == "medications":
+        meds = [f"{m.description} (since {m.started_at.date().isoformat()}" + (f", for {m.reason})" if m.reason else ")")
+                for m in h.active_medications]
+        parts.append(f"Active medications{at} ({len(meds)}): " + "; ".join(meds) + "." if meds
+                     else f"No active medications recorded{at}.")
+        for m in h.active_medications:
+            facts.append(Fact(m.description, m.description, "", m.started_at.isoformat(), patient_id=pid))
+            rows.append(["medication", m.description, m.started_at, m.reason])
+    allergies = [f"{a.substance}" + (f" ({a.reaction_text()})" if a.reactions else " (reaction not recorded)")
+                 for a in h.allergies]
+    parts.append(f"Allergies and intolerances ({len(allergies)}): " + "; ".join(allergies) + "." if allergies
+                 else "No allergies recorded.")
+    for a in h.allergies:
+        facts.append(Fact(a.substance, a.reaction_text() or "allergy", "", a.recorded_on.isoformat(), patient_id=pid))
+        rows.append(["allergy", a.substance, a.recorded_on, a.reaction_text() or None])
+    sql = [MEDICATIONS_SQL, ALLERGIES_SQL] if plan.operation == "medications" else [ALLERGIES_SQL]
+    day = h.as_of.date() if h.as_of else None
+    params = [medications_params(pid, h.as_of), allergies_params(pid, day)] if plan.operation == "medications" \
+        else [allergies_params(pid, day)]
+    return Answer(plan, " ".join(parts), facts, sql, params, ["kind", "what", "since", "reason or reaction"], rows)
 
 
 def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> Answer:

@@ -202,6 +202,22 @@ def _is_general(text: str) -> bool:
     return bool(re.search(_GENERAL, text)) and not re.search(_ABOUT_RECORD, text)
 
 
+_MEDICATIONS = r"\b(medications?|medicines?|meds|drugs?|prescriptions?|prescribed|taking|on for)\b"
+_ALLERGIES = r"\b(allerg(y|ies|ic)|intoleran(t|ces?)|reactions?|anaphyla\w*)\b"
+# Knowledge, not the record: "what is anaphylaxis?", "side effects of metformin".
+_HISTORY_KNOWLEDGE = (r"\b(explain|define|definition|side effects?|dose of|dosing|interactions?|interact)\b|"
+                      r"\bwhat (is|are) (a |an )?(allerg(y|ies)|anaphylaxis|intoleran\w*|drugs?|medications?)\b")
+
+
+def _history_operation(text: str) -> str | None:
+    """"What medications is she on?" (allergies come with them: what a prescriber needs), "any allergies?"."""
+    if re.search(_MEDICATIONS, text):
+        return "medications"
+    if re.search(_ALLERGIES, text):
+        return "allergies"
+    return None
+
+
 def plan_question(question: str, *, patient_id: str | None, today: date) -> Plan:
     """The plan for a question, about ``patient_id`` when given (and the question is not about "patients").
 
@@ -209,6 +225,10 @@ def plan_question(question: str, *, patient_id: str | None, today: date) -> Plan
     so that answers do not change with the computer's clock."""
     text = " ".join(question.lower().replace("’", "'").split())
     codes = find_measurements(text)
+    history = _history_operation(text)
+    if history and patient_id and not codes and not re.search(_WORKSPACE, text) \
+            and not re.search(_HISTORY_KNOWLEDGE, text):
+        return validate_plan(Plan("data", "patient", patient_id, (), history))
     operation = next((op for op, pattern in _OPERATIONS if re.search(pattern, text)), None)
     window = _window(text, today)
     threshold = comparison = None

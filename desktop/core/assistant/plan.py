@@ -14,7 +14,9 @@ from desktop.core.clinical.measurements import load_catalog
 
 # Operations on one patient's readings of one measurement.
 PATIENT_OPERATIONS = ("latest", "first", "count", "min", "max", "mean", "median", "change", "last_date",
-                      "readings", "in_range", "above", "below")
+                      "readings", "in_range", "above", "below", "medications", "allergies")
+# Patient operations on the medications and allergies tables: no measurement.
+HISTORY_OPERATIONS = ("medications", "allergies")
 # Operations over the workspace (optionally narrowed).
 COHORT_OPERATIONS = ("count", "mean", "median", "min", "max", "which_patients", "attention")
 OPERATIONS = tuple(dict.fromkeys(PATIENT_OPERATIONS + COHORT_OPERATIONS))
@@ -72,7 +74,11 @@ class Plan:
             f"{self.threshold:g} of" if self.threshold is not None else "readings below",
             "which_patients": "the patients whose latest reading matches, for", "attention":
             "patients ranked by NEWS2 and critical flags in their latest readings",
+            "medications": "the active medications and current allergies (at the workspace's latest date) of",
+            "allergies": "the current allergies and intolerances (at the workspace's latest date) of",
         }[self.operation]
+        if self.operation in HISTORY_OPERATIONS:
+            return f"{op} patient {self.patient_id}"
         who = f"patient {self.patient_id}" if self.subject == "patient" else "every patient in the workspace"
         if self.subject == "workspace" and self.operation == "count" and not self.measurements:
             op, what = "the number of", "patients"
@@ -113,7 +119,8 @@ def validate_plan(plan: Plan) -> Plan:
                 problems.append(f"unknown measurement code {code!r}")
         needs_measurement = plan.subject == "patient" or plan.operation in ("mean", "median", "min", "max",
                                                                              "which_patients")
-        if needs_measurement and not plan.measurements and plan.operation != "which_patients":
+        if needs_measurement and not plan.measurements and plan.operation not in ("which_patients",
+                                                                                   *HISTORY_OPERATIONS):
             problems.append("the question names no measurement the catalog knows")
         if plan.operation in ("above", "below") and plan.threshold is None:
             problems.append(f"'{plan.operation}' needs a threshold")

@@ -6,15 +6,12 @@ import duckdb
 
 from desktop.core.importers.mapping import ColumnMapping, long_mapping, saved_mapping, wide_mapping
 from desktop.core.importers.synthea import REQUIRED
+from desktop.core.importers.synthea_history import history_kind
 
 CONDITION_COLUMNS = {"start", "stop", "patient", "encounter", "system", "code", "description"}
 
 # Synthea files Vitalsight does not use; recognised so that a folder import can say so plainly.
 SYNTHEA_OTHER = {
-    "medications": {"start", "stop", "patient", "payer", "encounter", "code", "dispenses"},
-    "allergies": {"start", "stop", "patient", "encounter", "code", "description"},
-    "procedures": {"patient", "encounter", "code", "description", "base_cost"},
-    "immunizations": {"date", "patient", "encounter", "code", "base_cost"},
     "careplans": {"id", "start", "stop", "patient", "encounter", "code", "description"},
     "organizations": {"id", "name", "address", "city", "state", "zip"},
     "providers": {"id", "organization", "name", "gender", "speciality"},
@@ -26,6 +23,7 @@ def detect_format(header: list[str], con: duckdb.DuckDBPyConnection | None = Non
     """The format name and, for mapped layouts, the mapping that reads it.
 
     Formats: synthea-patients, synthea-encounters, synthea-conditions, synthea-observations,
+    synthea-medications, synthea-allergies, synthea-procedures, synthea-immunizations,
     synthea-other (recognised, not used), wide-admissions, long, mapped (a saved mapping), unknown.
     """
     cols = {h.strip().lower() for h in header}
@@ -36,6 +34,9 @@ def detect_format(header: list[str], con: duckdb.DuckDBPyConnection | None = Non
             if name == "synthea-conditions" and not cols <= CONDITION_COLUMNS:
                 continue
             return name, None
+    history = history_kind(cols)
+    if history is not None:
+        return history, None
     for required in SYNTHEA_OTHER.values():
         if required <= cols:
             return "synthea-other", None

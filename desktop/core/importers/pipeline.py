@@ -30,6 +30,7 @@ from desktop.core.importers.report import (
 )
 from desktop.core.importers.sniff import CsvFacts, check_csv
 from desktop.core.importers.synthea import FOLDER_ORDER, IMPORTERS
+from desktop.core.importers.synthea_history import HISTORY_NATURAL_KEYS
 from desktop.core.importers.tabular import import_mapped_file
 from desktop.core.store import Store
 from desktop.core.tasks import TaskState
@@ -205,6 +206,10 @@ def _import_file(con: duckdb.DuckDBPyConnection, item: PlannedFile) -> FileRepor
         present = settle_present_rows(con, import_id, update_existing=UPDATE_EXISTING.get(),
                                               natural=CONDITIONS)
         result.accepted -= present.total
+    elif item.format in HISTORY_NATURAL_KEYS:
+        present = settle_present_rows(con, import_id, update_existing=UPDATE_EXISTING.get(),
+                                      natural=HISTORY_NATURAL_KEYS[item.format][0])
+        result.accepted -= present.total
     rejections = rejections_of(facts, result)
     report.rows_accepted = result.accepted
     report.rows_rejected = len(rejections)
@@ -214,7 +219,8 @@ def _import_file(con: duckdb.DuckDBPyConnection, item: PlannedFile) -> FileRepor
         report_present(report, result, facts)
     if present is not None and present.total:
         what = ("condition", "same patient, code and onset") if item.format == "synthea-conditions" else (
-            "reading", "same patient, time and measurement")
+            HISTORY_NATURAL_KEYS[item.format][1:] if item.format in HISTORY_NATURAL_KEYS
+            else ("reading", "same patient, time and measurement"))
         report_present_rows(report, present, *what)
     note_reading(report, facts)
     if result.accepted == 0 and not rejections and not report.rows_already_present:

@@ -12,6 +12,11 @@ from desktop.core.importers.entities import KeyedTable, stage_and_insert
 from desktop.core.importers.observations import RowResult, add_missing_patients, import_observations
 from desktop.core.importers.sniff import CsvFacts
 from desktop.core.importers.sql import ident, read_csv_sql, timestamp_sql
+from desktop.core.importers.synthea_history import (
+    HISTORY_IMPORTERS,
+    import_allergies_file,
+    is_older_allergies_file,
+)
 
 REQUIRED = {
     "synthea-patients": {"id", "birthdate", "first", "last", "gender"},
@@ -21,7 +26,8 @@ REQUIRED = {
 }
 
 # Order matters inside a folder: patients first, so observations attach to real people.
-FOLDER_ORDER = ("synthea-patients", "synthea-encounters", "synthea-conditions", "synthea-observations")
+FOLDER_ORDER = ("synthea-patients", "synthea-encounters", "synthea-conditions", "synthea-observations",
+                *HISTORY_IMPORTERS)
 
 
 class _Columns:
@@ -97,6 +103,10 @@ def import_patients_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, import
 
 
 def import_conditions_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, import_id: int) -> RowResult:
+    if is_older_allergies_file(facts.path):
+        result = import_allergies_file(con, facts, import_id)
+        result.notes.append("an older Synthea allergies file (the conditions header): stored as allergies")
+        return result
     col = _Columns(facts.header)
     reader = read_csv_sql(facts.path, facts.header, facts.delimiter)
     select_sql = f"""
@@ -161,4 +171,5 @@ IMPORTERS = {
     "synthea-encounters": import_encounters_file,
     "synthea-conditions": import_conditions_file,
     "synthea-observations": import_observations_file,
+    **HISTORY_IMPORTERS,
 }
