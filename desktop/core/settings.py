@@ -27,6 +27,7 @@ class AppSettings:
     chat_temperature: float = -1.0  # below 0: the default
     chat_top_p: float = 0.0  # 0: the default
     chat_max_tokens: int = 0
+    assistant_collapsed: int = 0  # 1: the assistant dock is folded to a strip (small screens)
 
     def add_recent(self, path: str) -> None:
         self.recent_workspaces = [path, *[p for p in self.recent_workspaces if p != path]][:MAX_RECENT]

@@ -69,6 +69,7 @@ class ChatTurn:
     conversation_id: int
     result: TurnResult
     verdict: Verdict | None = None
+    saves: int = 0   # writes of the text while it streamed (the benchmark reports them)
 
 
 def open_turn(store: Store, *, patient_id: str, conversation_id: int | None = None,
@@ -134,7 +135,7 @@ def chat_turn(*, db: DbCalls, get_engine: Callable[[], Engine], patient_id: str,
     if result.text:
         verdict = db.call(lambda store: verify_answer(
             store, message_id=request.message_id, patient_id=patient_id)).result()
-    return ChatTurn(request.conversation_id, result, verdict)
+    return ChatTurn(request.conversation_id, result, verdict, saver.writes)
 
 
 def warm_prompt(engine: Engine, context_text: str) -> list[int]:

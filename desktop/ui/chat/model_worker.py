@@ -76,6 +76,7 @@ class _Turn:
     model_name: str
     settings: ChatSettings
     cancel: threading.Event  # one per job: Stop ends this answer and any queued ones
+    stream_saves: bool       # False only in the benchmark, to show what saving costs
 
 
 class ModelWorker(QObject):
@@ -137,9 +138,10 @@ class ModelWorker(QObject):
                 event.set()
 
     def turn(self, *, patient_id: str, action: TurnAction, conversation_id: int | None, model_name: str,
-             settings: ChatSettings) -> int:
+             settings: ChatSettings, stream_saves: bool = True) -> int:
         """Queue one chat turn; warming in progress gives way to it at once."""
-        job = _Turn(next(self._ids), patient_id, action, conversation_id, model_name, settings, threading.Event())
+        job = _Turn(next(self._ids), patient_id, action, conversation_id, model_name, settings, threading.Event(),
+                    stream_saves)
         with self._cancels_lock:
             for event in self._warm_cancels:
                 event.set()
@@ -244,7 +246,7 @@ class ModelWorker(QObject):
                          conversation_id=job.conversation_id, cancel=job.cancel,
                          build_context=self._build_context, on_started=on_started,
                          on_plan=lambda plan: self.planReady.emit(job.job_id, plan),
-                         save_interval_s=self.save_interval_s)
+                         stream_saves=job.stream_saves, save_interval_s=self.save_interval_s)
         if pending:
             self.tokens.emit(job.job_id, "".join(pending))
         self.finished.emit(job.job_id, turn)
