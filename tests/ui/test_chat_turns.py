@@ -163,3 +163,15 @@ def test_a_question_cancels_warming_and_a_new_patient_replaces_it(qtbot, scripte
     assert env.controller.patient_id is None and env.controller.messages == []
     assert panel.conversations.count() == 0 and QUESTION not in panel.view.toPlainText()
 
+
+
+def test_no_patient_selected_warms_nothing(qtbot, scripted_env) -> None:
+    env, engine = scripted_env
+    panel = _panel(qtbot, env)
+    qtbot.waitUntil(lambda: len(engine.warmed) == 1)
+    env.controller.set_patient("")  # what the workspace says when the selection is cleared
+    with qtbot.waitSignal(env.controller.conversationsChanged, timeout=10000):
+        pass
+    assert len(engine.warmed) == 1 and env.controller.model.warm_patient is None
+    assert "patient context ready" not in panel.model_line.text()
+    assert panel.model_line.text().startswith("scripted.gguf")  # the line still names the loaded model

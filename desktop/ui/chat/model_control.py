@@ -56,11 +56,13 @@ class ChatModel(QObject):
 
     def warm_for(self, patient_id: str | None) -> None:
         """Selecting a patient warms the cache for them; none (or a lock) cancels warming in progress."""
-        self.warm_patient = patient_id
-        if patient_id is None:
+        self.warm_patient = patient_id or None  # the workspace says "" when no patient is selected
+        if self.ready:
+            self.modelChanged.emit(self._line)  # "patient context ready" was about the previous patient
+        if self.warm_patient is None:
             self._worker.cancel_warming()
         elif self.ready:
-            self._worker.warm(patient_id)
+            self._worker.warm(self.warm_patient)
 
     def _set_ready(self, ready: bool) -> None:
         self.ready = ready

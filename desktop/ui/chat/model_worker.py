@@ -214,6 +214,8 @@ class ModelWorker(QObject):
         try:
             n = warm_turn(db=self._db, engine=engine, patient_id=job.patient_id, cancel=job.cancel,
                           build_context=self._build_context)
+        except LookupError:
+            return  # the patient is not in this workspace (any more): nothing to warm
         except Exception:  # warming only saves time: a failure costs the first question its head start
             log.exception("warming the model for patient %s failed", job.patient_id)
             return
