@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import Qt, QThreadPool
 
-from desktop.core.chat.session import ChatSettings
+from desktop.core.chat.session import ChatSettings, TurnResult
 from desktop.core.llm.engine import GenerationStats, SamplingParams
 from desktop.core.llm.model_files import default_model_path
 from desktop.core.llm.prompt import ChatTemplate
@@ -22,6 +22,7 @@ from desktop.core.store import open_store
 from desktop.core.workspace_executor import WorkspaceExecutor
 from desktop.ui.chat.chat_controller import ChatController
 from desktop.ui.chat.model_worker import ModelWorker
+from desktop.ui.chat.qt_chat_panel import QtChatPanel
 from devtools.synthetic.workspaces import seed_demo_patient
 
 # One thread: see tests/core/llm_support.py. Greedy, short answers keep the tests quick.
@@ -127,3 +128,20 @@ def _close(env: ChatEnv) -> None:
     assert thread is None or not thread.isRunning()
     env.db.shutdown()
     assert QThreadPool.globalInstance().activeThreadCount() == 0
+
+
+def open_panel(qtbot, env: ChatEnv) -> QtChatPanel:
+    """The chat panel on the env's controller, with the env's patient selected and Send usable."""
+    panel = QtChatPanel(env.controller)
+    qtbot.addWidget(panel)
+    env.controller.set_patient(env.patient)
+    qtbot.waitUntil(lambda: panel.send_button.isEnabled())
+    return panel
+
+
+def ask(qtbot, panel: QtChatPanel, text: str, *, timeout_ms: int = 120000) -> TurnResult:
+    """Type ``text`` and click Send, as a user would; returns the finished answer."""
+    panel.input.setPlainText(text)
+    with qtbot.waitSignal(panel.controller.streamFinished, timeout=timeout_ms) as done:
+        qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+    return done.args[0]

@@ -13,27 +13,11 @@ from PySide6.QtCore import Qt
 
 from desktop.core.chat import history as h
 from desktop.core.chat.session import DISCLAIMER
-from desktop.ui.chat.qt_chat_panel import QtChatPanel
 from desktop.ui.chat.qt_chat_settings import QtChatSettingsDialog
-from tests.ui.chat_support import SETTINGS, ChatEnv, chat_env  # noqa: F401  (fixture)
+from tests.ui.chat_support import SETTINGS, ChatEnv, ask, chat_env, open_panel  # noqa: F401  (fixture)
 
 DONE = ("complete", "truncated")  # an answer may reach max tokens
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _panel(qtbot, env: ChatEnv) -> QtChatPanel:
-    panel = QtChatPanel(env.controller)
-    qtbot.addWidget(panel)
-    env.controller.set_patient(env.patient)
-    qtbot.waitUntil(lambda: panel.send_button.isEnabled())
-    return panel
-
-
-def _ask(qtbot, panel: QtChatPanel, text: str):
-    panel.input.setPlainText(text)
-    with qtbot.waitSignal(panel.controller.streamFinished, timeout=120000) as done:
-        qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
-    return done.args[0]
 
 
 def _saved(env: ChatEnv) -> list[h.Message]:
@@ -49,11 +33,11 @@ def _forbid(*_a: object, **_k: object) -> None:
 
 def test_an_answer_streams_into_the_panel_and_is_saved(qtbot, chat_env: ChatEnv, monkeypatch) -> None:
     monkeypatch.setattr(socket, "socket", _forbid)  # the app path stays offline too
-    panel = _panel(qtbot, chat_env)
+    panel = open_panel(qtbot, chat_env)
     assert panel.disclaimer.text() == DISCLAIMER and panel.disclaimer.isVisibleTo(panel)
     pieces: list[str] = []
     chat_env.controller.streamText.connect(pieces.append)
-    result = _ask(qtbot, panel, "Summarise this patient for a handover.")
+    result = ask(qtbot, panel, "Summarise this patient for a handover.")
     assert result.status in DONE and result.text.strip()
     assert pieces and "".join(pieces) == result.text
     assert len(pieces) <= result.stats.completion_tokens  # batched by the throttle, never more than tokens
@@ -69,7 +53,7 @@ def test_an_answer_streams_into_the_panel_and_is_saved(qtbot, chat_env: ChatEnv,
 
 
 def test_a_corrupt_model_is_an_error_and_the_app_lives_on(qtbot, chat_env: ChatEnv, tmp_path: Path) -> None:
-    panel = _panel(qtbot, chat_env)
+    panel = open_panel(qtbot, chat_env)
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"GGUF" + os.urandom(4096))
     with qtbot.waitSignal(chat_env.controller.errorRaised, timeout=60000) as err:
@@ -80,12 +64,12 @@ def test_a_corrupt_model_is_an_error_and_the_app_lives_on(qtbot, chat_env: ChatE
 
     chat_env.controller.load_model(default_model_path())
     qtbot.waitUntil(lambda: panel.send_button.isEnabled(), timeout=60000)
-    assert _ask(qtbot, panel, "Hello").status in DONE
+    assert ask(qtbot, panel, "Hello").status in DONE
 
 
 def test_history_shows_again_after_a_restart(qtbot, chat_env: ChatEnv) -> None:
-    panel = _panel(qtbot, chat_env)
-    answer = _ask(qtbot, panel, "What should I ask her at the next visit?").text
+    panel = open_panel(qtbot, chat_env)
+    answer = ask(qtbot, panel, "What should I ask her at the next visit?").text
     # Close everything, as quitting the app does, then start again on the same file.
     assert chat_env.worker.shutdown()
     chat_env.controller.close()
@@ -101,7 +85,7 @@ def test_history_shows_again_after_a_restart(qtbot, chat_env: ChatEnv) -> None:
     chat_env.worker.start()
     chat_env.controller = ChatController(worker=chat_env.worker, db=chat_env.db, model_path=default_model_path(),
                                          settings=SETTINGS)
-    again = _panel(qtbot, chat_env)
+    again = open_panel(qtbot, chat_env)
     qtbot.waitUntil(lambda: answer.strip()[:30] in again.view.toPlainText(), timeout=10000)
     assert "What should I ask her at the next visit?" in again.view.toPlainText()
     assert again.conversations.count() == 1
@@ -128,7 +112,7 @@ def test_the_model_manager_lists_imports_and_switches(qtbot, chat_env: ChatEnv, 
     from desktop.core.llm.model_files import default_model_path
     from desktop.ui.chat.qt_model_manager import QtModelManager
 
-    panel = _panel(qtbot, chat_env)
+    panel = open_panel(qtbot, chat_env)
     dialog = QtModelManager(chat_env.controller, panel)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.table.rowCount() >= 1, timeout=30000)
@@ -156,7 +140,7 @@ def test_the_model_manager_lists_imports_and_switches(qtbot, chat_env: ChatEnv, 
 
 
 def test_a_data_question_is_computed_saved_and_shows_how(qtbot, chat_env: ChatEnv) -> None:
-    panel = _panel(qtbot, chat_env)
+    panel = open_panel(qtbot, chat_env)
     panel.input.setPlainText("What is the highest systolic blood pressure?")
     with qtbot.waitSignal(chat_env.controller.answerComputed, timeout=20000) as done:
         qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
@@ -171,7 +155,7 @@ def test_a_data_question_is_computed_saved_and_shows_how(qtbot, chat_env: ChatEn
 
 
 def test_with_no_patient_the_panel_answers_about_the_workspace(qtbot, chat_env: ChatEnv) -> None:
-    panel = _panel(qtbot, chat_env)
+    panel = open_panel(qtbot, chat_env)
     chat_env.controller.set_patient(None)
     panel.input.setPlainText("How many patients have hypertension?")
     with qtbot.waitSignal(chat_env.controller.answerComputed, timeout=20000) as done:

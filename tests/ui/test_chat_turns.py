@@ -12,25 +12,9 @@ from PySide6.QtWidgets import QFileDialog
 
 from desktop.core.chat import history as h
 from desktop.ui.chat.chat_controller import ChatController
-from desktop.ui.chat.qt_chat_panel import QtChatPanel
-from tests.ui.chat_support import SETTINGS, ChatEnv, ScriptedEngine, scripted_env  # noqa: F401  (fixture)
+from tests.ui.chat_support import SETTINGS, ChatEnv, ask, open_panel, scripted_env  # noqa: F401  (fixture)
 
 QUESTION = "What should I ask her at the next visit?"  # not a data question: the model answers it
-
-
-def _panel(qtbot, env: ChatEnv) -> QtChatPanel:
-    panel = QtChatPanel(env.controller)
-    qtbot.addWidget(panel)
-    env.controller.set_patient(env.patient)
-    qtbot.waitUntil(lambda: panel.send_button.isEnabled())
-    return panel
-
-
-def _ask(qtbot, panel: QtChatPanel, text: str):
-    panel.input.setPlainText(text)
-    with qtbot.waitSignal(panel.controller.streamFinished, timeout=30000) as done:
-        qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
-    return done.args[0]
 
 
 def _saved(env: ChatEnv, *, all_rows: bool = False) -> list[h.Message] | list[tuple]:
@@ -45,10 +29,10 @@ def _saved(env: ChatEnv, *, all_rows: bool = False) -> list[h.Message] | list[tu
 
 def test_an_answer_streams_is_saved_and_the_patient_was_warmed_first(qtbot, scripted_env) -> None:
     env, engine = scripted_env
-    panel = _panel(qtbot, env)
+    panel = open_panel(qtbot, env)
     qtbot.waitUntil(lambda: "patient context ready" in panel.model_line.text())
     assert len(engine.warmed) == 1 and engine.warmed[0] > 10  # the system prompt + the patient's facts
-    result = _ask(qtbot, panel, QUESTION)
+    result = ask(qtbot, panel, QUESTION, timeout_ms=30000)
     assert result.status == "complete" and result.text == "".join(f"answer-1-{i} " for i in range(5))
     saved = _saved(env)
     assert [m.role for m in saved] == ["user", "assistant"] and saved[1].content == result.text
@@ -61,7 +45,7 @@ def test_an_answer_streams_is_saved_and_the_patient_was_warmed_first(qtbot, scri
 def test_stop_mid_answer_keeps_the_partial_text(qtbot, scripted_env) -> None:
     env, engine = scripted_env
     engine.pieces, engine.pace_s = 2000, 0.005
-    panel = _panel(qtbot, env)
+    panel = open_panel(qtbot, env)
     panel.input.setPlainText(QUESTION)
     with qtbot.waitSignal(env.controller.streamFinished, timeout=30000) as done:
         qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
@@ -79,8 +63,8 @@ def test_stop_mid_answer_keeps_the_partial_text(qtbot, scripted_env) -> None:
 
 def test_regenerate_edit_and_export(qtbot, scripted_env, tmp_path: Path, monkeypatch) -> None:
     env, _engine = scripted_env
-    panel = _panel(qtbot, env)
-    _ask(qtbot, panel, QUESTION)
+    panel = open_panel(qtbot, env)
+    ask(qtbot, panel, QUESTION, timeout_ms=30000)
     with qtbot.waitSignal(env.controller.streamFinished, timeout=30000) as regenerated:
         qtbot.mouseClick(panel.regenerate_button, Qt.MouseButton.LeftButton)
     assert regenerated.args[0].text.startswith("answer-2-0")
@@ -90,7 +74,7 @@ def test_regenerate_edit_and_export(qtbot, scripted_env, tmp_path: Path, monkeyp
     qtbot.mouseClick(panel.edit_button, Qt.MouseButton.LeftButton)
     assert panel.input.toPlainText() == QUESTION
     assert panel.send_button.text() == "Resend edited"
-    result = _ask(qtbot, panel, "Summarise this patient for a handover.")
+    result = ask(qtbot, panel, "Summarise this patient for a handover.", timeout_ms=30000)
     assert result.status == "complete" and result.text.startswith("answer-3-0")
     qtbot.waitUntil(lambda: [m.content for m in env.controller.messages][:1]
                     == ["Summarise this patient for a handover."])
@@ -110,17 +94,17 @@ def test_regenerate_edit_and_export(qtbot, scripted_env, tmp_path: Path, monkeyp
 
 def test_a_model_error_is_saved_shown_and_the_panel_lives_on(qtbot, scripted_env) -> None:
     env, engine = scripted_env
-    panel = _panel(qtbot, env)
+    panel = open_panel(qtbot, env)
     engine.fail = "llama_decode returned -3"
     with qtbot.waitSignal(env.controller.errorRaised, timeout=30000) as err:
-        result = _ask(qtbot, panel, QUESTION)
+        result = ask(qtbot, panel, QUESTION, timeout_ms=30000)
     assert result.status == "failed" and "llama_decode returned -3" in err.args[0]
     assert panel.notice.text() == err.args[0]
     saved = _saved(env)[-1]
     assert saved.role == "assistant" and saved.status == "failed"
     engine.fail = None
     assert panel.send_button.isEnabled()
-    assert _ask(qtbot, panel, QUESTION).status == "complete"
+    assert ask(qtbot, panel, QUESTION, timeout_ms=30000).status == "complete"
 
 
 def test_an_answer_cut_off_by_a_crash_is_shown_as_interrupted(qtbot, scripted_env) -> None:
@@ -139,20 +123,20 @@ def test_an_answer_cut_off_by_a_crash_is_shown_as_interrupted(qtbot, scripted_en
     env.controller = ChatController(worker=env.worker, db=env.db, model_path=Path("scripted.gguf"),
                                     settings=SETTINGS)
     qtbot.waitUntil(lambda: env.controller.model_ready, timeout=30000)
-    panel = _panel(qtbot, env)
+    panel = open_panel(qtbot, env)
     qtbot.waitUntil(lambda: env.controller.conversation_id == conv and len(env.controller.messages) == 2)
     assert env.controller.messages[1].status == "interrupted"
     assert env.controller.messages[1].content == "Ask about her hea"  # the text is kept
     qtbot.waitUntil(lambda: "interrupted when the app closed" in panel.view.toPlainText())
-    assert _ask(qtbot, panel, QUESTION).status == "complete"  # the conversation goes on
+    assert ask(qtbot, panel, QUESTION, timeout_ms=30000).status == "complete"  # the conversation goes on
 
 
 def test_a_question_cancels_warming_and_a_new_patient_replaces_it(qtbot, scripted_env) -> None:
     env, engine = scripted_env
     engine.hold_warm = True  # a warm-up that would take as long as it is allowed to
-    panel = _panel(qtbot, env)
+    panel = open_panel(qtbot, env)
     qtbot.waitUntil(lambda: len(engine.warmed) == 1)
-    result = _ask(qtbot, panel, QUESTION)  # queued behind the warm-up, which gives way at once
+    result = ask(qtbot, panel, QUESTION, timeout_ms=30000)  # queued behind the warm-up, which gives way at once
     assert result.status == "complete" and engine.warm_cancelled == [True]
     env.controller.set_patient(env.patient)
     qtbot.waitUntil(lambda: len(engine.warmed) == 2)
@@ -167,7 +151,7 @@ def test_a_question_cancels_warming_and_a_new_patient_replaces_it(qtbot, scripte
 
 def test_no_patient_selected_warms_nothing(qtbot, scripted_env) -> None:
     env, engine = scripted_env
-    panel = _panel(qtbot, env)
+    panel = open_panel(qtbot, env)
     qtbot.waitUntil(lambda: len(engine.warmed) == 1)
     env.controller.set_patient("")  # what the workspace says when the selection is cleared
     with qtbot.waitSignal(env.controller.conversationsChanged, timeout=10000):

@@ -157,7 +157,7 @@ class Engine:
         llm.reset()
         return 0
 
-    def warm(self, tokens: Sequence[int], *, cancel: threading.Event | None = None, batch: int = 64) -> int:
+    def warm(self, tokens: Sequence[int], *, cancel: threading.Event | None = None, batch: int = 32) -> int:
         """Evaluate ``tokens`` into the KV cache ahead of a question (llama.cpp keeps them; the next
         :meth:`generate` whose prompt starts with them evaluates only the rest). Small batches, so a set
         ``cancel`` is noticed within about one batch; what was evaluated before it stays usable. Returns how

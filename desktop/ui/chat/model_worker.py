@@ -125,9 +125,8 @@ class ModelWorker(QObject):
     def warm(self, patient_id: str) -> int:
         """Evaluate this patient's prompt prefix in the background; replaces any warming not yet done."""
         job = _Warm(next(self._ids), patient_id, threading.Event())
+        self.cancel_warming()
         with self._cancels_lock:
-            for event in self._warm_cancels:
-                event.set()
             self._warm_cancels.add(job.cancel)
         self._jobs.put(job)
         return job.job_id
@@ -142,9 +141,8 @@ class ModelWorker(QObject):
         """Queue one chat turn; warming in progress gives way to it at once."""
         job = _Turn(next(self._ids), patient_id, action, conversation_id, model_name, settings, threading.Event(),
                     stream_saves)
+        self.cancel_warming()
         with self._cancels_lock:
-            for event in self._warm_cancels:
-                event.set()
             self._cancels.add(job.cancel)
         self._jobs.put(job)
         return job.job_id
