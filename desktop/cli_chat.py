@@ -16,7 +16,7 @@ from pathlib import Path
 
 from desktop.cli_assistant import run_assistant
 from desktop.core.chat.session import DISCLAIMER, ChatSettings
-from desktop.core.chat.turn import chat_turn
+from desktop.core.chat.turn import Send, chat_turn
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import ModelFileError
 from desktop.core.llm.model_files import check_model, default_model_path
@@ -84,7 +84,7 @@ def _chat(ns: argparse.Namespace, db: WorkspaceExecutor, model: Path, settings: 
     # Ctrl-C stops between tokens, like the app's Stop button: the partial answer is saved.
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set()) if _main_thread() else None
     try:
-        turn = chat_turn(db=db, get_engine=load_engine, patient_id=ns.patient, question=ns.question,
+        turn = chat_turn(db=db, get_engine=load_engine, patient_id=ns.patient, action=Send(ns.question),
                          model_name=model.name, settings=settings, on_text=out,
                          conversation_id=ns.conversation, cancel=cancel)
     except LookupError as exc:  # no such patient (summary.PatientNotFound) or conversation

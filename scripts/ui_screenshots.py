@@ -89,7 +89,13 @@ def main() -> int:
 
         def cohort_answered(_answer: object) -> None:
             assistant.controller.answerComputed.disconnect(cohort_answered)
-            QTimer.singleShot(800, lambda: (shot("assistant-cohort"), next_step()))
+            QTimer.singleShot(800, lambda: (shot("assistant-cohort"), fold()))
+
+        def fold() -> None:
+            # The dock folded to its strip, as on a small screen; opened again after (the state is saved).
+            assistant.panel.collapse.set_collapsed(True)
+            QTimer.singleShot(800, lambda: (shot("assistant-folded"), assistant.panel.collapse.set_collapsed(False),
+                                            next_step()))
 
         assistant.controller.answerComputed.connect(patient_answered)
         assistant.controller.send("What is the latest blood pressure?")

@@ -31,6 +31,7 @@ class AppSettings:
     chat_max_tokens: int = 0
     # Lock the window after this many minutes without keyboard or mouse input (issue 12: default 10).
     auto_lock_minutes: int = 10
+    assistant_collapsed: int = 0  # 1: the assistant dock is folded to a strip (small screens)
 
     def add_recent(self, path: str) -> None:
         self.recent_workspaces = [path, *[p for p in self.recent_workspaces if p != path]][:MAX_RECENT]

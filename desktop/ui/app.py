@@ -49,8 +49,14 @@ def attach_assistant(window: QtMainWindow) -> ChatAssistant | None:
         save_settings(window.settings)
         window.security.record_setting("assistant settings", "changed")
 
+    def persist_fold(collapsed: bool) -> None:  # a folded dock stays folded next time
+        window.settings.assistant_collapsed = int(collapsed)
+        save_settings(window.settings)
+
     assistant.controller.settingsChanged.connect(persist)
     window.set_assistant_widget(assistant.panel)
+    assistant.panel.collapse.set_collapsed(bool(window.settings.assistant_collapsed))
+    assistant.panel.collapse.collapsedChanged.connect(persist_fold)
     # The workspace owns the current patient; the chat follows it (and starts on it, if one is chosen).
     window.workspace.patient_selected.connect(assistant.controller.set_patient)
     if window.workspace.patient_id:

@@ -114,6 +114,7 @@ class QtMainWindow(QMainWindow):
         panel follows ``self.workspace.patient_selected`` and reads ``self.workspace.patient_id``."""
         self.assistant_dock.setWidget(widget)
         self.assistant_dock.show()
+        self.view_menu.addActions(widget.actions())  # the panel's own (fold the dock to a strip)
         if not self.settings.window_state:
             # First run: the plots keep most of the width; the chat gets a readable column. Docks take
             # their size once the window is laid out, hence after the event loop has shown it.
@@ -139,7 +140,7 @@ class QtMainWindow(QMainWindow):
         quit_action = self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         quit_action.setProperty(AVAILABLE_WHEN_LOCKED, True)
 
-        view = self.menuBar().addMenu("&View")
+        view = self.view_menu = self.menuBar().addMenu("&View")
         self.unit_actions: dict[str, QAction] = {}
         for title, field, options in (("Temperature", "temperature", (("°C", "C"), ("°F", "F"))),
                                       ("Weight", "weight", (("kg", "kg"), ("lb", "lb")))):

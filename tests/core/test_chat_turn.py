@@ -4,6 +4,7 @@ and the window use, with the real default model."""
 # ruff: noqa: F811  (pytest fixtures imported from the support module, then requested by name)
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from desktop.core.chat import history as h
 from desktop.core.chat.session import ChatSettings
-from desktop.core.chat.turn import chat_turn
+from desktop.core.chat.turn import EditResend, Regenerate, Send, chat_turn, warm_turn
 from desktop.core.llm.engine import Engine
 from desktop.core.store import open_store
 from desktop.core.workspace_executor import WorkspaceExecutor
@@ -34,7 +35,7 @@ def _never_loaded() -> Engine:
 
 def test_a_turn_streams_and_saves_what_it_streamed(db: WorkspaceExecutor, engine: Engine) -> None:
     pieces: list[str] = []
-    turn = chat_turn(db=db, get_engine=lambda: engine, patient_id=PATIENT, question="Latest heart rate?",
+    turn = chat_turn(db=db, get_engine=lambda: engine, patient_id=PATIENT, action=Send("Latest heart rate?"),
                      model_name="m", settings=SETTINGS, on_text=pieces.append,
                      build_context=lambda store, patient: f"Patient {patient}: heart rate 72 /min on 2024-01-02.")
     assert turn.result.status in ("complete", "truncated") and turn.result.text
@@ -44,7 +45,7 @@ def test_a_turn_streams_and_saves_what_it_streamed(db: WorkspaceExecutor, engine
     context = db.call(lambda store: store.con.execute(
         "SELECT context_summary FROM messages WHERE message_id = ?", [msgs[1].message_id]).fetchone()).result()
     assert context == (f"Patient {PATIENT}: heart rate 72 /min on 2024-01-02.",)  # the builder's facts
-    again = chat_turn(db=db, get_engine=lambda: engine, patient_id=PATIENT, question="And the one before?",
+    again = chat_turn(db=db, get_engine=lambda: engine, patient_id=PATIENT, action=Send("And the one before?"),
                       model_name="m", settings=SETTINGS, on_text=lambda _t: None,
                       conversation_id=turn.conversation_id)
     assert again.conversation_id == turn.conversation_id
@@ -53,7 +54,7 @@ def test_a_turn_streams_and_saves_what_it_streamed(db: WorkspaceExecutor, engine
 
 def test_an_unknown_patient_fails_before_the_model_loads_and_writes_nothing(db: WorkspaceExecutor) -> None:
     with pytest.raises(LookupError):
-        chat_turn(db=db, get_engine=_never_loaded, patient_id="no-such-patient", question="?", model_name="m",
+        chat_turn(db=db, get_engine=_never_loaded, patient_id="no-such-patient", action=Send("?"), model_name="m",
                   settings=SETTINGS, on_text=lambda _t: None)
     assert db.call(lambda s: s.con.execute("SELECT count(*) FROM conversations").fetchone()).result() == (0,)
 
@@ -61,6 +62,45 @@ def test_an_unknown_patient_fails_before_the_model_loads_and_writes_nothing(db: 
 def test_a_conversation_about_another_patient_is_refused(db: WorkspaceExecutor) -> None:
     other = db.call(lambda s: h.create_conversation(s, patient_id="someone-else").conversation_id).result()
     with pytest.raises(LookupError, match="another patient"):
-        chat_turn(db=db, get_engine=_never_loaded, patient_id=PATIENT, question="?", model_name="m",
+        chat_turn(db=db, get_engine=_never_loaded, patient_id=PATIENT, action=Send("?"), model_name="m",
                   settings=SETTINGS, on_text=lambda _t: None, conversation_id=other)
     assert db.call(lambda s: s.con.execute("SELECT count(*) FROM messages").fetchone()).result() == (0,)
+
+
+def test_warming_caches_the_patient_prefix_and_the_turns_reuse_it(db: WorkspaceExecutor, engine: Engine) -> None:
+    engine.llm.reset()
+    cancelled = threading.Event()
+    cancelled.set()
+    assert warm_turn(db=db, engine=engine, patient_id=PATIENT, cancel=cancelled) == 0
+    assert engine.llm.n_tokens == 0  # a cancelled warm-up evaluates nothing
+    warmed = warm_turn(db=db, engine=engine, patient_id=PATIENT)
+    assert warmed > 50 and engine.llm.n_tokens == warmed
+    first = chat_turn(db=db, get_engine=lambda: engine, patient_id=PATIENT, action=Send("Latest heart rate?"),
+                      model_name="m", settings=SETTINGS, on_text=lambda _t: None)
+    stats = first.result.stats
+    assert stats is not None and stats.prompt_tokens > warmed
+    assert stats.reused_prompt_tokens >= warmed - 1  # only the question was evaluated
+    follow = chat_turn(db=db, get_engine=lambda: engine, patient_id=PATIENT, action=Send("And the one before?"),
+                       model_name="m", settings=SETTINGS, on_text=lambda _t: None,
+                       conversation_id=first.conversation_id)
+    assert follow.result.stats is not None
+    assert follow.result.stats.reused_prompt_tokens >= stats.prompt_tokens - 1  # the earlier turn is a prefix
+
+
+def test_regenerate_and_edit_run_through_the_same_turn(db: WorkspaceExecutor, engine: Engine) -> None:
+    first = chat_turn(db=db, get_engine=lambda: engine, patient_id=PATIENT, action=Send("Latest heart rate?"),
+                      model_name="m", settings=SETTINGS, on_text=lambda _t: None)
+    cid = first.conversation_id
+    with pytest.raises(ValueError, match="need a conversation"):
+        chat_turn(db=db, get_engine=lambda: engine, patient_id=PATIENT, action=Regenerate(), model_name="m",
+                  settings=SETTINGS, on_text=lambda _t: None)
+    again = chat_turn(db=db, get_engine=lambda: engine, patient_id=PATIENT, action=Regenerate(), model_name="m",
+                      settings=SETTINGS, on_text=lambda _t: None, conversation_id=cid)
+    msgs = db.call(lambda s: h.active_messages(s, conversation_id=cid)).result()
+    assert [m.role for m in msgs] == ["user", "assistant"] and msgs[1].message_id == again.result.message_id
+    edited = chat_turn(db=db, get_engine=lambda: engine, patient_id=PATIENT,
+                       action=EditResend(msgs[0].message_id, "Latest temperature?"), model_name="m",
+                       settings=SETTINGS, on_text=lambda _t: None, conversation_id=cid)
+    msgs = db.call(lambda s: h.active_messages(s, conversation_id=cid)).result()
+    assert [m.content for m in msgs][:1] == ["Latest temperature?"]
+    assert msgs[1].message_id == edited.result.message_id and len(msgs) == 2

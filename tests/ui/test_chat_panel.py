@@ -10,31 +10,14 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog
 
 from desktop.core.chat import history as h
 from desktop.core.chat.session import DISCLAIMER
-from desktop.ui.chat.qt_chat_panel import QtChatPanel
 from desktop.ui.chat.qt_chat_settings import QtChatSettingsDialog
-from tests.ui.chat_support import SETTINGS, ChatEnv, chat_env  # noqa: F401  (fixture)
+from tests.ui.chat_support import SETTINGS, ChatEnv, ask, chat_env, open_panel  # noqa: F401  (fixture)
 
 DONE = ("complete", "truncated")  # an answer may reach max tokens
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _panel(qtbot, env: ChatEnv) -> QtChatPanel:
-    panel = QtChatPanel(env.controller)
-    qtbot.addWidget(panel)
-    env.controller.set_patient(env.patient)
-    qtbot.waitUntil(lambda: panel.send_button.isEnabled())
-    return panel
-
-
-def _ask(qtbot, panel: QtChatPanel, text: str):
-    panel.input.setPlainText(text)
-    with qtbot.waitSignal(panel.controller.streamFinished, timeout=120000) as done:
-        qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
-    return done.args[0]
 
 
 def _saved(env: ChatEnv) -> list[h.Message]:
@@ -50,11 +33,11 @@ def _forbid(*_a: object, **_k: object) -> None:
 
 def test_an_answer_streams_into_the_panel_and_is_saved(qtbot, chat_env: ChatEnv, monkeypatch) -> None:
     monkeypatch.setattr(socket, "socket", _forbid)  # the app path stays offline too
-    panel = _panel(qtbot, chat_env)
+    panel = open_panel(qtbot, chat_env)
     assert panel.disclaimer.text() == DISCLAIMER and panel.disclaimer.isVisibleTo(panel)
     pieces: list[str] = []
     chat_env.controller.streamText.connect(pieces.append)
-    result = _ask(qtbot, panel, "Summarise this patient for a handover.")
+    result = ask(qtbot, panel, "Summarise this patient for a handover.")
     assert result.status in DONE and result.text.strip()
     assert pieces and "".join(pieces) == result.text
     assert len(pieces) <= result.stats.completion_tokens  # batched by the throttle, never more than tokens
@@ -69,56 +52,8 @@ def test_an_answer_streams_into_the_panel_and_is_saved(qtbot, chat_env: ChatEnv,
     assert "152 mm[Hg]" in result.plan.text
 
 
-def test_stop_mid_answer_keeps_the_partial_text(qtbot, chat_env: ChatEnv) -> None:
-    chat_env.controller.apply_settings(SETTINGS.__class__(n_threads=1, n_ctx=2048, temperature=0.0,
-                                                          max_tokens=600))
-    panel = _panel(qtbot, chat_env)
-    panel.input.setPlainText("Write a very long, detailed essay about blood pressure.")
-    with qtbot.waitSignal(chat_env.controller.streamFinished, timeout=120000) as done:
-        qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: len(chat_env.controller.streaming_text) > 40, timeout=60000)
-        assert panel.stop_button.isEnabled()
-        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
-    result = done.args[0]
-    assert result.status == "stopped" and result.stats.completion_tokens < 600
-    assert result.text.startswith(chat_env.controller.streaming_text[:40])
-    saved = _saved(chat_env)[-1]
-    assert saved.status == "stopped" and saved.content == result.text
-    qtbot.waitUntil(lambda: "stopped" in panel.view.toPlainText())
-    assert panel.send_button.isEnabled() and not panel.stop_button.isEnabled()
-
-
-def test_regenerate_edit_and_export(qtbot, chat_env: ChatEnv, tmp_path: Path, monkeypatch) -> None:
-    panel = _panel(qtbot, chat_env)
-    _ask(qtbot, panel, "What should I ask her at the next visit?")
-    cid = chat_env.controller.conversation_id
-    with qtbot.waitSignal(chat_env.controller.streamFinished, timeout=120000):
-        qtbot.mouseClick(panel.regenerate_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: len(chat_env.controller.messages) == 2 and chat_env.controller.messages[1].status in DONE)
-
-    qtbot.mouseClick(panel.edit_button, Qt.MouseButton.LeftButton)
-    assert panel.input.toPlainText() == "What should I ask her at the next visit?"
-    assert panel.send_button.text() == "Resend edited"
-    result = _ask(qtbot, panel, "Summarise this patient for a handover.")
-    assert result.status in DONE
-    qtbot.waitUntil(lambda: [m.content for m in chat_env.controller.messages][:1]
-                    == ["Summarise this patient for a handover."])
-    assert len(chat_env.controller.messages) == 2 and panel.send_button.text() == "Send"
-
-    target = tmp_path / "chat.md"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "Markdown (*.md)"))
-    qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "Exported to" in panel.notice.text(), timeout=10000)
-    md = target.read_text(encoding="utf-8")
-    assert "Summarise this patient for a handover." in md and result.text.strip()[:20] in md
-    assert md.count("What should I ask her at the next visit?") == 1  # the title only: the question was superseded
-    stored = chat_env.db.call(lambda store: store.con.execute(
-        "SELECT count(*) FROM messages WHERE conversation_id = ?", [cid]).fetchone()[0]).result(timeout=60)
-    assert stored == 5
-
-
 def test_a_corrupt_model_is_an_error_and_the_app_lives_on(qtbot, chat_env: ChatEnv, tmp_path: Path) -> None:
-    panel = _panel(qtbot, chat_env)
+    panel = open_panel(qtbot, chat_env)
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"GGUF" + os.urandom(4096))
     with qtbot.waitSignal(chat_env.controller.errorRaised, timeout=60000) as err:
@@ -129,12 +64,12 @@ def test_a_corrupt_model_is_an_error_and_the_app_lives_on(qtbot, chat_env: ChatE
 
     chat_env.controller.load_model(default_model_path())
     qtbot.waitUntil(lambda: panel.send_button.isEnabled(), timeout=60000)
-    assert _ask(qtbot, panel, "Hello").status in DONE
+    assert ask(qtbot, panel, "Hello").status in DONE
 
 
 def test_history_shows_again_after_a_restart(qtbot, chat_env: ChatEnv) -> None:
-    panel = _panel(qtbot, chat_env)
-    answer = _ask(qtbot, panel, "What should I ask her at the next visit?").text
+    panel = open_panel(qtbot, chat_env)
+    answer = ask(qtbot, panel, "What should I ask her at the next visit?").text
     # Close everything, as quitting the app does, then start again on the same file.
     assert chat_env.worker.shutdown()
     chat_env.controller.close()
@@ -150,7 +85,7 @@ def test_history_shows_again_after_a_restart(qtbot, chat_env: ChatEnv) -> None:
     chat_env.worker.start()
     chat_env.controller = ChatController(worker=chat_env.worker, db=chat_env.db, model_path=default_model_path(),
                                          settings=SETTINGS)
-    again = _panel(qtbot, chat_env)
+    again = open_panel(qtbot, chat_env)
     qtbot.waitUntil(lambda: answer.strip()[:30] in again.view.toPlainText(), timeout=10000)
     assert "What should I ask her at the next visit?" in again.view.toPlainText()
     assert again.conversations.count() == 1
@@ -177,7 +112,7 @@ def test_the_model_manager_lists_imports_and_switches(qtbot, chat_env: ChatEnv, 
     from desktop.core.llm.model_files import default_model_path
     from desktop.ui.chat.qt_model_manager import QtModelManager
 
-    panel = _panel(qtbot, chat_env)
+    panel = open_panel(qtbot, chat_env)
     dialog = QtModelManager(chat_env.controller, panel)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.table.rowCount() >= 1, timeout=30000)
@@ -205,7 +140,7 @@ def test_the_model_manager_lists_imports_and_switches(qtbot, chat_env: ChatEnv, 
 
 
 def test_a_data_question_is_computed_saved_and_shows_how(qtbot, chat_env: ChatEnv) -> None:
-    panel = _panel(qtbot, chat_env)
+    panel = open_panel(qtbot, chat_env)
     panel.input.setPlainText("What is the highest systolic blood pressure?")
     with qtbot.waitSignal(chat_env.controller.answerComputed, timeout=20000) as done:
         qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
@@ -220,7 +155,7 @@ def test_a_data_question_is_computed_saved_and_shows_how(qtbot, chat_env: ChatEn
 
 
 def test_with_no_patient_the_panel_answers_about_the_workspace(qtbot, chat_env: ChatEnv) -> None:
-    panel = _panel(qtbot, chat_env)
+    panel = open_panel(qtbot, chat_env)
     chat_env.controller.set_patient(None)
     panel.input.setPlainText("How many patients have hypertension?")
     with qtbot.waitSignal(chat_env.controller.answerComputed, timeout=20000) as done:

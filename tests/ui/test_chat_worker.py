@@ -10,7 +10,8 @@ import threading
 from pathlib import Path
 
 from desktop.core.chat import history as h
-from desktop.core.chat.session import ChatSettings, TurnRequest, prepare_send
+from desktop.core.chat.session import ChatSettings, TurnRequest
+from desktop.core.chat.turn import Send
 from desktop.core.llm.engine import GenerationStats
 from desktop.core.llm.prompt import ChatTemplate
 from desktop.core.store import open_store
@@ -27,6 +28,7 @@ class BurstEngine:
     """A stand-in engine that produces 2,000 pieces as fast as Python can: only the throttle is under test."""
 
     n_ctx = 4096
+    load_s = 0.0
     chat_template = ChatTemplate(None)
 
     def tokenize(self, text: str) -> list[int]:
@@ -42,49 +44,43 @@ class BurstEngine:
         pass
 
 
-def _request(db: WorkspaceExecutor, patient: str) -> TurnRequest:
-    def prepare(store):
-        conv = h.create_conversation(store, patient_id=patient).conversation_id
-        return prepare_send(store, conversation_id=conv, user_text="Go", model_name="fake", context_text="",
-                            settings=ChatSettings(n_threads=1, max_tokens=2000))
-    return db.call(prepare).result()
-
-
 def test_a_fast_stream_is_throttled_into_few_signals(qtbot, tmp_path: Path) -> None:
     db = WorkspaceExecutor(open_store(tmp_path / "ws.duckdb"))
     patient = db.call(seed_demo_patient).result()
-    worker = ModelWorker(db=db, throttle_s=0.05)
-    worker._engine = BurstEngine()  # type: ignore[assignment]
+    worker = ModelWorker(db=db, throttle_s=0.05, load_engine=lambda _path, _settings: BurstEngine())
     worker.start()
     chunks: list[str] = []
     worker.tokens.connect(lambda _job, text: chunks.append(text))
     try:
-        request = _request(db, patient)
+        with qtbot.waitSignal(worker.modelLoaded, timeout=30000):
+            worker.load_model("burst.gguf", ChatSettings(n_threads=1))
         with qtbot.waitSignal(worker.finished, timeout=30000) as done:
-            worker.generate(request)
+            worker.turn(patient_id=patient, action=Send("Go"), conversation_id=None, model_name="fake",
+                        settings=ChatSettings(n_threads=1, max_tokens=2000))
     finally:
         assert worker.shutdown()
-        worker._engine = None
     expected = "".join(f"t{i} " for i in range(2000))
-    assert "".join(chunks) == expected == done.args[1].text
+    turn = done.args[1]
+    assert "".join(chunks) == expected == turn.result.text
     assert len(chunks) < 200  # 2,000 pieces, far fewer signals
-    saved = db.call(lambda store: h.active_messages(store, conversation_id=request.conversation_id)).result()
+    saved = db.call(lambda store: h.active_messages(store, conversation_id=turn.conversation_id)).result()
     assert saved[-1].content == expected and saved[-1].status == "truncated"
     db.shutdown()
 
 
 def test_shutdown_mid_answer_stops_and_saves_what_was_written(qtbot, chat_env: ChatEnv) -> None:
     env = chat_env
-    request = env.db.call(lambda store: prepare_send(
-        store, conversation_id=h.create_conversation(store, patient_id=env.patient).conversation_id,
-        user_text="Write a very long, detailed essay about blood pressure.", model_name="m", context_text="",
-        settings=ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=1500))).result()
     seen: list[str] = []
+    started: list[TurnRequest] = []
     env.worker.tokens.connect(lambda _job, text: seen.append(text))
-    env.worker.generate(request)
+    env.worker.started.connect(lambda _job, request: started.append(request))
+    env.worker.turn(patient_id=env.patient, action=Send("Write a very long, detailed essay about blood pressure."),
+                    conversation_id=None, model_name="m",
+                    settings=ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=1500))
     qtbot.waitUntil(lambda: len("".join(seen)) > 40, timeout=60000)
     assert env.worker.shutdown()  # what aboutToQuit does: returns once the thread has ended
-    saved = env.db.call(lambda store: h.active_messages(store, conversation_id=request.conversation_id)).result()
+    conversation_id = started[0].conversation_id
+    saved = env.db.call(lambda store: h.active_messages(store, conversation_id=conversation_id)).result()
     assert saved[-1].status == "stopped"
     assert saved[-1].content.startswith("".join(seen)[:40])
 

@@ -1,10 +1,11 @@
 """The chat turn, written once: recover interrupted answers, build the context, find or create the
-conversation, save the question, stream the answer, save the result. ``python -m desktop chat`` and the
-chat benchmark call :func:`chat_turn`; the window runs the same steps split over its two threads.
+conversation, prepare (send, regenerate or edit-and-resend), stream the answer, save the result and check
+it against the record. ``python -m desktop chat``, the chat benchmark and the window's model owner thread
+(desktop/ui/chat/model_worker.py) all call :func:`chat_turn`; :func:`warm_turn` is the background step
+that evaluates the system prompt and patient context before the first question (issue 9, speed).
 
-The context comes from a builder callable and every piece of the answer goes through one ``on_text``
-callback, so a later step "answer from computed facts, else ask the model" (desktop/core/assistant/) plugs
-in as another builder or another answer source without changing the callers.
+Database work goes through ``db.call`` (the one DuckDB thread) and is waited for; the model runs on the
+calling thread. Every piece of the answer goes through one ``on_text`` callback.
 """
 
 from __future__ import annotations
@@ -22,13 +23,18 @@ from desktop.core.chat.patient_context import patient_context
 from desktop.core.chat.persist import StreamingSaver
 from desktop.core.chat.session import (
     ChatSettings,
+    TurnRequest,
     TurnResult,
     finish_turn,
+    prepare_edit,
+    prepare_regenerate,
     prepare_send,
     run_turn,
+    system_text,
     title_from,
 )
 from desktop.core.llm.engine import Engine
+from desktop.core.llm.prompt import ChatMessage, PromptPlan
 from desktop.core.queries.summary import patient_summary
 from desktop.core.store import Store
 
@@ -36,46 +42,122 @@ ContextBuilder = Callable[[Store, str], str]  # (store, patient id) -> the facts
 
 
 @dataclass(frozen=True)
+class Send:
+    """A new question at the end of the conversation (a new conversation when none is given)."""
+
+    question: str
+
+
+@dataclass(frozen=True)
+class Regenerate:
+    """Answer the last question again; the old answer stays in the workspace, superseded."""
+
+
+@dataclass(frozen=True)
+class EditResend:
+    """Replace one of the user's messages (it and everything after it are superseded) and answer it."""
+
+    message_id: int
+    new_text: str
+
+
+TurnAction = Send | Regenerate | EditResend
+
+
+@dataclass(frozen=True)
 class ChatTurn:
     conversation_id: int
     result: TurnResult
     verdict: Verdict | None = None
+    saves: int = 0   # writes of the text while it streamed (the benchmark reports them)
 
 
 def open_turn(store: Store, *, patient_id: str, conversation_id: int | None = None,
-              build_context: ContextBuilder = patient_context) -> tuple[int, str]:
-    """Recover interrupted answers, build the context, find or create the conversation (DuckDB thread).
-    Raises ``LookupError`` for an unknown patient or a conversation about another patient."""
+              build_context: ContextBuilder = patient_context) -> tuple[int | None, str]:
+    """Recover interrupted answers, build the context and check the conversation (DuckDB thread). Raises
+    ``LookupError`` for an unknown patient or a conversation about another patient. The conversation is
+    created later, by :func:`prepare`, so a turn that cannot start (no model) leaves nothing behind."""
     h.recover_interrupted(store)
     context = build_context(store, patient_id)
-    if conversation_id is not None:
-        if h.get_conversation(store, conversation_id=conversation_id).patient_id != patient_id:
-            raise LookupError(f"conversation {conversation_id} is about another patient")
-    else:
-        conversation_id = h.create_conversation(store, patient_id=patient_id).conversation_id
+    if conversation_id is not None and h.get_conversation(
+            store, conversation_id=conversation_id).patient_id != patient_id:
+        raise LookupError(f"conversation {conversation_id} is about another patient")
     return conversation_id, context
 
 
-def chat_turn(*, db: DbCalls, get_engine: Callable[[], Engine], patient_id: str, question: str,
+def prepare(store: Store, *, action: TurnAction, patient_id: str, conversation_id: int | None, model_name: str,
+            context_text: str, settings: ChatSettings) -> TurnRequest:
+    """Save what the action writes before the model runs (DuckDB thread); the answer starts ``generating``."""
+    if isinstance(action, Send):
+        if conversation_id is None:
+            conversation_id = h.create_conversation(store, patient_id=patient_id).conversation_id
+        return prepare_send(store, conversation_id=conversation_id, user_text=action.question,
+                            model_name=model_name, context_text=context_text, settings=settings)
+    if conversation_id is None:
+        raise ValueError("regenerate and edit need a conversation")
+    if isinstance(action, Regenerate):
+        return prepare_regenerate(store, conversation_id=conversation_id, model_name=model_name,
+                                  context_text=context_text, settings=settings)
+    return prepare_edit(store, conversation_id=conversation_id, message_id=action.message_id,
+                        new_text=action.new_text, model_name=model_name, context_text=context_text,
+                        settings=settings)
+
+
+def chat_turn(*, db: DbCalls, get_engine: Callable[[], Engine], patient_id: str, action: TurnAction,
               model_name: str, settings: ChatSettings, on_text: Callable[[str], None],
               conversation_id: int | None = None, cancel: threading.Event | None = None,
-              build_context: ContextBuilder = patient_context) -> ChatTurn:
-    """One whole turn; database work goes through ``db`` (the one workspace thread), the model runs on the
-    calling thread. ``get_engine`` is called only after the patient and conversation are known to exist, so
-    a typo costs no model load, and before the question is written. A stop (``cancel``) keeps the partial
-    answer, saved as ``stopped``."""
+              build_context: ContextBuilder = patient_context,
+              on_started: Callable[[TurnRequest], None] | None = None,
+              on_plan: Callable[[PromptPlan], None] | None = None,
+              stream_saves: bool = True, save_interval_s: float = 0.0) -> ChatTurn:
+    """One whole turn. ``get_engine`` is called only after the patient and conversation are known to exist,
+    so a typo costs no model load, and before anything is written. ``on_started`` gets the prepared request
+    (its question and the empty answer are on disk); a stop (``cancel``) keeps the partial answer, saved as
+    ``stopped``. ``stream_saves=False`` leaves out the writes while streaming (the benchmark shows their
+    cost); the final text is always saved."""
     conv_id, context = db.call(lambda store: open_turn(
         store, patient_id=patient_id, conversation_id=conversation_id, build_context=build_context)).result()
     engine = get_engine()
-    request = db.call(lambda store: prepare_send(
-        store, conversation_id=conv_id, user_text=question, model_name=model_name, context_text=context,
-        settings=settings)).result()
-    saver = StreamingSaver(db, lambda store, text: h.update_message_text(
-        store, message_id=request.message_id, content=text))
-    result = run_turn(engine, request, on_text=on_text, cancel=cancel, saver=saver)
+    request = db.call(lambda store: prepare(
+        store, action=action, patient_id=patient_id, conversation_id=conv_id, model_name=model_name,
+        context_text=context, settings=settings)).result()
+    if on_started is not None:
+        on_started(request)
+
+    def save(store: Store, text: str) -> None:
+        if stream_saves:
+            h.update_message_text(store, message_id=request.message_id, content=text)
+
+    saver = StreamingSaver(db, save, min_interval_s=save_interval_s)
+    result = run_turn(engine, request, on_text=on_text, cancel=cancel, saver=saver, on_plan=on_plan)
     db.call(lambda store: finish_turn(store, result)).result()
-    verdict = db.call(lambda store: verify_answer(store, message_id=request.message_id, patient_id=patient_id)).result()
-    return ChatTurn(conv_id, result, verdict)
+    verdict = None
+    if result.text:
+        verdict = db.call(lambda store: verify_answer(
+            store, message_id=request.message_id, patient_id=patient_id)).result()
+    return ChatTurn(request.conversation_id, result, verdict, saver.writes)
+
+
+def warm_prompt(engine: Engine, context_text: str) -> list[int]:
+    """The tokens every turn about this patient starts with: the system prompt and the patient's facts,
+    rendered by the model's own template exactly as :func:`desktop.core.llm.prompt.build_prompt` renders
+    them before the first user turn (the template's special tokens end the system turn, so tokenizing the
+    part alone gives the same ids as tokenizing the whole prompt)."""
+    text = engine.chat_template.render([ChatMessage("system", system_text(context_text))],
+                                       add_generation_prompt=False)
+    return engine.tokenize(text)
+
+
+def warm_turn(*, db: DbCalls, engine: Engine, patient_id: str, cancel: threading.Event | None = None,
+              build_context: ContextBuilder = patient_context) -> int:
+    """Evaluate the prompt prefix for ``patient_id`` into the model's KV cache, so the first question only
+    evaluates itself (llama.cpp keeps the evaluated tokens; :meth:`Engine.generate` reuses the common
+    prefix). Stops between small batches when ``cancel`` is set: a question asked meanwhile is not held up
+    for long, and what was evaluated is still reused. Returns the tokens now in the cache for this prefix."""
+    context = db.call(lambda store: build_context(store, patient_id)).result()
+    if cancel is not None and cancel.is_set():
+        return 0
+    return engine.warm(warm_prompt(engine, context), cancel=cancel)
 
 
 #: ``conversations.patient_id`` of a conversation about the workspace as a whole (no patient selected).

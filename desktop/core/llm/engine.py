@@ -157,6 +157,21 @@ class Engine:
         llm.reset()
         return 0
 
+    def warm(self, tokens: Sequence[int], *, cancel: threading.Event | None = None, batch: int = 32) -> int:
+        """Evaluate ``tokens`` into the KV cache ahead of a question (llama.cpp keeps them; the next
+        :meth:`generate` whose prompt starts with them evaluates only the rest). Small batches, so a set
+        ``cancel`` is noticed within about one batch; what was evaluated before it stays usable. Returns how
+        many of ``tokens`` are in the cache."""
+        llm = self.llm
+        if not tokens or len(tokens) >= self.n_ctx:
+            return 0
+        done = self._reuse_prefix(tokens)
+        for i in range(done, len(tokens), batch):
+            if cancel is not None and cancel.is_set():
+                return i
+            llm.eval(list(tokens[i : i + batch]))
+        return len(tokens)
+
     def generate(
         self,
         prompt_tokens: Sequence[int],
@@ -234,6 +249,11 @@ class Engine:
             generation_s=t_end - t_first if n_gen else 0.0,
             stop_reason=stop,
         )
+
+    def forget(self) -> None:
+        """Drop the KV cache (the last prompt, patient data included): the window locked."""
+        self.llm.reset()
+        self.llm._ctx.kv_cache_clear()
 
     def close(self) -> None:
         close = getattr(self.llm, "close", None)

@@ -1,11 +1,15 @@
 """The model owner thread: one QObject, moved to one QThread, owns the :class:`Engine` and runs jobs from a
-queue (load a model, answer a turn).
+queue: load a model, warm the KV cache for a patient, answer a turn. A turn is
+:func:`desktop.core.chat.turn.chat_turn`, the same function the CLI and the benchmark run; it blocks on
+``db.call(...).result()`` for its database steps, which run on the one DuckDB thread.
 
 Why a queue and a flag rather than queued slots: while the worker is generating, its thread is busy in the
 token loop and would never run a queued "stop" slot. Stop sets a ``threading.Event`` that the loop checks
-between tokens; new jobs wait in a ``queue.Queue``. Tokens leave by signal, batched to at most
-``1 / throttle_s`` signals a second so a fast model cannot flood the GUI's event queue. At ``aboutToQuit``
-:meth:`shutdown` stops the current answer, lets it be saved, and joins the thread.
+between tokens; new jobs wait in a ``queue.Queue``. A warm job has its own event, set when a turn is queued
+or another patient is selected, so warming never holds up a question for more than one small batch. Tokens
+leave by signal, batched to at most ``1 / throttle_s`` signals a second so a fast model cannot flood the
+GUI's event queue. At ``aboutToQuit`` :meth:`shutdown` stops the current answer, lets it be saved, and joins
+the thread.
 """
 
 from __future__ import annotations
@@ -15,21 +19,30 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from desktop.core.chat import history as h
 from desktop.core.chat.db import DbCalls
-from desktop.core.chat.persist import StreamingSaver
-from desktop.core.chat.session import ChatSettings, TurnRequest, TurnResult, finish_turn, run_turn
+from desktop.core.chat.patient_context import patient_context
+from desktop.core.chat.session import ChatSettings
+from desktop.core.chat.turn import ContextBuilder, TurnAction, chat_turn, warm_turn
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import ModelFileError
 from desktop.core.llm.model_files import check_model
-from desktop.core.store import Store
 
 log = logging.getLogger(__name__)
+
+EngineLoader = Callable[[Path, ChatSettings], Engine]
+
+
+def load_checked(path: Path, settings: ChatSettings) -> Engine:
+    """Size + sha256 against its manifest (or a trial load in a child process: llama.cpp can abort), then
+    load in this process."""
+    check_model(path)
+    return Engine.load(path, n_ctx=settings.n_ctx, n_threads=settings.n_threads)
 
 
 @dataclass(frozen=True)
@@ -48,9 +61,20 @@ class _Load:
 
 
 @dataclass(frozen=True)
-class _Generate:
+class _Warm:
     job_id: int
-    request: TurnRequest
+    patient_id: str
+    cancel: threading.Event
+
+
+@dataclass(frozen=True)
+class _Turn:
+    job_id: int
+    patient_id: str
+    action: TurnAction
+    conversation_id: int | None
+    model_name: str
+    settings: ChatSettings
     cancel: threading.Event  # one per job: Stop ends this answer and any queued ones
     stream_saves: bool       # False only in the benchmark, to show what saving costs
 
@@ -61,23 +85,29 @@ _FORGET = object()  # a job: clear the KV cache
 class ModelWorker(QObject):
     modelLoaded = Signal(int, object)     # job id, LoadedModel
     modelFailed = Signal(int, str)        # job id, message naming the file and the problem
+    started = Signal(int, object)         # job id, TurnRequest: the question and the empty answer are saved
     planReady = Signal(int, object)       # job id, PromptPlan: the context meter can move before tokens come
     tokens = Signal(int, str)             # job id, text (one or more tokens)
-    finished = Signal(int, object)        # job id, TurnResult, saved when this is emitted
+    finished = Signal(int, object)        # job id, ChatTurn, saved and verified when this is emitted
     failed = Signal(int, str)             # job id, message
+    warmed = Signal(int, str, int)        # job id, patient id, prompt tokens now in the KV cache
 
-    def __init__(self, *, db: DbCalls, throttle_s: float = 1 / 30, save_interval_s: float = 0.0) -> None:
+    def __init__(self, *, db: DbCalls, throttle_s: float = 1 / 30, save_interval_s: float = 0.0,
+                 load_engine: EngineLoader = load_checked,
+                 build_context: ContextBuilder = patient_context) -> None:
         super().__init__()
         self._db = db
         # 0: every token is offered to the saver (see desktop.core.chat.persist for the trade-off).
         self.save_interval_s = save_interval_s
         self._throttle_s = throttle_s
-        self._jobs: queue.Queue[_Load | _Generate | None] = queue.Queue()
+        self._load_engine = load_engine
+        self._build_context = build_context
+        self._jobs: queue.Queue[_Load | _Warm | _Turn | None] = queue.Queue()
         self._ids = itertools.count(1)
         self._cancels: set[threading.Event] = set()
+        self._warm_cancels: set[threading.Event] = set()
         self._cancels_lock = threading.Lock()
         self._engine: Engine | None = None
-        self.last_saves = 0  # streaming writes of the last answer (the benchmark reports it)
         self._thread: QThread | None = None
 
     # -- called from the GUI thread --------------------------------------------------------------------
@@ -90,14 +120,31 @@ class ModelWorker(QObject):
         thread.start()
 
     def load_model(self, path: str | Path, settings: ChatSettings) -> int:
+        self.cancel_warming()
         job = _Load(next(self._ids), Path(path), settings)
         self._jobs.put(job)
         return job.job_id
 
-    def generate(self, request: TurnRequest, *, stream_saves: bool = True) -> int:
-        """Queue an answer to ``request`` (its messages already saved by ``prepare_*``). The text is saved
-        as it streams and the final state before ``finished`` is emitted."""
-        job = _Generate(next(self._ids), request, threading.Event(), stream_saves)
+    def warm(self, patient_id: str) -> int:
+        """Evaluate this patient's prompt prefix in the background; replaces any warming not yet done."""
+        job = _Warm(next(self._ids), patient_id, threading.Event())
+        self.cancel_warming()
+        with self._cancels_lock:
+            self._warm_cancels.add(job.cancel)
+        self._jobs.put(job)
+        return job.job_id
+
+    def cancel_warming(self) -> None:
+        with self._cancels_lock:
+            for event in self._warm_cancels:
+                event.set()
+
+    def turn(self, *, patient_id: str, action: TurnAction, conversation_id: int | None, model_name: str,
+             settings: ChatSettings, stream_saves: bool = True) -> int:
+        """Queue one chat turn; warming in progress gives way to it at once."""
+        job = _Turn(next(self._ids), patient_id, action, conversation_id, model_name, settings, threading.Event(),
+                    stream_saves)
+        self.cancel_warming()
         with self._cancels_lock:
             self._cancels.add(job.cancel)
         self._jobs.put(job)
@@ -110,7 +157,7 @@ class ModelWorker(QObject):
     def stop(self) -> None:
         """Stop the answer being written (and any waiting); it keeps what it has. Safe from any thread."""
         with self._cancels_lock:
-            for event in self._cancels:
+            for event in self._cancels | self._warm_cancels:
                 event.set()
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
@@ -135,15 +182,22 @@ class ModelWorker(QObject):
             try:
                 if job is _FORGET:
                     if self._engine is not None:
-                        self._engine.llm.reset()
-                        self._engine.llm._ctx.kv_cache_clear()
+                        self._engine.forget()
                 elif isinstance(job, _Load):
                     self._load(job)
+                elif isinstance(job, _Warm):
+                    self._warm(job)
                 else:
-                    self._generate(job)
+                    self._turn(job)
             except Exception as exc:  # never lose a worker error: it reaches the GUI as a signal
                 log.exception("model job %s failed", job.job_id)
                 self.failed.emit(job.job_id, f"{type(exc).__name__}: {exc}")
+            finally:
+                with self._cancels_lock:
+                    if isinstance(job, _Turn):
+                        self._cancels.discard(job.cancel)
+                    elif isinstance(job, _Warm):
+                        self._warm_cancels.discard(job.cancel)
         if self._engine is not None:
             self._engine.close()
             self._engine = None
@@ -154,28 +208,34 @@ class ModelWorker(QObject):
             self._engine.close()
             self._engine = None
         try:
-            check_model(job.path)  # size+sha256 against its manifest, or a trial load in a child process
-            self._engine = Engine.load(job.path, n_ctx=job.settings.n_ctx, n_threads=job.settings.n_threads)
+            self._engine = self._load_engine(job.path, job.settings)
         except ModelFileError as exc:
             self.modelFailed.emit(job.job_id, str(exc))
             return
         self.modelLoaded.emit(job.job_id, LoadedModel(job.path, self._engine.n_ctx, job.settings.n_threads,
                                                       self._engine.load_s))
 
-    def _generate(self, job: _Generate) -> None:
-        try:
-            self._generate_with(job)
-        finally:
-            with self._cancels_lock:
-                self._cancels.discard(job.cancel)
-
-    def _generate_with(self, job: _Generate) -> None:
+    def _warm(self, job: _Warm) -> None:
         engine = self._engine
-        if engine is None:
-            result = TurnResult(job.request.message_id, "", "failed", error="No model is loaded.")
-            self._db.call(lambda store: finish_turn(store, result)).result()
-            self.finished.emit(job.job_id, result)
+        if engine is None or job.cancel.is_set():
             return
+        try:
+            n = warm_turn(db=self._db, engine=engine, patient_id=job.patient_id, cancel=job.cancel,
+                          build_context=self._build_context)
+        except LookupError:
+            return  # the patient is not in this workspace (any more): nothing to warm
+        except Exception:  # warming only saves time: a failure costs the first question its head start
+            log.exception("warming the model for patient %s failed", job.patient_id)
+            return
+        if not job.cancel.is_set():
+            self.warmed.emit(job.job_id, job.patient_id, n)
+
+    def _engine_now(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("No model is loaded.")
+        return self._engine
+
+    def _turn(self, job: _Turn) -> None:
         pending: list[str] = []
         last = 0.0
 
@@ -188,17 +248,15 @@ class ModelWorker(QObject):
                 self.tokens.emit(job.job_id, "".join(pending))
                 pending.clear()
 
-        message_id = job.request.message_id
+        def on_started(request: object) -> None:
+            self.started.emit(job.job_id, request)
 
-        def save(store: Store, text: str) -> None:
-            if job.stream_saves:
-                h.update_message_text(store, message_id=message_id, content=text)
-
-        saver = StreamingSaver(self._db, save, min_interval_s=self.save_interval_s)
-        result = run_turn(engine, job.request, on_text=on_text, cancel=job.cancel, saver=saver,
-                          on_plan=lambda plan: self.planReady.emit(job.job_id, plan))
+        turn = chat_turn(db=self._db, get_engine=self._engine_now, patient_id=job.patient_id, action=job.action,
+                         model_name=job.model_name, settings=job.settings, on_text=on_text,
+                         conversation_id=job.conversation_id, cancel=job.cancel,
+                         build_context=self._build_context, on_started=on_started,
+                         on_plan=lambda plan: self.planReady.emit(job.job_id, plan),
+                         stream_saves=job.stream_saves, save_interval_s=self.save_interval_s)
         if pending:
             self.tokens.emit(job.job_id, "".join(pending))
-        self.last_saves = saver.writes
-        self._db.call(lambda store: finish_turn(store, result)).result()
-        self.finished.emit(job.job_id, result)
+        self.finished.emit(job.job_id, turn)

@@ -33,6 +33,7 @@ from desktop.core.chat.session import DISCLAIMER
 from desktop.core.chat.turn import COMPUTED_MODEL
 from desktop.ui.chat.chat_controller import ChatController
 from desktop.ui.chat.qt_chat_settings import QtChatSettingsDialog
+from desktop.ui.chat.qt_collapse import DockCollapse
 from desktop.ui.chat.qt_model_manager import QtModelManager
 
 _STATUS_NOTE = {
@@ -106,7 +107,9 @@ class QtChatPanel(QWidget):
         right = QVBoxLayout()
         right.setContentsMargins(0, 0, 0, 0)
         right.addWidget(self.disclaimer)
-        right.addWidget(self.model_line)
+        top = QHBoxLayout()
+        top.addWidget(self.model_line, 1)
+        right.addLayout(top)
         right.addWidget(self.view, 1)
         right.addWidget(self.notice)
         right.addWidget(self.input)
@@ -121,6 +124,10 @@ class QtChatPanel(QWidget):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([130, 700])
         outer = QVBoxLayout(self)
+        self.collapse = DockCollapse(self, splitter)
+        top.addWidget(self.collapse.button)
+        self.addAction(self.collapse.action)  # the window lists the panel's actions in its View menu
+        outer.addWidget(self.collapse.strip)
         outer.addWidget(splitter)
 
         # view -> model
@@ -142,6 +149,7 @@ class QtChatPanel(QWidget):
         controller.busyChanged.connect(self._busy)
         controller.contextChanged.connect(self._context)
         controller.statsChanged.connect(self.stats.setText)
+        controller.answerComputed.connect(lambda _answer: self.stats.setText("Computed from the workspace; no model ran"))
         controller.modelChanged.connect(self.model_line.setText)
         controller.errorRaised.connect(self.notice.setText)
         self._busy(controller.busy)

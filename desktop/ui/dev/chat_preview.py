@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from desktop.core.chat.session import ChatSettings, TurnRequest, TurnResult
-from desktop.core.store import Store
+from desktop.core.chat.session import ChatSettings
+from desktop.core.chat.turn import ChatTurn, Send
 from desktop.ui.chat.model_worker import LoadedModel, ModelWorker
 from desktop.ui.dev.preview import seed_demo_patient
 
@@ -23,9 +23,6 @@ def worker_preview() -> int:
 
     from PySide6.QtCore import QCoreApplication, QTimer
 
-    from desktop.core.chat import history as hist
-    from desktop.core.chat.patient_context import patient_context
-    from desktop.core.chat.session import prepare_send
     from desktop.core.llm.model_files import default_model_path
     from desktop.core.store import open_store
     from desktop.core.workspace_executor import WorkspaceExecutor
@@ -41,15 +38,11 @@ def worker_preview() -> int:
 
     def ask(_job: int, info: LoadedModel) -> None:
         print(f"[{info.path.name} loaded in {info.load_s:.2f} s]", flush=True)
+        worker.turn(patient_id=patient, action=Send(question), conversation_id=None, model_name=info.path.name,
+                    settings=settings)
 
-        def prepare(store: Store) -> TurnRequest:
-            conv = hist.create_conversation(store, patient_id=patient).conversation_id
-            return prepare_send(store, conversation_id=conv, user_text=question, model_name=info.path.name,
-                                context_text=patient_context(store, patient), settings=settings)
-
-        worker.generate(db.call(prepare).result())
-
-    def done(_job: int, result: TurnResult) -> None:
+    def done(_job: int, turn: ChatTurn) -> None:
+        result = turn.result
         s = result.stats
         print(f"\n[{result.status}" + (f", {s.tokens_per_s:.1f} tokens/s, first token {s.ttft_s:.2f} s" if s else "")
               + "]", flush=True)

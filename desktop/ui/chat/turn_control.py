@@ -1,0 +1,165 @@
+"""A chat turn seen from the GUI thread: a data question is computed by DuckDB
+(:func:`desktop.core.assistant.ask.answer_question`); anything else is queued on the model owner thread as
+one :func:`desktop.core.chat.turn.chat_turn` (send, regenerate or edit-and-resend), whose text streams back
+here by signal. Holds the id and the text of the answer being written, nothing else."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from desktop.core.assistant.answer import Answer
+from desktop.core.assistant.ask import answer_question
+from desktop.core.chat.session import TurnRequest
+from desktop.core.chat.turn import ChatTurn, EditResend, Regenerate, Send, TurnAction, computed_turn
+from desktop.core.llm.prompt import PromptPlan
+from desktop.core.store import Store
+from desktop.ui.chat.calls import Calls
+from desktop.ui.chat.conversations import Conversations
+from desktop.ui.chat.model_control import ChatModel
+from desktop.ui.chat.model_worker import ModelWorker
+
+
+class TurnControl(QObject):
+    streamStarted = Signal(int)           # assistant message id
+    streamText = Signal(str)              # text to append to it
+    streamFinished = Signal(object)       # TurnResult, saved and checked against the record
+    busyChanged = Signal(bool)
+    contextChanged = Signal(int, int, int)  # tokens used, context size, earlier messages left out
+    statsChanged = Signal(str)            # "… tokens/s · first token … s" after each answer
+    questionAsked = Signal(object)        # the patient id (None: the workspace) of a question sent; audited
+    answerComputed = Signal(object)       # Answer: figures DuckDB computed, with how (plan, SQL, rows)
+    errorRaised = Signal(str)
+
+    def __init__(self, *, worker: ModelWorker, calls: Calls, conversations: Conversations, model: ChatModel) -> None:
+        super().__init__()
+        self._worker = worker
+        self._calls = calls
+        self._conversations = conversations
+        self._model = model
+        self.streaming_message_id: int | None = None
+        self.streaming_text = ""   # the answer being written, as far as it has come
+        self._waiting = False      # between the click and the answer's first save (computing or queued)
+        self._job = 0
+        worker.started.connect(self._on_started)
+        worker.planReady.connect(self._on_plan)
+        worker.tokens.connect(self._on_tokens)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+
+    @property
+    def busy(self) -> bool:
+        return self.streaming_message_id is not None or self._waiting
+
+    def _set_waiting(self, waiting: bool) -> None:
+        self._waiting = waiting
+        self.busyChanged.emit(self.busy)
+
+    def _error(self, message: str) -> None:
+        if self.streaming_message_id is None:
+            self._set_waiting(False)
+        self.errorRaised.emit(message)
+
+    def send(self, text: str) -> None:
+        """A question about the data is answered from the workspace (DuckDB computes every figure); only the
+        rest goes to the model."""
+        text = text.strip()
+        if not text or self.busy:
+            return
+        pid, cid = self._conversations.patient_id, self._conversations.conversation_id
+        self._set_waiting(True)
+        self.questionAsked.emit(pid)
+
+        def on_db(store: Store) -> tuple[int | None, Answer]:
+            answer = answer_question(store, question=text, patient_id=pid)
+            if not answer.computed:
+                return None, answer
+            return computed_turn(store, patient_id=pid, question=text, answer=answer, conversation_id=cid), answer
+
+        self._calls.db_call(on_db, lambda result: self._on_computed(text, result), self._error)
+
+    def _on_computed(self, text: str, result: tuple[int | None, Answer]) -> None:
+        conv, answer = result
+        self._set_waiting(False)
+        if conv is None:
+            if self._conversations.patient_id is None:
+                self.errorRaised.emit(answer.text)
+            else:
+                self._model_turn(Send(text))
+            return
+        self._conversations.follow(conv)
+        self.answerComputed.emit(answer)
+
+    def regenerate(self) -> None:
+        self._model_turn(Regenerate())
+
+    def edit_and_resend(self, message_id: int, text: str) -> None:
+        text = text.strip()
+        if text:
+            self._model_turn(EditResend(message_id, text))
+
+    def _model_turn(self, action: TurnAction) -> None:
+        pid, cid = self._conversations.patient_id, self._conversations.conversation_id
+        if pid is None:
+            self.errorRaised.emit("Select a patient first.")
+            return
+        if self.busy or (cid is None and not isinstance(action, Send)):
+            return
+        if not self._model.ready:
+            self.errorRaised.emit("The model is not loaded yet.")
+            return
+        self._job = self._worker.turn(patient_id=pid, action=action, conversation_id=cid,
+                                      model_name=self._model.model_path.name, settings=self._model.settings)
+        self._set_waiting(True)
+
+    def stop(self) -> None:
+        self._worker.stop()
+
+    @Slot(int, object)
+    def _on_started(self, job: int, request: TurnRequest) -> None:
+        if job != self._job:
+            return
+        self.streaming_message_id = request.message_id
+        self.streaming_text = ""
+        self._waiting = False
+        self._conversations.follow(request.conversation_id,
+                                   then=lambda: self.streamStarted.emit(request.message_id))
+
+    @Slot(int, object)
+    def _on_plan(self, job: int, plan: PromptPlan) -> None:
+        if job == self._job:
+            self.contextChanged.emit(plan.prompt_tokens, plan.n_ctx, plan.dropped_messages)
+
+    @Slot(int, str)
+    def _on_tokens(self, job: int, text: str) -> None:
+        if job == self._job:
+            self.streaming_text += text
+            self.streamText.emit(text)
+
+    @Slot(int, object)
+    def _on_finished(self, job: int, turn: ChatTurn) -> None:
+        if job != self._job:
+            return
+        result = turn.result
+        self.streaming_message_id = None
+        self._waiting = False
+        if result.error:
+            self.errorRaised.emit(result.error)
+        s = result.stats
+        if s is not None:
+            reused = f" · {s.reused_prompt_tokens} prompt tokens cached" if s.reused_prompt_tokens else ""
+            self.statsChanged.emit(f"{s.completion_tokens} tokens · {s.tokens_per_s:.1f} tokens/s · first token "
+                                   f"{s.ttft_s:.2f} s{reused}" + (" · stopped" if result.status == "stopped" else ""))
+            if result.plan is not None:
+                self.contextChanged.emit(s.prompt_tokens + s.completion_tokens, result.plan.n_ctx,
+                                         result.plan.dropped_messages)
+        self.streamFinished.emit(result)
+        self.busyChanged.emit(False)
+        # The verdict is already saved with the message: the redraw marks what is unverified or contradicted.
+        self._conversations.reload()
+
+    @Slot(int, str)
+    def _on_failed(self, job: int, message: str) -> None:
+        if job == self._job:
+            self.streaming_message_id = None
+            self._set_waiting(False)
+        self.errorRaised.emit(message)
