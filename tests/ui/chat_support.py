@@ -54,6 +54,7 @@ class ScriptedEngine:
     prompts: list[list[int]] = field(default_factory=list)
     warmed: list[int] = field(default_factory=list)
     warm_cancelled: list[bool] = field(default_factory=list)
+    forgotten: int = 0  # how often the KV cache was dropped (a lock)
 
     def tokenize(self, text: str) -> list[int]:
         return [hash(w) % 50000 for w in text.split()]
@@ -81,6 +82,9 @@ class ScriptedEngine:
             if self.pace_s:
                 time.sleep(self.pace_s)
         return GenerationStats(len(tokens), 0, made, 0.0, 0.001, 0.01, stop)
+
+    def forget(self) -> None:
+        self.forgotten += 1
 
     def close(self) -> None:
         pass

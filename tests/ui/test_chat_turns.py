@@ -143,7 +143,7 @@ def test_a_question_cancels_warming_and_a_new_patient_replaces_it(qtbot, scripte
     env.controller.set_patient(env.patient)  # selected again: the new warm-up replaces the one in progress
     qtbot.waitUntil(lambda: engine.warm_cancelled == [True, True] and len(engine.warmed) == 3)
     env.controller.clear_for_lock()  # the lock cancels warming too, and forgets what was shown
-    qtbot.waitUntil(lambda: engine.warm_cancelled == [True, True, True])
+    qtbot.waitUntil(lambda: engine.warm_cancelled == [True, True, True] and engine.forgotten == 1)
     assert env.controller.patient_id is None and env.controller.messages == []
     assert panel.conversations.count() == 0 and QUESTION not in panel.view.toPlainText()
 

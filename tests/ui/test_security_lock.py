@@ -270,7 +270,7 @@ def test_lock_empties_the_chat_and_the_models_kv_cache(qtbot, make_workspace, wo
     window.show()
     assistant = attach_assistant(window)
     assert assistant is not None, "llama-cpp-python must load in the test environment"
-    controller, worker = assistant.controller, assistant.controller._worker
+    controller, worker = assistant.controller, assistant.worker
     try:
         controller.apply_settings(ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=8))
         qtbot.waitUntil(lambda: controller.model_ready, timeout=60000)
