@@ -37,12 +37,14 @@ class Answer:
     rows: list[list[Any]] = field(default_factory=list)   # the rows used (for a cohort: the patients counted)
     computed: bool = True                                # False: the model answers ("general" plans)
     seconds: float = 0.0
-    planner: str = "parser"                              # who made the plan: "parser" or "model" (marked)
+    planner: str = "parser"   # who made the plan: "parser", "parser_unsure" or "model" (both marked in the text)
     model_plan: dict[str, Any] | None = None             # the model planner's reply, confidence and time
 
     def how_computed(self) -> str:
         """Plan in words, the SQL with its parameters, and how many rows were used."""
-        who = " (made by the on-device model, not the exact parser: check it)" if self.planner == "model" else ""
+        who = {"model": " (made by the on-device model, not the exact parser: check it)",
+               "parser_unsure": " (the exact parser did not read every word of the question: check it)"}.get(
+            self.planner, "")
         lines = [f"Plan{who}: {self.plan.in_words()}."]
         for sql, params in zip(self.sql, self.params, strict=False):
             lines.append("SQL: " + " ".join(sql.split()) + (f"  -- parameters: {params}" if params else ""))

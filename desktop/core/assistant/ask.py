@@ -22,12 +22,15 @@ from datetime import date
 from typing import Protocol
 
 from desktop.core.assistant.answer import Answer
+from desktop.core.assistant.coverage import unread_words
 from desktop.core.assistant.execute import record_today, run_plan
 from desktop.core.assistant.model_plan import ModelPlanOutcome
 from desktop.core.assistant.parse import plan_question
 from desktop.core.assistant.plan import Plan, PlanError
 from desktop.core.store import Store
 
+PARSER_UNSURE = ("Check the plan under \"How this was computed\": the exact parser did not read every word of "
+                 "this question ({words}), so this may not be what was asked.")
 MODEL_PLANNED = ("Planned by the on-device model, not the exact parser: check the plan under \"How this was "
                  "computed\" before relying on this figure.")
 
@@ -48,11 +51,13 @@ class ParsedQuestion:
     plan: Plan
     error: str | None = None
     seconds: float = 0.0
+    unread: tuple[str, ...] = ()   # words of the question the parser's data plan does not account for
 
     @property
     def wants_model_plan(self) -> bool:
-        """The parser made no data plan (and did not reject one as invalid): the model may try."""
-        return self.error is None and self.plan.kind != "data"
+        """The parser made no data plan, or one that leaves words of the question unread (and it did not
+        reject the question as invalid): the model may try."""
+        return self.error is None and (self.plan.kind != "data" or bool(self.unread))
 
 
 def parse_question(store: Store, *, question: str, patient_id: str | None = None) -> ParsedQuestion:
@@ -63,7 +68,8 @@ def parse_question(store: Store, *, question: str, patient_id: str | None = None
         plan, error = plan_question(question, patient_id=patient_id, today=today), None
     except PlanError as exc:
         plan, error = Plan("general"), str(exc)
-    return ParsedQuestion(question, patient_id, today, plan, error, time.perf_counter() - started)
+    return ParsedQuestion(question, patient_id, today, plan, error, time.perf_counter() - started,
+                          unread_words(question, plan))
 
 
 def answer_parsed(store: Store, parsed: ParsedQuestion, *, model_plan: ModelPlanOutcome | None = None) -> Answer:
@@ -73,12 +79,17 @@ def answer_parsed(store: Store, parsed: ParsedQuestion, *, model_plan: ModelPlan
     model_info = model_plan.to_dict() if model_plan is not None else None
     if parsed.error is not None:
         answer = Answer(Plan("general"), f"Not computed: {parsed.error}", computed=False)
-    elif parsed.plan.kind == "data":
+    elif parsed.plan.kind == "data" and not parsed.unread:
         answer = run_plan(store, parsed.plan)
     elif model_plan is not None and model_plan.plan is not None and model_plan.plan.kind == "data":
         answer = run_plan(store, model_plan.plan)
         answer.text = f"{MODEL_PLANNED}\n{answer.text}"
         answer.planner, answer.model_plan = "model", model_info
+    elif parsed.plan.kind == "data":  # the parser was unsure and the model made no better plan: marked
+        answer = run_plan(store, parsed.plan)
+        words = ", ".join(repr(w) for w in parsed.unread)
+        answer.text = f"{PARSER_UNSURE.format(words=words)}\n{answer.text}"
+        answer.planner, answer.model_plan = "parser_unsure", model_info
     elif model_plan is not None and model_plan.plan is None and model_plan.reason != "stopped":
         answer = Answer(Plan("general"), "Not computed: the exact parser does not know this wording, and the "
                                          f"on-device model's plan was not used ({model_plan.reason}).",
