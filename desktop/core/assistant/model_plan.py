@@ -346,8 +346,8 @@ def plan_with_model(engine: Any, *, question: str, patient_id: str | None, today
 
 
 class _TokenProbe:
-    """Per sampled token: its text and the probability the model itself gave it, before the grammar narrowed
-    the choice (the raw logits of the position it was sampled at)."""
+    """Per sampled token: its text and the logits it was sampled from (the context's, before the grammar
+    narrowed the choice), so that each choice the model made can be weighed against its alternatives."""
 
     def __init__(self, engine: Any) -> None:
         import llama_cpp
@@ -357,36 +357,39 @@ class _TokenProbe:
         self._engine = engine
         self._logits = llama_cpp.llama_get_logits_ith
         self._n_vocab = int(engine.llm.n_vocab())
-        self.tokens: list[tuple[str, float]] = []
+        self.tokens: list[tuple[int, str, Any]] = []
 
     def __call__(self, token: int) -> None:
-        np = self._np
         ptr = self._logits(self._engine.llm._ctx.ctx, -1)
-        logits = np.ctypeslib.as_array(ptr, shape=(self._n_vocab,))
-        top = float(logits.max())
-        p = float(np.exp(logits[token] - top) / np.exp(logits - top).sum())
-        self.tokens.append((self._engine.piece_bytes(token).decode("utf-8", errors="replace"), p))
+        logits = self._np.ctypeslib.as_array(ptr, shape=(self._n_vocab,)).copy()
+        self.tokens.append((token, self._engine.piece_bytes(token).decode("utf-8", errors="replace"), logits))
+
+    def _first_tokens(self, values: tuple[str, ...]) -> list[int]:
+        return sorted({int(self._engine.llm.tokenize(v.encode("utf-8"), add_bos=False, special=False)[0])
+                       for v in values})
 
     def choices(self, reply: str, data: dict[str, Any]) -> dict[str, float]:
-        """The probability of the token that started each chosen value of kind, subject and operation
-        (the later characters of a value follow from its first under the grammar)."""
+        """For kind, subject and operation: the probability of the chosen value's first token among the first
+        tokens of the values the schema allows (the later tokens of a value follow from its first)."""
+        np = self._np
         starts: list[int] = []
         at = 0
-        for piece, _ in self.tokens:
+        for _, piece, _ in self.tokens:
             starts.append(at)
             at += len(piece)
+        enums = {"kind": ("data", "general"), "subject": ("patient", "workspace"), "operation": OPERATIONS}
         out: dict[str, float] = {}
-        keys = ("kind",) if data.get("kind") != "data" else ("kind", "subject", "operation")
-        for key in keys:
+        for key in ("kind",) if data.get("kind") != "data" else ("kind", "subject", "operation"):
             m = re.search(rf'"{key}"\s*:\s*"', reply)
-            if not m:
-                continue
-            value_at = m.end()
-            i = max((j for j, s in enumerate(starts) if s <= value_at), default=None)
+            i = next((j for j, s in enumerate(starts) if s == m.end()), None) if m else None
             if i is None:
+                out[key] = 0.0  # the value did not start on a token boundary: no measure, so no trust
                 continue
-            # A token that ends exactly at the value's start (the opening quote) chose nothing: take the next.
-            if starts[i] + len(self.tokens[i][0]) <= value_at and i + 1 < len(self.tokens):
-                i += 1
-            out[key] = self.tokens[i][1]
+            token, _, logits = self.tokens[i]
+            allowed = self._first_tokens(enums[key])
+            if token not in allowed:
+                out[key] = 0.0
+                continue
+            z = logits[allowed] - logits[allowed].max()
+            out[key] = float(np.exp(z[allowed.index(token)]) / np.exp(z).sum())
         return out
