@@ -35,7 +35,7 @@ her his their its my our your this that these those she he they patient patient'
 value values reading readings result results level levels measurement measurements number figure score
 record recorded records chart file please me i we us you can could would tell give show get find
 and or with any there it s 's 'm ever all every how across among range up down list
-taken checked measured done drawn times time
+taken checked measured done drawn times time seen we've i've
 """))
 # Words the parser reads for a time window and for a cohort (their exact numbers are read there too).
 _WINDOW_WORDS = frozenset(_words("""
@@ -62,7 +62,7 @@ def unread_words(question: str, plan: Plan) -> tuple[str, ...]:
         spans += [m.span() for m in re.finditer(rf"(?<![\w-]){re.escape(phrase)}s?(?![\w-])", text)]
     for _op, pattern in _OPERATIONS:
         spans += [m.span() for m in re.finditer(pattern, text)]
-    for pattern in (_ABOVE, _BELOW, r"\bmost recent(ly)?\b"):
+    for pattern in (_ABOVE, _BELOW, r"\bmost recent(ly)?\b", r"\bright now\b"):
         spans += [m.span() for m in re.finditer(pattern, text)]
     if plan.cohort.condition:
         spans += [m.span() for m in re.finditer(re.escape(plan.cohort.condition), text)]
