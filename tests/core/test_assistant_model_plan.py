@@ -226,3 +226,10 @@ def test_cli_says_which_planner_and_the_switch_turns_the_model_off(sample: tuple
     on = ask()
     assert on["model_plan"] is not None and on["model_plan"]["reply"]
     assert on["planner"] in ("model", "parser_unsure")
+
+
+def test_a_stopped_model_plan_is_neither_run_nor_replaced_by_the_parsers_guess(sample: tuple[Store, str]) -> None:
+    store, pid = sample
+    parsed = parse_question(store, question="her pulse at its fastest, please", patient_id=pid)
+    answer = answer_parsed(store, parsed, model_plan=ModelPlanOutcome(None, reason="stopped"))
+    assert not answer.computed and answer.text.startswith("Stopped")

@@ -85,12 +85,15 @@ def answer_parsed(store: Store, parsed: ParsedQuestion, *, model_plan: ModelPlan
         answer = run_plan(store, model_plan.plan)
         answer.text = f"{MODEL_PLANNED}\n{answer.text}"
         answer.planner, answer.model_plan = "model", model_info
+    elif model_plan is not None and model_plan.reason == "stopped":
+        answer = Answer(Plan("general"), "Stopped before the model made a plan.", computed=False, planner="model",
+                        model_plan=model_info)
     elif parsed.plan.kind == "data":  # the parser was unsure and the model made no better plan: marked
         answer = run_plan(store, parsed.plan)
         words = ", ".join(repr(w) for w in parsed.unread)
         answer.text = f"{PARSER_UNSURE.format(words=words)}\n{answer.text}"
         answer.planner, answer.model_plan = "parser_unsure", model_info
-    elif model_plan is not None and model_plan.plan is None and model_plan.reason != "stopped":
+    elif model_plan is not None and model_plan.plan is None:
         answer = Answer(Plan("general"), "Not computed: the exact parser does not know this wording, and the "
                                          f"on-device model's plan was not used ({model_plan.reason}).",
                         computed=False, planner="model", model_plan=model_info)
