@@ -152,8 +152,9 @@ def _few_shot() -> tuple[tuple[str, str], ...]:
     shots = []
     for question, selected, reply in _SHOTS:
         for short, word in _SHOT_WORD.items():
-            m = shorts[short]  # a KeyError here means the catalog renamed a measurement the prompt relies on
-            assert word in {a.lower() for a in (m.name, m.short, *m.aliases)}, (short, word)
+            m = shorts.get(short)
+            if m is None or word not in {a.lower() for a in (m.name, m.short, *m.aliases)}:
+                raise RuntimeError(f"the planner's examples use {word!r} for {short}, which the catalog no longer has")
             question = question.replace("{" + short + "}", word)
         filled = {k: (v.replace("{", "").replace("}", "") if isinstance(v, str) else v) for k, v in reply.items()}
         if "measurement" in filled:
