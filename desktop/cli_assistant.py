@@ -4,15 +4,23 @@ JSON with ``--json``).
 
 Returns None when the question is for the language model (a patient question that is not about the data);
 ``desktop/cli_chat.py`` then streams the model's answer.
+
+When the exact parser does not know a question's wording and a model file is at hand, the model plans it
+under a grammar (``desktop/core/assistant/model_plan.py``); such an answer says so in its text, and the JSON's
+``planner`` is "model" (else "parser"). ``--no-model-planner`` turns this off.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
+from datetime import date
+from pathlib import Path
 
-from desktop.core.assistant.ask import answer_question
+from desktop.core.assistant.ask import FallbackPlanner, answer_question
+from desktop.core.assistant.model_plan import ModelPlanOutcome, plan_with_model
 from desktop.core.chat.turn import computed_turn
 from desktop.core.store import WorkspaceError, open_store
 
@@ -24,8 +32,11 @@ def run_assistant(ns: argparse.Namespace) -> int | None:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        answer = answer_question(store, question=ns.question, patient_id=ns.patient)
+        answer = answer_question(store, question=ns.question, patient_id=ns.patient,
+                                 fallback_planner=model_planner(ns))
         if not answer.computed and ns.patient:
+            if answer.planner == "model" and not getattr(ns, "json", False):
+                print(answer.text, file=sys.stderr)  # why the model's plan was not run; the model answers instead
             return None
         conversation = None
         if answer.computed:
@@ -49,3 +60,36 @@ def run_assistant(ns: argparse.Namespace) -> int | None:
         print(f"\nHow this was computed (conversation {conversation}, {answer.seconds * 1000:.0f} ms):\n"
               + answer.how_computed(), file=sys.stderr)
     return 0
+
+
+PLANNER_N_CTX = 2048  # the planner's prompt is about 1,000 tokens, its reply at most 96
+
+
+def model_planner(ns: argparse.Namespace) -> FallbackPlanner | None:
+    """The model planner for this command, or None (``--no-model-planner``, or no model file). The model is
+    loaded only when the parser declines a question."""
+    if getattr(ns, "no_model_planner", False):
+        return None
+    from desktop.core.llm.model_files import default_model_path
+
+    path = Path(ns.model) if getattr(ns, "model", None) else default_model_path()
+    if not path.exists():
+        return None
+    return functools.partial(_plan_with_model_file, path, getattr(ns, "threads", None))
+
+
+def _plan_with_model_file(path: Path, threads: int | None, *, question: str, patient_id: str | None,
+                          today: date) -> ModelPlanOutcome:
+    from desktop.core.llm.engine import Engine
+    from desktop.core.llm.gguf_info import ModelFileError
+    from desktop.core.llm.model_files import check_model
+
+    try:
+        check_model(path)
+        engine = Engine.load(path, n_ctx=PLANNER_N_CTX, n_threads=threads)
+    except ModelFileError as exc:
+        return ModelPlanOutcome(None, reason=f"the model could not be loaded: {exc}")
+    try:
+        return plan_with_model(engine, question=question, patient_id=patient_id, today=today)
+    finally:
+        engine.close()

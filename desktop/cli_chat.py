@@ -37,6 +37,8 @@ def add_chat_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top-p", type=float, default=d.top_p)
     parser.add_argument("--max-tokens", type=int, default=d.max_tokens)
     parser.add_argument("--quiet", action="store_true", help="no figures on stderr")
+    parser.add_argument("--no-model-planner", action="store_true",
+                        help="never let the model plan a data question the exact parser does not know")
     parser.add_argument("--json", action="store_true",
                         help="print the answer, the plan, the SQL, the facts and the rows used as JSON")
     parser.add_argument("question")

@@ -37,10 +37,15 @@ class Answer:
     rows: list[list[Any]] = field(default_factory=list)   # the rows used (for a cohort: the patients counted)
     computed: bool = True                                # False: the model answers ("general" plans)
     seconds: float = 0.0
+    planner: str = "parser"   # who made the plan: "parser", "parser_unsure" or "model" (both marked in the text)
+    model_plan: dict[str, Any] | None = None             # the model planner's reply, confidence and time
 
     def how_computed(self) -> str:
         """Plan in words, the SQL with its parameters, and how many rows were used."""
-        lines = [f"Plan: {self.plan.in_words()}."]
+        who = {"model": " (made by the on-device model, not the exact parser: check it)",
+               "parser_unsure": " (the exact parser did not read every word of the question: check it)"}.get(
+            self.planner, "")
+        lines = [f"Plan{who}: {self.plan.in_words()}."]
         for sql, params in zip(self.sql, self.params, strict=False):
             lines.append("SQL: " + " ".join(sql.split()) + (f"  -- parameters: {params}" if params else ""))
         lines.append(f"Rows used: {len(self.rows)}")
@@ -57,7 +62,8 @@ class Answer:
         return {"answer": self.text, "computed": self.computed, "plan": self.plan.to_dict(),
                 "plan_in_words": self.plan.in_words(), "sql": self.sql, "params": [[str(p) for p in ps] for ps in self.params],
                 "facts": [f.to_dict() for f in self.facts], "columns": self.columns,
-                "rows": [[_plain(v) for v in row] for row in self.rows], "seconds": round(self.seconds, 4)}
+                "rows": [[_plain(v) for v in row] for row in self.rows], "seconds": round(self.seconds, 4),
+                "planner": self.planner, "model_plan": self.model_plan}
 
 
 def _plain(value: Any) -> Any:

@@ -3,33 +3,115 @@
 A data question is planned, computed by DuckDB and returned with its facts, SQL and rows; anything else
 comes back with ``computed=False``, for the language model to answer (its text then goes through the
 verifier). Relative windows count back from the newest reading in the record, not from the clock.
+
+When the deterministic parser declines a question and a model is at hand, the model may plan it
+(``model_plan.py``). The work then falls in three steps on two threads, which a window runs one after the
+other and the CLI through :func:`answer_question`:
+
+    parsed = parse_question(store, question=q, patient_id=pid)           # DuckDB thread
+    outcome = plan_with_model(engine, question=q, patient_id=pid,         # model thread, only when
+                              today=parsed.today) if parsed.wants_model_plan else None   # the parser declined
+    answer = answer_parsed(store, parsed, model_plan=outcome)             # DuckDB thread
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
 
 from desktop.core.assistant.answer import Answer
+from desktop.core.assistant.coverage import unread_words
 from desktop.core.assistant.execute import record_today, run_plan
+from desktop.core.assistant.model_plan import ModelPlanOutcome
 from desktop.core.assistant.parse import plan_question
 from desktop.core.assistant.plan import Plan, PlanError
 from desktop.core.store import Store
 
+PARSER_UNSURE = ("Check the plan under \"How this was computed\": the exact parser did not read every word of "
+                 "this question ({words}), so this may not be what was asked.")
+MODEL_PLANNED = ("Planned by the on-device model, not the exact parser: check the plan under \"How this was "
+                 "computed\" before relying on this figure.")
 
-def answer_question(store: Store, *, question: str, patient_id: str | None = None) -> Answer:
+
+class FallbackPlanner(Protocol):
+    """``plan_with_model`` with its engine bound (``functools.partial(plan_with_model, engine)``)."""
+
+    def __call__(self, *, question: str, patient_id: str | None, today: date) -> ModelPlanOutcome: ...
+
+
+@dataclass(frozen=True)
+class ParsedQuestion:
+    """The parser's part: its plan (or why it could not make a valid one) and the record's today."""
+
+    question: str
+    patient_id: str | None
+    today: date
+    plan: Plan
+    error: str | None = None
+    seconds: float = 0.0
+    unread: tuple[str, ...] = ()   # words of the question the parser's data plan does not account for
+
+    @property
+    def wants_model_plan(self) -> bool:
+        """The parser made no data plan, or one that leaves words of the question unread (and it did not
+        reject the question as invalid): the model may try."""
+        return self.error is None and (self.plan.kind != "data" or bool(self.unread))
+
+
+def parse_question(store: Store, *, question: str, patient_id: str | None = None) -> ParsedQuestion:
+    """Step 1, on the DuckDB thread: the deterministic plan (reads only the record's newest date)."""
     started = time.perf_counter()
+    today = record_today(store, patient_id)
     try:
-        plan = plan_question(question, patient_id=patient_id, today=record_today(store, patient_id))
+        plan, error = plan_question(question, patient_id=patient_id, today=today), None
     except PlanError as exc:
-        answer = Answer(Plan("general"), f"Not computed: {exc}", computed=False)
+        plan, error = Plan("general"), str(exc)
+    return ParsedQuestion(question, patient_id, today, plan, error, time.perf_counter() - started,
+                          unread_words(question, plan))
+
+
+def answer_parsed(store: Store, parsed: ParsedQuestion, *, model_plan: ModelPlanOutcome | None = None) -> Answer:
+    """Step 3, on the DuckDB thread: run the parser's data plan, else the model's checked plan (its answer
+    marked as planned by the model), else hand the question on (``computed=False``)."""
+    started = time.perf_counter()
+    model_info = model_plan.to_dict() if model_plan is not None else None
+    if parsed.error is not None:
+        answer = Answer(Plan("general"), f"Not computed: {parsed.error}", computed=False)
+    elif parsed.plan.kind == "data" and not parsed.unread:
+        answer = run_plan(store, parsed.plan)
+    elif model_plan is not None and model_plan.plan is not None and model_plan.plan.kind == "data":
+        answer = run_plan(store, model_plan.plan)
+        answer.text = f"{MODEL_PLANNED}\n{answer.text}"
+        answer.planner, answer.model_plan = "model", model_info
+    elif model_plan is not None and model_plan.reason == "stopped":
+        answer = Answer(Plan("general"), "Stopped before the model made a plan.", computed=False, planner="model",
+                        model_plan=model_info)
+    elif parsed.plan.kind == "data":  # the parser was unsure and the model made no better plan: marked
+        answer = run_plan(store, parsed.plan)
+        words = ", ".join(repr(w) for w in parsed.unread)
+        answer.text = f"{PARSER_UNSURE.format(words=words)}\n{answer.text}"
+        answer.planner, answer.model_plan = "parser_unsure", model_info
+    elif model_plan is not None and model_plan.plan is None:
+        answer = Answer(Plan("general"), "Not computed: the exact parser does not know this wording, and the "
+                                         f"on-device model's plan was not used ({model_plan.reason}).",
+                        computed=False, planner="model", model_plan=model_info)
+    elif parsed.patient_id is None:
+        answer = Answer(parsed.plan, "This question is not about the recorded data, and no patient is selected: "
+                                     "ask about a patient, or about patients with a condition, a measurement or a "
+                                     "range.", computed=False, model_plan=model_info)
     else:
-        if plan.kind == "data":
-            answer = run_plan(store, plan)
-        elif patient_id is None:
-            answer = Answer(plan, "This question is not about the recorded data, and no patient is selected: "
-                                  "ask about a patient, or about patients with a condition, a measurement or a range.",
-                            computed=False)
-        else:
-            answer = Answer(plan, "", computed=False)
-    answer.seconds = time.perf_counter() - started
+        answer = Answer(parsed.plan, "", computed=False, model_plan=model_info)
+    answer.seconds = parsed.seconds + (model_plan.seconds if model_plan else 0.0) + time.perf_counter() - started
     return answer
+
+
+def answer_question(store: Store, *, question: str, patient_id: str | None = None,
+                    fallback_planner: FallbackPlanner | None = None) -> Answer:
+    """All three steps on the calling thread (the CLI and the evaluation own both store and model)."""
+    parsed = parse_question(store, question=question, patient_id=patient_id)
+    outcome = None
+    if fallback_planner is not None and parsed.wants_model_plan:
+        outcome = fallback_planner(question=question, patient_id=patient_id, today=parsed.today)
+    return answer_parsed(store, parsed, model_plan=outcome)

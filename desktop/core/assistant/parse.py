@@ -295,3 +295,24 @@ def plan_question(question: str, *, patient_id: str | None, today: date) -> Plan
         return Plan("general")
     return validate_plan(Plan("data", "patient", patient_id, codes[:2] if op in ("latest", "readings") else codes[:1],
                               op, threshold, comparison, window))
+
+
+# -- the deterministic parts the model planner reuses (model_plan.py) -----------------------------------------
+def normalise(question: str) -> str:
+    """The form every pattern here reads: lower case, plain apostrophes, single spaces."""
+    return " ".join(question.lower().replace("’", "'").split())
+
+
+def time_window(question: str, *, today: date) -> TimeWindow:
+    """The time window a question names, as the parser reads it (empty when it names none it knows)."""
+    return _window(normalise(question), today)
+
+
+def cohort_filter(question: str) -> CohortFilter:
+    """The condition, sex and age band a workspace question narrows to, as the parser reads them."""
+    return _cohort(normalise(question))
+
+
+def names_people(question: str) -> bool:
+    """Whether the question is about patients in the plural ("which patients", "who has", "women")."""
+    return bool(re.search(_WORKSPACE, normalise(question)))

@@ -179,12 +179,16 @@ class Engine:
         params: SamplingParams,
         on_text: Callable[[str], None],
         cancel: threading.Event | None = None,
+        grammar: Any = None,
+        on_token: Callable[[int], None] | None = None,
     ) -> GenerationStats:
         """Evaluate the prompt, then sample until end-of-turn, ``max_tokens``, a full context or ``cancel``.
 
         ``on_text`` receives each new piece of text as soon as it is complete UTF-8. ``cancel`` is checked
         between prompt batches and between tokens, so Stop answers within one token; what was generated so
-        far has already gone to ``on_text``.
+        far has already gone to ``on_text``. ``grammar`` (a ``llama_cpp.LlamaGrammar``) constrains sampling
+        (the assistant's planner asks for JSON that way); ``on_token`` sees each sampled token id while the
+        context still holds the logits it was sampled from (the planner reads the model's own confidence).
         """
         llm = self.llm
         lc = self._lc
@@ -208,7 +212,7 @@ class Engine:
             llm.set_seed(params.seed)
         sampler = llm._init_sampler(
             top_k=params.top_k, top_p=params.top_p, min_p=params.min_p, temp=params.temperature,
-            repeat_penalty=params.repeat_penalty,
+            repeat_penalty=params.repeat_penalty, grammar=grammar,
         )
         ctx = llm._ctx
         vocab = self._vocab
@@ -225,6 +229,8 @@ class Engine:
                 stop = "eos"
                 break
             n_gen += 1
+            if on_token is not None:
+                on_token(token)
             text = push(token)
             if text:
                 on_text(text)
