@@ -27,6 +27,7 @@ class AppSettings:
     chat_temperature: float = -1.0  # below 0: the default
     chat_top_p: float = 0.0  # 0: the default
     chat_max_tokens: int = 0
+    chat_use_adapter: bool = True  # the project's LoRA adapter over the default model (Models... switch)
 
     def add_recent(self, path: str) -> None:
         self.recent_workspaces = [path, *[p for p in self.recent_workspaces if p != path]][:MAX_RECENT]
@@ -46,7 +47,14 @@ class AppSettings:
                 continue
             value = data[f.name]
             default = getattr(out, f.name)
-            if isinstance(default, list):
+            if isinstance(default, bool):  # before int: bool is an int; QSettings may hand back "true"/"false"
+                if isinstance(value, bool):
+                    setattr(out, f.name, value)
+                elif isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+                    setattr(out, f.name, value.lower() in ("true", "1"))
+                elif isinstance(value, int):
+                    setattr(out, f.name, bool(value))
+            elif isinstance(default, list):
                 if isinstance(value, str):
                     value = [value] if value else []
                 if isinstance(value, (list, tuple)):

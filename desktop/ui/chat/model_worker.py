@@ -26,7 +26,7 @@ from desktop.core.chat.persist import StreamingSaver
 from desktop.core.chat.session import ChatSettings, TurnRequest, TurnResult, finish_turn, run_turn
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import ModelFileError
-from desktop.core.llm.model_files import check_model
+from desktop.core.llm.model_files import adapter_for, check_model
 from desktop.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,9 @@ class ModelWorker(QObject):
             self._engine = None
         try:
             check_model(job.path)  # size+sha256 against its manifest, or a trial load in a child process
-            self._engine = Engine.load(job.path, n_ctx=job.settings.n_ctx, n_threads=job.settings.n_threads)
+            adapter = adapter_for(job.path, enabled=job.settings.use_adapter)  # checked against its base
+            self._engine = Engine.load(job.path, n_ctx=job.settings.n_ctx, n_threads=job.settings.n_threads,
+                                       lora_path=adapter)
         except ModelFileError as exc:
             self.modelFailed.emit(job.job_id, str(exc))
             return
