@@ -19,7 +19,7 @@ from desktop.core.chat.session import DISCLAIMER, ChatSettings
 from desktop.core.chat.turn import Send, chat_turn
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import ModelFileError
-from desktop.core.llm.model_files import check_model, default_model_path
+from desktop.core.llm.model_files import adapter_for, check_model, default_model_path
 from desktop.core.store import WorkspaceError, open_store
 from desktop.core.workspace_executor import WorkspaceExecutor
 
@@ -36,6 +36,8 @@ def add_chat_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=d.temperature)
     parser.add_argument("--top-p", type=float, default=d.top_p)
     parser.add_argument("--max-tokens", type=int, default=d.max_tokens)
+    parser.add_argument("--no-adapter", action="store_true",
+                        help="run the model without the project's LoRA adapter (loaded over the default model)")
     parser.add_argument("--quiet", action="store_true", help="no figures on stderr")
     parser.add_argument("--no-model-planner", action="store_true",
                         help="never let the model plan a data question the exact parser does not know")
@@ -51,7 +53,7 @@ def run_chat(ns: argparse.Namespace) -> int:
     if computed is not None:
         return computed
     settings = ChatSettings(n_threads=ns.threads, n_ctx=ns.ctx, temperature=ns.temperature, top_p=ns.top_p,
-                            max_tokens=ns.max_tokens)
+                            max_tokens=ns.max_tokens, use_adapter=not ns.no_adapter)
     problems = settings.problems()
     if problems:
         print("error: " + "; ".join(problems), file=sys.stderr)
@@ -59,22 +61,24 @@ def run_chat(ns: argparse.Namespace) -> int:
     model = Path(ns.model) if ns.model else default_model_path()
     try:
         check_model(model)
+        adapter = adapter_for(model, enabled=settings.use_adapter)
         store = open_store(ns.workspace)
     except (ModelFileError, WorkspaceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     db = WorkspaceExecutor(store)
     try:
-        return _chat(ns, db, model, settings)
+        return _chat(ns, db, model, settings, adapter)
     finally:
         db.shutdown()
 
 
-def _chat(ns: argparse.Namespace, db: WorkspaceExecutor, model: Path, settings: ChatSettings) -> int:
+def _chat(ns: argparse.Namespace, db: WorkspaceExecutor, model: Path, settings: ChatSettings,
+          adapter: Path | None = None) -> int:
     engines: list[Engine] = []
 
     def load_engine() -> Engine:
-        engines.append(Engine.load(model, n_ctx=settings.n_ctx, n_threads=settings.n_threads))
+        engines.append(Engine.load(model, n_ctx=settings.n_ctx, n_threads=settings.n_threads, lora_path=adapter))
         return engines[-1]
 
     def out(text: str) -> None:

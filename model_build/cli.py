@@ -18,7 +18,9 @@ from pathlib import Path
 from model_build.config import BuildConfig, ConfigError, load_config, save_resolved
 from model_build.data.adapters import DataFormatError
 
-STAGES = ("prepare", "train", "evaluate", "merge", "convert", "quantize", "verify", "install")
+STAGES = ("prepare", "train", "evaluate", "merge", "adapter", "convert", "quantize", "verify", "install")
+# Stages a config can switch off: evaluate, adapter and install run only when enabled.
+_OPTIONAL = {"evaluate": "eval", "adapter": "adapter", "install": "install"}
 
 
 def _stage(name: str) -> Callable[[BuildConfig], dict]:
@@ -62,7 +64,7 @@ def run_all(cfg: BuildConfig) -> dict[str, float]:
     main = is_main_process()
     timings: dict[str, float] = {}
     for name in STAGES:
-        if (name == "evaluate" and not cfg.eval.enabled) or (name == "install" and not cfg.install.enabled):
+        if name in _OPTIONAL and not getattr(cfg, _OPTIONAL[name]).enabled:
             continue
         if main or name in DISTRIBUTED_STAGES:
             t0 = time.perf_counter()

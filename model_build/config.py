@@ -147,6 +147,30 @@ class VerifyConfig:
 
 
 @dataclass
+class AdapterConfig:
+    """The shipped form: the LoRA adapter as a GGUF LoRA file loaded by llama.cpp over the base GGUF the app
+    already carries (adapter.py). Checked against the merged HF model on the app's prompts."""
+    enabled: bool = False
+    outtype: str = "f16"  # f16 or q8_0 (llama.cpp's convert_lora_to_gguf.py)
+    # The GGUF base the adapter is loaded over; empty: model.base (must then be a .gguf file).
+    base_gguf: str = ""
+    # Gate: greedy tokens of base+adapter in llama.cpp equal to the merged HF model's, over the app prompts.
+    token_agreement_min: float = 0.9
+    # Gate: mean KL(p_HF merged || p_llama.cpp base+adapter) over the answer tokens of test conversations.
+    kld_max: float = 0.1
+    prompts: int = 8          # test-split conversations compared (plans and grounded answers alike)
+    generate_tokens: int = 24  # greedy tokens compared per prompt
+    # Plan accuracy of base vs base+adapter through llama.cpp on the held-out phrasings (0 = skipped).
+    plan_eval_per_template: int = 3
+    # Answer accuracy on grounded questions about this many patients of another seed (0 = skipped).
+    answer_eval_patients: int = 6
+    max_size_mb: float = 16.0
+    # Copy adapter, manifest and card here when every gate passed and it beats the base on plans ("" = keep
+    # them in the run folder). The shipped preset names resources/models: `make model` reproduces the file.
+    ship_to: str = ""
+
+
+@dataclass
 class InstallConfig:
     enabled: bool = False
     quantization: str = "Q8_0"
@@ -168,6 +192,7 @@ class BuildConfig:
     quantize: QuantizeConfig = field(default_factory=QuantizeConfig)
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     install: InstallConfig = field(default_factory=InstallConfig)
+    adapter: AdapterConfig = field(default_factory=AdapterConfig)
 
     @property
     def out_path(self) -> Path:
@@ -181,6 +206,7 @@ _CHOICES = {
     "model.chat_format": {"chatml", "zephyr", "plain"},
     "train.precision": {"auto", "fp32", "bf16", "fp16"},
     "convert.outtype": {"f16", "f32", "bf16"},
+    "adapter.outtype": {"f16", "q8_0"},
 }
 _SOURCE_FORMATS = {"alpaca", "qa_csv", "pubmedqa", "chat_jsonl"}
 

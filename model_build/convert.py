@@ -31,7 +31,8 @@ from model_build.paths import RunPaths, gguf_path
 from model_build.util import write_json
 
 log = logging.getLogger(__name__)
-MEMBERS = ("convert_hf_to_gguf.py", "conversion/", "gguf-py/")
+# convert_lora_to_gguf.py: the adapter stage (adapter.py) converts the PEFT adapter with the same release.
+MEMBERS = ("convert_hf_to_gguf.py", "convert_lora_to_gguf.py", "conversion/", "gguf-py/")
 
 
 def setup_converter(version: str, dest: Path, sdist: Path | None = None) -> Path:
@@ -40,7 +41,8 @@ def setup_converter(version: str, dest: Path, sdist: Path | None = None) -> Path
     ``sdist`` or the env var LLAMA_CPP_PYTHON_SDIST may name a local llama_cpp_python-<v>.tar.gz.
     """
     stamp = dest / "SOURCE.json"
-    if stamp.is_file() and json.loads(stamp.read_text()).get("llama_cpp_python") == version:
+    if (stamp.is_file() and json.loads(stamp.read_text()).get("llama_cpp_python") == version
+            and (dest / "convert_lora_to_gguf.py").is_file()):  # a folder from before the adapter stage lacks it
         return dest / "convert_hf_to_gguf.py"
     sdist = sdist or (Path(os.environ["LLAMA_CPP_PYTHON_SDIST"]) if os.environ.get("LLAMA_CPP_PYTHON_SDIST")
                       else None)

@@ -24,7 +24,9 @@ def metadata(path: Path) -> dict[str, Any]:
     reader = gguf.GGUFReader(path)
     keys = [gguf.Keys.General.ARCHITECTURE, gguf.Keys.General.FILE_TYPE, gguf.Keys.Tokenizer.MODEL,
             gguf.Keys.Tokenizer.PRE, gguf.Keys.Tokenizer.CHAT_TEMPLATE, gguf.Keys.Tokenizer.EOS_ID,
-            gguf.Keys.Tokenizer.BOS_ID, gguf.Keys.Tokenizer.ADD_BOS]
+            gguf.Keys.Tokenizer.BOS_ID, gguf.Keys.Tokenizer.ADD_BOS,
+            # a LoRA adapter file (convert_lora_to_gguf.py): general.type "adapter"
+            gguf.Keys.General.TYPE, gguf.Keys.Adapter.TYPE, gguf.Keys.Adapter.LORA_ALPHA]
     out: dict[str, Any] = {}
     for key in keys:
         field = reader.fields.get(key)

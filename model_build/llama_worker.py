@@ -5,6 +5,7 @@ process alive and turns an abort into an error message. Usage::
 
     python -m model_build.llama_worker quantize SRC DST Q4_K_M
     python -m model_build.llama_worker probe REQUEST.json RESULT.json
+    python -m model_build.llama_worker adapter REQUEST.json RESULT.json
 
 The probe request names GGUF files, prompts and texts; the result holds token ids, logits of the
 reference file (as .npy beside the result), PPL and KL divergence of each file against the reference.
@@ -30,11 +31,11 @@ def quantize(src: str, dst: str, qtype: str) -> None:
         raise SystemExit(f"llama_model_quantize({src} -> {dst}, {qtype}) returned {rc}")
 
 
-def _load(path: str, n_ctx: int, logits_all: bool = True) -> Any:
+def _load(path: str, n_ctx: int, logits_all: bool = True, lora: str | None = None) -> Any:
     from llama_cpp import Llama
 
     return Llama(model_path=path, n_ctx=n_ctx, n_batch=min(n_ctx, 512), logits_all=logits_all, verbose=False,
-                 seed=0)
+                 seed=0, lora_path=lora)
 
 
 def _logits(llm: Any, ids: list[int]) -> Any:
@@ -129,12 +130,45 @@ def probe(req: dict) -> dict:
     return out
 
 
+def adapter_probe(req: dict) -> dict:
+    """The base GGUF with and without the GGUF LoRA adapter, on the app's tokens of each test conversation
+    (prompt + reference answer): log-probabilities at the answer positions (saved as .npy for the parent to
+    compare with the merged HF model) and greedy tokens from the prompt (the adapted model only)."""
+    import numpy as np
+
+    n_ctx = req["n_ctx"]
+    tuned = _load(req["base"], n_ctx, lora=req["lora"])
+    plain = _load(req["base"], n_ctx)
+    out: dict[str, Any] = {"conversations": []}
+    for i, (conv, answer) in enumerate(req["scored"]):
+        prompt = _app_tokens(tuned, _app_text(tuned, conv))
+        ids = _app_tokens(tuned, _app_text(tuned, conv, answer))
+        start = len(prompt)
+        for name, llm in (("tuned", tuned), ("plain", plain)):
+            lp = _log_softmax(_logits(llm, ids))[start - 1:-1].astype(np.float32)
+            np.save(Path(req["out_dir"]) / f"{name}-{i}.npy", lp)
+        tuned.reset()
+        tuned.eval(prompt)
+        gen: list[int] = []
+        for _ in range(req["generate_tokens"]):
+            tok = int(np.argmax(tuned.scores[tuned.n_tokens - 1]))
+            gen.append(tok)
+            if _is_end(tuned, tok):
+                break
+            tuned.eval([tok])
+        out["conversations"].append({"ids": ids, "start": start, "greedy": gen})
+    tuned.close()
+    plain.close()
+    return out
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["quantize"] and len(argv) == 4:
         quantize(*argv[1:])
         return 0
-    if argv[:1] == ["probe"] and len(argv) == 3:
-        result = probe(json.loads(Path(argv[1]).read_text()))
+    if argv[:1] in (["probe"], ["adapter"]) and len(argv) == 3:
+        work = probe if argv[0] == "probe" else adapter_probe
+        result = work(json.loads(Path(argv[1]).read_text()))
         Path(argv[2]).write_text(json.dumps(result))
         return 0
     print(__doc__, file=sys.stderr)

@@ -68,9 +68,11 @@ def judge(text: str, ex: Example) -> tuple[str, str]:
     return ("correct", "") if plan.to_dict() == ex.plan.to_dict() else ("wrong", plan.in_words())
 
 
-def evaluate_model(model: Path, exs: list[Example], *, max_tokens: int = 256, n_ctx: int = 2048) -> dict[str, Any]:
+def evaluate_model(model: Path, exs: list[Example], *, max_tokens: int = 256, n_ctx: int = 2048,
+                   lora: Path | None = None) -> dict[str, Any]:
+    """``lora``: a GGUF LoRA adapter loaded over ``model``, as the app loads the shipped adapter."""
     grammar, _ = plan_grammar()
-    engine = Engine.load(model, n_ctx=n_ctx)
+    engine = Engine.load(model, n_ctx=n_ctx, lora_path=lora)
     rows = []
     try:
         for ex in exs:
@@ -87,7 +89,8 @@ def evaluate_model(model: Path, exs: list[Example], *, max_tokens: int = 256, n_
                          "status": status, "detail": detail})
     finally:
         engine.close()
-    return {"model": str(model), "rows": rows, **summarise(rows)}
+    name = f"{model} + {lora.name}" if lora else str(model)
+    return {"model": name, "rows": rows, **summarise(rows)}
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -32,6 +32,7 @@ class AppSettings:
     # Lock the window after this many minutes without keyboard or mouse input (issue 12: default 10).
     auto_lock_minutes: int = 10
     assistant_collapsed: int = 0  # 1: the assistant dock is folded to a strip (small screens)
+    chat_use_adapter: bool = True  # the project's LoRA adapter over the default model (Models... switch)
 
     def add_recent(self, path: str) -> None:
         self.recent_workspaces = [path, *[p for p in self.recent_workspaces if p != path]][:MAX_RECENT]
@@ -51,7 +52,14 @@ class AppSettings:
                 continue
             value = data[f.name]
             default = getattr(out, f.name)
-            if isinstance(default, list):
+            if isinstance(default, bool):  # before int: bool is an int; QSettings may hand back "true"/"false"
+                if isinstance(value, bool):
+                    setattr(out, f.name, value)
+                elif isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+                    setattr(out, f.name, value.lower() in ("true", "1"))
+                elif isinstance(value, int):
+                    setattr(out, f.name, bool(value))
+            elif isinstance(default, list):
                 if isinstance(value, str):
                     value = [value] if value else []
                 if isinstance(value, (list, tuple)):

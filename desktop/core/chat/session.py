@@ -49,6 +49,7 @@ class ChatSettings:
     top_p: float = 0.95
     max_tokens: int = 512
     repeat_penalty: float = 1.1  # not in the settings dialog; SmolLM-size models loop without it
+    use_adapter: bool = True  # the project's LoRA adapter over the default model (model_files.adapter_for)
 
     def problems(self) -> list[str]:
         """Every invalid field at once (empty when valid)."""

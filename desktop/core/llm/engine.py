@@ -83,17 +83,19 @@ class Engine:
 
     @classmethod
     def load(cls, path: str | Path, *, n_ctx: int = 4096, n_threads: int | None = None,
-             n_batch: int = 512, seed: int = 0) -> Engine:
-        """Load ``path`` in this process. Check it first (``catalog.check_model``): llama.cpp can abort."""
+             n_batch: int = 512, seed: int = 0, lora_path: str | Path | None = None) -> Engine:
+        """Load ``path`` in this process, with the LoRA adapter ``lora_path`` over it when given. Check both
+        first (``model_files.check_model`` / ``check_adapter``): llama.cpp can abort."""
         from llama_cpp import Llama
 
         path = Path(path)
         t0 = time.perf_counter()
         try:
             llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_batch=n_batch,
-                        seed=seed, verbose=False)
+                        seed=seed, verbose=False, lora_path=str(lora_path) if lora_path else None)
         except (ValueError, RuntimeError) as exc:
-            raise ModelFileError(f"{path}: llama.cpp could not load it ({exc})") from exc
+            what = f"{path} with the adapter {lora_path}" if lora_path else str(path)
+            raise ModelFileError(f"{what}: llama.cpp could not load it ({exc})") from exc
         return cls(llm, model_path=path, load_s=time.perf_counter() - t0)
 
     # -- facts the prompt builder needs ------------------------------------------------------------------

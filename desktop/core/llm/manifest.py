@@ -7,6 +7,10 @@ Fields every writer sets: ``schema_version``, ``file``, ``sha256``, ``size_bytes
 app reads: ``quantization``, ``context_length``, ``chat_template``, ``verified`` (False means the build
 marked the file as failing verification), ``source``. ``model_build`` adds its run's provenance
 (``config``, ``data``, ``versions``, ``metrics``; see model_build/README.md).
+
+A LoRA adapter (``kind`` = ``lora_adapter``; a model's manifest has no ``kind`` or ``"model"``) adds
+``base``: ``{file, sha256, size_bytes}`` of the GGUF it was trained over. The app loads it only over that
+exact file (``model_files.check_adapter``): the adapter's deltas are meaningless over any other weights.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ MANIFEST_SUFFIX = ".manifest.json"
 #: Bumped when a field changes meaning; a reader refuses a manifest newer than it knows, so an old app
 #: never trusts a check it does not understand.
 SCHEMA_VERSION = 1
+
+MODEL_KIND = "model"
+ADAPTER_KIND = "lora_adapter"
 
 
 def manifest_path(model: Path) -> Path:

@@ -16,11 +16,20 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core.llm.gguf_info import GGUF_MAGIC, GGUFInfo, ModelFileError, read_gguf_info
-from desktop.core.llm.manifest import load_manifest, sha256_file, verify_against_manifest, write_manifest
+from desktop.core.llm.manifest import (
+    ADAPTER_KIND,
+    MODEL_KIND,
+    load_manifest,
+    sha256_file,
+    verify_against_manifest,
+    write_manifest,
+)
 from desktop.core.llm.trial_load import trial_load
 from desktop.core.resources import models_dirs, user_data_dir
 
 DEFAULT_MODEL_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+#: The project's own LoRA adapter (model_build's adapter stage), loaded over the default model by default.
+DEFAULT_ADAPTER_NAME = "smollm2-135m-vitalsight-lora-F16.gguf"
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,8 @@ def scan_models(dirs: list[Path] | None = None) -> list[ModelEntry]:
             continue
         for path in sorted(folder.glob("*.gguf")):
             real = path.resolve()
+            if _is_adapter(path):  # not a model: it is offered as the model's adapter, not in the list
+                continue
             if real not in seen:
                 seen.add(real)
                 entries.append(describe_model(path))
@@ -164,3 +175,69 @@ def import_model(src: str | Path, *, dest_dir: Path | None = None, trial_timeout
     manifest.setdefault("source", f"imported from {src}")
     write_manifest(target, manifest)
     return _entry(target, info, manifest, None)
+
+
+def default_adapter_path() -> Path:
+    return models_dirs()[0] / DEFAULT_ADAPTER_NAME
+
+
+def _is_adapter(path: Path) -> bool:
+    try:
+        manifest = load_manifest(path)
+    except ModelFileError:
+        return False
+    return manifest is not None and manifest.get("kind") == ADAPTER_KIND
+
+
+def check_adapter(adapter: str | Path, base: str | Path) -> dict[str, Any]:
+    """The adapter's manifest, once the adapter matches it (size, sha256) and ``base`` is the file it was
+    trained over. Raises :class:`ModelFileError` naming the file and the problem: llama.cpp would load an
+    adapter over the wrong base without complaint when the shapes agree, and answer nonsense.
+
+    The base's sha256 is taken from the base's own manifest when ``check_model`` has just verified the base
+    against it (no second hash of 100 MB), else computed.
+    """
+    adapter, base = Path(adapter), Path(base)
+    if not adapter.is_file():
+        raise ModelFileError(f"{adapter}: no such adapter file")
+    manifest = load_manifest(adapter)
+    if manifest is None:
+        raise ModelFileError(f"{adapter}: the adapter has no manifest ({adapter.name}.manifest.json); it cannot "
+                             "be checked against its base")
+    if manifest.get("kind") != ADAPTER_KIND:
+        raise ModelFileError(f"{adapter}: its manifest is of kind {manifest.get('kind', MODEL_KIND)!r}, "
+                             f"not {ADAPTER_KIND!r}")
+    _check_verified(adapter, manifest)
+    _check_magic(adapter)
+    verify_against_manifest(adapter, manifest)
+    expected = str((manifest.get("base") or {}).get("sha256") or "").lower()
+    if not expected:
+        raise ModelFileError(f"{adapter}: its manifest does not name the base model it was trained over")
+    base_manifest = load_manifest(base)
+    actual = str((base_manifest or {}).get("sha256") or "").lower() or sha256_file(base)
+    if actual != expected:
+        raise ModelFileError(
+            f"{adapter}: made for the base {manifest['base'].get('file', '?')} (sha256 {expected[:16]}…), not "
+            f"{base.name} (sha256 {actual[:16]}…); switch the adapter off or choose its base model")
+    return manifest
+
+
+def adapter_for(model: str | Path, *, enabled: bool = True, adapter: str | Path | None = None) -> Path | None:
+    """The adapter to load over ``model``: None when switched off or when ``model`` is not the base the
+    shipped adapter was made for (another model simply runs alone); the adapter's path once
+    ``check_adapter`` passed. A damaged adapter for this very base raises :class:`ModelFileError`.
+    """
+    if not enabled:
+        return None
+    adapter = Path(adapter) if adapter is not None else default_adapter_path()
+    if not adapter.is_file():
+        return None
+    try:
+        manifest = load_manifest(adapter)
+    except ModelFileError:
+        manifest = None
+    base_file = ((manifest or {}).get("base") or {}).get("file")
+    if base_file is not None and base_file != Path(model).name:
+        return None
+    check_adapter(adapter, model)
+    return adapter

@@ -49,10 +49,12 @@ def chat_settings_from(app: AppSettings) -> ChatSettings:
     chosen = ChatSettings(
         n_threads=app.chat_threads or d.n_threads, n_ctx=app.chat_ctx or d.n_ctx,
         temperature=app.chat_temperature if app.chat_temperature >= 0 else d.temperature,
-        top_p=app.chat_top_p or d.top_p, max_tokens=app.chat_max_tokens or d.max_tokens)
+        top_p=app.chat_top_p or d.top_p, max_tokens=app.chat_max_tokens or d.max_tokens,
+        use_adapter=app.chat_use_adapter)
     return d if chosen.problems() else chosen
 
 
 def store_chat_settings(app: AppSettings, chat: ChatSettings) -> None:
     app.chat_threads, app.chat_ctx, app.chat_max_tokens = chat.n_threads, chat.n_ctx, chat.max_tokens
     app.chat_temperature, app.chat_top_p = chat.temperature, chat.top_p
+    app.chat_use_adapter = chat.use_adapter

@@ -48,7 +48,8 @@ class ChatModel(QObject):
         if problems:
             self.errorRaised.emit("; ".join(problems))
             return
-        reload = (settings.n_ctx, settings.n_threads) != (self.settings.n_ctx, self.settings.n_threads)
+        reload = ((settings.n_ctx, settings.n_threads, settings.use_adapter)
+                  != (self.settings.n_ctx, self.settings.n_threads, self.settings.use_adapter))
         self.settings = settings
         self.settingsChanged.emit(settings)
         if reload:

@@ -31,7 +31,7 @@ from desktop.core.chat.session import ChatSettings
 from desktop.core.chat.turn import ContextBuilder, TurnAction, chat_turn, warm_turn
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import ModelFileError
-from desktop.core.llm.model_files import check_model
+from desktop.core.llm.model_files import adapter_for, check_model
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,8 @@ def load_checked(path: Path, settings: ChatSettings) -> Engine:
     """Size + sha256 against its manifest (or a trial load in a child process: llama.cpp can abort), then
     load in this process."""
     check_model(path)
-    return Engine.load(path, n_ctx=settings.n_ctx, n_threads=settings.n_threads)
+    adapter = adapter_for(path, enabled=settings.use_adapter)  # checked against the base it was trained on
+    return Engine.load(path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, lora_path=adapter)
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -40,6 +42,10 @@ class QtModelManager(QDialog):
         self.import_button = QPushButton("Import GGUF…")
         self.use_button = QPushButton("Use for chat")
         self.close_button = QPushButton("Close")
+        # The project's LoRA adapter (resources/models), loaded over the default model when it is the chat's.
+        self.adapter_box = QCheckBox("Use Vitalsight's fine-tuned adapter over the default model")
+        self.adapter_box.setChecked(controller.settings.use_adapter)
+        self.adapter_box.toggled.connect(self._use_adapter)
         buttons = QHBoxLayout()
         buttons.addWidget(self.import_button)
         buttons.addStretch(1)
@@ -47,6 +53,7 @@ class QtModelManager(QDialog):
         buttons.addWidget(self.close_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.adapter_box)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
         self.resize(820, 300)
@@ -75,6 +82,9 @@ class QtModelManager(QDialog):
                 self.table.setItem(row, col, item)
         self.table.resizeColumnsToContents()
         self.status.setText(f"{len(entries)} model file(s).")
+
+    def _use_adapter(self, on: bool) -> None:
+        self.controller.apply_settings(dataclasses.replace(self.controller.settings, use_adapter=on))
 
     def _import(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import a GGUF model", "", "GGUF models (*.gguf)")
