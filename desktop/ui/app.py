@@ -64,6 +64,9 @@ def attach_assistant(window: QtMainWindow) -> ChatAssistant | None:
     # Who asked about which patient is audited (the question's text never is), as on the command line.
     assistant.controller.questionAsked.connect(lambda pid: window.security.trail.record(
         "question_asked", patient_id=pid, detail="" if pid else "about the workspace"))
+    assistant.panel.exported.connect(lambda path: window.security.trail.record(
+        "data_exported", patient_id=assistant.controller.patient_id or None,
+        detail=f"conversation {assistant.controller.conversation_id}, to {path}"))
     # Locking empties the panel and the model's KV cache; unlocking shows the patient's conversation again.
     lock = window.security.lock
     lock.locked.connect(assistant.controller.clear_for_lock)

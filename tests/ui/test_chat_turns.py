@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from desktop.core.chat import history as h
 from desktop.ui.chat.chat_controller import ChatController
@@ -84,8 +84,16 @@ def test_regenerate_edit_and_export(qtbot, scripted_env, tmp_path: Path, monkeyp
                                             ("user", False), ("assistant", False)]
 
     target = tmp_path / "chat.md"
+    notices: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information",
+                        lambda _parent, _title, text, *_a: notices.append(text) or QMessageBox.StandardButton.Cancel)
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "Markdown (*.md)"))
-    qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)  # told it holds patient data: cancelled
+    assert "contains patient data" in notices[0] and not target.exists()
+    monkeypatch.setattr(QMessageBox, "information", lambda *_a: QMessageBox.StandardButton.Ok)
+    with qtbot.waitSignal(panel.exported, timeout=10000) as exported:
+        qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    assert exported.args == [str(target)]
     qtbot.waitUntil(lambda: "Exported to" in panel.notice.text(), timeout=10000)
     md = target.read_text(encoding="utf-8")
     assert "Summarise this patient for a handover." in md and "answer-3-0" in md

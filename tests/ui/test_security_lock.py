@@ -260,7 +260,8 @@ def test_logs_name_the_error_and_where_but_never_its_patient_text(
     assert "model job 3 failed" in text and "ValueError" in text and PATIENT_NAME not in text
 
 
-def test_lock_empties_the_chat_and_the_models_kv_cache(qtbot, make_workspace, workspace_file: Path) -> None:
+def test_lock_empties_the_chat_and_the_models_kv_cache(qtbot, make_workspace, workspace_file: Path,
+                                                       monkeypatch, tmp_path: Path) -> None:
     from desktop.core.chat.session import ChatSettings
     from desktop.ui.app import attach_assistant
 
@@ -296,6 +297,18 @@ def test_lock_empties_the_chat_and_the_models_kv_cache(qtbot, make_workspace, wo
             window.security.lock.screen.button.click()  # plaintext workspace: the OS user's confirmation
         qtbot.waitUntil(lambda: len(controller.messages) == 2, timeout=10000)  # the conversation is back
         assert window.assistant_dock.isVisible()
+
+        # Exporting the conversation: told it holds patient data, then audited with where it went.
+        from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+        target = tmp_path / "conversation.md"
+        monkeypatch.setattr(QMessageBox, "information", lambda *_a: QMessageBox.StandardButton.Ok)
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "Markdown (*.md)"))
+        assistant.panel.export_button.click()
+        qtbot.waitUntil(lambda: any(e.action == "data_exported" and str(target) in e.detail
+                                    for e in ws.executor.run_sync(read_audit)), timeout=10000)
+        exported = [e for e in ws.executor.run_sync(read_audit) if e.action == "data_exported"]
+        assert exported[-1].patient_id == "p-alice" and target.exists()
     finally:
         assert assistant.shutdown(), "the model owner thread did not end"
         ws.shutdown()

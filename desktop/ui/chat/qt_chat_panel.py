@@ -11,7 +11,7 @@ import html
 import json
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -45,7 +46,18 @@ _STATUS_NOTE = {
 }
 
 
+# A conversation is free text: it may quote names, dates and values, so it cannot be de-identified the way a
+# table can (desktop/core/deidentify.py); the clinician is told so before the file is chosen.
+EXPORT_NOTICE = (
+    "This conversation contains patient data: the patient's id and whatever the questions and answers say "
+    "(names, dates, values). Anyone who gets the file can read it: keep it on an encrypted disk and delete it "
+    "when done. Free text cannot be de-identified. The export is recorded in the workspace's audit log."
+)
+
+
 class QtChatPanel(QWidget):
+    exported = Signal(str)  # the path a conversation was exported to (the window audits it)
+
     def __init__(self, controller: ChatController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
@@ -186,9 +198,17 @@ class QtChatPanel(QWidget):
         self.send_button.setText("Resend edited" if message_id is not None else "Send")
 
     def _export(self) -> None:
+        answer = QMessageBox.information(self, "Export patient data", EXPORT_NOTICE,
+                                         QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Ok:
+            return
         path, _ = QFileDialog.getSaveFileName(self, "Export conversation", "conversation.md", "Markdown (*.md)")
         if path:
-            self.controller.export_markdown(Path(path), lambda p: self.notice.setText(f"Exported to {p}"))
+            self.controller.export_markdown(Path(path), self._exported)
+
+    def _exported(self, path: Path) -> None:
+        self.notice.setText(f"Exported to {path}")
+        self.exported.emit(str(path))
 
     def _settings(self) -> None:
         dialog = QtChatSettingsDialog(self.controller.settings, self)
