@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from desktop.core.assistant.ask import FallbackPlanner, answer_question
-from desktop.core.assistant.model_plan import ModelPlanOutcome, plan_with_model
+from desktop.core.assistant.model_plan import PLANNER_N_CTX, ModelPlanOutcome, plan_with_model
 from desktop.core.chat.turn import computed_turn
 from desktop.core.store import WorkspaceError, open_store
 
@@ -62,7 +62,6 @@ def run_assistant(ns: argparse.Namespace) -> int | None:
     return 0
 
 
-PLANNER_N_CTX = 2048  # the planner's prompt is about 1,000 tokens, its reply at most 96
 
 
 def model_planner(ns: argparse.Namespace) -> FallbackPlanner | None:

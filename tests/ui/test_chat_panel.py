@@ -162,3 +162,21 @@ def test_with_no_patient_the_panel_answers_about_the_workspace(qtbot, chat_env: 
         qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
     assert done.args[0].plan.subject == "workspace" and done.args[0].facts[0].value == 1.0
     qtbot.waitUntil(lambda: "How this was computed" in panel.view.toPlainText())
+
+
+def test_a_question_the_parser_is_unsure_of_is_planned_by_the_model_first(qtbot, chat_env: ChatEnv) -> None:
+    """The exact parser reads "systolic" but not "gone": the model plans it under the grammar on its thread,
+    and whatever it decides, the answer shown is computed by DuckDB and says who planned it."""
+    panel = open_panel(qtbot, chat_env)
+    panel.input.setPlainText("How high has her systolic ever gone?")
+    with qtbot.waitSignal(chat_env.worker.planned, timeout=120000) as planned, \
+            qtbot.waitSignal(chat_env.controller.answerComputed, timeout=120000) as computed:
+        qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+    outcome, answer = planned.args[1], computed.args[0]
+    assert outcome.reply or outcome.reason  # the model answered under the grammar, or said why not
+    assert answer.computed and answer.planner in ("model", "parser_unsure")
+    assert answer.text.startswith(("Planned by the on-device model", "Check the plan"))  # marked either way
+    assert answer.model_plan is not None
+    saved = _saved(chat_env)
+    assert [m.role for m in saved] == ["user", "assistant"] and saved[1].content == answer.text
+    assert chat_env.controller.streaming_message_id is None and not chat_env.controller.busy

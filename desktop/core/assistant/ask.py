@@ -59,6 +59,13 @@ class ParsedQuestion:
         reject the question as invalid): the model may try."""
         return self.error is None and (self.plan.kind != "data" or bool(self.unread))
 
+    @property
+    def parser_unsure(self) -> bool:
+        """The parser made a data plan but left words of the question unread. The window asks the model only
+        then: a question the parser calls general (a handover, advice) goes to the chat model directly,
+        without paying for a plan first."""
+        return self.error is None and self.plan.kind == "data" and bool(self.unread)
+
 
 def parse_question(store: Store, *, question: str, patient_id: str | None = None) -> ParsedQuestion:
     """Step 1, on the DuckDB thread: the deterministic plan (reads only the record's newest date)."""

@@ -47,6 +47,7 @@ from desktop.core.assistant.plan import (
 from desktop.core.clinical.measurements import load_catalog
 from desktop.core.llm.prompt import ChatMessage
 
+PLANNER_N_CTX = 2048  # the planner's prompt is about 1,000 tokens, its reply at most 96
 OPERATIONS = tuple(dict.fromkeys(PATIENT_OPERATIONS + COHORT_OPERATIONS))
 # The model's own probability for the token that chose the kind, the subject and the operation must reach
 # this; below it the reply is a guess and is not run. Measured on the held-out phrasings (benchmarks/
@@ -156,7 +157,8 @@ def _few_shot() -> tuple[tuple[str, str], ...]:
             if m is None or word not in {a.lower() for a in (m.name, m.short, *m.aliases)}:
                 raise RuntimeError(f"the planner's examples use {word!r} for {short}, which the catalog no longer has")
             question = question.replace("{" + short + "}", word)
-        filled = {k: (v.replace("{", "").replace("}", "") if isinstance(v, str) else v) for k, v in reply.items()}
+        filled: dict[str, Any] = {k: (v.replace("{", "").replace("}", "") if isinstance(v, str) else v)
+                                  for k, v in reply.items()}
         if "measurement" in filled:
             filled["measurement"] = _SHOT_WORD[filled["measurement"]]
         shots.append((question + ("" if selected else NO_PATIENT), _reply(**filled)))

@@ -122,7 +122,7 @@ def has_history_tables(store: Store) -> bool:
     row = store.con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name IN "
         "('medications', 'allergies', 'procedures', 'immunizations')").fetchone()
-    return bool(row) and int(row[0]) == len(HISTORY_TABLES)
+    return row is not None and int(row[0]) == len(HISTORY_TABLES)
 
 
 def workspace_as_of(store: Store) -> datetime | None:

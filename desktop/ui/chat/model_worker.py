@@ -21,10 +21,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from desktop.core.assistant.model_plan import PLANNER_N_CTX, ModelPlanOutcome, plan_with_model
 from desktop.core.chat.db import DbCalls
 from desktop.core.chat.patient_context import patient_context
 from desktop.core.chat.session import ChatSettings
@@ -44,6 +46,13 @@ def load_checked(path: Path, settings: ChatSettings) -> Engine:
     check_model(path)
     adapter = adapter_for(path, enabled=settings.use_adapter)  # checked against the base it was trained on
     return Engine.load(path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, lora_path=adapter)
+
+
+def load_planner(path: Path, settings: ChatSettings) -> Engine:
+    """The planner's own engine over the same (already checked) file: a small context is enough for its
+    few-shot prompt and one question."""
+    adapter = adapter_for(path, enabled=settings.use_adapter)
+    return Engine.load(path, n_ctx=PLANNER_N_CTX, n_threads=settings.n_threads, lora_path=adapter)
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,15 @@ class _Turn:
     stream_saves: bool       # False only in the benchmark, to show what saving costs
 
 
+@dataclass(frozen=True)
+class _PlanJob:
+    job_id: int
+    question: str
+    patient_id: str | None
+    today: date
+    cancel: threading.Event
+
+
 _FORGET = object()  # a job: clear the KV cache
 
 
@@ -92,9 +110,10 @@ class ModelWorker(QObject):
     finished = Signal(int, object)        # job id, ChatTurn, saved and verified when this is emitted
     failed = Signal(int, str)             # job id, message
     warmed = Signal(int, str, int)        # job id, patient id, prompt tokens now in the KV cache
+    planned = Signal(int, object)         # job id, ModelPlanOutcome: the model's plan of a question, checked
 
     def __init__(self, *, db: DbCalls, throttle_s: float = 1 / 30, save_interval_s: float = 0.0,
-                 load_engine: EngineLoader = load_checked,
+                 load_engine: EngineLoader = load_checked, load_planner: EngineLoader = load_planner,
                  build_context: ContextBuilder = patient_context) -> None:
         super().__init__()
         self._db = db
@@ -102,13 +121,18 @@ class ModelWorker(QObject):
         self.save_interval_s = save_interval_s
         self._throttle_s = throttle_s
         self._load_engine = load_engine
+        self._load_planner = load_planner
         self._build_context = build_context
-        self._jobs: queue.Queue[_Load | _Warm | _Turn | None] = queue.Queue()
+        self._jobs: queue.Queue[_Load | _Warm | _Turn | _PlanJob | None] = queue.Queue()
         self._ids = itertools.count(1)
         self._cancels: set[threading.Event] = set()
         self._warm_cancels: set[threading.Event] = set()
         self._cancels_lock = threading.Lock()
         self._engine: Engine | None = None
+        # The planner runs its own small-context engine on this thread: its few-shot prompt would otherwise
+        # evict the chat's warmed patient context from the KV cache. Loaded at the first question it plans.
+        self._planner: Engine | None = None
+        self._loaded: _Load | None = None
         self._thread: QThread | None = None
 
     # -- called from the GUI thread --------------------------------------------------------------------
@@ -151,6 +175,15 @@ class ModelWorker(QObject):
         self._jobs.put(job)
         return job.job_id
 
+    def plan(self, *, question: str, patient_id: str | None, today: date) -> int:
+        """Ask the model for the plan of a question the exact parser was unsure of (``planned`` answers)."""
+        job = _PlanJob(next(self._ids), question, patient_id, today, threading.Event())
+        self.cancel_warming()
+        with self._cancels_lock:
+            self._cancels.add(job.cancel)
+        self._jobs.put(job)
+        return job.job_id
+
     def forget_context(self) -> None:
         """Drop the model's KV cache (the last prompt, patient data included) on its thread: the window locked."""
         self._jobs.put(_FORGET)  # type: ignore[arg-type]
@@ -182,12 +215,15 @@ class ModelWorker(QObject):
                 break
             try:
                 if job is _FORGET:
-                    if self._engine is not None:
-                        self._engine.forget()
+                    for engine in (self._engine, self._planner):
+                        if engine is not None:
+                            engine.forget()
                 elif isinstance(job, _Load):
                     self._load(job)
                 elif isinstance(job, _Warm):
                     self._warm(job)
+                elif isinstance(job, _PlanJob):
+                    self._plan(job)
                 else:
                     self._turn(job)
             except Exception as exc:  # never lose a worker error: it reaches the GUI as a signal
@@ -195,16 +231,19 @@ class ModelWorker(QObject):
                 self.failed.emit(job.job_id, f"{type(exc).__name__}: {exc}")
             finally:
                 with self._cancels_lock:
-                    if isinstance(job, _Turn):
+                    if isinstance(job, (_Turn, _PlanJob)):
                         self._cancels.discard(job.cancel)
                     elif isinstance(job, _Warm):
                         self._warm_cancels.discard(job.cancel)
+        self._close_planner()
         if self._engine is not None:
             self._engine.close()
             self._engine = None
         self.thread().quit()
 
     def _load(self, job: _Load) -> None:
+        self._close_planner()
+        self._loaded = job
         if self._engine is not None:
             self._engine.close()
             self._engine = None
@@ -230,6 +269,24 @@ class ModelWorker(QObject):
             return
         if not job.cancel.is_set():
             self.warmed.emit(job.job_id, job.patient_id, n)
+
+    def _plan(self, job: _PlanJob) -> None:
+        try:
+            if self._planner is None:
+                if self._engine is None or self._loaded is None:
+                    raise ModelFileError("no model is loaded")
+                self._planner = self._load_planner(self._loaded.path, self._loaded.settings)
+            outcome = plan_with_model(self._planner, question=job.question, patient_id=job.patient_id,
+                                      today=job.today, cancel=job.cancel)
+        except Exception as exc:  # noqa: BLE001 (the parser's plan still runs, marked: the planner only helps)
+            log.warning("the model planner failed: %s", type(exc).__name__)
+            outcome = ModelPlanOutcome(None, reason=f"the on-device planner could not run ({type(exc).__name__})")
+        self.planned.emit(job.job_id, outcome)
+
+    def _close_planner(self) -> None:
+        if self._planner is not None:
+            self._planner.close()
+            self._planner = None
 
     def _engine_now(self) -> Engine:
         if self._engine is None:

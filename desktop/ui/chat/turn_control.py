@@ -8,7 +8,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal, Slot
 
 from desktop.core.assistant.answer import Answer
-from desktop.core.assistant.ask import answer_question
+from desktop.core.assistant.ask import ParsedQuestion, answer_parsed, parse_question
+from desktop.core.assistant.model_plan import ModelPlanOutcome
 from desktop.core.chat.session import TurnRequest
 from desktop.core.chat.turn import ChatTurn, EditResend, Regenerate, Send, TurnAction, computed_turn
 from desktop.core.llm.prompt import PromptPlan
@@ -40,6 +41,9 @@ class TurnControl(QObject):
         self.streaming_text = ""   # the answer being written, as far as it has come
         self._waiting = False      # between the click and the answer's first save (computing or queued)
         self._job = 0
+        self._plan_job = 0
+        self._planning: tuple[str, ParsedQuestion, int | None] | None = None  # waiting for the model's plan
+        worker.planned.connect(self._on_planned)
         worker.started.connect(self._on_started)
         worker.planReady.connect(self._on_plan)
         worker.tokens.connect(self._on_tokens)
@@ -61,16 +65,39 @@ class TurnControl(QObject):
 
     def send(self, text: str) -> None:
         """A question about the data is answered from the workspace (DuckDB computes every figure); only the
-        rest goes to the model."""
+        rest goes to the model. When the exact parser is unsure of its plan (words of the question left
+        unread) and a model is loaded, the model plans it first, under a grammar, on the model thread
+        (desktop/core/assistant/ask.py describes the three steps)."""
         text = text.strip()
         if not text or self.busy:
             return
         pid, cid = self._conversations.patient_id, self._conversations.conversation_id
         self._set_waiting(True)
         self.questionAsked.emit(pid)
+        self._calls.db_call(lambda store: parse_question(store, question=text, patient_id=pid),
+                            lambda parsed: self._on_parsed(text, parsed, cid), self._error)
+
+    def _on_parsed(self, text: str, parsed: ParsedQuestion, cid: int | None) -> None:
+        if parsed.parser_unsure and self._model.ready:
+            self._planning = (text, parsed, cid)
+            self._plan_job = self._worker.plan(question=text, patient_id=parsed.patient_id, today=parsed.today)
+            return
+        self._answer(text, parsed, None, cid)
+
+    @Slot(int, object)
+    def _on_planned(self, job: int, outcome: ModelPlanOutcome) -> None:
+        if job != self._plan_job or self._planning is None:
+            return
+        text, parsed, cid = self._planning
+        self._planning = None
+        # Stopped while planning: the parser's plan still answers, marked as unsure.
+        self._answer(text, parsed, None if outcome.reason == "stopped" else outcome, cid)
+
+    def _answer(self, text: str, parsed: ParsedQuestion, outcome: ModelPlanOutcome | None, cid: int | None) -> None:
+        pid = parsed.patient_id
 
         def on_db(store: Store) -> tuple[int | None, Answer]:
-            answer = answer_question(store, question=text, patient_id=pid)
+            answer = answer_parsed(store, parsed, model_plan=outcome)
             if not answer.computed:
                 return None, answer
             return computed_turn(store, patient_id=pid, question=text, answer=answer, conversation_id=cid), answer
