@@ -55,6 +55,7 @@ class ScriptedEngine:
     warmed: list[int] = field(default_factory=list)
     warm_cancelled: list[bool] = field(default_factory=list)
     forgotten: int = 0  # how often the KV cache was dropped (a lock)
+    words: list[str] | None = None  # when set, the answer is these words (one per piece) instead
 
     def tokenize(self, text: str) -> list[int]:
         return [hash(w) % 50000 for w in text.split()]
@@ -73,11 +74,12 @@ class ScriptedEngine:
             raise RuntimeError(self.fail)
         n = len(self.prompts)
         stop, made = "eos", 0
-        for i in range(self.pieces):
+        pieces = [w + " " for w in self.words] if self.words else [f"answer-{n}-{i} " for i in range(self.pieces)]
+        for piece in pieces:
             if cancel is not None and cancel.is_set():
                 stop = "cancelled"
                 break
-            on_text(f"answer-{n}-{i} ")
+            on_text(piece)
             made += 1
             if self.pace_s:
                 time.sleep(self.pace_s)

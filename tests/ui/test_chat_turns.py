@@ -167,3 +167,22 @@ def test_no_patient_selected_warms_nothing(qtbot, scripted_env) -> None:
     assert len(engine.warmed) == 1 and env.controller.model.warm_patient is None
     assert "patient context ready" not in panel.model_line.text()
     assert panel.model_line.text().startswith("scripted.gguf")  # the line still names the loaded model
+
+
+def test_a_figure_the_record_does_not_hold_is_marked_while_the_answer_streams(qtbot, scripted_env) -> None:
+    env, engine = scripted_env
+    # Jane Doe's systolic readings are 138, 145 and 152: 999 is nowhere in her record.
+    engine.words = "Her systolic pressure was 999 mmHg at the last visit.".split() + ["more"] * 40
+    engine.pace_s = 0.05
+    panel = open_panel(qtbot, env)
+    panel.input.setPlainText(QUESTION)
+    with qtbot.waitSignal(env.controller.streamFinished, timeout=30000) as done:
+        with qtbot.waitSignal(env.controller.streamChecked, timeout=30000) as checked:
+            qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+        assert env.controller.streaming_message_id is not None  # still writing when the mark came
+        marks = checked.args[0]
+        assert any(m.text == "999" and m.status in ("unverified", "contradicted") for m in marks)
+        qtbot.waitUntil(lambda: "#fff3c4" in panel.view.toHtml() or "#ffd6d6" in panel.view.toHtml())
+    assert done.args[0].status == "complete"
+    saved = _saved(env)[-1]
+    assert "999" in saved.content and saved.verdict and '"999"' in saved.verdict  # the saved verdict agrees

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from desktop.core.assistant.answer import Answer
-from desktop.core.assistant.verify import Verdict, verify_text
+from desktop.core.assistant.verify import Span, StreamingVerifier, Verdict, verify_text
 from desktop.core.chat import history as h
 from desktop.core.chat.db import DbCalls
 from desktop.core.chat.patient_context import patient_context
@@ -109,12 +109,15 @@ def chat_turn(*, db: DbCalls, get_engine: Callable[[], Engine], patient_id: str,
               build_context: ContextBuilder = patient_context,
               on_started: Callable[[TurnRequest], None] | None = None,
               on_plan: Callable[[PromptPlan], None] | None = None,
-              stream_saves: bool = True, save_interval_s: float = 0.0) -> ChatTurn:
+              stream_saves: bool = True, save_interval_s: float = 0.0,
+              on_checked: Callable[[list[Span]], None] | None = None) -> ChatTurn:
     """One whole turn. ``get_engine`` is called only after the patient and conversation are known to exist,
     so a typo costs no model load, and before anything is written. ``on_started`` gets the prepared request
     (its question and the empty answer are on disk); a stop (``cancel``) keeps the partial answer, saved as
     ``stopped``. ``stream_saves=False`` leaves out the writes while streaming (the benchmark shows their
-    cost); the final text is always saved."""
+    cost); the final text is always saved. ``on_checked`` gets the spans of each sentence as soon as it is
+    complete, judged against the record while the rest is still being written (the saved verdict, made on
+    the whole text at the end, is the one that stays)."""
     conv_id, context = db.call(lambda store: open_turn(
         store, patient_id=patient_id, conversation_id=conversation_id, build_context=build_context)).result()
     engine = get_engine()
@@ -129,7 +132,18 @@ def chat_turn(*, db: DbCalls, get_engine: Callable[[], Engine], patient_id: str,
             h.update_message_text(store, message_id=request.message_id, content=text)
 
     saver = StreamingSaver(db, save, min_interval_s=save_interval_s)
-    result = run_turn(engine, request, on_text=on_text, cancel=cancel, saver=saver, on_plan=on_plan)
+    shown = on_text
+    if on_checked is not None:
+        summary = db.call(lambda store: patient_summary(store, patient_id)).result()
+        verifier = StreamingVerifier(summary=summary)
+
+        def shown(text: str) -> None:
+            on_text(text)
+            spans = verifier.feed(text)
+            if spans:
+                on_checked(spans)
+
+    result = run_turn(engine, request, on_text=shown, cancel=cancel, saver=saver, on_plan=on_plan)
     db.call(lambda store: finish_turn(store, result)).result()
     verdict = None
     if result.text:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop.core.assistant.verify import Span
 from desktop.core.chat import history as h
 from desktop.core.chat.db import DbCalls
 from desktop.core.chat.session import ChatSettings
@@ -52,6 +53,7 @@ class ChatController(QObject):
         self.messagesChanged = self.conversations.messagesChanged
         self.streamStarted = self.turns.streamStarted
         self.streamText = self.turns.streamText
+        self.streamChecked = self.turns.streamChecked
         self.streamFinished = self.turns.streamFinished
         self.busyChanged = self.turns.busyChanged
         self.contextChanged = self.turns.contextChanged
@@ -101,6 +103,10 @@ class ChatController(QObject):
     @property
     def streaming_text(self) -> str:
         return self.turns.streaming_text
+
+    @property
+    def streaming_marks(self) -> list[Span]:
+        return self.turns.streaming_marks
 
     # -- actions ---------------------------------------------------------------------------------------
     def set_patient(self, patient_id: str | None) -> None:

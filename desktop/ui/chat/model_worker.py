@@ -110,6 +110,7 @@ class ModelWorker(QObject):
     finished = Signal(int, object)        # job id, ChatTurn, saved and verified when this is emitted
     failed = Signal(int, str)             # job id, message
     warmed = Signal(int, str, int)        # job id, patient id, prompt tokens now in the KV cache
+    checked = Signal(int, object)         # job id, [Span]: sentences judged against the record while streaming
     planned = Signal(int, object)         # job id, ModelPlanOutcome: the model's plan of a question, checked
 
     def __init__(self, *, db: DbCalls, throttle_s: float = 1 / 30, save_interval_s: float = 0.0,
@@ -309,12 +310,19 @@ class ModelWorker(QObject):
         def on_started(request: object) -> None:
             self.started.emit(job.job_id, request)
 
+        def on_checked(spans: list[object]) -> None:
+            if pending:  # the text a span points into reaches the GUI before the span does
+                self.tokens.emit(job.job_id, "".join(pending))
+                pending.clear()
+            self.checked.emit(job.job_id, spans)
+
         turn = chat_turn(db=self._db, get_engine=self._engine_now, patient_id=job.patient_id, action=job.action,
                          model_name=job.model_name, settings=job.settings, on_text=on_text,
                          conversation_id=job.conversation_id, cancel=job.cancel,
                          build_context=self._build_context, on_started=on_started,
                          on_plan=lambda plan: self.planReady.emit(job.job_id, plan),
-                         stream_saves=job.stream_saves, save_interval_s=self.save_interval_s)
+                         stream_saves=job.stream_saves, save_interval_s=self.save_interval_s,
+                         on_checked=on_checked)
         if pending:
             self.tokens.emit(job.job_id, "".join(pending))
         self.finished.emit(job.job_id, turn)

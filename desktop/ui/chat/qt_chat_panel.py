@@ -158,6 +158,7 @@ class QtChatPanel(QWidget):
         controller.messagesChanged.connect(self._show_messages)
         controller.streamStarted.connect(self._stream_started)
         controller.streamText.connect(self._stream_text)
+        controller.streamChecked.connect(self._stream_checked)
         controller.busyChanged.connect(self._busy)
         controller.contextChanged.connect(self._context)
         controller.statsChanged.connect(self.stats.setText)
@@ -259,8 +260,13 @@ class QtChatPanel(QWidget):
             color = "#1f4e79" if m.role == "user" else "#2d6a2d"
             text = self.controller.streaming_text if m.message_id == streaming else m.content
             note = "writing…" if m.message_id == streaming else _STATUS_NOTE.get(m.status, "")
-            body = verdict_html(text, m.verdict) if m.verdict and m.message_id != streaming else \
-                html.escape(text).replace("\n", "<br>")
+            if m.message_id == streaming:  # marked as each sentence is judged, before the answer ends
+                marks = {"spans": [s.to_dict() for s in self.controller.streaming_marks]}
+                body = verdict_html(text, json.dumps(marks))
+            elif m.verdict:
+                body = verdict_html(text, m.verdict)
+            else:
+                body = html.escape(text).replace("\n", "<br>")
             computed = m.model == COMPUTED_MODEL
             if computed:
                 note = "✔ computed from the record"
@@ -288,6 +294,13 @@ class QtChatPanel(QWidget):
         cursor.insertText(text)
         self.view.setTextCursor(cursor)
         self.view.ensureCursorVisible()
+
+    @Slot(list)
+    def _stream_checked(self, _marks: list) -> None:
+        """A sentence the record does not support was just written: redraw, so it is marked while the answer
+        is still streaming (rare: a verified sentence needs no redraw)."""
+        if self._stream_shown is not None:
+            self._show_messages(self.controller.messages)
 
     @Slot(bool)
     def _busy(self, busy: bool) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from desktop.core.assistant.answer import Answer
 from desktop.core.assistant.ask import ParsedQuestion, answer_parsed, parse_question
 from desktop.core.assistant.model_plan import ModelPlanOutcome
+from desktop.core.assistant.verify import Span
 from desktop.core.chat.session import TurnRequest
 from desktop.core.chat.turn import ChatTurn, EditResend, Regenerate, Send, TurnAction, computed_turn
 from desktop.core.llm.prompt import PromptPlan
@@ -23,6 +24,7 @@ from desktop.ui.chat.model_worker import ModelWorker
 class TurnControl(QObject):
     streamStarted = Signal(int)           # assistant message id
     streamText = Signal(str)              # text to append to it
+    streamChecked = Signal(list)          # [Span] of the answer so far that is not verified: mark it now
     streamFinished = Signal(object)       # TurnResult, saved and checked against the record
     busyChanged = Signal(bool)
     contextChanged = Signal(int, int, int)  # tokens used, context size, earlier messages left out
@@ -39,6 +41,7 @@ class TurnControl(QObject):
         self._model = model
         self.streaming_message_id: int | None = None
         self.streaming_text = ""   # the answer being written, as far as it has come
+        self.streaming_marks: list[Span] = []  # what the record does not support in it, judged while it streams
         self._waiting = False      # between the click and the answer's first save (computing or queued)
         self._job = 0
         self._plan_job = 0
@@ -47,6 +50,7 @@ class TurnControl(QObject):
         worker.started.connect(self._on_started)
         worker.planReady.connect(self._on_plan)
         worker.tokens.connect(self._on_tokens)
+        worker.checked.connect(self._on_checked)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
 
@@ -147,6 +151,7 @@ class TurnControl(QObject):
             return
         self.streaming_message_id = request.message_id
         self.streaming_text = ""
+        self.streaming_marks = []
         self._waiting = False
         self._conversations.follow(request.conversation_id,
                                    then=lambda: self.streamStarted.emit(request.message_id))
@@ -161,6 +166,13 @@ class TurnControl(QObject):
         if job == self._job:
             self.streaming_text += text
             self.streamText.emit(text)
+
+    @Slot(int, object)
+    def _on_checked(self, job: int, spans: list[Span]) -> None:
+        marks = [s for s in spans if s.status != "verified"]
+        if job == self._job and marks:
+            self.streaming_marks += marks
+            self.streamChecked.emit(self.streaming_marks)
 
     @Slot(int, object)
     def _on_finished(self, job: int, turn: ChatTurn) -> None:
