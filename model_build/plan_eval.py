@@ -17,30 +17,18 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from desktop.core.assistant.plan import OPERATIONS, PlanError, plan_from_dict, plan_json_schema
+from desktop.core.assistant.model_plan import GrammarNotConverted, checked_grammar  # noqa: F401  (raised by plan_grammar)
+from desktop.core.assistant.plan import PlanError, plan_from_dict, plan_json_schema
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.prompt import ChatMessage
 from model_build.data.plan_templates import Example
 from model_build.data.plans import PLAN_SYSTEM_PROMPT, held_out_examples, plan_from_output, plan_user_message
 
 
-class GrammarNotConverted(RuntimeError):
-    """llama-cpp-python returned a grammar that does not encode the plan schema."""
-
-
 def plan_grammar() -> tuple[Any, str]:
-    """The grammar object and its GBNF text, checked: llama-cpp-python 0.3.36's ``from_string`` only stores the
-    text (llama.cpp parses it when sampling starts), so a conversion that produced a generic or empty grammar
-    would go unnoticed. The GBNF must name every top-level property and every operation of the schema."""
-    from llama_cpp import LlamaGrammar
-
-    grammar = LlamaGrammar.from_json_schema(json.dumps(plan_json_schema()), verbose=False)
-    gbnf = str(getattr(grammar, "_grammar", ""))
-    missing = [f"{key}-kv" for key in plan_json_schema()["properties"] if f"{key}-kv" not in gbnf]
-    missing += [op for op in OPERATIONS if f'\\"{op}\\"' not in gbnf]
-    if "root ::=" not in gbnf or missing:
-        raise GrammarNotConverted(f"the GBNF from plan_json_schema() lacks: {', '.join(missing) or 'root'}")
-    return grammar, gbnf
+    """The grammar object and its GBNF text for the full plan schema, checked the way the app's planner
+    checks its own (:func:`desktop.core.assistant.model_plan.checked_grammar`)."""
+    return checked_grammar(plan_json_schema())
 
 
 def wilson(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:

@@ -90,19 +90,26 @@ class GrammarNotConverted(RuntimeError):
     """llama-cpp-python turned the schema into a grammar that does not encode it (it falls back silently)."""
 
 
-@lru_cache(maxsize=1)
-def reply_grammar() -> Any:
-    """The llama.cpp grammar for :func:`reply_schema`, checked: a schema the converter cannot handle silently
-    becomes generic JSON, which would let any reply through to the checks."""
+def checked_grammar(schema: dict[str, Any]) -> tuple[Any, str]:
+    """The llama.cpp grammar for a JSON schema and its GBNF text, checked: llama-cpp-python's converter
+    falls back silently to generic JSON for a schema it cannot handle (and ``from_string`` only stores the
+    text until sampling starts), which would let any reply through. The GBNF must name every top-level
+    property of the schema and every operation. Shared with model_build's plan evaluation."""
     from llama_cpp import LlamaGrammar
 
-    grammar = LlamaGrammar.from_json_schema(json.dumps(reply_schema()), verbose=False)
+    grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
     gbnf = str(getattr(grammar, "_grammar", ""))
-    missing = [f"{key}-kv" for key in reply_schema()["properties"] if f"{key}-kv" not in gbnf]
+    missing = [f"{key}-kv" for key in schema["properties"] if f"{key}-kv" not in gbnf]
     missing += [op for op in OPERATIONS if f'\\"{op}\\"' not in gbnf]
     if "root ::=" not in gbnf or missing:
-        raise GrammarNotConverted(f"the grammar for the planner's reply lacks: {', '.join(missing) or 'root'}")
-    return grammar
+        raise GrammarNotConverted(f"the grammar from the schema lacks: {', '.join(missing) or 'root'}")
+    return grammar, gbnf
+
+
+@lru_cache(maxsize=1)
+def reply_grammar() -> Any:
+    """The checked llama.cpp grammar for :func:`reply_schema`."""
+    return checked_grammar(reply_schema())[0]
 
 
 # ------------------------------------------------------------------------------------------------ the prompt
