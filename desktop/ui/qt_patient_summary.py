@@ -37,6 +37,7 @@ class QtPatientSummary(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._content_widths: list[int] = []  # each column as wide as its contents, before fitting
         self.scale2 = QCheckBox("SpO2 scale 2 (target 88–92 %: documented hypercapnic respiratory failure)")
         self.scale2.setToolTip("RCP NEWS2 2017: use scale 2 only on a clinician's decision. Used for NEWS2 and "
                                "for the SpO2 flags; the change is recorded with your user name and the time.")
@@ -95,13 +96,28 @@ class QtPatientSummary(QWidget):
         # Fit the columns to their contents, but a long text result ("Never smoked tobacco (finding)")
         # must not push the flags off to the right: it is cut, with the whole text in its tooltip.
         self.table.resizeColumnsToContents()
-        # The name elides (whole name in the tooltip) so that value, flag and range stay on screen at 1366 px:
-        # real records have survey questions a hundred characters long.
-        self.table.setColumnWidth(0, min(self.table.columnWidth(0), 190))
-        self.table.setColumnWidth(1, min(self.table.columnWidth(1), 90))  # long text answers elide (tooltip)
+        self._content_widths = [self.table.columnWidth(c) for c in range(len(HEADERS))]
+        self._fit_columns()
         # As tall as its rows (up to 12), so the plots below get the rest of the height.
         visible = min(len(rows), 12)
         self.table.setFixedHeight(self.table.horizontalHeader().height() + 24 * visible + 4)
+
+    def _fit_columns(self) -> None:
+        """The name elides (whole name in its tooltip) so that value, unit, flag and range stay on screen
+        however narrow the view (1366 px with the assistant open): real records have survey questions a
+        hundred characters long. Time and count may scroll; they matter least at a glance."""
+        widths = self._content_widths
+        if not widths:
+            return
+        value = min(widths[1], 90)  # long text answers elide (tooltip)
+        essential = value + sum(widths[2:5])
+        room = self.table.viewport().width() - essential
+        self.table.setColumnWidth(0, max(90, min(widths[0], 190, room)))
+        self.table.setColumnWidth(1, value)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
 
     def _scores_text(self, s: dict[str, Any]) -> str:
         bp = s.get("bp_category")

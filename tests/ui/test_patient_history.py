@@ -102,3 +102,19 @@ def test_no_patient_hides_the_block(qtbot, view: QtPatientView) -> None:
     select(qtbot, view, "p-alice")
     view.show_patient("")
     assert not view.summary.history.isVisible()
+
+
+def test_value_flag_and_range_stay_on_screen_in_a_narrow_view(qtbot, view: QtPatientView) -> None:
+    """At 1366x768 with the list and the assistant open the patient view is about 560 px wide: the name
+    column elides so that the latest value, its unit, flag and healthy range are all visible."""
+    select(qtbot, view, "p-alice")
+    table = view.summary.table
+    wide_name = table.columnWidth(0)
+    needed = sum(table.columnWidth(c) for c in range(5))  # name, value, unit, flag, range at full width
+    assert wide_name - 40 >= 90, "the test needs a name column that can give 40 px"
+    view.resize(view.width() - (table.viewport().width() - needed) - 40, 650)  # 40 px too narrow for all five
+    qtbot.waitUntil(lambda: table.columnWidth(0) < wide_name)
+    assert table.columnViewportPosition(4) + table.columnWidth(4) <= table.viewport().width()  # range visible
+    assert table.columnWidth(0) >= 90  # the name gave way, down to a readable minimum
+    view.resize(1000, 650)
+    qtbot.waitUntil(lambda: table.columnWidth(0) == wide_name)  # room again: the whole name comes back
