@@ -67,7 +67,8 @@ class QtObservationsTable(QWidget):
         header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         header.setStretchLastSection(True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)  # long survey names elide; values stay in view
-        for column, width in enumerate((130, 110, 200, 70, 70, 70, 150)):
+        # Narrow enough that time, name, code, value and unit fit beside the list and the assistant at 1366 px.
+        for column, width in enumerate((125, 110, 165, 62, 62, 70, 150)):
             self.table.setColumnWidth(column, width)
 
         bar = QHBoxLayout()
