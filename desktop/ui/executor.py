@@ -11,6 +11,8 @@ touch widgets. (Anki ``taskman.py``,
 
 from __future__ import annotations
 
+import itertools
+import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -35,6 +37,9 @@ class DbExecutor(QObject):
         super().__init__(parent)
         self.workspace = WorkspaceExecutor(store)
         self._pending = 0  # submitted ops whose callback has not run yet
+        self._job_ids = itertools.count(1)
+        self._callbacks: dict[int, tuple[Callable[[Any], None], Callable[[BaseException], None]]] = {}  # GUI thread
+        self._outcomes: queue.SimpleQueue[tuple[int, tuple[bool, Any]]] = queue.SimpleQueue()  # worker -> GUI
         self._lock = threading.Lock()
         # The one relay to the GUI thread, and the one pool for non-database work (model files).
         self.tasks = TaskManager(parent=self)
@@ -49,22 +54,34 @@ class DbExecutor(QObject):
 
     def submit(self, fn: Callable[[Store], Any], on_done: Callable[[Any], None],
                on_error: Callable[[BaseException], None], *, needs_store: bool = True) -> Future[Any]:
+        # The worker thread must never hold the last reference to anything of the GUI's: a widget whose
+        # last reference goes on that thread is destroyed there, and its timers stay registered with the
+        # GUI thread (a segfault when they next fire). So the callbacks stay here, keyed by job, and the
+        # worker lets go of the function and of its outcome before it tells the GUI thread to deliver.
+        job_id = next(self._job_ids)
+        self._callbacks[job_id] = (on_done, on_error)
+        job = [fn]
+
         def work() -> None:
             # The store is read on the worker thread: a workspace switch queued earlier has happened.
             store = self.workspace.store
+            call = job.pop()
             try:
                 if store is None and needs_store:
                     raise RuntimeError("no workspace is open")
-                value = fn(store)  # type: ignore[arg-type]
+                outcome: tuple[bool, Any] = (True, call(store))
             except BaseException as exc:  # noqa: BLE001 - every failure goes to the op's failure callback
-                error = exc
-                self.tasks.run_on_main(lambda: self._on_deliver(on_error, error))
-            else:
-                self.tasks.run_on_main(lambda: self._on_deliver(on_done, value))
+                outcome = (False, exc)
+            del call
+            self._outcomes.put((job_id, outcome))
+            del outcome
+            self.tasks.run_on_main(self._deliver_outcomes)
 
         # Late requests while the app quits (a debounce timer firing, say) come back cancelled, not errors.
         future = self.workspace.submit(work)
-        if not future.cancelled():
+        if future.cancelled():
+            del self._callbacks[job_id]
+        else:
             with self._lock:
                 self._pending += 1
         return future
@@ -78,10 +95,17 @@ class DbExecutor(QObject):
         """Run ``fn`` on the worker thread and wait for it (shutdown paths and tests only)."""
         return self.call(fn).result()
 
-    def _on_deliver(self, callback: Callable[[Any], None], value: Any) -> None:
-        with self._lock:
-            self._pending -= 1
-        callback(value)
+    def _deliver_outcomes(self) -> None:
+        """On the GUI thread: every finished job's callback, in the order the jobs finished."""
+        while True:
+            try:
+                job_id, (ok, value) = self._outcomes.get_nowait()
+            except queue.Empty:
+                return
+            on_done, on_error = self._callbacks.pop(job_id)
+            with self._lock:
+                self._pending -= 1
+            (on_done if ok else on_error)(value)
 
     @property
     def idle(self) -> bool:
