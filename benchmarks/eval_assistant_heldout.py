@@ -167,6 +167,19 @@ class HeldOutReport:
     def wrong_unmarked(self) -> list[Row]:
         return [r for r in self.rows if r.answer.computed and not r.answer_right and not r.marked]
 
+    def summary(self) -> dict[str, Any]:
+        """The headline counts (the model builder's card quotes them)."""
+        asked = [r for r in self.rows if r.model is not None]
+        planned = [r for r in asked if r.model and r.model.plan is not None]
+        right = sum(bool(r.model_right) for r in asked)
+        return {"model": self.model_name, "questions": len(self.rows), "model_asked": len(asked),
+                "model_plan_right": right, "model_plan_wrong": len(planned) - right,
+                "model_declined": len(asked) - len(planned),
+                "answers_right": sum(r.answer_right and r.answer.computed for r in self.rows),
+                "answers_wrong_marked": sum(r.answer.computed and not r.answer_right and r.marked for r in self.rows),
+                "not_computed": sum(not r.answer.computed for r in self.rows),
+                "wrong_unmarked": len(self.wrong_unmarked())}
+
     def text(self) -> str:
         n = len(self.rows)
         covered = sum(r.parser_right and not r.parser_unread for r in self.rows)
@@ -201,7 +214,11 @@ class HeldOutReport:
 def run_heldout(store: Store, *, patient_id: str, engine: Any | None, min_confidence: float = MIN_CONFIDENCE,
                 cases: tuple[HeldOut, ...] = HELD_OUT) -> HeldOutReport:
     planner = partial(plan_with_model, engine, min_confidence=min_confidence) if engine is not None else None
-    report = HeldOutReport(model_name=Path(engine.model_path).name if engine is not None else "")
+    name = ""
+    if engine is not None:
+        adapter = getattr(engine, "adapter_path", None)
+        name = Path(engine.model_path).name + (f" + {Path(adapter).name}" if adapter else "")
+    report = HeldOutReport(model_name=name)
     for case in cases:
         pid = patient_id if case.who == P else None
         parsed = parse_question(store, question=case.question, patient_id=pid)
@@ -224,8 +241,10 @@ def busiest_patient(store: Store) -> str:
                              ).fetchone()[0]
 
 
-def evaluate_sample(*, model: Path | None, min_confidence: float = MIN_CONFIDENCE, threads: int | None = None
-                    ) -> HeldOutReport:
+def evaluate_sample(*, model: Path | None, min_confidence: float = MIN_CONFIDENCE, threads: int | None = None,
+                    adapter: Path | None = None) -> HeldOutReport:
+    """The held-out phrasings on a copy of the sample workspace, with ``model`` (and the LoRA ``adapter``
+    over it, as the app's planner loads the shipped one) as the fallback planner."""
     with tempfile.TemporaryDirectory(prefix="vitalsight-heldout-") as tmp:
         workspace = Path(tmp) / "sample.duckdb"
         shutil.copy(SAMPLE_WORKSPACE, workspace)
@@ -235,7 +254,7 @@ def evaluate_sample(*, model: Path | None, min_confidence: float = MIN_CONFIDENC
             if model is not None:
                 from desktop.core.llm.engine import Engine
 
-                engine = Engine.load(model, n_ctx=2048, n_threads=threads)
+                engine = Engine.load(model, n_ctx=2048, n_threads=threads, lora_path=adapter)
             return run_heldout(store, patient_id=busiest_patient(store), engine=engine,
                                min_confidence=min_confidence)
         finally:
@@ -253,12 +272,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-model", action="store_true", help="the parser alone")
     ap.add_argument("--min-confidence", type=float, default=MIN_CONFIDENCE)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--no-adapter", action="store_true", help="the plain model, without the shipped adapter")
+    ap.add_argument("--compare-base", action="store_true",
+                    help="also run the plain model without the adapter, and print both")
     args = ap.parse_args(argv)
     model = None if args.no_model else (args.model or default_model_path())
-    report = evaluate_sample(model=model if model and model.exists() else None,
-                             min_confidence=args.min_confidence, threads=args.threads)
-    print(report.text())
-    return 0 if not report.wrong_unmarked() else 1
+    model = model if model and model.exists() else None
+    adapter = None
+    if model is not None and not args.no_adapter:
+        from desktop.core.llm.manifest import PLANNER_ROLE
+        from desktop.core.llm.model_files import adapter_for
+
+        adapter = adapter_for(model, role=PLANNER_ROLE)  # what the app's planner loads
+    runs = [adapter] + ([None] if args.compare_base and adapter is not None else [])
+    reports = [evaluate_sample(model=model, min_confidence=args.min_confidence, threads=args.threads, adapter=a)
+               for a in runs]
+    print("\n\n".join(r.text() for r in reports))
+    return 0 if not any(r.wrong_unmarked() for r in reports) else 1
 
 
 if __name__ == "__main__":

@@ -74,18 +74,21 @@ def model_planner(ns: argparse.Namespace) -> FallbackPlanner | None:
     path = Path(ns.model) if getattr(ns, "model", None) else default_model_path()
     if not path.exists():
         return None
-    return functools.partial(_plan_with_model_file, path, getattr(ns, "threads", None))
+    return functools.partial(_plan_with_model_file, path, getattr(ns, "threads", None),
+                             not getattr(ns, "no_adapter", False))
 
 
-def _plan_with_model_file(path: Path, threads: int | None, *, question: str, patient_id: str | None,
-                          today: date) -> ModelPlanOutcome:
+def _plan_with_model_file(path: Path, threads: int | None, use_adapter: bool = True, *, question: str,
+                          patient_id: str | None, today: date) -> ModelPlanOutcome:
     from desktop.core.llm.engine import Engine
     from desktop.core.llm.gguf_info import ModelFileError
-    from desktop.core.llm.model_files import check_model
+    from desktop.core.llm.manifest import PLANNER_ROLE
+    from desktop.core.llm.model_files import adapter_for, check_model
 
     try:
         check_model(path)
-        engine = Engine.load(path, n_ctx=PLANNER_N_CTX, n_threads=threads)
+        adapter = adapter_for(path, enabled=use_adapter, role=PLANNER_ROLE)  # the app's planner, adapter and all
+        engine = Engine.load(path, n_ctx=PLANNER_N_CTX, n_threads=threads, lora_path=adapter)
     except ModelFileError as exc:
         return ModelPlanOutcome(None, reason=f"the model could not be loaded: {exc}")
     try:

@@ -19,6 +19,7 @@ from desktop.core.chat.session import DISCLAIMER, ChatSettings
 from desktop.core.chat.turn import Send, chat_turn
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import ModelFileError
+from desktop.core.llm.manifest import CHAT_ROLE
 from desktop.core.llm.model_files import adapter_for, check_model, default_model_path
 from desktop.core.store import WorkspaceError, open_store
 from desktop.core.workspace_executor import WorkspaceExecutor
@@ -61,7 +62,7 @@ def run_chat(ns: argparse.Namespace) -> int:
     model = Path(ns.model) if ns.model else default_model_path()
     try:
         check_model(model)
-        adapter = adapter_for(model, enabled=settings.use_adapter)
+        adapter = adapter_for(model, enabled=settings.use_adapter, role=CHAT_ROLE)
         store = open_store(ns.workspace)
     except (ModelFileError, WorkspaceError) as exc:
         print(f"error: {exc}", file=sys.stderr)

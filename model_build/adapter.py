@@ -216,17 +216,22 @@ def answer_accuracy(base: Path, lora: Path | None, records: list[dict], *, max_t
 
 
 def measure(cfg: BuildConfig, base: Path, lora: Path) -> dict[str, Any]:
-    """Plan accuracy and answer accuracy of the plain base and of base+adapter, side by side."""
+    """The plain base and base+adapter side by side, each as the app runs it: the app's planner on held-out
+    phrasing templates, on the clinicians' held-out phrasings over the sample workspace, and grounded answers."""
     from model_build.data import grounded
     from model_build.data.plans import held_out_examples
-    from model_build.plan_eval import evaluate_model, side_by_side
+    from model_build.plan_eval import evaluate_planner, side_by_side
 
     out: dict[str, Any] = {}
     if cfg.adapter.plan_eval_per_template > 0:
         exs = held_out_examples(per_template=cfg.adapter.plan_eval_per_template, seed=cfg.seed,
                                 test_fraction=max(cfg.data.test_fraction, 0.1))
-        plans = [evaluate_model(base, exs), evaluate_model(base, exs, lora=lora)]
+        plans = [evaluate_planner(base, exs), evaluate_planner(base, exs, lora=lora)]
         out["plans"] = {"base": plans[0], "adapter": plans[1], "table": side_by_side(plans)}
+    if cfg.adapter.clinician_phrasings:
+        clinician = clinician_phrasings(base, lora)
+        if clinician is not None:
+            out["clinician"] = clinician
     if cfg.adapter.answer_eval_patients > 0:
         # Patients of another seed: none of them was in training.
         recs = grounded.generate(patients=cfg.adapter.answer_eval_patients, questions_per_patient=3,
@@ -235,9 +240,44 @@ def measure(cfg: BuildConfig, base: Path, lora: Path) -> dict[str, Any]:
     return out
 
 
+def clinician_phrasings(base: Path, lora: Path) -> dict[str, Any] | None:
+    """``benchmarks/eval_assistant_heldout.py`` (50 questions worded as clinicians word them, none from the
+    templates) on the sample workspace, with and without the adapter; None when the sample workspace is not
+    built (``make sample``)."""
+    try:
+        from benchmarks import eval_assistant_heldout as heldout
+    except ImportError:  # an installed model_build without the repository's benchmarks
+        return None
+    if not heldout.SAMPLE_WORKSPACE.is_file():
+        log.warning("adapter: %s is missing (make sample): the clinicians' phrasings are not measured",
+                    heldout.SAMPLE_WORKSPACE)
+        return None
+    return {side: heldout.evaluate_sample(model=base, adapter=adapter).summary()
+            for side, adapter in (("base", None), ("adapter", lora))}
+
+
 def beats_base(measured: dict[str, Any]) -> bool:
+    """More plans right on the held-out templates, and not more wrong plans than the base's 95% upper bound
+    (a wrong plan runs, marked; a declined one computes nothing)."""
     plans = measured.get("plans")
-    return plans is not None and plans["adapter"]["accuracy"] > plans["base"]["accuracy"]
+    if plans is None:
+        return False
+    base, tuned = plans["base"], plans["adapter"]
+    return tuned["accuracy"] > base["accuracy"] and tuned["wrong_rate"] <= base["wrong_ci95"][1]
+
+
+def roles(measured: dict[str, Any]) -> list[str]:
+    """What the adapter is shipped for (the manifest's ``roles``; the app loads it only there): the planner
+    when it beats the base on plans; chat when its grounded answers are right at least as often as the
+    base's and it invents no more figures."""
+    from desktop.core.llm.manifest import CHAT_ROLE, PLANNER_ROLE
+
+    out = [PLANNER_ROLE] if beats_base(measured) else []
+    answers = measured.get("answers")
+    if answers and answers["adapter"]["correct"] >= answers["base"]["correct"] and \
+            answers["adapter"]["figures_invented"] <= answers["base"]["figures_invented"]:
+        out.append(CHAT_ROLE)
+    return out
 
 
 def _summary(measured: dict[str, Any]) -> dict[str, Any]:
@@ -266,13 +306,15 @@ def manifest_doc(cfg: BuildConfig, lora: Path, base: Path, cmp: dict[str, Any], 
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "verified": not problems,
         "problems": problems,
+        "roles": roles(measured),
         "data": {"splits": prep.get("splits", {}), "sources": prep.get("sources", {})},
         "config": cfg.to_dict(),
         "versions": {**versions(), "converter": f"llama-cpp-python=={cfg.convert.llama_cpp_python} "
                      "vendor/llama.cpp/convert_lora_to_gguf.py"},
         "metrics": {"vs_merged_hf": cmp, **_summary(measured),
                     "train": {k: train.get(k) for k in ("steps", "seed", "final_train_loss", "final_val_loss",
-                                                        "tokens_per_s_median")} if train else None},
+                                                        "adapter_step", "best_val_loss", "tokens_per_s_median")}
+                    if train else None},
     }
 
 
@@ -302,8 +344,8 @@ def main(cfg: BuildConfig) -> dict:
                                      if isinstance(v, dict)})
     if cfg.adapter.ship_to:
         if not beats_base(measured):
-            log.warning("adapter: not shipped to %s: it does not beat the plain base on plan accuracy",
-                        cfg.adapter.ship_to)
+            log.warning("adapter: not shipped to %s: it does not beat the plain base on plan accuracy (or makes "
+                        "more wrong plans)", cfg.adapter.ship_to)
         else:
             report["shipped"] = [str(p) for p in ship(lora, Path(cfg.adapter.ship_to))]
     return report

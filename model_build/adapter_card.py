@@ -18,6 +18,18 @@ def _acc(r: dict[str, Any]) -> str:
     return f"{r['accuracy']:.2f} [{r['ci95'][0]:.2f}, {r['ci95'][1]:.2f}] ({r['correct']}/{r['n']})"
 
 
+def _steps(doc: dict[str, Any]) -> str:
+    """The steps the adapter was taken at (best validation loss) out of the steps run."""
+    train = doc["metrics"].get("train") or {}
+    if train.get("adapter_step") and train.get("steps") and train["adapter_step"] != train["steps"]:
+        return f"{train['adapter_step']} (lowest validation loss) of {train['steps']}"
+    return str(train.get("steps") or doc["config"]["train"]["max_steps"])
+
+
+def _plan(r: dict[str, Any]) -> str:
+    return f"{_acc(r)} / {r['wrong']} / {r['declined']}"
+
+
 def render(doc: dict[str, Any], measured: dict[str, Any]) -> str:
     cfg, m = doc["config"], doc["metrics"]
     cmp = m["vs_merged_hf"]
@@ -31,14 +43,15 @@ def render(doc: dict[str, Any], measured: dict[str, Any]) -> str:
         "## Configuration", "",
         (f"- LoRA r={doc['lora']['r']}, alpha={doc['lora']['alpha']}, dropout={cfg['lora']['dropout']}, on "
         f"{', '.join(doc['lora']['target_modules'])}"),
-        (f"- training: {cfg['train']['max_steps']} steps × batch {cfg['train']['batch_size']}, lr {cfg['train']['lr']}, "
+        (f"- training: {_steps(doc)} steps × batch {cfg['train']['batch_size']}, lr {cfg['train']['lr']}, "
         f"warmup {cfg['train']['warmup_steps']}, max_seq_len {cfg['train']['max_seq_len']}, seed {cfg['seed']}, "
         "fp32 on CPU, loss on answer tokens only"),
         (f"- base for training: the fp32 checkpoint dequantized from `{doc['base']['file']}`; chat format "
         f"{doc['chat_format']}"),
         "", "## Data", "",
-        (f"- plans: question -> plan JSON, {cfg['data']['plans_per_template']} questions per phrasing template; "
-        "whole templates held out for test (`model_build/data/plans.py`, `plan_templates.py`)"),
+        (f"- plans: the app's planner prompt -> its JSON reply, {cfg['data']['plans_per_template']} questions per "
+        "phrasing template; whole templates held out for validation and test (`model_build/data/plans.py`, "
+        "`plan_templates.py`)"),
         (f"- grounded: {cfg['data']['grounded_patients']} synthetic patients × {cfg['data']['grounded_questions']} "
         "questions, imported by the app's importer, answered with the app's computed text over the app's patient "
         "context (`model_build/data/grounded.py`)"),
@@ -54,13 +67,29 @@ def render(doc: dict[str, Any], measured: dict[str, Any]) -> str:
     ]
     plans = measured.get("plans")
     if plans:
-        lines += ["Plan accuracy on held-out phrasing templates (grammar-constrained; 95% Wilson interval):", "",
-                  "| | plain base | base + adapter |", "|---|---|---|",
-                  f"| all | {_acc(plans['base'])} | {_acc(plans['adapter'])} |"]
+        lines += [("The app's planner on held-out phrasing templates: the app's prompt (few-shot for the plain "
+                   "base, the trained prompt with the adapter), its grammar, confidence gate and checks. Correct "
+                   "[95% Wilson interval]; a wrong plan runs (marked as planned by the model), a declined one "
+                   "computes nothing:"), "",
+                  "| | plain base: correct / wrong / declined | base + adapter: correct / wrong / declined |",
+                  "|---|---|---|", f"| all | {_plan(plans['base'])} | {_plan(plans['adapter'])} |"]
         for kind in sorted(plans["base"]["per_kind"]):
             b, a = plans["base"]["per_kind"][kind], plans["adapter"]["per_kind"].get(kind)
-            lines.append(f"| {kind} | {_acc(b)} | {_acc(a) if a else '-'} |")
-        lines += [f"| invalid outputs | {plans['base']['invalid']} | {plans['adapter']['invalid']} |", ""]
+            lines.append(f"| {kind} | {_plan(b)} | {_plan(a) if a else '-'} |")
+        lines += ["", (f"Median seconds per plan: base {plans['base']['median_seconds']:.2f}, base + adapter "
+                       f"{plans['adapter']['median_seconds']:.2f}."), ""]
+    clinician = measured.get("clinician")
+    if clinician:
+        b, a = clinician["base"], clinician["adapter"]
+        lines += [(f"The clinicians' held-out phrasings (`benchmarks/eval_assistant_heldout.py`, {b['questions']} "
+                   "questions the templates were not written from) on the sample workspace:"), "",
+                  "| | plain base | base + adapter |", "|---|---|---|"]
+        for key, label in (("model_asked", "asked the model"), ("model_plan_right", "model plan right"),
+                           ("model_plan_wrong", "model plan wrong"), ("model_declined", "model declined"),
+                           ("answers_right", "answers right"), ("answers_wrong_marked", "answers wrong, marked"),
+                           ("not_computed", "not computed"), ("wrong_unmarked", "wrong figures shown unmarked")):
+            lines.append(f"| {label} | {b[key]} | {a[key]} |")
+        lines.append("")
     answers = measured.get("answers")
     if answers:
         b, a = answers["base"], answers["adapter"]
@@ -70,8 +99,11 @@ def render(doc: dict[str, Any], measured: dict[str, Any]) -> str:
                   f"| accuracy | {_acc(b)} | {_acc(a)} |",
                   (f"| figures stated / invented | {b['figures_stated']} / {b['figures_invented']} | "
                   f"{a['figures_stated']} / {a['figures_invented']} |"), ""]
-    lines += [("The app computes answers to data questions itself (DuckDB); the model plans questions the parser "
-              "misses and words general answers. Switch the adapter off in Models… to run the plain base."), ""]
+    used = {"planner": "the fallback planner", "chat": "the chat's answers"}
+    lines += [("Loaded by the app for: " + (", ".join(used.get(r, r) for r in doc.get("roles", [])) or "nothing")
+               + ". The build lists a use only where base + adapter measured better than the plain base."), "",
+              ("The app computes answers to data questions itself (DuckDB); the model plans questions the parser "
+               "misses and words general answers. Switch the adapter off in Models… to run the plain base."), ""]
     return "\n".join(lines)
 
 

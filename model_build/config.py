@@ -93,6 +93,12 @@ class DataConfig:
 @dataclass
 class TrainConfig:
     max_steps: int = 200
+    # > 0: train this many passes over the (weighted) train split instead; max_steps is then computed.
+    epochs: float = 0.0
+    # Ship the adapter of the step with the lowest validation loss, not the last step's.
+    keep_best: bool = True
+    # Stop after this many validations in a row without a new best validation loss (0: never stop early).
+    patience: int = 0
     batch_size: int = 4
     grad_accum: int = 1
     lr: float = 2e-4
@@ -162,6 +168,8 @@ class AdapterConfig:
     generate_tokens: int = 24  # greedy tokens compared per prompt
     # Plan accuracy of base vs base+adapter through llama.cpp on the held-out phrasings (0 = skipped).
     plan_eval_per_template: int = 3
+    # The clinicians' held-out phrasings (benchmarks/eval_assistant_heldout.py) on the sample workspace.
+    clinician_phrasings: bool = True
     # Answer accuracy on grounded questions about this many patients of another seed (0 = skipped).
     answer_eval_patients: int = 6
     max_size_mb: float = 16.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections import Counter
 from pathlib import Path
 
 from desktop.core.llm.manifest import sha256_file
@@ -43,9 +44,12 @@ def load_sources(cfg: BuildConfig) -> tuple[list[dict], dict[str, str]]:
         hashes["synthetic_patients"] = (f"generated: patients={cfg.data.synthetic_patients} "
                                         f"per_patient={cfg.data.questions_per_patient} seed={cfg.seed}")
     if cfg.data.plans_per_template > 0:
+        unreachable: Counter = Counter()
         records += plans.generate(per_template=cfg.data.plans_per_template, seed=cfg.seed,
-                                  test_fraction=max(cfg.data.test_fraction, 0.1))
-        hashes["plans"] = f"generated: per_template={cfg.data.plans_per_template} seed={cfg.seed}"
+                                  test_fraction=max(cfg.data.test_fraction, 0.1), val_fraction=cfg.data.val_fraction,
+                                  report=unreachable)
+        hashes["plans"] = (f"generated: per_template={cfg.data.plans_per_template} seed={cfg.seed}; fills whose "
+                           f"reply the app would not run as their plan, left out: {sum(unreachable.values())}")
     if cfg.data.grounded_patients > 0:
         records += grounded.generate(patients=cfg.data.grounded_patients,
                                      questions_per_patient=cfg.data.grounded_questions, seed=cfg.seed)

@@ -121,9 +121,13 @@ def validate(model: Any, examples: list[dict], cfg: BuildConfig, pad_id: int, de
     model.eval()
     nll, count = 0.0, 0
     bs = cfg.train.batch_size
+    # An even stride over the split, not its head: the split is in source order, and its first rows may all
+    # come from one template or one patient.
+    n = min(len(examples), bs * cfg.train.eval_batches)
+    picked = examples[::max(1, len(examples) // n)][:n]
     with torch.no_grad():
-        for i in range(0, min(len(examples), bs * cfg.train.eval_batches), bs):
-            batch = {k: v.to(device) for k, v in collate(examples[i:i + bs], pad_id).items()}
+        for i in range(0, len(picked), bs):
+            batch = {k: v.to(device) for k, v in collate(picked[i:i + bs], pad_id).items()}
             s, c = answer_nll(model, batch)
             nll, count = nll + s, count + c
     model.train()
@@ -206,9 +210,10 @@ def main(cfg: BuildConfig) -> dict:
     model = build_model(cfg, base_dir, precision)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
+    steps_total = planned_steps(t, len(train_ex))
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=t.lr,
                             weight_decay=t.weight_decay, fused=torch.cuda.is_available())
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(t.warmup_steps, t.max_steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(t.warmup_steps, steps_total))
     model, opt = acc.prepare(model, opt)
     batches = Batches(train_ex, t.batch_size, cfg.seed, acc.process_index, acc.num_processes, tok.pad_token_id)
     step, history = 0, []
@@ -218,15 +223,16 @@ def main(cfg: BuildConfig) -> dict:
     elif acc.is_main_process and (out / "checkpoints").exists():
         shutil.rmtree(out / "checkpoints")  # a fresh run: never leave another run's checkpoint to resume from
     model.train()
-    bar = tqdm(total=t.max_steps, initial=step, disable=not acc.is_main_process, desc="train", unit="step")
+    best = BestAdapter(out / "best-adapter", history, keep=t.keep_best and acc.is_main_process)
+    bar = tqdm(total=steps_total, initial=step, disable=not acc.is_main_process, desc="train", unit="step")
     window_t0, window_tokens, window_losses = time.perf_counter(), 0, []
-    while step < t.max_steps:
+    while step < steps_total:
         loss, tokens = train_step(model, acc, opt, sched, batches, t.grad_accum)
         step += 1
         window_tokens += tokens
         window_losses.append(loss)
-        do_eval = step % t.eval_every == 0 or step == t.max_steps
-        do_save = step % t.save_every == 0 or step == t.max_steps
+        do_eval = step % t.eval_every == 0 or step == steps_total
+        do_save = step % t.save_every == 0 or step == steps_total
         bar.update(1)
         if not (step % t.log_every == 0 or do_eval or do_save):
             continue
@@ -236,6 +242,7 @@ def main(cfg: BuildConfig) -> dict:
                "tokens_per_s": window_tokens / (now - window_t0), "steps_in_window": len(window_losses)}
         if do_eval:
             rec["val_loss"] = validate(acc.unwrap_model(model), val_ex, cfg, tok.pad_token_id, acc.device)
+            best.offer(step, rec["val_loss"], acc.unwrap_model(model))
         history.append(rec)
         bar.set_postfix(loss=f"{mean_loss:.3f}", tok_s=f"{rec['tokens_per_s']:.0f}",
                         **({"val": f"{rec['val_loss']:.3f}"} if rec.get("val_loss") is not None else {}))
@@ -243,6 +250,9 @@ def main(cfg: BuildConfig) -> dict:
             checkpoint.save(out, step, acc.unwrap_model(model), opt, sched, batches, history, cfg.seed,
                             key)
         window_t0, window_tokens, window_losses = time.perf_counter(), 0, []
+        if do_eval and t.patience and best.evals_since_best >= t.patience:
+            log.info("train: no better validation loss in %d validations: stopping at step %d", t.patience, step)
+            break
     bar.close()
     acc.wait_for_everyone()
     if not acc.is_main_process:
@@ -250,7 +260,10 @@ def main(cfg: BuildConfig) -> dict:
     adapter = out / "adapter"
     if adapter.exists():
         shutil.rmtree(adapter)
-    acc.unwrap_model(model).save_pretrained(adapter)
+    if best.keep and best.step is not None and best.step != step:
+        shutil.copytree(best.path, adapter)  # the best validation loss, not the last step
+    else:
+        acc.unwrap_model(model).save_pretrained(adapter)
     tok.save_pretrained(adapter)
     write_jsonl(out / "history.jsonl", history)
     plots.loss_curve(history, out / "loss_curve.png")
@@ -262,10 +275,48 @@ def main(cfg: BuildConfig) -> dict:
                "train_examples": len(train_ex), "dropped_too_long": dropped + val_dropped,
                "tokens_per_s_median": speeds[len(speeds) // 2] if speeds else None,
                "final_train_loss": history[-1]["loss"] if history else None,
-               "final_val_loss": vals[-1] if vals else None, "first_train_loss": history[0]["loss"] if history else None}
+               "final_val_loss": vals[-1] if vals else None, "first_train_loss": history[0]["loss"] if history else None,
+               "planned_steps": steps_total, "stopped_early": step < steps_total,
+               "adapter_step": best.step if best.step is not None else step, "best_val_loss": best.loss}
     write_json(out / "summary.json", summary)
     log.info("train: %s", summary)
     return summary
+
+
+def planned_steps(t: Any, train_examples: int) -> int:
+    """``train.max_steps``, or with ``train.epochs`` set, the steps that pass over the train split that often."""
+    if t.epochs <= 0:
+        return int(t.max_steps)
+    return max(1, math.ceil(t.epochs * train_examples / (t.batch_size * t.grad_accum)))
+
+
+class BestAdapter:
+    """The LoRA weights of the step with the lowest validation loss so far, saved beside the checkpoints
+    (adapter weights only: a few MB). A resumed run starts from the best loss its history recorded."""
+
+    def __init__(self, path: Path, history: list[dict], *, keep: bool) -> None:
+        self.path, self.keep = path, keep
+        seen = [(h["val_loss"], h["step"]) for h in history if h.get("val_loss") is not None]
+        self.loss, self.step = min(seen) if seen and path.is_dir() else (None, None)
+        self.evals_since_best = 0
+        if not seen and path.exists():
+            shutil.rmtree(path)  # a fresh run: another run's best is not this one's
+
+    def offer(self, step: int, loss: float | None, model: Any) -> None:
+        if loss is None:
+            return
+        if self.loss is not None and loss >= self.loss:
+            self.evals_since_best += 1
+            return
+        self.loss, self.step, self.evals_since_best = loss, step, 0
+        if self.keep:
+            tmp = self.path.with_name(self.path.name + ".partial")
+            if tmp.exists():
+                shutil.rmtree(tmp)
+            model.save_pretrained(tmp)
+            if self.path.exists():
+                shutil.rmtree(self.path)
+            tmp.rename(self.path)
 
 
 class _null:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 # The parser's calendar arithmetic: one definition of "last year".
@@ -44,7 +45,25 @@ GENERAL = ("what is sepsis", "how does metformin work", "what causes high blood 
            "what is the difference between type 1 and type 2 diabetes", "how is copd diagnosed",
            "what does a high ldl mean in general", "what lifestyle changes help with hypertension",
            "summarise the guidance on statins for older adults", "what is news2",
-           "how often should diabetics have their feet checked")
+           "how often should diabetics have their feet checked", "what is a normal resting heart rate",
+           "what counts as a fever in adults", "what does egfr measure", "why does potassium matter for the heart",
+           "what causes a low sodium", "how is hba1c used to diagnose diabetes", "what oxygen saturation is too low",
+           "what bmi counts as obese")
+# Catalog words beyond SINGLE (3+ letters, no LOINC codes), for the templates without a threshold: the model
+# should copy whatever words name a measurement, not a list it memorised. Phrases that read oddly as a noun in
+# a question ("on oxygen", "febrile") or that name no single reading are left out.
+_ODD = {"on oxygen", "febrile", "fever", "o2 therapy", "supplemental o2", "supplemental-o2", "supplemental oxygen",
+        "consciousness", "level of consciousness", "level of consciousness (acvpu)", "acvpu", "avpu", "oxygen",
+        "inhaled oxygen concentration", "respiration", "filtration rate", "saturation"}
+
+
+@lru_cache(maxsize=1)
+def _catalog_words() -> tuple[tuple[str, str], ...]:
+    from desktop.core.assistant.parse import _measurement_phrases
+
+    known = {w for w, _ in SINGLE}
+    return tuple((w, c) for w, c in _measurement_phrases()
+                 if len(w) >= 3 and not any(ch.isdigit() for ch in w) and w not in _ODD and w not in known)
 
 
 @dataclass(frozen=True)
@@ -113,6 +132,45 @@ TEMPLATES: tuple[Template, ...] = (
              threshold=True),
     Template("p-miss-lastdate", "patient:last_date", "how long ago was {m} last done", "last_date"),
     Template("p-miss-count", "patient:count", "tally of {m} results{win}", "count", windows=ANY_WIN),
+    # More of the ways clinicians ask (casual, clipped, contracted), so no operation is learnt from one verb.
+    Template("p-latest-5", "patient:latest", "what's {his} {m} now", "latest"),
+    Template("p-latest-6", "patient:latest", "where is {his} {m} at the moment", "latest"),
+    Template("p-latest-7", "patient:latest", "pull up the newest {m}", "latest", measure="pair"),
+    Template("p-first-3", "patient:first", "what did {his} {m} start out at", "first"),
+    Template("p-first-4", "patient:first", "the very first {m} we have", "first"),
+    Template("p-count-4", "patient:count", "how many times has {m} been recorded{win}", "count", windows=ANY_WIN),
+    Template("p-count-5", "patient:count", "count the {m} entries{win}", "count", windows=ANY_WIN),
+    Template("p-max-4", "patient:max", "how high has {his} {m} gone{win}", "max", windows=ANY_WIN),
+    Template("p-max-5", "patient:max", "what's the biggest {m} value{win}", "max", windows=ANY_WIN),
+    Template("p-max-6", "patient:max", "top {m} reading{win}?", "max", windows=ANY_WIN),
+    Template("p-min-3", "patient:min", "how low did {his} {m} get{win}", "min", windows=ANY_WIN),
+    Template("p-min-4", "patient:min", "what's the smallest {m} on record{win}", "min", windows=ANY_WIN),
+    Template("p-min-5", "patient:min", "{his} bottom {m}{win}", "min", windows=ANY_WIN),
+    Template("p-mean-4", "patient:mean", "roughly what does {his} {m} run at{win}", "mean", windows=ANY_WIN),
+    Template("p-mean-5", "patient:mean", "average out the {m} values{win}", "mean", windows=ANY_WIN),
+    Template("p-median-3", "patient:median", "middle value of {his} {m}{win}", "median", windows=ANY_WIN),
+    Template("p-change-4", "patient:change", "has {his} {m} been going up or down{win}", "change", windows=ANY_WIN),
+    Template("p-change-5", "patient:change", "is the {m} getting worse{win}", "change", windows=ANY_WIN),
+    Template("p-change-6", "patient:change", "how is {his} {m} trending{win}", "change", windows=ANY_WIN),
+    Template("p-lastdate-3", "patient:last_date", "when did we last take {his} {m}", "last_date"),
+    Template("p-lastdate-4", "patient:last_date", "on which date was the latest {m} done", "last_date"),
+    Template("p-readings-4", "patient:readings", "give me the full {m} history{win}", "readings", windows=ANY_WIN),
+    Template("p-readings-5", "patient:readings", "every {m} we have on file{win}", "readings", windows=ANY_WIN,
+             measure="pair"),
+    Template("p-range-4", "patient:in_range", "is {his} {m} okay", "in_range"),
+    Template("p-range-5", "patient:in_range", "should i worry about {his} {m}", "in_range"),
+    Template("p-range-6", "patient:in_range", "is the {m} within limits", "in_range"),
+    Template("p-above-4", "patient:above", "has {his} {m} ever been higher than {n}{win}", "above",
+             windows=ANY_WIN, threshold=True),
+    Template("p-above-5", "patient:above", "any {m} past {n}{win}", "above", windows=ANY_WIN, threshold=True),
+    Template("p-above-6", "patient:above", "which {m} values exceeded {n}{win}", "above", windows=ANY_WIN,
+             threshold=True),
+    Template("p-below-3", "patient:below", "did the {m} ever drop below {n}{win}", "below", windows=ANY_WIN,
+             threshold=True),
+    Template("p-below-4", "patient:below", "{m} readings lower than {n}{win}", "below", windows=ANY_WIN,
+             threshold=True),
+    Template("p-below-5", "patient:below", "how often was {his} {m} less than {n}{win}", "below", windows=ANY_WIN,
+             threshold=True),
     # --- the workspace
     Template("w-count-1", "workspace:count", "how many patients have {cond}?", "count", W, "none",
              cohort={"condition": True}),
@@ -146,10 +204,29 @@ TEMPLATES: tuple[Template, ...] = (
              cohort={"condition": True}),
     Template("w-miss-attention", "workspace:attention", "whose vitals look the most worrying", "attention", W,
              "none"),
+    Template("w-count-5", "workspace:count", "how many of our patients are living with {cond}", "count", W, "none",
+             cohort={"condition": True}),
+    Template("w-count-6", "workspace:count", "count the women on the list", "count", W, "none", cohort={"sex": "F"}),
+    Template("w-mean-3", "workspace:mean", "typical {m} among patients with {cond}", "mean", W,
+             cohort={"condition": True}),
+    Template("w-mean-4", "workspace:mean", "what do patients with {cond} average for {m}", "mean", W,
+             cohort={"condition": True}),
+    Template("w-max-2", "workspace:max", "which is the highest {m} of all patients", "max", W),
+    Template("w-min-2", "workspace:min", "lowest {m} of anyone on the list", "min", W),
+    Template("w-which-5", "workspace:which_patients", "who has had a {m} over {n}{win}", "which_patients", W,
+             windows=("", "since", "last_year"), threshold=True, comparison="above"),
+    Template("w-which-6", "workspace:which_patients", "find patients whose {m} fell under {n}", "which_patients", W,
+             threshold=True, comparison="below"),
+    Template("w-which-7", "workspace:which_patients", "who are the patients with {cond}", "which_patients", W, "none",
+             cohort={"condition": True}),
+    Template("w-attention-4", "workspace:attention", "which of my patients is the sickest", "attention", W, "none"),
+    Template("w-attention-5", "workspace:attention", "who needs to be seen urgently", "attention", W, "none"),
     # --- not about the data
     Template("g-1", "general", "{q}?", measure="none"),
     Template("g-2", "general", "can you tell me {q}", measure="none"),
     Template("g-3", "general", "quick question: {q}", measure="none"),
+    Template("g-4", "general", "in general, {q}", measure="none"),
+    Template("g-5", "general", "remind me {q}", measure="none"),
 )
 
 
@@ -192,7 +269,8 @@ def fill(t: Template, rng: random.Random, *, today: date, patient_id: str = "P")
     if t.measure == "pair" and rng.random() < 0.5:
         slots["m"], codes = rng.choice(PAIR)
     elif t.measure in ("single", "pair"):
-        slots["m"], code = rng.choice(SINGLE)
+        # Thresholds are drawn per code (THRESHOLDS), so a threshold template keeps to SINGLE's codes.
+        slots["m"], code = rng.choice(SINGLE if t.threshold or rng.random() < 0.5 else _catalog_words())
         codes = (code,)
     threshold = None
     if t.threshold:

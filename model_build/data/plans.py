@@ -1,73 +1,99 @@
-"""The "plans" data source: (question -> plan JSON) training examples, and the parser's own accuracy.
+"""The "plans" data source: the app's planner task, exactly as the app asks it.
 
-The model's job in the app is to emit the plan a question becomes, as JSON under the grammar made from
-``plan_json_schema()``. The target text is therefore exactly that JSON: ``Plan.to_dict()`` without
-``patient_id`` (the schema has no such property: the app fills in the selected patient), keys in the
-schema's order, as ``json.dumps`` writes them. Whole phrasing templates are held out for the test split
-(``held_out``), so the test measures phrasings the model never saw. Templates the parser misses are kept:
-the model should learn what the parser cannot do.
+The app's fallback planner (``desktop.core.assistant.model_plan``) sends a question and reads back a small JSON
+reply (kind, subject, operation, the measurement words copied from the question, the threshold, the
+condition), which ``plan_from_reply`` grounds in the question before anything runs. A training example is
+therefore: the prompt from ``plan_prompt_messages(..., trained=True)`` (the app's own function; the app uses
+that prompt whenever the adapter is loaded) and, as the answer, ``plan_reply_json`` of the right plan.
+
+Each template fill is kept only when the reply leads back to its plan through ``plan_from_reply`` (the app's
+checks): a target the app would refuse or turn into another plan would teach the wrong thing. Whole phrasing
+templates are held out for the test split (``held_out``), so the test measures phrasings the model never saw.
 """
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter, defaultdict
 from datetime import date
 from typing import Any
 
+from desktop.core.assistant.model_plan import (
+    PlanRejected,
+    plan_from_reply,
+    plan_prompt_messages,
+    plan_reply_json,
+)
 from desktop.core.assistant.parse import plan_question
-from desktop.core.assistant.plan import Plan, PlanError
+from desktop.core.assistant.plan import PlanError
 from model_build.data.plan_templates import TEMPLATES, Example, Template, fill, held_out
 
 SOURCE = "plans"
-PLAN_SYSTEM_PROMPT = (
-    "You turn a clinician's question into a plan for Vitalsight's query engine. Reply with one JSON object "
-    "only: kind (data or general), subject (patient or workspace), measurements (catalog codes), operation, "
-    "threshold, comparison, window (start, end, text, last_visit) and cohort (condition, sex, age_min, "
-    "age_max). Relative time windows count back from the record's today."
-)
 PATIENT_ID = "P"
-
-
-def plan_user_message(question: str, *, today: date, patient_selected: bool) -> str:
-    """What the model sees as the user turn: the question plus the two facts a plan depends on."""
-    who = "one patient is selected" if patient_selected else "no patient is selected"
-    return f"Record's today: {today.isoformat()}; {who}.\nQuestion: {question}"
-
-
-def plan_target(plan: Plan) -> str:
-    """The JSON text the model must produce for ``plan`` (what the grammar allows, in its key order)."""
-    data = plan.to_dict()
-    data.pop("patient_id")
-    return json.dumps(data)
-
-
-def plan_from_output(data: dict[str, Any], *, patient_id: str | None) -> dict[str, Any]:
-    """The model's JSON with the selected patient filled in, as the app would before ``plan_from_dict``."""
-    out = dict(data)
-    if out.get("kind") == "data" and out.get("subject") == "patient":
-        out["patient_id"] = patient_id
-    return out
 
 
 def examples(*, per_template: int, seed: int, today: date = date(2024, 6, 1),
              templates: tuple[Template, ...] = TEMPLATES) -> list[Example]:
+    """``per_template`` fills of every template; a patient is selected unless the template is about the
+    workspace (a third of the general questions are asked with nobody selected)."""
     rng = random.Random(seed)
-    return [fill(t, rng, today=today, patient_id=PATIENT_ID) for t in templates for _ in range(per_template)]
-
-
-def generate(*, per_template: int, seed: int, test_fraction: float = 0.2) -> list[dict[str, Any]]:
-    """Prepared records (the adapters' shape) with a fixed ``split``: held-out templates go to test whole."""
-    test_ids = held_out(TEMPLATES, test_fraction=test_fraction, seed=seed)
     out = []
+    for t in templates:
+        for _ in range(per_template):
+            ex = fill(t, rng, today=today, patient_id=PATIENT_ID)
+            if t.kind == "general" and rng.random() < 1 / 3:
+                ex = Example(ex.template, ex.kind, ex.question, None, ex.today, ex.plan)
+            out.append(ex)
+    return out
+
+
+def reply_leads_back(ex: Example, reply: str) -> bool:
+    """Whether the app, given ``reply`` for ``ex.question``, runs exactly ``ex.plan``."""
+    import json
+
+    try:
+        got = plan_from_reply(json.loads(reply), question=ex.question, patient_id=ex.patient_id, today=ex.today)
+    except (PlanRejected, PlanError, ValueError, TypeError):
+        return False
+    return got.to_dict() == ex.plan.to_dict()
+
+
+def record(ex: Example, index: int, split: str) -> dict[str, Any]:
+    """One prepared record (the adapters' shape) of ``ex`` in the app's trained-planner prompt."""
+    system, *messages = plan_prompt_messages(ex.question, patient_selected=ex.patient_id is not None, trained=True)
+    return {"id": f"plans-{ex.template}-{index}", "group": f"plans-template:{ex.template}", "source": SOURCE,
+            "system": system.content, "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "answer": plan_reply_json(ex.plan, question=ex.question), "split": split,
+            "meta": {"template": ex.template, "kind": ex.kind, "question": ex.question,
+                     "today": ex.today.isoformat(), "patient_id": ex.patient_id}}
+
+
+def splits(*, seed: int, test_fraction: float, val_fraction: float) -> dict[str, str]:
+    """Template id -> split. Test and validation templates are both held out whole, so the validation loss
+    (which picks the adapter kept) is measured on phrasings the training never saw, like the test."""
+    test_ids = held_out(TEMPLATES, test_fraction=test_fraction, seed=seed)
+    rest = tuple(t for t in TEMPLATES if t.id not in test_ids)
+    val_ids = held_out(rest, test_fraction=val_fraction, seed=seed + 1) if val_fraction > 0 else set()
+    return {t.id: "test" if t.id in test_ids else "val" if t.id in val_ids else "train" for t in TEMPLATES}
+
+
+def generate(*, per_template: int, seed: int, test_fraction: float = 0.2, val_fraction: float = 0.0,
+             report: Counter | None = None) -> list[dict[str, Any]]:
+    """Prepared records with a fixed ``split``: held-out templates go to test (and val) whole. Fills whose
+    reply would not lead back to their plan are dropped and counted in ``report["reply does not lead back"]``."""
+    split_of = splits(seed=seed, test_fraction=test_fraction, val_fraction=val_fraction)
+    out, seen = [], set()
     for i, ex in enumerate(examples(per_template=per_template, seed=seed)):
-        user = plan_user_message(ex.question, today=ex.today, patient_selected=ex.patient_id is not None)
-        out.append({"id": f"plans-{ex.template}-{i}", "group": f"plans-template:{ex.template}", "source": SOURCE,
-                    "system": PLAN_SYSTEM_PROMPT, "messages": [{"role": "user", "content": user}],
-                    "answer": plan_target(ex.plan), "split": "test" if ex.template in test_ids else "train",
-                    "meta": {"template": ex.template, "kind": ex.kind, "question": ex.question,
-                             "today": ex.today.isoformat(), "patient_id": ex.patient_id}})
+        key = (ex.question, ex.patient_id is None)
+        if key in seen:
+            continue
+        seen.add(key)
+        rec = record(ex, i, split_of[ex.template])
+        if not reply_leads_back(ex, rec["answer"]):
+            if report is not None:
+                report["reply does not lead back"] += 1
+            continue
+        out.append(rec)
     return out
 
 
@@ -90,5 +116,8 @@ def parser_accuracy(exs: list[Example]) -> dict[str, Any]:
 
 
 def held_out_examples(*, per_template: int, seed: int, test_fraction: float = 0.2) -> list[Example]:
+    """Fills of the held-out templates whose right reply leads back to their plan (what a perfect model
+    could get right through the app's checks)."""
     test_ids = held_out(TEMPLATES, test_fraction=test_fraction, seed=seed)
-    return [ex for ex in examples(per_template=per_template, seed=seed) if ex.template in test_ids]
+    return [ex for ex in examples(per_template=per_template, seed=seed)
+            if ex.template in test_ids and reply_leads_back(ex, plan_reply_json(ex.plan, question=ex.question))]

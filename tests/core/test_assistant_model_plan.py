@@ -26,6 +26,7 @@ from desktop.core.assistant.ask import (
 from desktop.core.assistant.coverage import unread_words
 from desktop.core.assistant.model_plan import (
     OPERATIONS,
+    TRAINED_SYSTEM_PROMPT,
     ModelPlanOutcome,
     PlanRejected,
     plan_from_reply,
@@ -110,10 +111,12 @@ def test_a_reply_that_does_not_hold_is_rejected(fields: dict[str, Any], question
 class ScriptedEngine:
     """A stand-in for the engine that writes a fixed reply (a unit test of the outcome, not of the model)."""
 
-    def __init__(self, text: str, stop: str = "eos") -> None:
-        self.text, self.stop = text, stop
+    def __init__(self, text: str, stop: str = "eos", adapter_path: Path | None = None) -> None:
+        self.text, self.stop, self.adapter_path = text, stop, adapter_path
         self.llm = SimpleNamespace(n_vocab=lambda: 8)
-        self.chat_template = SimpleNamespace(render=lambda messages, add_generation_prompt: "prompt")
+        self.rendered: list[Any] = []
+        self.chat_template = SimpleNamespace(render=lambda messages, add_generation_prompt:
+                                             self.rendered.append(messages) or "prompt")
 
     def tokenize(self, text: str) -> list[int]:
         return [1, 2, 3]
@@ -144,6 +147,17 @@ def test_the_prompt_teaches_the_catalog_vocabulary_and_the_reply_format_round_tr
         again = plan_from_reply(json.loads(plan_reply_json(plan, question=question)), question=question,
                                 patient_id=pid, today=TODAY)
         assert again.to_dict() == plan.to_dict()
+
+
+def test_the_trained_prompt_is_short_and_is_sent_only_when_the_adapter_is_loaded() -> None:
+    trained = plan_prompt_messages("her top pulse", patient_selected=False, trained=True)
+    assert [m.role for m in trained] == ["system", "user"] and trained[0].content == TRAINED_SYSTEM_PROMPT
+    assert trained[1].content == "her top pulse (no patient selected)"
+    plain, tuned = ScriptedEngine("[1]"), ScriptedEngine("[1]", adapter_path=Path("vitalsight-lora.gguf"))
+    for e in (plain, tuned):
+        plan_with_model(e, question="her top pulse", patient_id="p1", today=TODAY)
+    assert len(plain.rendered[0]) > 20 and plain.rendered[0][0].content != TRAINED_SYSTEM_PROMPT  # few-shot
+    assert [m.content for m in tuned.rendered[0]] == [TRAINED_SYSTEM_PROMPT, "her top pulse"]
 
 
 # ------------------------------------------------------------------------------------ coverage marking

@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from desktop.core.llm.gguf_info import ModelFileError
-from desktop.core.llm.manifest import ADAPTER_KIND, load_manifest, manifest_path, sha256_file, write_manifest
+from desktop.core.llm.manifest import (
+    ADAPTER_KIND,
+    CHAT_ROLE,
+    PLANNER_ROLE,
+    load_manifest,
+    manifest_path,
+    sha256_file,
+    write_manifest,
+)
 from desktop.core.llm.model_files import DEFAULT_MODEL_NAME, adapter_for, check_adapter, scan_models
 from desktop.core.settings import AppSettings
 
@@ -19,12 +27,12 @@ MODELS = Path(__file__).resolve().parents[2] / "resources" / "models"
 BASE = MODELS / DEFAULT_MODEL_NAME
 
 
-def _adapter(folder: Path, base_sha: str) -> Path:
+def _adapter(folder: Path, base_sha: str, **extra: object) -> Path:
     lora = folder / "test-lora-F16.gguf"
     lora.write_bytes(b"GGUF" + bytes(range(256)) * 8)
     write_manifest(lora, {"kind": ADAPTER_KIND, "file": lora.name, "sha256": sha256_file(lora),
                           "size_bytes": lora.stat().st_size, "verified": True,
-                          "base": {"file": DEFAULT_MODEL_NAME, "sha256": base_sha}})
+                          "base": {"file": DEFAULT_MODEL_NAME, "sha256": base_sha}, **extra})
     return lora
 
 
@@ -41,6 +49,15 @@ def test_adapter_over_its_base_is_used_unless_switched_off(lora: Path) -> None:
     assert adapter_for(lora.parent / "other-model.gguf", enabled=True, adapter=lora) is None
     assert adapter_for(BASE, enabled=True, adapter=lora.parent / "missing.gguf") is None
     assert lora.name not in [e.name for e in scan_models([lora.parent])]
+
+
+def test_an_adapter_is_loaded_only_for_the_roles_its_manifest_lists(tmp_path: Path) -> None:
+    planner_only = _adapter(tmp_path, load_manifest(BASE)["sha256"], roles=[PLANNER_ROLE])
+    assert adapter_for(BASE, adapter=planner_only, role=PLANNER_ROLE) == planner_only
+    assert adapter_for(BASE, adapter=planner_only, role=CHAT_ROLE) is None
+    assert adapter_for(BASE, adapter=planner_only) == planner_only  # no role asked: the file itself
+    nothing = _adapter(tmp_path, load_manifest(BASE)["sha256"], roles=[])
+    assert adapter_for(BASE, adapter=nothing, role=PLANNER_ROLE) is None
 
 
 def test_adapter_setting_defaults_on_and_reads_back() -> None:

@@ -117,3 +117,23 @@ def test_shipped_preset_enables_the_adapter_stage() -> None:
     assert cfg.adapter.enabled and cfg.adapter.ship_to == "resources/models"
     assert STAGES.index("merge") < STAGES.index("adapter")
     assert json.dumps(cfg.to_dict())  # the resolved config stays JSON for the manifest
+
+
+def test_shipped_only_for_what_it_measured_better_at() -> None:
+    from model_build.adapter import beats_base, roles
+
+    def plans(correct: int, wrong: int, n: int = 40) -> dict:
+        from model_build.plan_eval import wilson
+
+        return {"accuracy": correct / n, "wrong_rate": wrong / n, "wrong_ci95": list(wilson(wrong, n))}
+
+    better = {"plans": {"base": plans(5, 2), "adapter": plans(30, 3)}}
+    assert beats_base(better) and roles(better) == ["planner"]
+    # More right but far more wrong plans: a wrong plan runs, so this is not better.
+    reckless = {"plans": {"base": plans(5, 2), "adapter": plans(30, 10)}}
+    assert not beats_base(reckless) and roles(reckless) == []
+    answers = {"base": {"correct": 3, "figures_invented": 4}, "adapter": {"correct": 3, "figures_invented": 2}}
+    assert roles({**better, "answers": answers}) == ["planner", "chat"]
+    answers["adapter"]["figures_invented"] = 5
+    assert roles({**better, "answers": answers}) == ["planner"]
+    assert not beats_base({})

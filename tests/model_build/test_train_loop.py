@@ -117,3 +117,31 @@ def test_resume_refuses_a_checkpoint_made_with_other_settings(tmp_path: Path) ->
         checkpoint.restore(tmp_path, model, opt, sched, batches, 1, _key(grad_accum=4))
     with pytest.raises(ValueError, match="train_data"):
         checkpoint.restore(tmp_path, model, opt, sched, batches, 1, _key(train_data="other"))
+
+
+def test_epochs_set_the_steps_and_the_best_validation_step_is_kept(tmp_path: Path) -> None:
+    from model_build.train import BestAdapter, planned_steps
+
+    t = SimpleNamespace(max_steps=7, epochs=0.0, batch_size=16, grad_accum=1)
+    assert planned_steps(t, 1000) == 7
+    t.epochs = 2
+    assert planned_steps(t, 1000) == 125  # ceil(2 * 1000 / 16)
+
+    class Saves:
+        def __init__(self, tag: str) -> None:
+            self.tag = tag
+
+        def save_pretrained(self, path: Path) -> None:
+            path.mkdir(parents=True)
+            (path / "weights").write_text(self.tag)
+
+    best = BestAdapter(tmp_path / "best", [], keep=True)
+    for step, loss in ((25, 0.9), (50, 0.4), (75, 0.5), (100, 0.45)):
+        best.offer(step, loss, Saves(f"step {step}"))
+    assert (best.step, best.loss, best.evals_since_best) == (50, 0.4, 2)
+    assert (tmp_path / "best" / "weights").read_text() == "step 50"
+    assert not (tmp_path / "best.partial").exists()
+    # Resumed with the same history: the best is known again; a fresh run clears another run's best.
+    history = [{"step": 50, "val_loss": 0.4}, {"step": 75, "val_loss": 0.5}]
+    assert BestAdapter(tmp_path / "best", history, keep=True).step == 50
+    assert BestAdapter(tmp_path / "best", [], keep=True).step is None and not (tmp_path / "best").exists()

@@ -68,7 +68,7 @@ class TokenText:
 class Engine:
     """One loaded model. ``load`` is slow-ish (mmap, ~0.1 s for 100 MB); keep the engine for many turns."""
 
-    def __init__(self, llm: Any, *, model_path: Path, load_s: float) -> None:
+    def __init__(self, llm: Any, *, model_path: Path, load_s: float, adapter_path: Path | None = None) -> None:
         import llama_cpp
 
         self._lc = llama_cpp
@@ -76,6 +76,7 @@ class Engine:
         # _init_sampler, eval, n_tokens) that its public type does not declare; tests pass a scripted fake.
         self.llm: Any = llm
         self.model_path = model_path
+        self.adapter_path = adapter_path  # the LoRA adapter loaded over the model, if any
         self.load_s = load_s
         self._vocab = llm._model.vocab
         self._piece_buf = ctypes.create_string_buffer(128)
@@ -96,7 +97,8 @@ class Engine:
         except (ValueError, RuntimeError) as exc:
             what = f"{path} with the adapter {lora_path}" if lora_path else str(path)
             raise ModelFileError(f"{what}: llama.cpp could not load it ({exc})") from exc
-        return cls(llm, model_path=path, load_s=time.perf_counter() - t0)
+        return cls(llm, model_path=path, load_s=time.perf_counter() - t0,
+                   adapter_path=Path(lora_path) if lora_path else None)
 
     # -- facts the prompt builder needs ------------------------------------------------------------------
     @property

@@ -32,6 +32,12 @@ SCHEMA_VERSION = 1
 
 MODEL_KIND = "model"
 ADAPTER_KIND = "lora_adapter"
+#: What an adapter is loaded for (its manifest's ``roles``): the fallback planner's engine, the chat's engine.
+#: The build lists a role only when base+adapter measured better than the base at it; a manifest without
+#: ``roles`` is loaded for both.
+PLANNER_ROLE = "planner"
+CHAT_ROLE = "chat"
+ADAPTER_ROLES = (PLANNER_ROLE, CHAT_ROLE)
 
 
 def manifest_path(model: Path) -> Path:

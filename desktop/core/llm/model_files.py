@@ -222,10 +222,13 @@ def check_adapter(adapter: str | Path, base: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def adapter_for(model: str | Path, *, enabled: bool = True, adapter: str | Path | None = None) -> Path | None:
-    """The adapter to load over ``model``: None when switched off or when ``model`` is not the base the
-    shipped adapter was made for (another model simply runs alone); the adapter's path once
-    ``check_adapter`` passed. A damaged adapter for this very base raises :class:`ModelFileError`.
+def adapter_for(model: str | Path, *, enabled: bool = True, adapter: str | Path | None = None,
+                role: str | None = None) -> Path | None:
+    """The adapter to load over ``model``: None when switched off, when ``model`` is not the base the
+    shipped adapter was made for (another model simply runs alone) or when the adapter's manifest does not
+    list ``role`` (``PLANNER_ROLE`` / ``CHAT_ROLE``: an adapter trained and measured for planning is not
+    loaded for chat); the adapter's path once ``check_adapter`` passed. A damaged adapter for this very base
+    raises :class:`ModelFileError`.
     """
     if not enabled:
         return None
@@ -238,6 +241,9 @@ def adapter_for(model: str | Path, *, enabled: bool = True, adapter: str | Path 
         manifest = None
     base_file = ((manifest or {}).get("base") or {}).get("file")
     if base_file is not None and base_file != Path(model).name:
+        return None
+    roles = (manifest or {}).get("roles")
+    if role is not None and isinstance(roles, list) and role not in roles:
         return None
     check_adapter(adapter, model)
     return adapter

@@ -33,6 +33,7 @@ from desktop.core.chat.session import ChatSettings
 from desktop.core.chat.turn import ContextBuilder, TurnAction, chat_turn, warm_turn
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import ModelFileError
+from desktop.core.llm.manifest import CHAT_ROLE, PLANNER_ROLE
 from desktop.core.llm.model_files import adapter_for, check_model
 
 log = logging.getLogger(__name__)
@@ -44,14 +45,15 @@ def load_checked(path: Path, settings: ChatSettings) -> Engine:
     """Size + sha256 against its manifest (or a trial load in a child process: llama.cpp can abort), then
     load in this process."""
     check_model(path)
-    adapter = adapter_for(path, enabled=settings.use_adapter)  # checked against the base it was trained on
+    # checked against the base it was trained on; loaded for chat only when the build measured it better there
+    adapter = adapter_for(path, enabled=settings.use_adapter, role=CHAT_ROLE)
     return Engine.load(path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, lora_path=adapter)
 
 
 def load_planner(path: Path, settings: ChatSettings) -> Engine:
-    """The planner's own engine over the same (already checked) file: a small context is enough for its
-    few-shot prompt and one question."""
-    adapter = adapter_for(path, enabled=settings.use_adapter)
+    """The planner's own engine over the same (already checked) file, with the project's planner adapter
+    when one ships: a small context is enough for its prompt and one question."""
+    adapter = adapter_for(path, enabled=settings.use_adapter, role=PLANNER_ROLE)
     return Engine.load(path, n_ctx=PLANNER_N_CTX, n_threads=settings.n_threads, lora_path=adapter)
 
 
