@@ -67,7 +67,14 @@ def _models() -> str:
         return (
             "no model file in the bundle or the data folder (import one with the chat panel's Models… button)"
         )
-    return ", ".join(f"{p.name} ({p.stat().st_size / 1e6:.0f} MB)" for p in found)
+    text = ", ".join(f"{p.name} ({p.stat().st_size / 1e6:.0f} MB)" for p in found)
+    from desktop.core.llm.model_files import adapter_description, adapter_for, default_model_path
+
+    model = default_model_path()
+    # The shipped adapter is checked against its manifest and its base (a damaged one fails the check).
+    if model.is_file() and adapter_for(model) is not None:
+        text += "; adapter checked: " + adapter_description(model)
+    return text
 
 
 def _qt_plugins() -> str:

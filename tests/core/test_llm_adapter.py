@@ -86,3 +86,18 @@ def test_damaged_or_unvouched_adapter_is_an_error_message(lora: Path) -> None:
     manifest_path(lora).unlink()
     with pytest.raises(ModelFileError, match="has no manifest"):
         check_adapter(lora, BASE)
+
+
+def test_the_models_window_says_what_the_adapter_is_for_and_what_it_measured(tmp_path: Path) -> None:
+    from desktop.core.llm.model_files import adapter_description
+
+    metrics = {"plans": {"base": {"n": 80, "accuracy": 0.1, "wrong_rate": 0.05},
+                         "adapter": {"n": 80, "accuracy": 0.625, "wrong_rate": 0.025}}}
+    lora = _adapter(tmp_path, load_manifest(BASE)["sha256"], roles=[PLANNER_ROLE], metrics=metrics)
+    text = adapter_description(BASE, lora)
+    assert "used for planning questions" in text and "chat" not in text
+    assert "planned 62% right and 2% wrong; the plain model 10% right and 5% wrong" in text
+    assert "not used with other.gguf" in adapter_description(tmp_path / "other.gguf", lora)
+    assert "No fine-tuned adapter" in adapter_description(BASE, tmp_path / "none.gguf")
+    nothing = _adapter(tmp_path, load_manifest(BASE)["sha256"], roles=[])
+    assert "not used" in adapter_description(BASE, nothing)

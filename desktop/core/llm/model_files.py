@@ -18,7 +18,10 @@ from typing import Any
 from desktop.core.llm.gguf_info import GGUF_MAGIC, GGUFInfo, ModelFileError, read_gguf_info
 from desktop.core.llm.manifest import (
     ADAPTER_KIND,
+    ADAPTER_ROLES,
+    CHAT_ROLE,
     MODEL_KIND,
+    PLANNER_ROLE,
     load_manifest,
     sha256_file,
     verify_against_manifest,
@@ -247,3 +250,35 @@ def adapter_for(model: str | Path, *, enabled: bool = True, adapter: str | Path 
         return None
     check_adapter(adapter, model)
     return adapter
+
+
+_USES = {PLANNER_ROLE: "planning questions the exact parser cannot read", CHAT_ROLE: "chat answers"}
+
+
+def adapter_description(model: str | Path, adapter: str | Path | None = None) -> str:
+    """One line for the Models… window, from the adapter's manifest alone (no hashing): what the shipped
+    adapter is loaded for over ``model`` and what the build measured for it against the plain model."""
+    adapter = Path(adapter) if adapter is not None else default_adapter_path()
+    if not adapter.is_file():
+        return "No fine-tuned adapter is installed: the model runs alone."
+    try:
+        manifest = load_manifest(adapter)
+    except ModelFileError as exc:
+        return f"{adapter.name} cannot be used: {exc}"
+    if manifest is None:
+        return f"{adapter.name} has no manifest and is not used."
+    base = str((manifest.get("base") or {}).get("file") or "")
+    if base and base != Path(model).name:
+        return f"{adapter.name} is made for {base}, so it is not used with {Path(model).name}."
+    roles = manifest.get("roles")
+    uses = [_USES[r] for r in (roles if isinstance(roles, list) else ADAPTER_ROLES) if r in _USES]
+    if not uses:
+        return f"{adapter.name} measured no better than the plain model at anything, so it is not used."
+    text = f"{adapter.name} is used for {' and '.join(uses)}."
+    plans = (manifest.get("metrics") or {}).get("plans") or {}
+    tuned, plain = plans.get("adapter"), plans.get("base")
+    if isinstance(tuned, dict) and isinstance(plain, dict) and "accuracy" in tuned and "accuracy" in plain:
+        text += (f" On {tuned.get('n', '?')} held-out phrasings it planned {tuned['accuracy']:.0%} right and "
+                 f"{tuned.get('wrong_rate', 0):.0%} wrong; the plain model {plain['accuracy']:.0%} right and "
+                 f"{plain.get('wrong_rate', 0):.0%} wrong.")
+    return text

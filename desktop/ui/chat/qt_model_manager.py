@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.llm.model_files import ModelEntry
+from desktop.core.llm.model_files import ModelEntry, adapter_description
 from desktop.ui.chat.chat_controller import ChatController
 
 COLUMNS = ("Name", "Size", "Quantization", "Context", "Chat template", "Checked by", "Status")
@@ -46,6 +46,9 @@ class QtModelManager(QDialog):
         self.adapter_box = QCheckBox("Use Vitalsight's fine-tuned adapter over the default model")
         self.adapter_box.setChecked(controller.settings.use_adapter)
         self.adapter_box.toggled.connect(self._use_adapter)
+        # What it is used for and what it measured (its manifest: a small JSON read, no hashing).
+        self.adapter_info = QLabel(adapter_description(controller.model_path))
+        self.adapter_info.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.import_button)
         buttons.addStretch(1)
@@ -54,6 +57,7 @@ class QtModelManager(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.adapter_box)
+        layout.addWidget(self.adapter_info)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
         self.resize(820, 300)
