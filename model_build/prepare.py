@@ -10,6 +10,7 @@ import logging
 from collections import Counter
 from pathlib import Path
 
+from desktop.core.chat.session import system_text
 from desktop.core.llm.manifest import sha256_file
 from model_build.config import BuildConfig
 from model_build.data import adapters, grounded, plans, synthetic
@@ -36,7 +37,10 @@ def load_sources(cfg: BuildConfig) -> tuple[list[dict], dict[str, str]]:
         got = list(rows)
         if not got:  # reported even when synthetic data would fill the run: the source was meant to count
             raise adapters.DataFormatError(f"{path}: data.sources[{i}] has no rows ({src.format})")
-        records += got[: src.limit] if src.limit else got
+        got = got[: src.limit] if src.limit else got
+        # Public Q&A carries the app's own system prompt (a general question with no patient selected gets
+        # exactly this text in the app), unless the file brought its own.
+        records += [{**r, "system": r.get("system") or system_text("")} for r in got]
         hashes[str(path)] = sha256_file(path)
     if cfg.data.synthetic_patients > 0:
         records += synthetic.generate(cfg.data.synthetic_patients, cfg.data.questions_per_patient, cfg.seed,

@@ -134,3 +134,20 @@ def test_synthetic_flags_scores_are_the_apps() -> None:
             assert v["flag"] == flag(float(v["value"]), load_ranges().for_patient(code, p["sex"], p["age"]))
         assert p["news2"]["missing"]  # consciousness and supplemental oxygen are never in these summaries
 
+
+
+def test_public_rows_carry_the_apps_system_prompt(tmp_path: Path) -> None:
+    from desktop.core.chat.session import SYSTEM_PROMPT
+    from model_build.config import config_from_dict
+    from model_build.prepare import load_sources
+
+    cfg = config_from_dict({"name": "p", "out_dir": str(tmp_path), "model": {"base": "x"},
+                            "data": {"synthetic_patients": 0, "plans_per_template": 0,
+                                     "sources": [{"format": "alpaca", "path": str(DATA / "alpaca.json")},
+                                                 {"format": "chat_jsonl", "path": str(DATA / "chat.jsonl")}]}})
+    records, _ = load_sources(cfg)
+    alpaca = [r for r in records if r["source"].startswith("alpaca")]
+    assert alpaca and all(r["system"] == SYSTEM_PROMPT for r in alpaca)
+    # A file that brings its own system turn keeps it.
+    chat = [r for r in records if r["source"].startswith("chat_jsonl")]
+    assert any(r["system"] != SYSTEM_PROMPT for r in chat)
