@@ -12,7 +12,8 @@ import pytest
 
 from desktop.core.assistant.ask import answer_question
 from desktop.core.assistant.parse import plan_question
-from desktop.core.assistant.plan import PlanError, plan_from_dict, plan_json_schema, validate_plan
+from desktop.core.assistant.execute import run_plan
+from desktop.core.assistant.plan import CohortFilter, Plan, PlanError, plan_from_dict, plan_json_schema, validate_plan
 from desktop.core.importers import import_paths
 from desktop.core.store import Store, open_store
 from devtools.synthetic import generate_cohort
@@ -123,6 +124,18 @@ def test_workspace_answers_carry_the_patients_counted(cohort: tuple[Store, Path]
     assert ranked.table_csv().splitlines()[0].startswith("patient_id,name,news2")
     general = answer_question(store, question="what is sepsis?", patient_id=None)
     assert not general.computed and "no patient is selected" in general.text
+
+
+def test_listing_a_group_without_a_measurement_lists_the_group(cohort: tuple[Store, Path]) -> None:
+    # It used to raise IndexError inside run_plan: a which_patients plan with a group and no measurement.
+    store, _ = cohort
+    women = [r[0] for r in store.con.execute("SELECT patient_id FROM patients WHERE sex = 'F' ORDER BY 1").fetchall()]
+    answer = run_plan(store, validate_plan(Plan("data", "workspace", None, (), "which_patients",
+                                                cohort=CohortFilter(sex="F"))))
+    assert answer.computed and [r[0] for r in answer.rows] == women
+    assert answer.text.startswith(f"The workspace has {len(women)} women")
+    with pytest.raises(PlanError, match="needs a measurement or a group"):
+        validate_plan(Plan("data", "workspace", None, (), "which_patients"))
 
 
 def test_a_missing_measurement_is_said_not_invented(cohort: tuple[Store, Path]) -> None:

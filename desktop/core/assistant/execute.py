@@ -301,10 +301,15 @@ def _workspace(store: Store, plan: Plan) -> Answer:
     cohort_sql, cohort_params = _cohort_sql(plan)
     who = _cohort_words(plan)
     scope = f" {plan.window.text}" if plan.window.text else ""
-    if plan.operation == "count" and not plan.measurements:
+    if plan.operation in ("count", "which_patients") and not plan.measurements:
+        # A group and no measurement ("how many women with asthma", "list the patients with diabetes").
         sql = f"SELECT patient_id, name FROM ({cohort_sql}) ORDER BY patient_id"
         rows = [list(r) for r in store.con.execute(sql, cohort_params).fetchall()]
         text = f"The workspace has {len(rows)} {who}."
+        if plan.operation == "which_patients" and rows:
+            listing = "; ".join(f"{r[1] or r[0]} ({r[0]})" for r in rows[:10])
+            more = f" (first 10 of {len(rows)} shown; all are in the table)" if len(rows) > 10 else ""
+            text = f"The workspace has {len(rows)} {who}: {listing}{more}."
         return Answer(plan, text, [Fact(f"number of {who}", float(len(rows)))], [sql], [cohort_params],
                       ["patient_id", "name"], rows)
     code = plan.measurements[0]

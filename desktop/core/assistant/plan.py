@@ -122,6 +122,9 @@ def validate_plan(plan: Plan) -> Plan:
         if needs_measurement and not plan.measurements and plan.operation not in ("which_patients",
                                                                                    *HISTORY_OPERATIONS):
             problems.append("the question names no measurement the catalog knows")
+        if plan.subject == "workspace" and plan.operation == "which_patients" and not plan.measurements \
+                and plan.cohort == CohortFilter():
+            problems.append("'which_patients' needs a measurement or a group (a condition, a sex or an age)")
         if plan.operation in ("above", "below") and plan.threshold is None:
             problems.append(f"'{plan.operation}' needs a threshold")
     if problems:
