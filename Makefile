@@ -67,7 +67,8 @@ $(DEFAULT_MANIFEST): $(DEFAULT_MODEL) desktop/core/llm/manifest.py
 default-model: $(DEFAULT_MODEL) $(DEFAULT_MANIFEST)
 
 # Fine-tune, merge, convert, quantize and verify (model_build/), then install the verified GGUF and its
-# manifest into $$VITALSIGHT_DATA_DIR/models (default ~/.local/share/vitalsight/models). CPU: ~30 min.
+# manifest into $$VITALSIGHT_DATA_DIR/models (default ~/.local/share/vitalsight/models), and ship the planner
+# adapter into resources/models when it beats the plain base. CPU: about an hour on 2 idle cores.
 $(CONVERTER): $(VENV)/.deps-build
 	$(PY) -m model_build setup-converter --config $(MODEL_CONFIG)
 converter: $(CONVERTER)
