@@ -89,7 +89,16 @@ def main() -> int:
 
         def cohort_answered(_answer: object) -> None:
             assistant.controller.answerComputed.disconnect(cohort_answered)
-            QTimer.singleShot(800, lambda: (shot("assistant-cohort"), fold()))
+            QTimer.singleShot(800, lambda: (shot("assistant-cohort"), ask_planned()))
+
+        def ask_planned() -> None:
+            # Words the exact parser does not read: the on-device planner (with the shipped adapter) plans it.
+            assistant.controller.answerComputed.connect(planned_answered)
+            assistant.controller.send("How high has her systolic ever gone?")
+
+        def planned_answered(_answer: object) -> None:
+            assistant.controller.answerComputed.disconnect(planned_answered)
+            QTimer.singleShot(800, lambda: (shot("assistant-planned"), fold()))
 
         def fold() -> None:
             # The dock folded to its strip, as on a small screen; opened again after (the state is saved).
@@ -108,9 +117,21 @@ def main() -> int:
                  QTimer.singleShot(1500, lambda: (shot("import"), next_step()))),
         lambda: import_and_shoot(),
         lambda: new_workspace_dialog(),
+        lambda: models_dialog(),
         lambda: (window.security.lock.lock(reason="Locked on request."),
                  QTimer.singleShot(800, lambda: (shot("lock"), next_step()))),
     ]
+
+    def models_dialog() -> None:
+        # Models…: the model files, and what the shipped adapter is used for and measured.
+        if assistant is None:
+            next_step()
+            return
+        from desktop.ui.chat.qt_model_manager import QtModelManager
+
+        dialog = QtModelManager(assistant.controller, window)
+        dialog.show()
+        QTimer.singleShot(1500, lambda: (shot("models"), dialog.close(), next_step()))
 
     def new_workspace_dialog() -> None:
         # The passphrase dialog of File > New workspace, with a weak passphrase typed: the hint says so.

@@ -7,6 +7,7 @@ import tomllib
 
 import pytest
 
+from desktop.core.llm.model_files import DEFAULT_MODEL_NAME
 from tests.packaging.conftest import ROOT, FrozenApp
 
 pytestmark = pytest.mark.bundle
@@ -24,6 +25,8 @@ def test_selfcheck(frozen: FrozenApp) -> None:
     assert details["resources"].startswith(str(frozen.internal))
     assert str(frozen.internal) in details["llama_cpp"]
     assert "refused without it" in details["encrypted_workspace"]
+    # The shipped planner adapter is in the bundle and checked against its manifest and its base.
+    assert "adapter checked" in details["models"] and "planning questions" in details["models"]
 
 
 def test_import_patients_summary(frozen: FrozenApp) -> None:
@@ -92,6 +95,7 @@ def test_chat_computes_a_data_question_without_the_model(frozen: FrozenApp, samp
 
 def test_trial_load_child(frozen: FrozenApp) -> None:
     # The model manager loads an unknown GGUF in a child first; frozen, that child is this executable.
-    model = next((frozen.internal / "resources" / "models").glob("*.gguf"))
+    # The shipped model, not the LoRA adapter beside it (an adapter alone is no model to load).
+    model = frozen.internal / "resources" / "models" / DEFAULT_MODEL_NAME
     proc = frozen.run("trial-load", str(model), timeout=120)
     assert proc.returncode == 0 and "trial-load-ok" in proc.stdout, proc.stderr[-3000:]
