@@ -131,7 +131,7 @@ def main() -> int:
 
         dialog = QtModelManager(assistant.controller, window)
         dialog.show()
-        QTimer.singleShot(1500, lambda: (shot("models"), dialog.close(), next_step()))
+        QTimer.singleShot(4000, lambda: (shot("models"), dialog.close(), next_step()))
 
     def new_workspace_dialog() -> None:
         # The passphrase dialog of File > New workspace, with a weak passphrase typed: the hint says so.

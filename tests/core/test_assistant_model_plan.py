@@ -196,6 +196,7 @@ def test_the_split_path_runs_a_model_plan_marked_and_says_why_one_was_not_run(sa
     assert answer.computed and answer.planner == "model" and answer.text.startswith(MODEL_PLANNED)
     assert answer.facts[0].value == top and "made by the on-device model" in answer.how_computed()
     assert answer.to_dict()["planner"] == "model" and answer.to_dict()["model_plan"]["seconds"] == 0.5
+    assert answer.source_line().startswith("The on-device model planned the question in 0.5 s (its plan was used)")
 
     rejected = answer_parsed(store, parse_question(store, question="who is the most unwell right now?",
                                                    patient_id=None),
@@ -204,6 +205,7 @@ def test_the_split_path_runs_a_model_plan_marked_and_says_why_one_was_not_run(sa
 
     unsure = answer_parsed(store, parsed, model_plan=None)  # no model: the parser's guess, marked
     assert unsure.computed and unsure.planner == "parser_unsure" and "did not read every word" in unsure.text
+    assert unsure.source_line() == "Computed from the workspace; no model ran"
 
 
 def test_answer_question_asks_the_fallback_only_when_the_parser_declines_or_is_unsure(

@@ -51,6 +51,14 @@ class Answer:
         lines.append(f"Rows used: {len(self.rows)}")
         return "\n".join(lines)
 
+    def source_line(self) -> str:
+        """One line on what ran to produce this computed answer (the chat panel's status line)."""
+        if self.model_plan is None:
+            return "Computed from the workspace; no model ran"
+        seconds = float(self.model_plan.get("seconds") or 0.0)
+        used = "its plan was used" if self.planner == "model" else "its plan was not used"
+        return f"The on-device model planned the question in {seconds:.1f} s ({used}); computed from the workspace"
+
     def table_csv(self) -> str:
         out = io.StringIO()
         writer = csv.writer(out)

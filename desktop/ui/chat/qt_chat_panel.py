@@ -162,7 +162,7 @@ class QtChatPanel(QWidget):
         controller.busyChanged.connect(self._busy)
         controller.contextChanged.connect(self._context)
         controller.statsChanged.connect(self.stats.setText)
-        controller.answerComputed.connect(lambda _answer: self.stats.setText("Computed from the workspace; no model ran"))
+        controller.answerComputed.connect(lambda answer: self.stats.setText(answer.source_line()))
         controller.modelChanged.connect(self.model_line.setText)
         controller.errorRaised.connect(self.notice.setText)
         self._busy(controller.busy)
