@@ -101,3 +101,38 @@ def test_answers_serialise_and_say_how_they_were_computed(store: Store) -> None:
 def test_an_unknown_patient_is_an_error_not_an_empty_answer(store: Store) -> None:
     with pytest.raises(PatientNotFound):
         run_plan(store, Plan("data", "patient", "nobody", ("8480-6",), "latest"))
+
+
+def test_every_plan_validation_accepts_runs_without_raising(store: Store) -> None:
+    # The model writes plans the parser never would (a which_patients with only a group used to raise
+    # IndexError inside run_plan). Every plan validate_plan lets through must run to an answer.
+    import itertools
+
+    from desktop.core.assistant.plan import (
+        COHORT_OPERATIONS,
+        PATIENT_OPERATIONS,
+        CohortFilter,
+        PlanError,
+        TimeWindow,
+        validate_plan,
+    )
+
+    pid = _patient_with(store, "8480-6")
+    ran = 0
+    for subject, ops in (("patient", PATIENT_OPERATIONS), ("workspace", COHORT_OPERATIONS)):
+        for op, codes, threshold, comparison, cohort, window in itertools.product(
+                ops, ((), ("8480-6",), ("8480-6", "8462-4"), ("33914-3",)), (None, 140.0),
+                (None, "above", "below", "abnormal"), (CohortFilter(), CohortFilter("diabetes", "F")),
+                (TimeWindow(), TimeWindow(start=date(2020, 1, 1), text="since 2020"))):
+            if subject == "patient" and (cohort != CohortFilter() or comparison == "abnormal"):
+                continue
+            plan = Plan("data", subject, pid if subject == "patient" else None, codes, op, threshold, comparison,
+                        window, cohort)
+            try:
+                validate_plan(plan)
+            except PlanError:
+                continue
+            answer = run_plan(store, plan)
+            assert answer.text, plan
+            ran += 1
+    assert ran > 300
