@@ -13,6 +13,7 @@ templates are held out for the test split (``held_out``), so the test measures p
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter, defaultdict
 from datetime import date
@@ -49,8 +50,6 @@ def examples(*, per_template: int, seed: int, today: date = date(2024, 6, 1),
 
 def reply_leads_back(ex: Example, reply: str) -> bool:
     """Whether the app, given ``reply`` for ``ex.question``, runs exactly ``ex.plan``."""
-    import json
-
     try:
         got = plan_from_reply(json.loads(reply), question=ex.question, patient_id=ex.patient_id, today=ex.today)
     except (PlanRejected, PlanError, ValueError, TypeError):
