@@ -73,7 +73,8 @@ $(CONVERTER): $(VENV)/.deps-build
 	$(PY) -m model_build setup-converter --config $(MODEL_CONFIG)
 converter: $(CONVERTER)
 
-model: $(VENV)/.deps-build $(DEFAULT_MODEL) $(CONVERTER)
+# The sample workspace: the adapter stage measures the clinicians' held-out phrasings on it.
+model: $(VENV)/.deps-build $(DEFAULT_MODEL) $(CONVERTER) $(SAMPLE_WORKSPACE)
 	$(PY) -m model_build run --config $(MODEL_CONFIG)
 
 run: $(VENV)/.deps-app $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL) $(DEFAULT_MANIFEST)
