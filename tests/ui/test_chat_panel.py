@@ -180,3 +180,12 @@ def test_a_question_the_parser_is_unsure_of_is_planned_by_the_model_first(qtbot,
     saved = _saved(chat_env)
     assert [m.role for m in saved] == ["user", "assistant"] and saved[1].content == answer.text
     assert chat_env.controller.streaming_message_id is None and not chat_env.controller.busy
+
+
+def test_a_long_status_line_wraps_instead_of_widening_the_dock(qtbot, chat_env: ChatEnv) -> None:
+    # At 1366x768 a one-line status of ~100 characters pushed the dock wider and cut the patient list.
+    panel = open_panel(qtbot, chat_env)
+    panel.stats.setText("The on-device model planned the question in 1.0 s (its plan was used); computed from the "
+                        "workspace")
+    panel.stats.adjustSize()
+    assert panel.stats.minimumSizeHint().width() < 300

@@ -112,6 +112,8 @@ class QtChatPanel(QWidget):
         self.meter.setValue(0)
         self.meter.setFormat("Context: %v / %m tokens")
         self.stats = QLabel("")
+        # Wraps instead of asking for width: a long status line must not widen the dock (and squeeze the list).
+        self.stats.setWordWrap(True)
         status = QVBoxLayout()
         status.addWidget(self.meter)
         status.addWidget(self.stats)
