@@ -53,8 +53,9 @@ def render(doc: dict[str, Any], measured: dict[str, Any]) -> str:
         "phrasing template; whole templates held out for validation and test (`model_build/data/plans.py`, "
         "`plan_templates.py`)"),
         (f"- grounded: {cfg['data']['grounded_patients']} synthetic patients × {cfg['data']['grounded_questions']} "
-        "questions, imported by the app's importer, answered with the app's computed text over the app's patient "
-        "context (`model_build/data/grounded.py`)"),
+         "questions, imported by the app's importer, answered with the app's computed text over the app's patient "
+         "context (`model_build/data/grounded.py`)" if cfg["data"]["grounded_patients"] else
+         "- grounded answers: not trained on (`data.grounded_patients = 0`); measured below only"),
         "- rows per split: " + ", ".join(f"{k} {v['rows']}" for k, v in splits.items()), "",
         "## Versions", "",
         "- " + ", ".join(f"{k} {v}" for k, v in doc["versions"].items()), "",
