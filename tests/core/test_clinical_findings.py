@@ -62,8 +62,8 @@ def canonical(code: str, value: float, unit: str) -> float:
     ("18262-6", "F", 3.35, "mmol/l"),    # LDL 129.5 mg/dL: < 130
     ("2571-8", "F", 1.69, "mmol/l"),     # triglycerides 149.7 mg/dL: < 150
     ("39156-5", "F", 24.95, "kg/m2"),    # BMI: < 25
-    ("38483-4", "M", 115, "umol/l"),     # creatinine 1.3009 mg/dL: men 0.7-1.3 mg/dL (about 115 umol/L)
-])
+    ("38483-4", "M", 114, "umol/l"),     # creatinine 1.2896 mg/dL: men 0.7-1.3 mg/dL (issue 20: no rounding,
+])                                       # so 115 umol/L = 1.3009 mg/dL is H, shown as 1.301)
 def test_converted_values_at_an_exclusive_or_written_limit_are_normal(code: str, sex: str, value: float,
                                                                        unit: str) -> None:
     reference = load_ranges().for_patient(code, sex, 40)
@@ -111,14 +111,16 @@ def test_unknown_sex_keeps_shared_criticals_and_flags_what_is_abnormal_for_both(
         assert ranges.for_patient(code, None, 40) is not None
 
 
-# 4. Plots judge each reading against the range at the age it was taken.
-def test_childhood_readings_on_a_plot_are_not_flagged(store: Store) -> None:
+# 4. Plots judge each reading against the range at the age it was taken (issue 20: a child's by the
+#    children's table for that age, never the adult one).
+def test_childhood_readings_on_a_plot_are_judged_by_the_childrens_table(store: Store) -> None:
     pid = add_patient(store, "child-then", birth=date(2000, 6, 1))
-    observe(store, pid, "2003-07-01 10:00", RR, 28, "/min")   # aged 3
+    observe(store, pid, "2003-07-01 10:00", RR, 28, "/min")   # aged 3: Fleming 2011, 99th centile 31
     observe(store, pid, "2030-07-01 10:00", RR, 28, "/min")   # aged 30
     series = next(s for s in patient_series(store, pid) if s.code == RR)
     assert list(series.flags()) == ["", "HH"]
-    assert series.describe_point(0, "", "/min").startswith("aged 3 · not flagged")
+    assert series.describe_point(0, "", "/min").startswith("aged 3 · normal")
+    assert "Fleming" in series.describe_point(0, "", "/min")
     assert "aged 30" in series.describe_point(1, "HH", "/min") and "NEWS2" in series.describe_point(1, "HH", "/min")
 
 
@@ -128,9 +130,10 @@ def test_category_and_news2_use_the_age_at_the_reading(store: Store) -> None:
     for code, value in ((SBP, 150), (DBP, 95), (HR, 140), (RR, 28)):
         observe(store, pid, "2012-03-01 09:00", code, value)
     summary = patient_summary(store, pid)
-    assert summary["bp_category"] is None and "adults" in summary["bp_reading"]["note"]
+    assert summary["bp_category"] == "Hypertension stage 2" and "AAP 2017" in summary["bp_reading"]["note"]
     assert summary["news2"]["score"] is None and "16" in summary["news2"]["note"]
-    assert latest(summary, SBP)["flag"] is None and latest(summary, SBP)["age_at_reading"] == 7
+    assert latest(summary, SBP)["flag"] == "H" and latest(summary, SBP)["age_at_reading"] == 7
+    assert "aged 7" in latest(summary, SBP)["rule"]
 
 
 def test_no_birth_date_is_an_adult_of_unknown_age(store: Store) -> None:
@@ -159,8 +162,8 @@ def test_readings_at_the_same_time_are_chosen_the_same_way_and_listed(store: Sto
     observe(store, pid, "2024-02-05 09:00", SPO2, 91)
     observe(store, pid, "2024-02-05 09:00", SPO2, 97)
     for _ in range(3):
-        item = latest(patient_summary(store, pid), SPO2)
-        assert item["value"] == 97 and sorted(item["same_time_values"]) == ["91.0", "97.0"]
+        item = latest(patient_summary(store, pid), SPO2)  # issue 20: the most abnormal decides
+        assert item["value"] == 91 and sorted(item["same_time_values"]) == ["91.0", "97.0"]
 
 
 # 7. NEWS2 scores one observation set.
@@ -247,7 +250,7 @@ def test_bun_platelets_spo2_codes_and_glucose_kinds() -> None:
     assert ranges.for_patient("777-3", "F", 40).low != ranges.for_patient("777-3", "M", 40).low  # Mayo by sex
     assert catalog.by_code("2708-6").code == "59408-5" and catalog.by_code("2713-6").code == "59408-5"
     assert catalog.by_code("20570-8").code == "4544-3"
-    assert flag(150, ranges.for_patient("2339-0", "F", 40)) == "N"  # random glucose is not held to fasting
+    assert flag(120, ranges.for_patient("2339-0", "F", 40)) == "N"  # random glucose is not held to fasting
     assert flag(110, ranges.for_patient("1558-6", "F", 40)) == "H"
 
 

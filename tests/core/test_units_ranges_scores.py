@@ -53,10 +53,12 @@ def test_creatinine_range_depends_on_sex() -> None:
     assert flag(1.2, man) == "N"
 
 
-def test_children_get_no_adult_flag() -> None:
+def test_children_are_judged_by_their_own_table_never_the_adult_one() -> None:
     ranges = load_ranges()
-    assert ranges.for_patient("8867-4", "M", 6) is None
-    assert flag(130.0, ranges.for_patient("8867-4", "M", 6)) is None
+    child = ranges.for_patient("8867-4", "M", 6)
+    assert child is not None and child.population == "child"
+    assert flag(110.0, child) == "N"  # adult H (> 100); Fleming 2011, 6-8 years: 99th centile 123
+    assert flag(130.0, child) == "H" and "Fleming" in child.rule_for("H") and "aged 6" in child.rule_for("H")
 
 
 @pytest.mark.parametrize(("value", "expected"), [(35, "LL"), (55, "L"), (80, "N"), (105, "H"), (140, "HH")])

@@ -1,43 +1,68 @@
-"""Reference ranges as data (``resources/ranges/reference_ranges.json``) and the flags they give.
+"""Reference ranges as data (``resources/ranges/reference_ranges.json``, children's tables in
+``children_ranges.json``) and the flags they give.
 
 Flags follow HL7 v2 Table 0078: N, L, H and the critical LL, HH. Every limit says whether a value equal to
 it is inside (``inclusive``) and which authority it comes from, so that a flag can always be explained
-("H: > 1.3 mg/dL, MedlinePlus"). Ranges are for adults at the time of the reading; a child's value gets no
-flag (None) rather than an adult flag that would mislead.
+("H: > 1.3 mg/dL, MedlinePlus"). A limit is applied to the value as stored, at full precision: 5.9 is below
+">= 6" and 1.346 is above "<= 1.3", so the rule shown beside a value and its flag never disagree. Only the
+noise of a unit conversion is ignored (values are compared at 10 significant digits, so 100.4 °F is 38.0 °C
+and not 38.00000000000001). Adult ranges apply from ``adult_age_years``; a child's reading is judged by the
+children's table for its age and sex when there is one (and says which), otherwise it gets no flag (None).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from desktop.core.resources import resource_path
 
-ADULT, PREGNANCY, SPO2_SCALE2 = "adult", "pregnancy", "spo2_scale2"
+if TYPE_CHECKING:
+    from desktop.core.clinical.children import ChildTables
+
+ADULT, PREGNANCY, SPO2_SCALE2, CHILD = "adult", "pregnancy", "spo2_scale2", "child"
+
+_SIGNIFICANT = 10  # digits kept when comparing with a limit: unit-conversion noise only, never a clinical digit
+
+
+def exact(value: float) -> float:
+    """The stored value as compared with limits: full precision, less the float noise of a unit conversion."""
+    return float(f"{float(value):.{_SIGNIFICANT}g}")
 
 
 @dataclass(frozen=True)
 class Limit:
     """One limit. For ``low``/``high`` an inclusive limit is itself normal; for the critical limits an
-    inclusive limit is itself critical. ``decimals`` is the precision the authority wrote it in."""
+    inclusive limit is itself critical. ``decimals`` is the precision the authority wrote it in (used only
+    to show a value with enough digits to see which side of the limit it is on)."""
 
     value: float
     inclusive: bool
     source: str
     decimals: int = 0
 
-    def at_precision(self, value: float) -> float:
-        """An inclusive limit is judged at its written precision (labs report 1.3, not 1.3009); an exclusive
-        one ('< 100') on the exact value."""
-        if not self.inclusive:
-            return value
-        quantum = Decimal(1).scaleb(-self.decimals)
-        return float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
+
+@dataclass(frozen=True)
+class Threshold:
+    """A named threshold that is not a limit of the normal range (ADA's random glucose >= 200 mg/dL with
+    symptoms, CDC's obese BMI percentile >= 95): reported beside the flag when a value meets it."""
+
+    name: str
+    value: float
+    source: str
+    at_or_above: bool = True
+
+    def met_by(self, value: float) -> bool:
+        v = exact(value)
+        return v >= self.value if self.at_or_above else v < self.value
+
+    def text(self, unit: str = "") -> str:
+        op = ">=" if self.at_or_above else "<"
+        return f"{self.name}: {op} {_number(self.value)}{' ' + unit if unit else ''} ({self.source})"
 
 
 @dataclass(frozen=True)
@@ -49,7 +74,10 @@ class ReferenceRange:
     high_limit: Limit | None = None
     critical_low_limit: Limit | None = None
     critical_high_limit: Limit | None = None
-    note: str = ""  # why this range was chosen, when not obvious (sex unknown, age unknown)
+    note: str = ""  # why this range was chosen, when not obvious (sex unknown, age unknown, a child's table)
+    age_from: float | None = None  # children's tables: the ages (years, at the reading) the row covers
+    age_to: float | None = None
+    thresholds: tuple[Threshold, ...] = ()
 
     # Plain numbers for bands on plots and JSON output.
     @property
@@ -84,29 +112,28 @@ class ReferenceRange:
     def classify(self, value: float) -> str:
         """N, L, H, LL or HH for one value in the canonical unit."""
         cl, ch, lo, hi = self.critical_low_limit, self.critical_high_limit, self.low_limit, self.high_limit
-        if cl is not None and _below(cl.at_precision(value), cl.value, cl.inclusive):
+        v = exact(value)
+        if cl is not None and _below(v, cl.value, cl.inclusive):
             return "LL"
-        if ch is not None and _above(ch.at_precision(value), ch.value, ch.inclusive):
+        if ch is not None and _above(v, ch.value, ch.inclusive):
             return "HH"
-        if lo is not None and _below(lo.at_precision(value), lo.value, not lo.inclusive):
+        if lo is not None and _below(v, lo.value, not lo.inclusive):
             return "L"
-        if hi is not None and _above(hi.at_precision(value), hi.value, not hi.inclusive):
+        if hi is not None and _above(v, hi.value, not hi.inclusive):
             return "H"
         return "N"
 
     def classify_array(self, values: np.ndarray) -> np.ndarray:
         """The same rules as :meth:`classify`, vectorised for plots: '' where normal, else the flag."""
         out = np.full(values.shape, "", dtype="<U2")
+        exact_array = np.array([exact(v) for v in values.tolist()], dtype=np.float64).reshape(values.shape)
         # Later assignments win, so criticals are written last (as in classify, they take precedence).
         steps = ((self.high_limit, "H", "high"), (self.low_limit, "L", "low"),
                  (self.critical_high_limit, "HH", "critical_high"), (self.critical_low_limit, "LL", "critical_low"))
         for limit, name, key in steps:
             if limit is None:
                 continue
-            v = values
-            if limit.inclusive:
-                scale = 10.0 ** limit.decimals
-                v = np.floor(values * scale + 0.5) / scale
+            v = exact_array
             if key == "critical_low":
                 hit = v <= limit.value if limit.inclusive else v < limit.value
             elif key == "critical_high":
@@ -118,8 +145,28 @@ class ReferenceRange:
             out[hit] = name
         return out
 
-    def rule_for(self, flag: str | None, unit: str = "") -> str:
-        """The limit behind a flag in words, with its authority: 'H: >= 130 mg/dL (NCEP ATP III ...)'."""
+    def thresholds_met(self, value: float | None) -> list[Threshold]:
+        return [] if value is None else [t for t in self.thresholds if t.met_by(value)]
+
+    def value_text(self, value: float) -> str:
+        """The value with enough digits to see which side of each limit it is on: creatinine 1.3009 beside
+        '<= 1.3' reads '1.301', never '1.3' (a rounded figure that would contradict its flag)."""
+        base = 0 if abs(value) >= 100 else 2
+        text = f"{value:.{base}f}"
+        for digits in range(base, base + 7):
+            text = f"{value:.{digits}f}"
+            if all(self._same_side(float(text), value, limit.value) for limit in self.limits().values()):
+                break
+        return text.rstrip("0").rstrip(".") if "." in text else text
+
+    @staticmethod
+    def _same_side(shown: float, value: float, limit: float) -> bool:
+        v = exact(value)
+        return (shown < limit) == (v < limit) and (shown > limit) == (v > limit)
+
+    def rule_for(self, flag: str | None, unit: str = "", value: float | None = None) -> str:
+        """The limit behind a flag in words, with its authority: 'H: >= 130 mg/dL (NCEP ATP III ...)'; with a
+        value, any named threshold it meets (ADA's 200 mg/dL) is added."""
         unit_text = f" {unit}" if unit else ""
         if flag in ("LL", "HH", "L", "H"):
             key = {"LL": "critical_low", "HH": "critical_high", "L": "low", "H": "high"}[flag]
@@ -131,6 +178,8 @@ class ReferenceRange:
             text = f"{flag}: {op} {_number(limit.value)}{unit_text} ({limit.source})"
         else:
             text = f"normal: {self.normal_text(unit)}"
+        for threshold in self.thresholds_met(value):
+            text += f"; meets {threshold.text(unit)}"
         return f"{text}; {self.note}" if self.note else text
 
     def normal_text(self, unit: str = "") -> str:
@@ -150,6 +199,8 @@ class ReferenceRange:
             "limits": {k: {"value": v.value, "inclusive": v.inclusive, "source": v.source}
                        for k, v in self.limits().items()},
             **({"note": self.note} if self.note else {}),
+            **({"thresholds": [{"name": t.name, "value": t.value, "at_or_above": t.at_or_above, "source": t.source}
+                               for t in self.thresholds]} if self.thresholds else {}),
         }
 
 
@@ -174,38 +225,86 @@ class BpThresholds:
     source: str
 
 
+def age_words(age: float) -> str:
+    """'aged 7', 'aged 5 months' (ages under 2 in months: the children's tables change by the month)."""
+    return f"aged {int(round(age * 12))} months" if age < 2 else f"aged {int(age)}"
+
+
 @dataclass(frozen=True)
 class RangeTable:
     adult_age_years: float
     ranges: tuple[ReferenceRange, ...]
     bp: BpThresholds = field(default_factory=lambda: BpThresholds(130, 80, 140, 90, ""))
+    children: ChildTables | None = None
 
     def for_patient(self, code: str, sex: str | None, age_years: float | None, *,
                     populations: frozenset[str] = frozenset()) -> ReferenceRange | None:
-        """The range for this reading: the patient's sex, their age AT THE READING, and the special
-        populations that applied then (``PREGNANCY``, ``SPO2_SCALE2``). None for a child or an unknown code.
+        """The range for this reading: the patient's sex, their age AT THE READING (years, months as a
+        fraction), and the special populations that applied then (``PREGNANCY``, ``SPO2_SCALE2``).
 
-        With no age the adult range is used, and its note says so; with no sex, sex-specific ranges are
-        combined so that only values abnormal for both sexes are flagged."""
-        if age_years is not None and age_years < self.adult_age_years:
-            return None
+        A child's reading is judged by the children's table for that age when there is one (its note names
+        the table and the age); None when there is none (see :meth:`no_range_reason`). With no age the adult
+        range is used, and its note says so; with no sex, sex-specific ranges are combined so that only
+        values abnormal for both sexes are flagged."""
         candidates = [r for r in self.ranges if r.code == code]
-        if not candidates:
-            return None
         special = [r for r in candidates if r.population in populations]
+        if age_years is not None and age_years < self.adult_age_years:
+            style = self._adult_style_from(code)
+            if PREGNANCY in populations and special:
+                pass  # ACOG's pregnancy thresholds cover pregnant adolescents too
+            elif style is not None and age_years >= style[0]:
+                adult = self._adult(candidates, [], sex, age_years)
+                return None if adult is None else replace(adult, note=_join(adult.note, f"{age_words(age_years)}: {style[1]}"))
+            else:
+                return self._child(code, sex, age_years)
+        if not candidates:
+            return None if age_years is None else self._child(code, sex, age_years)
+        return self._adult(candidates, special, sex, age_years)
+
+    def _adult(self, candidates: list[ReferenceRange], special: list[ReferenceRange], sex: str | None,
+               age_years: float | None) -> ReferenceRange | None:
         pool = special or [r for r in candidates if r.population == ADULT]
-        if not pool:
-            return None
-        wanted = (sex or "").upper()
-        chosen = next((r for r in pool if r.sex == wanted), None) or next((r for r in pool if r.sex == "any"), None)
-        if chosen is None and wanted not in ("F", "M"):
-            chosen = _combine_sexes([r for r in pool if r.sex in ("F", "M")])
+        chosen = _by_sex(pool, sex)
         if chosen is not None and age_years is None:
             chosen = replace(chosen, note=_join(chosen.note, "age unknown: adult range used"))
         return chosen
 
+    def _adult_style_from(self, code: str) -> tuple[float, str] | None:
+        if self.children is None or code not in ("8480-6", "8462-4"):
+            return None
+        return self.children.bp.adult_style_from, self.children.bp.adult_style_note
+
+    def _child(self, code: str, sex: str | None, age: float) -> ReferenceRange | None:
+        if self.children is None:
+            return None
+        rows = [r for r in self.children.ranges if r.code == code and r.age_from is not None and r.age_to is not None
+                and r.age_from <= age < r.age_to]
+        chosen = _by_sex(rows, sex)
+        if chosen is None:
+            return None
+        # A combined range (sex unknown) names the table and says how the sexes were combined.
+        table = chosen.note if chosen in rows else f"{rows[0].note.split(',')[0]}; {chosen.note}"
+        return replace(chosen, note=f"{age_words(age)} at the reading: {table}")
+
+    def no_range_reason(self, code: str, age: float | None) -> str:
+        """Why a reading has no range, in words (an infant's BP, a code with no range at all)."""
+        if age is not None and age < self.adult_age_years and self.children is not None:
+            return f"not flagged: {age_words(age)} at the reading; " + self.children.no_range_reason(
+                code, age, self.adult_age_years)
+        if age is not None and age < self.adult_age_years:
+            return f"not flagged: {age_words(age)} at the reading; adult ranges apply from {self.adult_age_years:g}"
+        return "no reference range for this measurement"
+
     def bp_limits(self) -> tuple[ReferenceRange | None, ReferenceRange | None]:
         return self.for_patient("8480-6", "any", None), self.for_patient("8462-4", "any", None)
+
+
+def _by_sex(pool: list[ReferenceRange], sex: str | None) -> ReferenceRange | None:
+    wanted = (sex or "").upper()
+    chosen = next((r for r in pool if r.sex == wanted), None) or next((r for r in pool if r.sex == "any"), None)
+    if chosen is None and wanted not in ("F", "M"):
+        chosen = _combine_sexes([r for r in pool if r.sex in ("F", "M")])
+    return chosen
 
 
 def _join(a: str, b: str) -> str:
@@ -227,7 +326,8 @@ def _combine_sexes(ranges: list[ReferenceRange]) -> ReferenceRange | None:
 
     first = ranges[0]
     return ReferenceRange(
-        code=first.code, sex="any", population=first.population,
+        code=first.code, sex="any", population=first.population, age_from=first.age_from, age_to=first.age_to,
+        thresholds=first.thresholds,
         low_limit=loosest("low", True), high_limit=loosest("high", False),
         critical_low_limit=loosest("critical_low", True), critical_high_limit=loosest("critical_high", False),
         note="sex unknown: flagged only when abnormal for both sexes",
@@ -244,25 +344,35 @@ def _limit(item: dict[str, Any] | None) -> Limit | None:
                  decimals=decimals)
 
 
-def parse_ranges(data: dict[str, Any]) -> RangeTable:
+def parse_ranges(data: dict[str, Any], children: dict[str, Any] | None = None) -> RangeTable:
     ranges = tuple(
         ReferenceRange(
             code=item["code"], sex=item["sex"], population=item.get("population", ADULT),
             low_limit=_limit(item.get("low")), high_limit=_limit(item.get("high")),
             critical_low_limit=_limit(item.get("critical_low")),
             critical_high_limit=_limit(item.get("critical_high")),
+            thresholds=tuple(Threshold(t["name"], float(t["value"]), t["source"], bool(t.get("at_or_above", True)))
+                             for t in item.get("thresholds", [])),
         )
         for item in data["ranges"]
     )
     bp = data["bp_categories"]
     thresholds = BpThresholds(float(bp["stage1_systolic"]), float(bp["stage1_diastolic"]),
                               float(bp["stage2_systolic"]), float(bp["stage2_diastolic"]), str(bp["source"]))
-    return RangeTable(float(data["adult_age_years"]), ranges, thresholds)
+    child_tables = None
+    if children is not None:
+        from desktop.core.clinical.children import parse_children  # children.py builds on this module
+
+        child_tables = parse_children(children)
+    return RangeTable(float(data["adult_age_years"]), ranges, thresholds, child_tables)
 
 
 @lru_cache(maxsize=1)
 def load_ranges() -> RangeTable:
-    return parse_ranges(json.loads(resource_path("ranges", "reference_ranges.json").read_text(encoding="utf-8")))
+    def read(name: str) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(resource_path("ranges", name).read_text(encoding="utf-8"))
+        return data
+    return parse_ranges(read("reference_ranges.json"), read("children_ranges.json"))
 
 
 def flag(value: float | None, reference: ReferenceRange | None) -> str | None:

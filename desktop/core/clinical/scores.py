@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from desktop.core.clinical.ranges import load_ranges
+from desktop.core.clinical.ranges import exact, load_ranges
 
 # LOINC codes of the inputs (consciousness and supplemental oxygen use the catalog's codes).
 RESP_RATE, SPO2, SYSTOLIC, DIASTOLIC, PULSE, TEMPERATURE = "9279-1", "59408-5", "8480-6", "8462-4", "8867-4", "8310-5"
@@ -26,82 +26,58 @@ NEWS2_INPUTS: dict[str, str] = {
 }
 
 
+# RCP NEWS2 Chart 1 as written: (points, lowest, highest) per band, inclusive. The chart is for whole
+# numbers; a value between two written bands (respiratory rate 20.3, temperature 36.05) is never put in the
+# 0 band and, between two scoring bands, takes the smaller score. So the 0 band is exactly the flags' normal
+# range where both come from NEWS2 (12-20 /min, SpO2 >= 96 %), and 3 points exactly their critical limits
+# (<= 8 or >= 25 /min, pulse <= 40 or >= 131, SpO2 <= 91, temperature <= 35.0): NEWS2 and the flags agree.
+Band = tuple[int, float | None, float | None]
+RESP_RATE_BANDS: tuple[Band, ...] = ((3, None, 8), (1, 9, 11), (0, 12, 20), (2, 21, 24), (3, 25, None))
+SPO2_SCALE1_BANDS: tuple[Band, ...] = ((3, None, 91), (2, 92, 93), (1, 94, 95), (0, 96, None))
+SYSTOLIC_BANDS: tuple[Band, ...] = ((3, None, 90), (2, 91, 100), (1, 101, 110), (0, 111, 219), (3, 220, None))
+PULSE_BANDS: tuple[Band, ...] = ((3, None, 40), (1, 41, 50), (0, 51, 90), (1, 91, 110), (2, 111, 130), (3, 131, None))
+TEMPERATURE_BANDS: tuple[Band, ...] = ((3, None, 35.0), (1, 35.1, 36.0), (0, 36.1, 38.0), (1, 38.1, 39.0),
+                                       (2, 39.1, None))
+_SCALE2_LOW: tuple[Band, ...] = ((3, None, 83), (2, 84, 85), (1, 86, 87))
+
+
+def band_points(value: float, bands: tuple[Band, ...]) -> int:
+    v = exact(value)
+    for points, low, high in bands:
+        if (low is None or v >= low) and (high is None or v <= high):
+            return points
+    for (p_below, _, high), (p_above, low, _) in zip(bands, bands[1:], strict=False):
+        if high is not None and low is not None and high < v < low:
+            return p_above if p_below == 0 else p_below if p_above == 0 else min(p_below, p_above)
+    raise ValueError(f"no NEWS2 band for {value}")  # pragma: no cover - the bands cover every number
+
+
 def _resp_rate(v: float) -> int:
-    if v <= 8:
-        return 3
-    if v <= 11:
-        return 1
-    if v <= 20:
-        return 0
-    if v <= 24:
-        return 2
-    return 3
+    return band_points(v, RESP_RATE_BANDS)
 
 
 def _spo2_scale1(v: float) -> int:
-    if v <= 91:
-        return 3
-    if v <= 93:
-        return 2
-    if v <= 95:
-        return 1
-    return 0
+    return band_points(v, SPO2_SCALE1_BANDS)
 
 
 def _systolic(v: float) -> int:
-    if v <= 90:
-        return 3
-    if v <= 100:
-        return 2
-    if v <= 110:
-        return 1
-    if v <= 219:
-        return 0
-    return 3
+    return band_points(v, SYSTOLIC_BANDS)
 
 
 def _pulse(v: float) -> int:
-    if v <= 40:
-        return 3
-    if v <= 50:
-        return 1
-    if v <= 90:
-        return 0
-    if v <= 110:
-        return 1
-    if v <= 130:
-        return 2
-    return 3
+    return band_points(v, PULSE_BANDS)
 
 
 def _temperature(v: float) -> int:
-    if v <= 35.0:
-        return 3
-    if v <= 36.0:
-        return 1
-    if v <= 38.0:
-        return 0
-    if v <= 39.0:
-        return 1
-    return 2
+    return band_points(v, TEMPERATURE_BANDS)
 
 
 def _spo2_scale2(v: float, on_oxygen: bool | None) -> int:
     """RCP NEWS2 Chart 1, SpO2 scale 2 (target 88-92%): at 93% and above only oxygen scores. Without a
     recorded oxygen status, readings of 93% and above score 0 (the lower bound)."""
-    if v <= 83:
-        return 3
-    if v <= 85:
-        return 2
-    if v <= 87:
-        return 1
-    if v <= 92 or not on_oxygen:
-        return 0
-    if v <= 94:
-        return 1
-    if v <= 96:
-        return 2
-    return 3
+    if on_oxygen:
+        return band_points(v, (*_SCALE2_LOW, (0, 88, 92), (1, 93, 94), (2, 95, 96), (3, 97, None)))
+    return band_points(v, (*_SCALE2_LOW, (0, 88, None)))
 
 
 def _number(raw: float | str) -> float | None:
@@ -212,19 +188,29 @@ def news2(values: dict[str, float | str], *, scale2: bool = False) -> News2:
 BP_CATEGORIES = ("Normal", "Elevated", "Hypertension stage 1", "Hypertension stage 2", "Hypertensive crisis")
 
 
-def bp_category(systolic: float | None, diastolic: float | None, *, pregnant: bool = False) -> str | None:
-    """ACC/AHA 2017 category of one adult reading; where SBP and DBP disagree the higher category wins.
+def bp_category(systolic: float | None, diastolic: float | None, *, pregnant: bool = False,
+                age: float | None = None, sex: str | None = None) -> str | None:
+    """The category of one reading; where SBP and DBP disagree the higher category wins.
 
+    Adults and, from 13, adolescents: ACC/AHA 2017 (AAP 2017 uses the same adult-style thresholds from 13).
     Normal and crisis come from the same limits as the SBP/DBP flags (``reference_ranges.json``), so a
-    reading flagged N is always "Normal" and one flagged HH always a crisis. The ACC/AHA categories are
-    not for pregnancy: then None (the pregnancy ranges flag the readings instead)."""
+    reading flagged N is always "Normal" and one flagged HH always a crisis. Ages 1-12: AAP 2017 from its
+    simplified screening table (see ``children.py``); under 1: None. Pregnancy: None (the pregnancy ranges
+    flag the readings instead)."""
     if systolic is None or diastolic is None or pregnant:
         return None
     table = load_ranges()
+    children = table.children
+    if age is not None and children is not None and age < children.bp.adult_style_from:
+        sbp_child, dbp_child = table.for_patient(SYSTOLIC, sex, age), table.for_patient(DIASTOLIC, sex, age)
+        if sbp_child is None or dbp_child is None or sbp_child.high is None or dbp_child.high is None:
+            return None
+        return children.bp_category(exact(systolic), exact(diastolic), (sbp_child.high, dbp_child.high))
     sbp, dbp = table.bp_limits()
     if sbp is None or dbp is None:
         return None
     t = table.bp
+    systolic, diastolic = exact(systolic), exact(diastolic)
     if sbp.classify(systolic) == "HH" or dbp.classify(diastolic) == "HH":
         return "Hypertensive crisis"
     if systolic >= t.stage2_systolic or diastolic >= t.stage2_diastolic:

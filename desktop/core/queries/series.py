@@ -83,11 +83,9 @@ class Series:
         age_text = "age unknown" if age is None else f"aged {age:g}"
         reference = self.reference_at(index)
         if reference is None:
-            adult = self.facts.ranges.adult_age_years if self.facts is not None else 18
-            rule = (f"not flagged: adult ranges apply from {adult:g}" if age is not None and age < adult
-                    else "no reference range")
+            rule = self.facts.no_range_reason(self.code, when) if self.facts is not None else "no reference range"
         else:
-            rule = reference.rule_for(flag or "N", unit_text)
+            rule = reference.rule_for(flag or "N", unit_text, float(self.values[index]))
         return f"{age_text} · {rule}"
 
 
@@ -167,17 +165,6 @@ def _epoch(day: date) -> float:
 
 
 def _range_edges(facts: PatientFacts) -> list[float]:
-    """Times at which the applicable range can change: adulthood and each pregnancy's start and end."""
-    edges = {_OPEN_START, _OPEN_END}
-    birth = facts.birth_date
-    if birth is not None:
-        adult = int(facts.ranges.adult_age_years)
-        try:
-            edges.add(_epoch(birth.replace(year=birth.year + adult)))
-        except ValueError:  # born on 29 February
-            edges.add(_epoch(date(birth.year + adult, 3, 1)))
-    for start, end in facts.pregnancies:
-        for day in (start, end):
-            if day is not None:
-                edges.add(_epoch(day))
-    return sorted(edges)
+    """Times at which the applicable range can change: the children's-table ages, adulthood and each
+    pregnancy's start and end (see ``PatientFacts.range_change_dates``)."""
+    return sorted({_OPEN_START, _OPEN_END, *(_epoch(day) for day in facts.range_change_dates())})

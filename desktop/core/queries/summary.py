@@ -4,18 +4,20 @@ The CLI prints this as JSON, the patient view shows it, and the chat's context b
 the text the model reads, so all three agree on the facts.
 
 "Latest" is one row of the workspace (value, unit, time and flag together), never a mix: the newest
-reading of the code; readings at the same time are ordered by the later import, then the higher number
-(numbers before text), then the text, and the others at that time are listed beside it. Ages, ranges and
-scores are those at the time of the reading.
+reading of the code, text or number. Readings at the same time: the most abnormal decides (critical, then
+abnormal, then normal; NEWS2 takes the one scoring most), and every reading at that time is listed beside
+it with its own flag; among equally abnormal ones the later import, then the higher number. Ages, ranges,
+pregnancy and scores are those at the time of the reading.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from desktop.core.clinical.flag_words import describe_flag, flag_severity
 from desktop.core.clinical.measurements import load_catalog
 from desktop.core.clinical.ranges import ReferenceRange, flag
-from desktop.core.clinical.scores import DIASTOLIC, NEWS2_INPUTS, SYSTOLIC, bp_category, news2
+from desktop.core.clinical.scores import BP_CATEGORIES, DIASTOLIC, NEWS2_INPUTS, SYSTOLIC, bp_category, news2
 from desktop.core.queries.patient_facts import NEWS2_MIN_AGE, PatientFacts, patient_facts
 from desktop.core.store import Store
 
@@ -23,8 +25,33 @@ from desktop.core.store import Store
 # it (a set of vitals is entered over minutes, not hours). The window is shown with the score.
 NEWS2_WINDOW = timedelta(minutes=60)
 
-# The one tie-break for "latest", shared with every query that picks a newest row.
+# The tie-break for "latest" among equally abnormal readings at one time, shared with every query that
+# picks a newest row (the choice between readings at the newest time is by severity: ``newest_readings``).
 LATEST_ORDER = "observed_at DESC, import_id DESC, value DESC NULLS LAST, value_raw"
+# Every reading at the newest time of its code (text rows included), in the tie-break order.
+NEWEST_TIME_SQL = f"""
+    SELECT patient_id, code, value, unit, value_raw, observed_at FROM observations WHERE {{where}}
+    QUALIFY rank() OVER (PARTITION BY patient_id, code ORDER BY observed_at DESC) = 1
+    ORDER BY patient_id, code, {LATEST_ORDER}
+"""
+
+Reading = tuple[float | None, str | None, str | None, datetime]  # value, unit, value_raw, observed_at
+
+
+def most_abnormal(facts: PatientFacts, code: str, readings: list[Reading]) -> tuple[Reading, str | None]:
+    """The reading that decides among readings taken at the same time, and its flag: the most abnormal
+    (the first of equally abnormal ones, in ``LATEST_ORDER``)."""
+    judged = [(r, flag(r[0], facts.reference_at(code, r[3]))) for r in readings]
+    return max(judged, key=lambda item: flag_severity(item[1]))  # max keeps the first of equals
+
+
+def newest_readings(store: Store, where: str = "true", params: list[object] | None = None
+                    ) -> dict[tuple[str, str], list[Reading]]:
+    """(patient, code) -> every reading at that code's newest time, text rows included."""
+    out: dict[tuple[str, str], list[Reading]] = {}
+    for pid, code, value, unit, raw, at in store.con.execute(NEWEST_TIME_SQL.format(where=where), params or []).fetchall():
+        out.setdefault((pid, code), []).append((value, unit, raw, at))
+    return out
 
 
 class PatientNotFound(LookupError):
@@ -49,40 +76,37 @@ def patient_summary(store: Store, patient_id: str) -> dict[str, object]:
             "GROUP BY description ORDER BY min(onset), description", [pid]
         ).fetchall()
     ]
-    latest_rows = con.execute(
-        f"""
-        SELECT code, value, unit, value_raw, observed_at, n, same_time, description FROM (
-            SELECT o.code, o.value, o.unit, o.value_raw, o.observed_at, c.description,
-                   count(*) OVER (PARTITION BY o.code) AS n,
-                   list(coalesce(o.value::VARCHAR, o.value_raw)) OVER (PARTITION BY o.code, o.observed_at) AS same_time,
-                   row_number() OVER (PARTITION BY o.code ORDER BY {LATEST_ORDER}) AS rank
-            FROM observations o LEFT JOIN observation_codes c USING (code)
-            WHERE o.patient_id = ?
-        ) WHERE rank = 1
-        """,
-        [pid],
-    ).fetchall()
+    counts = dict(con.execute(
+        "SELECT code, count(*) FROM observations WHERE patient_id = ? GROUP BY code", [pid]).fetchall())
+    descriptions = dict(con.execute(
+        "SELECT code, description FROM observation_codes WHERE code IN "
+        "(SELECT DISTINCT code FROM observations WHERE patient_id = ?)", [pid]).fetchall())
     catalog = load_catalog()
     latest = []
-    for code, value, unit, raw, at, count, same_time, description in latest_rows:
+    for (_, code), readings in newest_readings(store, "patient_id = ?", [pid]).items():
+        (value, unit, raw, at), item_flag = most_abnormal(facts, code, readings)
         m = catalog.by_code(code)
         reference = facts.reference_at(code, at)
-        item_flag = flag(value, reference)
         item: dict[str, object] = {
             "code": code,
-            "name": m.name if m else (description or code),
+            "name": m.name if m else (descriptions.get(code) or code),
             "category": m.category if m else "other",
             "value": value if value is not None else raw,
+            "value_text": _value_text(value, raw, reference),
             "unit": unit,
             "flag": item_flag,
+            "flag_words": describe_flag(item_flag),
             "observed_at": at.isoformat(),
             "age_at_reading": facts.age_at(at),
-            "count": count,
+            "count": counts.get(code, 0),
             "reference": None if reference is None else reference.to_dict(),
-            "rule": _rule(facts, reference, item_flag, unit or "", at, value),
+            "rule": _rule(facts, code, reference, item_flag, unit or "", at, value),
         }
-        if len(same_time) > 1:
-            item["same_time_values"] = same_time
+        if len(readings) > 1:
+            item["same_time_values"] = [str(v if v is not None else r) for v, _, r, _ in readings]
+            item["same_time"] = [{"value": v if v is not None else r, "value_text": _value_text(v, r, reference),
+                                  "flag": (f := flag(v, reference)), "flag_words": describe_flag(f),
+                                  "decides": (v, r) == (value, raw)} for v, _, r, _ in readings]
         latest.append(item)
     order = {m.code: i for i, m in enumerate(catalog.measurements)}
     latest.sort(key=lambda r: (order.get(str(r["code"]), len(order)), str(r["name"])))
@@ -93,6 +117,7 @@ def patient_summary(store: Store, patient_id: str) -> dict[str, object]:
             "age_estimated": bool(estimated), "birth_date": birth.isoformat() if birth else None,
             "deceased": died.isoformat() if died else None, "conditions": conditions,
             "adult": adult_now, "pregnant": facts.pregnant_at(today),
+            "pregnancy": facts.pregnancy_at(today).rule,
             "spo2_scale2": None if facts.scale2 is None else {
                 "on": facts.scale2.value, "set_by": facts.scale2.set_by, "set_at": facts.scale2.set_at.isoformat()},
         },
@@ -102,42 +127,79 @@ def patient_summary(store: Store, patient_id: str) -> dict[str, object]:
     }
 
 
-def _rule(facts: PatientFacts, reference: ReferenceRange | None, item_flag: str | None, unit: str, at: datetime,
-          value: float | None) -> str:
+def _value_text(value: float | None, raw: str | None, reference: ReferenceRange | None) -> str:
+    """The value as text with enough digits to agree with its flag (1.301 beside '<= 1.3', never 1.3)."""
+    if value is None:
+        return raw or ""
+    if reference is None:
+        return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) < 100 else f"{value:.0f}"
+    return reference.value_text(value)
+
+
+def _rule(facts: PatientFacts, code: str, reference: ReferenceRange | None, item_flag: str | None, unit: str,
+          at: datetime, value: float | None) -> str:
     """Why this value has this flag (or none), in words, for hover text, the summary and the assistant."""
     if value is None:
         return "text value: not flagged"
     if reference is None:
-        age = facts.age_at(at)
-        if age is not None and age < facts.ranges.adult_age_years:
-            return f"not flagged: aged {age:g} at the reading; adult ranges apply from {facts.ranges.adult_age_years:g}"
-        return "no reference range for this measurement"
-    return reference.rule_for(item_flag, unit)
+        return facts.no_range_reason(code, at)
+    return reference.rule_for(item_flag, unit, value)
+
+
+_CATEGORY_RANK = {c: i for i, c in enumerate(BP_CATEGORIES)}
 
 
 def _bp(store: Store, facts: PatientFacts) -> dict[str, object]:
-    """Category of the latest reading that has both systolic and diastolic (they arrive as two rows)."""
-    row = store.con.execute(
+    """Category of the latest reading that has both systolic and diastolic (they arrive as two rows); of
+    several pairs at that time, the highest category decides."""
+    rows = store.con.execute(
         """
         SELECT s.observed_at, s.value, d.value FROM observations s
         JOIN observations d ON d.patient_id = s.patient_id AND d.observed_at = s.observed_at AND d.code = ?
         WHERE s.patient_id = ? AND s.code = ? AND s.value IS NOT NULL AND d.value IS NOT NULL
-        ORDER BY s.observed_at DESC, s.import_id DESC, s.value DESC, d.value DESC LIMIT 1
+        QUALIFY rank() OVER (ORDER BY s.observed_at DESC) = 1
+        ORDER BY s.import_id DESC, s.value DESC, d.value DESC
         """,
         [DIASTOLIC, facts.patient_id, SYSTOLIC],
-    ).fetchone()
-    if row is None:
+    ).fetchall()
+    if not rows:
         return {"bp_category": None, "bp_reading": None}
-    at, systolic, diastolic = row
-    reading: dict[str, object] = {"systolic": systolic, "diastolic": diastolic, "observed_at": at.isoformat(),
-                                  "age_at_reading": facts.age_at(at)}
-    if facts.is_adult_at(at) is False:
-        return {"bp_category": None, "bp_reading": {**reading, "note": "ACC/AHA categories are for adults"}}
-    if facts.pregnant_at(at):
+    at = rows[0][0]
+    age = facts.age_at(at)
+    range_age = facts.range_age_at(at)
+    reading: dict[str, object] = {"observed_at": at.isoformat(), "age_at_reading": age}
+    pregnancy = facts.pregnancy_at(at)
+    if pregnancy.pregnant:
+        _, systolic, diastolic = rows[0]
         return {"bp_category": None, "bp_reading": {
-            **reading, "note": "pregnancy: ACC/AHA categories do not apply; the readings are flagged "
-                               "against pregnancy thresholds (ACOG)"}}
-    return {"bp_category": bp_category(systolic, diastolic), "bp_reading": reading}
+            **reading, "systolic": systolic, "diastolic": diastolic,
+            "note": "pregnancy: ACC/AHA categories do not apply; the readings are flagged against pregnancy "
+                    f"thresholds (ACOG); {pregnancy.rule}"}}
+    judged = [(bp_category(sbp, dbp, age=range_age, sex=facts.sex), sbp, dbp) for _, sbp, dbp in rows]
+    category, systolic, diastolic = max(judged, key=lambda j: _category_rank(j[0]))
+    reading.update(systolic=systolic, diastolic=diastolic)
+    if len(rows) > 1:
+        reading["same_time"] = [{"systolic": s, "diastolic": d, "category": c} for c, s, d in judged]
+    children = facts.ranges.children
+    if range_age is not None and children is not None and range_age < facts.ranges.adult_age_years:
+        if category is None:
+            reading["note"] = facts.no_range_reason(SYSTOLIC, at)
+        elif range_age < children.bp.adult_style_from:
+            sbp_range = facts.reference_at(SYSTOLIC, at)
+            reading["note"] = (f"{sbp_range.note if sbp_range else ''}; {children.bp.stage_note}; "
+                               f"source: {children.bp.source}")
+        else:
+            reading["note"] = f"aged {age:g}: {children.bp.adult_style_note}"
+    return {"bp_category": category, "bp_reading": reading}
+
+
+def _category_rank(category: str | None) -> int:
+    if category is None:
+        return -1
+    if category in _CATEGORY_RANK:
+        return _CATEGORY_RANK[category]
+    # children's AAP categories: between the adult ones they correspond to
+    return {"Normal": 0}.get(category, 1 if category.startswith("Elevated") else 2 if "stage 1" in category else 3)
 
 
 def _news2_sql(where: str) -> str:
@@ -149,7 +211,8 @@ def _news2_sql(where: str) -> str:
         ), anchor AS (SELECT patient_id, max(observed_at) AS t FROM inputs GROUP BY patient_id)
         SELECT i.patient_id, code, value, value_raw, observed_at FROM inputs i JOIN anchor a USING (patient_id)
         WHERE observed_at BETWEEN a.t - to_microseconds(?) AND a.t
-        QUALIFY row_number() OVER (PARTITION BY i.patient_id, code ORDER BY {LATEST_ORDER}) = 1
+        QUALIFY rank() OVER (PARTITION BY i.patient_id, code ORDER BY observed_at DESC) = 1
+        ORDER BY i.patient_id, code, {LATEST_ORDER}
     """
 
 
@@ -179,25 +242,40 @@ def news2_from_set(facts: PatientFacts, rows: list[tuple[str, float | None, str 
         return result
     newest = max(r[3] for r in rows)
     values: dict[str, float | str] = {}
-    for code, number, text, _ in rows:
-        if number is not None:
-            values[code] = number
-        elif text is not None:
-            values[code] = text
+    chosen_at: dict[str, datetime] = {}
+    same_time: dict[str, list[float | str]] = {}
+    for code, number, text, at in rows:  # readings of one input at one time: the one scoring most decides
+        value: float | str | None = number if number is not None else text
+        if value is None:
+            continue
+        if code in values:
+            same_time.setdefault(NEWS2_INPUTS[code], [values[code]]).append(value)
+            if _points(code, value, facts) <= _points(code, values[code], facts):
+                continue
+        values[code], chosen_at[code] = value, at
     result = news2(values, scale2=facts.scale2_on).to_dict()
     result["observed_at"] = newest.isoformat()
     result["window"] = window_text
     result["set_from"] = min(r[3] for r in rows).isoformat()
-    result["inputs"] = {NEWS2_INPUTS[code]: {"value": values.get(code), "observed_at": at.isoformat()}
-                        for code, _, _, at in rows}
+    result["inputs"] = {NEWS2_INPUTS[code]: {"value": values[code], "observed_at": at.isoformat()}
+                        for code, at in chosen_at.items()}
+    if same_time:
+        result["same_time"] = same_time
     age = facts.age_at(newest)
     not_scored = None
     if age is not None and age < NEWS2_MIN_AGE:
         not_scored = f"NEWS2 is for adults aged {NEWS2_MIN_AGE} and over; aged {age:g} at these readings"
     elif facts.pregnant_at(newest):
-        not_scored = "NEWS2 is not for pregnancy (RCP 2017): an obstetric early-warning score applies"
+        not_scored = ("NEWS2 is not for pregnancy (RCP 2017): an obstetric early-warning score applies; "
+                      + facts.pregnancy_at(newest).rule)
     if not_scored:
         result.update(score=None, risk=None, risk_text=None, red_score=[], note=not_scored)
     elif age is None:
         result["note"] = "age unknown: scored as an adult"
     return result
+
+
+def _points(code: str, value: float | str, facts: PatientFacts) -> int:
+    """NEWS2 points of one input's reading alone (-1 when it cannot be scored, e.g. a text answer)."""
+    label = NEWS2_INPUTS[code]
+    return news2({code: value}, scale2=facts.scale2_on).components.get(label, -1)
