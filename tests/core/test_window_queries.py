@@ -81,10 +81,9 @@ def test_series_flags_and_sex_specific_band(demo: Store) -> None:
     assert creat.times.size == 12 and (creat.times[1:] > creat.times[:-1]).all()
     assert (creat.reference.low, creat.reference.high) == (0.6, 1.1)
     flags = creat.flags()
-    # The limits 0.6-1.1 mg/dL are inclusive and written to one decimal: judged at that precision.
-    shown = (creat.values * 10 + 0.5) // 1 / 10
-    assert set(flags[shown > 1.1]) <= {"H", "HH"}
-    assert set(flags[(shown >= 0.6) & (shown <= 1.1)]) <= {""}
+    # The limits 0.6-1.1 mg/dL are inclusive and applied to the value as stored, at full precision.
+    assert set(flags[creat.values > 1.1]) <= {"H", "HH"}
+    assert set(flags[(creat.values >= 0.6) & (creat.values <= 1.1)]) <= {""}
     men = {s.code: s for s in patient_series(demo, "demo-000001")}
     assert men["38483-4"].reference.sex == "M"
 
