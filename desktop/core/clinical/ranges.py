@@ -227,7 +227,7 @@ class BpThresholds:
 
 def age_words(age: float) -> str:
     """'aged 7', 'aged 5 months' (ages under 2 in months: the children's tables change by the month)."""
-    return f"aged {int(round(age * 12))} months" if age < 2 else f"aged {int(age)}"
+    return f"aged {round(age * 12)} months" if age < 2 else f"aged {int(age)}"
 
 
 @dataclass(frozen=True)

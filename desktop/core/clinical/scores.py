@@ -7,6 +7,7 @@ single parameter scoring 3 (the RCP's "red score") is named whether or not the s
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from desktop.core.clinical.ranges import exact, load_ranges
@@ -46,7 +47,7 @@ def band_points(value: float, bands: tuple[Band, ...]) -> int:
     for points, low, high in bands:
         if (low is None or v >= low) and (high is None or v <= high):
             return points
-    for (p_below, _, high), (p_above, low, _) in zip(bands, bands[1:], strict=False):
+    for (p_below, _, high), (p_above, low, _) in itertools.pairwise(bands):
         if high is not None and low is not None and high < v < low:
             return p_above if p_below == 0 else p_below if p_above == 0 else min(p_below, p_above)
     raise ValueError(f"no NEWS2 band for {value}")  # pragma: no cover - the bands cover every number

@@ -25,11 +25,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from desktop.core.clinical.flag_words import describe_flag
 from desktop.core.clinical.display_units import pretty_unit
+from desktop.core.clinical.flag_words import describe_flag
 from desktop.core.clinical.measurements import load_catalog
 from desktop.core.queries.patient_facts import PatientFacts, patient_facts_many
-from desktop.core.queries.summary import most_abnormal, news2_of_latest_sets, newest_readings
+from desktop.core.queries.summary import most_abnormal, newest_readings, news2_of_latest_sets
 from desktop.core.store import Store
 from desktop.core.tasks import TaskState
 
@@ -104,7 +104,8 @@ def rank_for_attention(store: Store, *, limit: int = 10, recent_days: int | None
     patients = store.con.execute(
         "SELECT p.patient_id, p.name, max(o.observed_at) FROM patients p "
         "LEFT JOIN observations o USING (patient_id) WHERE p.death_date IS NULL GROUP BY ALL").fetchall()
-    anchor = store.con.execute("SELECT max(observed_at) FROM observations").fetchone()[0]
+    newest_row = store.con.execute("SELECT max(observed_at) FROM observations").fetchone()
+    anchor = newest_row[0] if newest_row else None
     if anchor is None or not patients:
         return []
     all_facts = patient_facts_many(store, [pid for pid, _, _ in patients])
@@ -184,7 +185,8 @@ def _news2_finding(news: dict[str, object], anchor: datetime) -> AttentionFindin
     score, at = news.get("score"), news.get("observed_at")
     if not isinstance(score, int) or not isinstance(at, str):
         return None
-    red = [str(x) for x in news.get("red_score") or []] if isinstance(news.get("red_score"), list) else []
+    red_score = news.get("red_score")
+    red = [str(x) for x in red_score] if isinstance(red_score, list) else []
     severity = NEWS2_HIGH if score >= 7 else CRITICAL if red else NEWS2_MEDIUM if score >= 5 else (
         NEWS2_LOW if score >= 1 else 0)
     if severity == 0:
