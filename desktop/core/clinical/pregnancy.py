@@ -85,4 +85,4 @@ def pregnancy_at(conditions: tuple[PregnancyCondition, ...], day: date) -> Pregn
                                       "(ectopic, tubal and molar pregnancies and miscarriages are not)")
     _, _, rule = next(p for p in pregnancy_periods((last, *[c for c in conditions if not c.ongoing_kind]))
                       if p[0] == last.onset)
-    return PregnancyStatus(False, f"not pregnant: {rule}, before this date")
+    return PregnancyStatus(False, f"not pregnant: the last pregnancy had ended ({rule})")

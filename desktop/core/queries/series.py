@@ -134,13 +134,16 @@ def patient_series(store: Store, patient_id: str, codes: list[str] | None = None
     times = np.asarray(data["t"], dtype=np.float64)
     values = np.asarray(data["value"], dtype=np.float64)
     edges = _range_edges(facts)
+    edge_array = np.array(edges)
     out = []
     for i in info:
         mask = codes_arr == i.code
         t = times[mask]
+        # Only spans holding a reading need their range (a child's tables add many spans an adult never uses).
+        used = set((np.searchsorted(edge_array, t, side="right") - 1).tolist())
         spans = tuple(
-            RangeSpan(start, end, facts.reference_at(i.code, _inside(start, end)))
-            for start, end in pairwise(edges)
+            RangeSpan(start, end, facts.reference_at(i.code, _inside(start, end)) if k in used else None)
+            for k, (start, end) in enumerate(pairwise(edges))
         )
         newest = _at(float(t[-1])) if t.size else datetime.now(UTC).replace(tzinfo=None)
         out.append(Series(i.code, i.name, i.unit, t, values[mask], facts.reference_at(i.code, newest), spans, facts))
