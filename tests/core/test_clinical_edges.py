@@ -111,6 +111,9 @@ def test_a_pregnancy_without_a_stop_date_ends_after_42_weeks(store: Store) -> No
 def test_a_miscarriage_ends_an_open_pregnancy(store: Store) -> None:
     pid = add_patient(store, "ended", birth=date(1990, 1, 1))
     condition(store, pid, "Normal pregnancy", "2023-01-10")
+    condition(store, pid, "Impacted molar tooth", "2023-01-20")  # a tooth ends no pregnancy
+    observe(store, pid, "2023-02-01 09:00", SBP, 135)
+    assert latest(patient_summary(store, pid), SBP)["flag"] == "N"  # still pregnant: ACOG < 140
     condition(store, pid, "Miscarriage in first trimester", "2023-02-20")
     observe(store, pid, "2023-03-01 09:00", SBP, 135)
     assert latest(patient_summary(store, pid), SBP)["flag"] == "H"

@@ -16,10 +16,11 @@ from datetime import date, timedelta
 MAX_PREGNANCY = timedelta(weeks=42)
 
 # Conditions fetched as pregnancy candidates (SQL, on ``description``); negations and history rows never are.
+# "Molar pregnancy" is found by "pregnan" (a bare "molar" would also find teeth).
 PREGNANCY_CANDIDATE_SQL = (
     "(lower(description) LIKE '%pregnan%' OR lower(description) LIKE '%miscarriage%' "
     "OR lower(description) LIKE '%abortion%' OR lower(description) LIKE '%hydatidiform%' "
-    "OR lower(description) LIKE '%molar%' OR lower(description) LIKE '%blighted ovum%') "
+    "OR lower(description) LIKE '%blighted ovum%') "
     "AND lower(description) NOT LIKE '%not pregnant%' AND lower(description) NOT LIKE '%history of%'"
 )
 # Not an ongoing pregnancy, and an end to any pregnancy before it.
