@@ -203,3 +203,12 @@ def test_random_glucose_has_a_lab_range_and_the_ada_threshold_is_separate() -> N
 def test_flag_words_are_written_once() -> None:
     assert describe_flag("H") == "H high" and describe_flag("LL") == "LL critically low"
     assert describe_flag(None) == "no range" and set(FLAG_WORDS) == {"N", "L", "H", "LL", "HH"}
+
+
+def test_plots_and_single_values_flag_alike_at_every_limit() -> None:
+    table = load_ranges()
+    for reference in (*table.ranges, *(table.children.ranges if table.children else ())):
+        for limit in reference.limits().values():
+            values = np.array([limit.value + d for d in (-0.1, -0.01, -1e-6, 0.0, 1e-6, 0.01, 0.1)])
+            plotted = reference.classify_array(values)
+            assert [p or "N" for p in plotted] == [reference.classify(v) for v in values], reference.code

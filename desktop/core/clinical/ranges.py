@@ -29,9 +29,19 @@ ADULT, PREGNANCY, SPO2_SCALE2, CHILD = "adult", "pregnancy", "spo2_scale2", "chi
 _SIGNIFICANT = 10  # digits kept when comparing with a limit: unit-conversion noise only, never a clinical digit
 
 
+def exact_array(values: np.ndarray) -> np.ndarray:
+    """Values as compared with limits: full precision, less the float noise of a unit conversion (kept to
+    ``_SIGNIFICANT`` significant digits). One function for single values and plots, so both agree."""
+    v = np.asarray(values, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        magnitude = np.floor(np.log10(np.abs(v)))
+    scale = np.where(np.isfinite(magnitude), 10.0 ** (_SIGNIFICANT - 1 - magnitude), 1.0)
+    return np.where(v == 0, v, np.rint(v * scale) / scale)
+
+
 def exact(value: float) -> float:
-    """The stored value as compared with limits: full precision, less the float noise of a unit conversion."""
-    return float(f"{float(value):.{_SIGNIFICANT}g}")
+    """The stored value as compared with limits (see :func:`exact_array`)."""
+    return float(exact_array(np.array([float(value)]))[0])
 
 
 @dataclass(frozen=True)
@@ -126,14 +136,14 @@ class ReferenceRange:
     def classify_array(self, values: np.ndarray) -> np.ndarray:
         """The same rules as :meth:`classify`, vectorised for plots: '' where normal, else the flag."""
         out = np.full(values.shape, "", dtype="<U2")
-        exact_array = np.array([exact(v) for v in values.tolist()], dtype=np.float64).reshape(values.shape)
+        exact_values = exact_array(values)
         # Later assignments win, so criticals are written last (as in classify, they take precedence).
         steps = ((self.high_limit, "H", "high"), (self.low_limit, "L", "low"),
                  (self.critical_high_limit, "HH", "critical_high"), (self.critical_low_limit, "LL", "critical_low"))
         for limit, name, key in steps:
             if limit is None:
                 continue
-            v = exact_array
+            v = exact_values
             if key == "critical_low":
                 hit = v <= limit.value if limit.inclusive else v < limit.value
             elif key == "critical_high":
