@@ -125,3 +125,25 @@ def test_rows_serialise_for_the_assistant_and_the_cli(cohort: Store) -> None:
     data = rank_for_attention(cohort, limit=1)[0].to_dict()
     assert {"band", "band_label", "summary", "findings", "data_at", "recent"} <= set(data)
     assert data["findings"][0]["observed_at"]
+
+
+def test_the_cohorts_edge_cases_read_right_in_the_summary(cohort: Store) -> None:
+    from desktop.core.queries.summary import patient_summary
+
+    def item(summary: dict, code: str) -> dict:
+        return next(i for i in summary["latest"] if i["code"] == code)
+
+    tubal = patient_summary(cohort, "tubal-1987")
+    assert tubal["bp_category"] == "Hypertension stage 1" and not tubal["patient"]["pregnant"]
+    pregnant = patient_summary(cohort, "pregnant-20w")
+    assert pregnant["news2"]["score"] is None and "42 weeks" in pregnant["news2"]["note"]
+    assert item(pregnant, SBP)["flag"] == "N" and item(pregnant, SBP)["reference"]["population"] == "pregnancy"
+    precision = patient_summary(cohort, "precision")
+    assert (item(precision, RR)["flag"], precision["news2"]["components"]["respiratory rate"]) == ("H", 2)
+    assert item(precision, "6299-2")["flag"] == "L" and item(precision, "2339-0")["flag"] == "H"  # capillary 150
+    child = patient_summary(cohort, "child-3y-bp")
+    assert item(child, SBP)["flag"] == "H" and "girls aged 3" in item(child, SBP)["rule"]
+    assert "CDC obese" in item(child, "59576-9")["rule"]
+    infant = patient_summary(cohort, "infant-5m")
+    assert item(infant, SBP)["flag"] is None and "start at age 1" in item(infant, SBP)["rule"]
+    assert patient_summary(cohort, "pregnancy-2020")["patient"]["pregnant"] is False
