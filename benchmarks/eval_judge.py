@@ -1,0 +1,118 @@
+"""Judging one answer against its expected answer: right, wrong or declined. Strict on figures, lenient on
+wording (contracts.md section 1 says how answers look):
+
+- yes/no: the text begins with "Yes" or "No" (after any caution line the app puts first), and it is the
+  expected one;
+- a date: the first dated fact (``observed_at``) is the expected day, or with no dated fact the first
+  YYYY-MM-DD in the text is;
+- a count: the first numeric fact equals the expected integer, or with no numeric fact the first whole
+  number in the text (dates, years of the window and ids left out) does;
+- a name: the first named fact (a fact whose value is text) or else the text holds one of the accepted
+  names, case-insensitively;
+- names (a top-k list): every expected name is in the text;
+- patients: the patient ids in the answer's rows (or else its text) are exactly the expected ones;
+- decline (a question the record cannot answer): ``answer.declined``.
+
+An answerable question declined, or handed to the model's prose (``computed=False``), is "declined"; a
+computed answer that is not right is "wrong". An unanswerable question that is not declined is "wrong"
+whatever the answer says: a figure invented for data the record does not hold.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+RIGHT, WRONG, DECLINED = "right", "wrong", "declined"
+_DAY = re.compile(r"\b(\d{4}-\d{2}-\d{2})(?:[T ][0-9:.]+Z?)?\b")
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)
+_WINDOW_YEAR = re.compile(r"\b(in|since|during|from|before|after|until|of|to|between|and)\s+(19|20)\d\d\b",
+                          re.IGNORECASE)
+_NUMBER = re.compile(r"(?<![\w.])(\d+)(?![\w.]|\.\d)")
+# Lines the app puts before the answer itself ("Planned by the on-device model ...", "Check the plan ...").
+_CAUTIONS = ("planned by the on-device model", "check the plan", "matched:")
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a right answer must say. ``how`` is one of yesno, date, count, value, name, names, patients, decline."""
+
+    how: str
+    value: Any = None
+    accepted: tuple[str, ...] = ()     # for "name": any of these is right (ties)
+    tolerance: float = 0.011
+
+    def __repr__(self) -> str:
+        return f"{self.how}:{self.value if not self.accepted else self.accepted}"
+
+
+def is_declined(answer: Any) -> bool:
+    return bool(getattr(answer, "declined", False))
+
+
+def answer_body(text: str) -> str:
+    """The text without the caution lines the app puts first."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    while len(lines) > 1 and lines[0].strip().lower().startswith(_CAUTIONS):
+        lines = lines[1:]
+    return "\n".join(lines).strip()
+
+
+def _numeric_facts(answer: Any) -> list[float]:
+    return [float(f.value) for f in getattr(answer, "facts", []) if isinstance(f.value, (int, float))
+            and not isinstance(f.value, bool)]
+
+
+def first_count_in_text(text: str) -> int | None:
+    text = _UUID.sub(" ", _DAY.sub(" ", text))
+    text = _WINDOW_YEAR.sub(" ", text)
+    m = _NUMBER.search(text)
+    return int(m.group(1)) if m else None
+
+
+def check(answer: Any, expect: Expect) -> bool:
+    """True when the answer says what is expected (the answer is computed and not declined)."""
+    text = answer_body(answer.text or "")
+    how = expect.how
+    if how == "yesno":
+        word = "yes" if expect.value else "no"
+        return re.match(rf"{word}\b", text, re.IGNORECASE) is not None
+    if how == "date":
+        dated = [f.observed_at[:10] for f in answer.facts if getattr(f, "observed_at", None)]
+        if dated:
+            return dated[0] == expect.value
+        m = _DAY.search(text)
+        return m is not None and m.group(1) == expect.value
+    if how == "count":
+        numbers = _numeric_facts(answer)
+        if numbers:
+            return numbers[0] == float(expect.value)
+        return first_count_in_text(text) == int(expect.value)
+    if how == "value":
+        numbers = _numeric_facts(answer)
+        return bool(numbers) and abs(numbers[0] - float(expect.value)) <= expect.tolerance
+    if how == "name":
+        accepted = [a.lower() for a in (expect.accepted or (expect.value,))]
+        named = [str(f.value).lower() for f in answer.facts if isinstance(f.value, str)]
+        where = named[0] if named else text.lower()
+        return any(re.search(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])", where) for a in accepted)
+    if how == "names":
+        return all(str(n).lower() in text.lower() for n in expect.value)
+    if how == "patients":
+        cells = {str(c) for row in getattr(answer, "rows", []) for c in row}
+        ids = {c for c in cells if _UUID.fullmatch(c)} or set(_UUID.findall(text))
+        return ids == set(expect.value)
+    raise ValueError(f"unknown expectation {how!r}")
+
+
+def judge(answer: Any, expect: Expect, *, prose_judged: bool = False) -> str:
+    """right / wrong / declined. ``prose_judged``: the model's prose was run for a general reply, and its
+    text is judged like a computed answer's."""
+    if expect.how == "decline":
+        return RIGHT if is_declined(answer) else WRONG
+    if is_declined(answer):
+        return DECLINED
+    if not answer.computed and not (prose_judged and (answer.text or "").strip()):
+        return DECLINED
+    return RIGHT if check(answer, expect) else WRONG
