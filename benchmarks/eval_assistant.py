@@ -10,12 +10,18 @@ from the CSV files and share NO code with the app's queries: their own code mapp
 2708-6; the app stores it as 59408-5), unit conversions and plausibility gates, and their own small table of
 adult limits from the shared clinical reference (section 1.2, NEWS2 chart 1) for "is it normal" questions.
 
-Printed: accuracy per question kind, the number of wrong figures shown unmarked (a computed answer whose
-figure differs from the expected one), and the time to a computed answer (median, p95). Goals: >= 95% per
-kind, cohort questions exact, zero wrong figures unmarked. Exit status 1 when a goal is missed.
+Printed: right / wrong / declined per question kind, the number of wrong figures shown unmarked (a computed
+answer, not declined, whose figure, date, name or yes/no differs from the expected one), and the time to a
+computed answer (median, p95). Exit status 1 when a goal is missed.
 
 Then the held-out phrasings (``benchmarks/eval_assistant_heldout.py``): wordings the parser was not written
 for, with the on-device model as fallback planner when a model file is present (``--no-heldout`` skips them).
+Then the held-out EHRSQL-style set (``benchmarks/eval_ehrsql.py``), scored with RS(10) (``--no-ehrsql``).
+
+The whole-record kinds (``eval_record_patient.py``, ``eval_record_workspace.py``: conditions, medications,
+encounters, procedures, immunizations, allergies, demographics, yes/no over measurements, cohorts) are judged
+right / wrong / declined by ``eval_judge.py``; cohorts count the living by default (contracts.md section 1).
+Goal: every kind 100% right, no wrong figure shown unmarked (``eval_report.py``).
 """
 
 from __future__ import annotations
@@ -33,8 +39,8 @@ from typing import Any
 from benchmarks.eval_assistant_expected import ADULT_AGE, ADULT_NORMAL, Record, expected_flag_normal
 from benchmarks.eval_judge import RIGHT, Expect, judge
 from benchmarks.eval_record_files import RecordFiles
-from benchmarks.eval_record_patient import PATIENT_KINDS, patient_record_cases
-from benchmarks.eval_record_workspace import WORKSPACE_KINDS, workspace_record_cases
+from benchmarks.eval_record_patient import patient_record_cases
+from benchmarks.eval_record_workspace import workspace_record_cases
 from benchmarks.eval_report import Report, Result
 from desktop.core.assistant.answer import Answer
 from desktop.core.assistant.ask import answer_question
@@ -335,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-kind", type=int, default=12, help="questions per kind per cohort")
     ap.add_argument("--no-sample", action="store_true", help="leave out the committed sample")
     ap.add_argument("--no-heldout", action="store_true", help="skip the held-out phrasings (and the model)")
+    ap.add_argument("--no-ehrsql", action="store_true", help="skip the held-out EHRSQL-style set")
+    ap.add_argument("--with-model", action="store_true",
+                    help="EHRSQL-style set: run the on-device model for questions handed to its prose, judge it")
     args = ap.parse_args(argv)
     report = run_evaluation(patients=args.patients, years=args.years, seeds=args.seeds, per_kind=args.per_kind,
                             sample=not args.no_sample)
@@ -346,6 +355,12 @@ def main(argv: list[str] | None = None) -> int:
         print("\n# Held-out phrasings (parser, then the on-device model as fallback planner)")
         sys.stdout.flush()
         ok = heldout_main([]) == 0 and ok
+    if not args.no_ehrsql:
+        from benchmarks.eval_ehrsql import main as ehrsql_main
+
+        print("\n# Held-out EHRSQL-style set (benchmarks/eval_ehrsql_heldout.py; scored with RS(10))")
+        sys.stdout.flush()
+        ok = ehrsql_main(["--with-model"] if args.with_model else []) == 0 and ok
     return 0 if ok else 1
 
 

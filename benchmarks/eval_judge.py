@@ -27,7 +27,7 @@ from typing import Any
 RIGHT, WRONG, DECLINED = "right", "wrong", "declined"
 _DAY = re.compile(r"\b(\d{4}-\d{2}-\d{2})(?:[T ][0-9:.]+Z?)?\b")
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)
-_WINDOW_YEAR = re.compile(r"\b(in|since|during|from|before|after|until|of|to|between|and)\s+(19|20)\d\d\b",
+_WINDOW_YEAR = re.compile(r"\b(in|since|during|from|before|after|until|between)\s+(19|20)\d\d\b",
                           re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\w.])(\d+)(?![\w.]|\.\d)")
 # Lines the app puts before the answer itself ("Planned by the on-device model ...", "Check the plan ...").

@@ -43,10 +43,10 @@ T: dict[str, tuple[str, ...]] = {
     "cond_exists_window": ("has {who} been diagnosed with {c} since {y}?", "was {who} diagnosed with {c} in {y}?"),
     "cond_first": ("when was {who} first diagnosed with {c}?", "when was the first time {who} was diagnosed with {c}?",
                    "date of the first {c} diagnosis of {who}", "onset date of {c} for {who}?"),
-    "cond_last": ("when was the last time {who} was diagnosed with {c}?", "when was {who} most recently diagnosed "
-                  "with {c}?", "date of the latest {c} diagnosis of {who}"),
-    "cond_last_name": ("what was the last diagnosis of {who} in {y}?", "what was {who}'s most recent diagnosis "
-                       "in {y}?", "name the last condition {who} was diagnosed with in {y}"),
+    "cond_last": ("when was the last time {who} was diagnosed with {c}?", ("when was {who} most recently diagnosed "
+                  "with {c}?"), "date of the latest {c} diagnosis of {who}"),
+    "cond_last_name": ("what was the last diagnosis of {who} in {y}?", ("what was {who}'s most recent diagnosis "
+                       "in {y}?"), "name the last condition {who} was diagnosed with in {y}"),
     "cond_active": ("does {who} currently have {c}?", "is {c} an active problem for {who}?"),
     "med_exists": ("has {who} been prescribed {d}?", "has {who} ever taken {d}?", "was {d} ever prescribed for {who}?",
                    "is there any {d} prescription for {who}?"),
@@ -54,8 +54,8 @@ T: dict[str, tuple[str, ...]] = {
     "med_first": ("when was {who} first prescribed {d}?", "when was the first time {who} was prescribed {d}?",
                   "date {d} was started for {who}"),
     "med_last": ("when was the last time {who} was prescribed {d}?", "when was {d} last prescribed to {who}?"),
-    "med_last_name": ("what was the last drug prescribed to {who} in {y}?", "what was the name of the drug {who} "
-                      "was last prescribed in {y}?", "most recent medication started for {who} in {y}?"),
+    "med_last_name": ("what was the last drug prescribed to {who} in {y}?", ("what was the name of the drug {who} "
+                      "was last prescribed in {y}?"), "most recent medication started for {who} in {y}?"),
     "med_count": ("how many times was {who} prescribed {d}?", "count the number of times {who} was prescribed {d}",
                   "number of {d} prescriptions for {who}"),
     "med_active": ("is {who} currently taking {d}?", "is {d} still active for {who}?"),
@@ -65,11 +65,11 @@ T: dict[str, tuple[str, ...]] = {
     "enc_class_count": ("how many {k} has {who} had?", "count the {k} of {who}", "number of {k} for {who}"),
     "enc_last": ("when was {who}'s last visit?", "date of the most recent encounter of {who}",
                  "when was {who} last seen?"),
-    "enc_first_class": ("when was {who} first admitted to hospital?", "date of the first inpatient admission of "
-                        "{who}"),
+    "enc_first_class": ("when was {who} first admitted to hospital?", ("date of the first inpatient admission of "
+                        "{who}")),
     "proc_exists": ("has {who} received a {p} procedure?", "has {who} had {p}?", "any {p} done for {who}?"),
-    "proc_last": ("when did {who} last have {p}?", "when was the last {p} of {who}?", "date of the most recent {p} "
-                  "for {who}"),
+    "proc_last": ("when did {who} last have {p}?", "when was the last {p} of {who}?", ("date of the most recent {p} "
+                  "for {who}")),
     "proc_count": ("how many times did {who} receive {p}?", "count the {p} procedures of {who}"),
     "imm_exists": ("has {who} received the {i} vaccine?", "has {who} been immunized with {i}?",
                    "any {i} immunization for {who}?"),
@@ -178,7 +178,7 @@ def _one(kind: str, entity: str | None, files: RecordFiles, obs: Record, rng: ra
     if kind == "allergy_list":
         names = sorted(set(files.events("allergies", pid)["name"]))
         return case(Expect("names", tuple(names))) if names else None
-    if kind.startswith("demo_") or kind.startswith("obs_"):
+    if kind.startswith(("demo_", "obs_")):
         return _person(kind, files, obs, rng, pid, case, template)
     return _encounters(kind, files, rng, i, pid, case)
 

@@ -90,9 +90,12 @@ def _one(kind: str, template: str, i: int, files: RecordFiles, obs: Record, rng:
         return case(Expect("patients", tuple(sorted(ids))), c=c) if ids else None
     if kind in ("ws_top_cond", "ws_top_drugs"):
         entity = "conditions" if kind == "ws_top_cond" else "medications"
-        n = (3, 5, 2, 4)[i % 4]
-        top = _unambiguous_top(files, entity, n)
-        return case(Expect("names", tuple(top)), n=n) if top else None
+        sizes = (3, 5, 2, 4, 6, 1, 7)
+        for n in sizes[i % len(sizes):] + sizes[:i % len(sizes)]:   # the first size with no tie at its edge
+            top = _unambiguous_top(files, entity, n)
+            if top:
+                return case(Expect("names", tuple(top)), n=n)
+        return None
     if kind == "ws_living":
         return case(Expect("count", len(files.living())))
     if kind == "ws_deceased":
