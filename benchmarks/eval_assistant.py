@@ -323,7 +323,7 @@ def run_evaluation(*, patients: int, years: int, seeds: list[int], per_kind: int
         for seed in seeds:
             folder = Path(tmp) / f"cohort-{seed}"
             generate_cohort(folder, patients=patients, years=years, seed=seed, wide_rows=0, extra_files=True,
-                            snapshot=False)
+                            snapshot=False, history_changes=True)
             report.results += evaluate_cohort(folder / "synthea", folder / "ws.duckdb", seed=seed, per_kind=per_kind,
                                               measurements=measurements, whole_record=whole_record)
         if sample and SAMPLE.exists():

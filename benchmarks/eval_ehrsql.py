@@ -200,7 +200,7 @@ def run_heldout_set(*, per_template: int = 3, cohort: bool = True, with_model: b
         if cohort:
             folder = Path(tmp) / "cohort"
             generate_cohort(folder, patients=patients, years=years, seed=seed, wide_rows=0, extra_files=True,
-                            snapshot=False)
+                            snapshot=False, history_changes=True)
             rows += ask_all(folder / "synthea", folder / "ws.duckdb", seed=seed + 1,
                             per_template=max(1, per_template - 1), with_model=with_model, source="cohort")
     return HeldOutScore(rows)

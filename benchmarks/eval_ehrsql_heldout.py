@@ -31,7 +31,7 @@ from datetime import date
 
 from benchmarks.eval_assistant_expected import Record
 from benchmarks.eval_judge import Expect
-from benchmarks.eval_record_files import RecordFiles, short_name
+from benchmarks.eval_record_files import RecordFiles, askable, short_name
 from benchmarks.eval_record_workspace import _unambiguous_top
 
 Built = tuple[str, Expect] | None
@@ -57,7 +57,7 @@ def _a(name: str) -> str:
 
 
 def _pick_name(files: RecordFiles, entity: str, pid: str, rng: random.Random) -> str | None:
-    names = sorted(set(files.events(entity, pid)["name"]))
+    names = sorted(n for n in set(files.events(entity, pid)["name"]) if askable(n))
     return short_name(files, entity, rng.choice(names)) if names else None
 
 
@@ -73,7 +73,8 @@ def _exists(entity: str, verb: str, window: str) -> Builder:
         if name is None or year is None:
             return None
         if rng.random() < 0.4:    # a name the workspace holds, perhaps not this patient
-            name = short_name(files, entity, rng.choice(sorted(set(files.tables[entity]["name"]))))
+            name = short_name(files, entity, rng.choice(sorted(n for n in set(files.tables[entity]["name"])
+                                                              if askable(n))))
         kw = {"since": year} if window == "since" else {"year": year} if window == "in" else {}
         hit = bool(len(files.events(entity, pid, name, **kw)))   # type: ignore[arg-type]
         when = f" since {year}" if window == "since" else f" in {year}" if window == "in" else ""

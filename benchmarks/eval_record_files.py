@@ -27,6 +27,18 @@ ADJECTIVES = {"hypertensive": "hypertension", "diabetic": "diabetes", "asthmatic
 ENTITIES = ("conditions", "medications", "encounters", "procedures", "immunizations", "allergies")
 
 
+# Social-history findings and administrative situations Synthea writes into conditions.csv ("Full-time
+# employment (finding)", "Medication review due (situation)"): they stay in the record and in every expected
+# figure, but nobody asks "was she diagnosed with full-time employment?", so questions do not name them.
+_NOT_ASKED = re.compile(r"employ|labor force|education|certificate|criminal|housing|transportation|social|"
+                        r"violence|abuse|misuses|risk activity|stress|isolation|refugee|incarcerat|review due|"
+                        r"served in armed forces|dependent drug abuse", re.IGNORECASE)
+
+
+def askable(name: str) -> bool:
+    return _NOT_ASKED.search(name) is None
+
+
 def clean_name(description: str) -> str:
     """"Essential hypertension (disorder)" -> "essential hypertension"; spaces squeezed."""
     return " ".join(_TAG.sub("", description).lower().split())

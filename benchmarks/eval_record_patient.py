@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from benchmarks.eval_assistant_expected import Record
 from benchmarks.eval_judge import Expect
-from benchmarks.eval_record_files import RecordFiles, short_name
+from benchmarks.eval_record_files import RecordFiles, askable, short_name
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def _absent_name(files: RecordFiles, entity: str, pid: str, rng: random.Random) 
     """A name the workspace holds that the patient has nothing like."""
     mine = set(files.events(entity, pid)["name"])
     my_words = {w for n in mine for w in n.split() if len(w) > 4}
-    others = sorted(set(files.tables[entity]["name"]) - mine)
+    others = sorted(n for n in set(files.tables[entity]["name"]) - mine if askable(n))
     rng.shuffle(others)
     for name in others:
         if not ({w for w in name.split() if len(w) > 4} & my_words):
@@ -148,7 +148,10 @@ def _one(kind: str, entity: str | None, files: RecordFiles, obs: Record, rng: ra
         if entity == "encounters" or not len(rows):
             return _encounters(kind, files, rng, i, pid, case) if entity == "encounters" else None
         slot = {"conditions": "c", "medications": "d", "procedures": "p", "immunizations": "i", "allergies": "a"}[entity]
-        name = rng.choice(sorted(set(rows["name"])))
+        names = sorted(n for n in set(rows["name"]) if askable(n))
+        if not names:
+            return None
+        name = rng.choice(names)
         said = short_name(files, entity, name)
         if kind.endswith("_exists") and i % 2 == 1:   # a "No" case
             absent = _absent_name(files, entity, pid, rng)

@@ -15,7 +15,7 @@ from datetime import date
 
 from benchmarks.eval_assistant_expected import Record
 from benchmarks.eval_judge import Expect
-from benchmarks.eval_record_files import ADJECTIVES, RecordFiles, short_name
+from benchmarks.eval_record_files import ADJECTIVES, RecordFiles, askable, short_name
 from benchmarks.eval_record_patient import RecordCase
 
 T: dict[str, tuple[str, ...]] = {
@@ -47,7 +47,7 @@ def _common_names(files: RecordFiles, entity: str, rng: random.Random) -> list[s
     """Names held by at least two patients, as a clinician says them; shuffled."""
     t = files.tables[entity]
     per = t.groupby("name")["patient"].nunique()
-    names = sorted({short_name(files, entity, n) for n in per[per >= 2].index})
+    names = sorted({short_name(files, entity, n) for n in per[per >= 2].index if askable(n)})
     rng.shuffle(names)
     return names
 

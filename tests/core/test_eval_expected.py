@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from benchmarks.eval_assistant_expected import Record
 from benchmarks.eval_ehrsql import HeldOutScore, Question, Scored, build_questions
 from benchmarks.eval_ehrsql_heldout import TEMPLATES, UNANSWERABLE
-from benchmarks.eval_assistant_expected import Record
 from benchmarks.eval_judge import DECLINED, RIGHT, WRONG, Expect, first_count_in_text, judge
 from benchmarks.eval_record_files import RecordFiles, clean_name, name_matches
 
@@ -142,3 +142,22 @@ def test_the_held_out_set_is_large_enough_on_the_sample() -> None:
     assert len([q for q in questions if not q.answerable]) == len(UNANSWERABLE) >= 30
     assert len(TEMPLATES) >= 30
     assert any(q.patient_id is None and "patient " in q.text for q in answerable)   # the id must be read
+
+
+# ------------------------------------------------------------------------------- the evaluation's cohorts
+def test_history_changes_add_renewals_switches_and_other_visit_classes_and_nothing_else(tmp_path: Path) -> None:
+    from devtools.synthetic import generate_cohort
+
+    small = {"patients": 24, "years": 8, "seed": 5, "wide_rows": 0, "snapshot": False}
+    generate_cohort(tmp_path / "plain", **small)
+    generate_cohort(tmp_path / "messy", history_changes=True, **small)
+    plain, messy = tmp_path / "plain" / "synthea", tmp_path / "messy" / "synthea"
+    for same in ("patients.csv", "conditions.csv", "observations.csv", "allergies.csv", "immunizations.csv"):
+        assert (plain / same).read_bytes() == (messy / same).read_bytes(), same
+    files = RecordFiles.read(messy)
+    meds = files.tables["medications"]
+    per = meds.groupby(["patient", "name"]).size()
+    assert per.max() >= 3                                       # a chronic drug re-issued year after year
+    assert (meds["reason"] == "").any() and (meds["stop"] == "").any() and (meds["stop"] != "").any()
+    assert {"outpatient", "virtual", "home"} & set(files.tables["encounters"]["klass"])
+    assert {"emergency", "inpatient", "urgentcare", "wellness", "ambulatory"} <= set(files.tables["encounters"]["klass"])
