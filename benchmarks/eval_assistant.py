@@ -282,7 +282,7 @@ def run_cases(store: Store, cases: list[Case]) -> list[Result]:
         verdict = verify_text(answer.text, facts=answer.facts)
         contradicted = [f"{s.text!r} ({s.reason})" for s in verdict.spans if s.status == CONTRADICTED]
         results.append(Result(case.kind, case.question, ok, answer.computed, answer.seconds, case.expected, got,
-                              contradicted, outcome))
+                              contradicted, outcome, marked=answer.planner in ("model", "parser_unsure")))
     return results
 
 

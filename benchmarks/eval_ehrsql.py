@@ -101,9 +101,8 @@ def build_questions(files: RecordFiles, obs: Record, *, seed: int, per_template:
 
 def _prose(workspace: Path, q: Question) -> str:
     """The on-device model's reply, as ``python -m desktop chat`` gives it to a user."""
-    cmd = [sys.executable, "-m", "desktop", "chat", "--workspace", str(workspace), "--quiet", q.text]
-    if q.patient_id:
-        cmd[5:5] = ["--patient", q.patient_id]
+    who = ["--patient", q.patient_id] if q.patient_id else []
+    cmd = [sys.executable, "-m", "desktop", "chat", "--workspace", str(workspace), *who, "--quiet", q.text]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=REPO, check=False)
     return done.stdout.strip()
 

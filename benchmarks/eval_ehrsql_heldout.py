@@ -321,7 +321,7 @@ TEMPLATES: tuple[Template, ...] = (
       _name_of("procedures", "what was the name of the procedure that patient {pid} last received in {y}?", True,
                True)),
     T("proc_cohort", "cohort counts", "count the number of patients who received a {procedure_name} procedure "
-      "[time_filter_global1].", _patients_with("procedures", "count the number of patients who received a {name} "
+      "[time_filter_global1].", _patients_with("procedures", "count the number of patients who received {a_name} "
                                                              "procedure.")),
     T("allergy_name", "diagnoses", "what was the name of the substance that patient {patient_id} was allergic to "
       "[time_filter_global1]? (eICU)",

@@ -28,6 +28,7 @@ class Result:
     contradicted: list[str] = field(default_factory=list)   # the verifier on the app's own computed text
     outcome: str = ""                                       # right / wrong / declined ("" : from ``ok``)
     source: str = ""                                        # which cohort
+    marked: bool = False        # the answer carries a caution ("check the plan": parser unsure or model-planned)
 
     def __post_init__(self) -> None:
         if not self.outcome:
@@ -73,7 +74,9 @@ class Report:
             p95 = seconds[min(len(seconds) - 1, round(0.95 * (len(seconds) - 1)))]
             lines.append(f"time to a computed answer: median {statistics.median(seconds) * 1000:.1f} ms, "
                          f"p95 {p95 * 1000:.1f} ms over {len(seconds)} answers")
-        lines.append(f"wrong figures shown unmarked: {len(self.wrong_unmarked())}")
+        lines.append(f"wrong figures shown unmarked: {len(self.wrong_unmarked())} (counted as before: every wrong "
+                     f"computed answer; {sum(r.marked for r in self.wrong_unmarked())} of them carry a 'check the "
+                     f"plan' caution)")
         lines.append(f"not computed (sent to the model): {sum(not r.computed for r in self.results)}")
         lines.append(f"computed answers the verifier calls contradicted: {len(self.verifier_disagrees())}")
         for r in self.verifier_disagrees()[:10]:
