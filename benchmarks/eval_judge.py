@@ -3,12 +3,12 @@ wording (contracts.md section 1 says how answers look):
 
 - yes/no: the text begins with "Yes" or "No" (after any caution line the app puts first), and it is the
   expected one;
-- a date: the first dated fact (``observed_at``) is the expected day, or with no dated fact the first
-  YYYY-MM-DD in the text is;
-- a count: the first numeric fact equals the expected integer, or with no numeric fact the first whole
-  number in the text (dates, years of the window and ids left out) does;
-- a name: the first named fact (a fact whose value is text) or else the text holds one of the accepted
-  names, case-insensitively;
+- a date: the text states it as YYYY-MM-DD, and it leads: it is the text's first date or the first dated
+  fact's (``observed_at``);
+- a count: the text states the integer, and it leads: it is the text's first whole number (dates, years
+  of the window and ids left out) or the first numeric fact;
+- a name: the text holds one of the accepted names (case-insensitive, whole words), and when the answer
+  has named facts (a fact whose value is text) the first or the last of them is one;
 - names (a top-k list): every expected name is in the text;
 - patients: the patient ids in the answer's rows (or else its text) are exactly the expected ones;
 - decline (a question the record cannot answer): ``answer.declined``.
@@ -64,11 +64,18 @@ def _numeric_facts(answer: Any) -> list[float]:
             and not isinstance(f.value, bool)]
 
 
+def _counts_text(text: str) -> str:
+    """The text without dates, ids and the years of its window ("in 2016", "since 2018")."""
+    return _WINDOW_YEAR.sub(" ", _UUID.sub(" ", _DAY.sub(" ", text)))
+
+
 def first_count_in_text(text: str) -> int | None:
-    text = _UUID.sub(" ", _DAY.sub(" ", text))
-    text = _WINDOW_YEAR.sub(" ", text)
-    m = _NUMBER.search(text)
+    m = _NUMBER.search(_counts_text(text))
     return int(m.group(1)) if m else None
+
+
+def _whole_numbers(text: str) -> set[int]:
+    return {int(m.group(1)) for m in _NUMBER.finditer(_counts_text(text))}
 
 
 def check(answer: Any, expect: Expect) -> bool:
@@ -79,24 +86,31 @@ def check(answer: Any, expect: Expect) -> bool:
         word = "yes" if expect.value else "no"
         return re.match(rf"{word}\b", text, re.IGNORECASE) is not None
     if how == "date":
+        # The date must be stated, and be the answer's lead: the first date of the text or of the dated facts
+        # (an answer that names the first event when asked for the last leads with the wrong one).
         dated = [f.observed_at[:10] for f in answer.facts if getattr(f, "observed_at", None)]
-        if dated:
-            return dated[0] == expect.value
-        m = _DAY.search(text)
-        return m is not None and m.group(1) == expect.value
+        stated = [m.group(1) for m in _DAY.finditer(text)]
+        return expect.value in stated and (stated[0] == expect.value or (bool(dated) and dated[0] == expect.value))
     if how == "count":
+        # The integer must be stated, as the first number of the text or as the first numeric fact.
+        n = int(expect.value)
         numbers = _numeric_facts(answer)
-        if numbers:
-            return numbers[0] == float(expect.value)
-        return first_count_in_text(text) == int(expect.value)
+        lead = first_count_in_text(text)
+        stated = n in _whole_numbers(text)
+        return stated and (lead == n or (bool(numbers) and numbers[0] == float(n)))
     if how == "value":
         numbers = _numeric_facts(answer)
         return bool(numbers) and abs(numbers[0] - float(expect.value)) <= expect.tolerance
     if how == "name":
+        # Named in the text (case-insensitive, whole words); when the answer has named facts, the first or
+        # the last of them is the one (not merely a name somewhere in a list).
         accepted = [a.lower() for a in (expect.accepted or (expect.value,))]
         named = [str(f.value).lower() for f in answer.facts if isinstance(f.value, str)]
-        where = named[0] if named else text.lower()
-        return any(re.search(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])", where) for a in accepted)
+
+        def says(where: str) -> bool:
+            return any(re.search(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])", where) for a in accepted)
+
+        return says(text.lower()) and (not named or says(named[0]) or says(named[-1]))
     if how == "names":
         return all(str(n).lower() in text.lower() for n in expect.value)
     if how == "patients":

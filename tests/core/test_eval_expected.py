@@ -40,12 +40,14 @@ def test_yes_no_must_lead_after_the_caution_lines() -> None:
     assert judge(answer("The record does not hold ...", declined=True), yes) == DECLINED
 
 
-def test_a_date_is_the_first_dated_fact_or_the_first_date_in_the_text() -> None:
+def test_a_date_must_be_stated_and_lead() -> None:
     when = Expect("date", "2019-03-02")
-    assert judge(answer("First on 2019-03-02; again 2021-01-01", [fact("Hypertension", "2019-03-02T10:00")]), when) == RIGHT
-    assert judge(answer("First on 2019-03-02", [fact("Hypertension", "2021-01-01T10:00")]), when) == WRONG
+    first_fact = [fact("Hypertension", "2019-03-02T10:00")]
+    assert judge(answer("First on 2019-03-02; again 2021-01-01", first_fact), when) == RIGHT
     assert judge(answer("Diagnosed 2019-03-02 (and 2020-01-01)."), when) == RIGHT
-    assert judge(answer("Diagnosed 2020-01-01 (and 2019-03-02)."), when) == WRONG
+    assert judge(answer("Diagnosed 2020-01-01 (and 2019-03-02)."), when) == WRONG    # leads with another
+    assert judge(answer("Since 2018-01-01: first on 2019-03-02", first_fact), when) == RIGHT  # the fact leads
+    assert judge(answer("Hypertension is on record", first_fact), when) == WRONG       # the date is not stated
 
 
 def test_a_count_skips_dates_window_years_and_ids() -> None:
@@ -62,8 +64,11 @@ def test_a_name_is_a_whole_word_match_and_male_is_not_female() -> None:
     assert judge(answer("The patient is female."), Expect("name", None, ("male", "m"))) == WRONG
     assert judge(answer("Sex: F", [fact("F")]), Expect("name", None, ("female", "f"))) == RIGHT
     drug = Expect("name", None, ("amoxicillin 250 mg oral capsule",))
-    assert judge(answer("x", [fact("Amoxicillin 250 MG Oral Capsule", "2022-01-01")]), drug) == RIGHT
-    assert judge(answer("x", [fact("Ibuprofen 100 MG Oral Tablet", "2022-01-01")]), drug) == WRONG
+    amox, ibu = fact("Amoxicillin 250 MG Oral Capsule", "2022-01-01"), fact("Ibuprofen 100 MG Oral Tablet", "2022-01-01")
+    assert judge(answer("The last drug in 2022: Amoxicillin 250 MG Oral Capsule on 2022-01-01", [amox]), drug) == RIGHT
+    assert judge(answer("x", [amox]), drug) == WRONG                                   # not in the text
+    assert judge(answer("Ibuprofen 100 MG Oral Tablet, Amoxicillin 250 MG Oral Capsule, Paracetamol",
+                        [ibu, amox, fact("Paracetamol")]), drug) == WRONG            # only somewhere in a list
 
 
 def test_patients_and_an_unanswerable_question() -> None:
