@@ -31,7 +31,7 @@ from datetime import date
 
 from benchmarks.eval_assistant_expected import Record
 from benchmarks.eval_judge import Expect
-from benchmarks.eval_record_files import RecordFiles, askable, short_name
+from benchmarks.eval_record_files import RecordFiles, askable, short_name, window_is_ambiguous
 from benchmarks.eval_record_workspace import _unambiguous_top
 
 Built = tuple[str, Expect] | None
@@ -77,6 +77,8 @@ def _exists(entity: str, verb: str, window: str) -> Builder:
                                                               if askable(n))))
         kw = {"since": year} if window == "since" else {"year": year} if window == "in" else {}
         hit = bool(len(files.events(entity, pid, name, **kw)))   # type: ignore[arg-type]
+        if entity == "medications" and window_is_ambiguous(files.events(entity, pid, name), **kw):  # type: ignore[arg-type]
+            return None
         when = f" since {year}" if window == "since" else f" in {year}" if window == "in" else ""
         said = _a(name) if verb.endswith(" a") else name
         return f"has patient {pid} been {verb.removesuffix(' a')} {said}{when}?", Expect("yesno", hit)
@@ -237,6 +239,8 @@ def _any_event(entity: str, text: str) -> Builder:
         year = _year(files, "encounters", pid, rng)
         if year is None:
             return None
+        if entity == "medications" and window_is_ambiguous(files.events(entity, pid), year=year):
+            return None
         return text.format(pid=pid, y=year), Expect("yesno", bool(len(files.events(entity, pid, year=year))))
     return build
 
@@ -246,7 +250,8 @@ def _list_ids(files: RecordFiles, obs: Record, rng: random.Random, pid: str) -> 
     if name is None:
         return None
     ids = files.who("conditions", name)
-    return f"list the ids of patients diagnosed with {name}.", Expect("patients", tuple(sorted(ids)))
+    return (f"list the ids of patients diagnosed with {name}.",
+            Expect("patients", tuple(sorted(ids)), tuple(sorted(files.everyone()))))
 
 
 T, E = Template, "conditions"

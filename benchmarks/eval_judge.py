@@ -40,11 +40,12 @@ class Expect:
 
     how: str
     value: Any = None
-    accepted: tuple[str, ...] = ()     # for "name": any of these is right (ties)
+    accepted: tuple[str, ...] = ()     # "name": any of these is right (ties); "patients": every patient id
     tolerance: float = 0.011
 
     def __repr__(self) -> str:
-        return f"{self.how}:{self.value if not self.accepted else self.accepted}"
+        shown = self.accepted if self.accepted and self.how != "patients" else self.value
+        return f"{self.how}:{shown}"
 
 
 def is_declined(answer: Any) -> bool:
@@ -114,8 +115,11 @@ def check(answer: Any, expect: Expect) -> bool:
     if how == "names":
         return all(str(n).lower() in text.lower() for n in expect.value)
     if how == "patients":
+        # ``accepted`` holds every patient id of the workspace: other ids in the rows (encounters) are not patients.
+        known = set(expect.accepted) if expect.accepted else None
         cells = {str(c) for row in getattr(answer, "rows", []) for c in row}
-        ids = {c for c in cells if _UUID.fullmatch(c)} or set(_UUID.findall(text))
+        ids = {c for c in cells if _UUID.fullmatch(c) and (known is None or c in known)}
+        ids = ids or {c for c in _UUID.findall(text) if known is None or c in known}
         return ids == set(expect.value)
     raise ValueError(f"unknown expectation {how!r}")
 

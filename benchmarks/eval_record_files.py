@@ -167,6 +167,17 @@ class RecordFiles:
         return {p: self.age_on(p, on) for p in ids}
 
 
+def window_is_ambiguous(rows: pd.DataFrame, *, year: int | None = None, since: int | None = None) -> bool:
+    """Whether "prescribed X in 2020" / "since 2020" would get a different yes/no when read as "started in the
+    window" and as "on it during the window" (a drug started before and still running): such cases are not
+    asked."""
+    low = f"{year if year is not None else since}-01-01"
+    high = f"{year}-12-31" if year is not None else "9999-12-31"
+    started = ((rows["start"] >= low) & (rows["start"] <= high)).any()
+    running = ((rows["start"] <= high) & ((rows["stop"] == "") | (rows["stop"] >= low))).any()
+    return bool(started) != bool(running)
+
+
 def distinct_names(files: RecordFiles, entity: str, words: str) -> set[str]:
     """The distinct names the words match in the whole workspace (1: the words name one thing)."""
     names = files.tables[entity]["name"].drop_duplicates()

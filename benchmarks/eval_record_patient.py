@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from benchmarks.eval_assistant_expected import Record
 from benchmarks.eval_judge import Expect
-from benchmarks.eval_record_files import RecordFiles, askable, short_name
+from benchmarks.eval_record_files import RecordFiles, askable, short_name, window_is_ambiguous
 
 
 @dataclass(frozen=True)
@@ -165,6 +165,9 @@ def _one(kind: str, entity: str | None, files: RecordFiles, obs: Record, rng: ra
             year = int(rng.choice(sorted(set(rows["start"].str[:4]))))
             since = "since" in template
             hits = files.events(entity, pid, said, since=year) if since else files.events(entity, pid, said, year=year)
+            if entity == "medications" and window_is_ambiguous(
+                    mine, **({"since": year} if since else {"year": year})):   # type: ignore[arg-type]
+                return None
             return case(Expect("yesno", bool(len(hits))), **{slot: said, "y": year})
         if kind.endswith("_first"):
             return case(Expect("date", mine["start"].iloc[0]), **{slot: said})

@@ -87,7 +87,8 @@ def _one(kind: str, template: str, i: int, files: RecordFiles, obs: Record, rng:
         return case(Expect("count", len(files.who("encounters", klass=klass, year=year))), k=KLASS[klass], y=year)
     if kind == "ws_list_cond" and c:
         ids = files.who("conditions", c, active=True)
-        return case(Expect("patients", tuple(sorted(ids))), c=c) if ids else None
+        everyone = tuple(sorted(files.everyone()))
+        return case(Expect("patients", tuple(sorted(ids)), everyone), c=c) if ids else None
     if kind in ("ws_top_cond", "ws_top_drugs"):
         entity = "conditions" if kind == "ws_top_cond" else "medications"
         sizes = (3, 5, 2, 4, 6, 1, 7)

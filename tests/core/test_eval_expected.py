@@ -166,3 +166,19 @@ def test_history_changes_add_renewals_switches_and_other_visit_classes_and_nothi
     assert (meds["reason"] == "").any() and (meds["stop"] == "").any() and (meds["stop"] != "").any()
     assert {"outpatient", "virtual", "home"} & set(files.tables["encounters"]["klass"])
     assert {"emergency", "inpatient", "urgentcare", "wellness", "ambulatory"} <= set(files.tables["encounters"]["klass"])
+
+
+def test_a_drug_started_before_a_window_and_still_running_is_not_asked_about_that_window(files: RecordFiles) -> None:
+    import pandas as pd
+
+    from benchmarks.eval_record_files import window_is_ambiguous
+
+    rows = pd.DataFrame({"start": ["2015-01-01"], "stop": [""]})
+    assert window_is_ambiguous(rows, since=2021) and window_is_ambiguous(rows, year=2020)
+    assert not window_is_ambiguous(rows, year=2014)                    # neither reading says yes
+    stopped = pd.DataFrame({"start": ["2015-01-01", "2021-03-03"], "stop": ["2016-01-01", "2021-04-01"]})
+    assert not window_is_ambiguous(stopped, since=2021) and not window_is_ambiguous(stopped, year=2018)
+    encounter = "44444444-4444-4444-8444-444444444444"
+    assert judge(answer("2 patients", rows=[[encounter, P1], [encounter, P2]]),
+                 Expect("patients", (P1, P2), (P1, P2, P3))) == RIGHT
+    assert judge(answer("x", rows=[[P3, P1]]), Expect("patients", (P1,), (P1, P2, P3))) == WRONG
