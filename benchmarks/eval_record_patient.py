@@ -87,6 +87,15 @@ T: dict[str, tuple[str, ...]] = {
                     "was {who}'s latest {m} lower than the first one?"),
     "obs_ever_above": ("has the {m} of {who} been ever greater than {t} in {y}?",
                        "was {who}'s {m} ever above {t} in {y}? Answer yes or no first"),
+    "cond_before": ("was {who} diagnosed with {c} before {day}?", "had {who} been diagnosed with {c} before {day}?"),
+    "enc_count_between": ("how many visits did {who} have between {day} and {day2}?",
+                          "count the encounters of {who} from {day} to {day2}"),
+    "obs_at_last_visit": ("what was the {m} of {who} at the last visit?", "{who}'s {m} at the most recent visit?"),
+    "decline": ("what is {who}'s blood group?", "how much urine did {who} pass yesterday?",
+                "which ward is {who} on?", "what organism grew in {who}'s last culture?",
+                "when is {who}'s next appointment?", "any family history of cancer for {who}?",
+                "did {who} sign the consent for treatment?", "what ventilator mode is {who} on?",
+                "what was {who}'s fluid balance today?", "which bed is {who} in?"),
 }
 PATIENT_KINDS = tuple(T)
 
@@ -184,6 +193,24 @@ def _one(kind: str, entity: str | None, files: RecordFiles, obs: Record, rng: ra
     if kind == "allergy_list":
         names = sorted(set(files.events("allergies", pid)["name"]))
         return case(Expect("names", tuple(names))) if names else None
+    if kind == "decline":      # what a Synthea export does not hold: declined, never answered
+        return case(Expect("decline"))
+    if kind == "cond_before":
+        rows = files.events("conditions", pid)
+        names = sorted(n for n in set(rows["name"]) if askable(n))
+        if not names:
+            return None
+        said = rng.choice(names)
+        onset = files.events("conditions", pid, said)["start"].iloc[0]
+        day = rng.choice(sorted(set(files.events("encounters", pid)["start"]) | {onset}))
+        return case(Expect("yesno", onset < day), c=said, day=day)
+    if kind == "enc_count_between":
+        days = sorted(files.events("encounters", pid)["start"])
+        if len(days) < 2:
+            return None
+        day, day2 = sorted(rng.sample(days, 2))
+        between = [d for d in days if day <= d <= day2]
+        return case(Expect("count", len(between)), day=day, day2=day2)
     if kind.startswith(("demo_", "obs_")):
         return _person(kind, files, obs, rng, pid, case, template)
     return _encounters(kind, files, rng, i, pid, case)
@@ -237,6 +264,12 @@ def _person(kind, files: RecordFiles, obs: Record, rng: random.Random, pid: str,
     if len(r) < 2:
         return None
     phrase = rng.choice(OBS[code])
+    if kind == "obs_at_last_visit":
+        # Readings belong to visits, so the last visit's reading is the newest one; with none at the last visit
+        # the answer falls back to the newest reading (and says so): the same figure either way.
+        if (r["at"].str[:10] == r.iloc[0]["at"][:10]).sum() > 1:   # several readings that day: which one?
+            return None
+        return case(Expect("value", float(r.iloc[0]["value"])), m=phrase)
     if kind == "obs_compare":
         newest = float(r.iloc[0]["value"])
         oldest = float(r.sort_values(["at", "value"], ascending=[True, True]).iloc[0]["value"])
