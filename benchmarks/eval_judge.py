@@ -9,7 +9,8 @@ wording (contracts.md section 1 says how answers look):
   of the window and ids left out) or the first numeric fact;
 - a name: the text holds one of the accepted names (case-insensitive, whole words), and when the answer
   has named facts (a fact whose value is text) the first or the last of them is one;
-- names (a top-k list): every expected name is in the text;
+- names (a top-k list): every expected name is in the text (``names_any``: every name of one of the
+  readings of "most frequent": rows or patients, the living or everyone);
 - patients: the patient ids in the answer's rows (or else its text) are exactly the expected ones;
 - decline (a question the record cannot answer): ``answer.declined``.
 
@@ -36,7 +37,8 @@ _CAUTIONS = ("planned by the on-device model", "check the plan", "matched:")
 
 @dataclass(frozen=True)
 class Expect:
-    """What a right answer must say. ``how`` is one of yesno, date, count, value, name, names, patients, decline."""
+    """What a right answer must say. ``how``: yesno, date, count, value, name, names, names_any, patients,
+    decline."""
 
     how: str
     value: Any = None
@@ -114,6 +116,8 @@ def check(answer: Any, expect: Expect) -> bool:
         return says(text.lower()) and (not named or says(named[0]) or says(named[-1]))
     if how == "names":
         return all(str(n).lower() in text.lower() for n in expect.value)
+    if how == "names_any":   # several readings of the question, each a list of names: one must be named whole
+        return any(all(str(n).lower() in text.lower() for n in names) for names in expect.value)
     if how == "patients":
         # ``accepted`` holds every patient id of the workspace: other ids in the rows (encounters) are not patients.
         known = set(expect.accepted) if expect.accepted else None

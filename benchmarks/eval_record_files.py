@@ -185,12 +185,11 @@ def distinct_names(files: RecordFiles, entity: str, words: str) -> set[str]:
 
 
 def short_name(files: RecordFiles, entity: str, name: str) -> str:
-    """The name as a clinician would say it. A drug or a vaccine by its first word (the ingredient:
+    """The name as a clinician would say it. A drug or a vaccine by its first word, a plain word (the ingredient:
     "simvastatin", "influenza") when that alone names exactly this one in the workspace; anything else, and a
     drug whose ingredient comes in several strengths, by its whole name without the semantic tag."""
-    words = [w for w in name.split() if w.isalpha()]
-    first = words[0] if words else ""
-    if entity in ("medications", "immunizations") and len(first) >= 5 \
+    first = name.split()[0] if name.split() else ""
+    if entity in ("medications", "immunizations") and len(first) >= 5 and first.isalpha() \
             and distinct_names(files, entity, first) == {name}:
         return first
     return name

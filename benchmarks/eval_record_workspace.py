@@ -28,7 +28,8 @@ T: dict[str, tuple[str, ...]] = {
                      "number of patients ever on {d}"),
     "ws_enc_class_count": ("how many patients had {k} in {y}?", "count the patients with {k} in {y}"),
     "ws_list_cond": ("list the patients with {c}", "which patients have {c}?"),
-    "ws_top_cond": ("what are the top {n} most frequent diagnoses?", "top {n} conditions in the workspace"),
+    "ws_top_cond": ("what are the {n} most frequent conditions in the record?",
+                    "top {n} conditions recorded in the workspace"),
     "ws_top_drugs": ("what are the top {n} most frequently prescribed drugs?", "top {n} medications prescribed"),
     "ws_living": ("how many patients are alive?", "how many living patients are there?"),
     "ws_deceased": ("how many patients have died?", "how many deceased patients are there?"),
@@ -91,11 +92,11 @@ def _one(kind: str, template: str, i: int, files: RecordFiles, obs: Record, rng:
         return case(Expect("patients", tuple(sorted(ids)), everyone), c=c) if ids else None
     if kind in ("ws_top_cond", "ws_top_drugs"):
         entity = "conditions" if kind == "ws_top_cond" else "medications"
-        sizes = (3, 5, 2, 4, 6, 1, 7)
-        for n in sizes[i % len(sizes):] + sizes[:i % len(sizes)]:   # the first size with no tie at its edge
-            top = _unambiguous_top(files, entity, n)
-            if top:
-                return case(Expect("names", tuple(top)), n=n)
+        sizes = (3, 5, 2, 4, 6, 7)
+        for n in sizes[i % len(sizes):] + sizes[:i % len(sizes)]:   # the first size some reading leaves untied
+            readings = top_readings(files, entity, n)
+            if readings:
+                return case(Expect("names_any", readings), n=n)
         return None
     if kind == "ws_living":
         return case(Expect("count", len(files.living())))
@@ -125,16 +126,17 @@ def _one(kind: str, template: str, i: int, files: RecordFiles, obs: Record, rng:
     return None
 
 
-def _unambiguous_top(files: RecordFiles, entity: str, n: int) -> list[str] | None:
-    """The top n names when counting rows or patients, living or all, all give the same set (else None: the
-    question would be ambiguous)."""
+def top_readings(files: RecordFiles, entity: str, n: int) -> tuple[tuple[str, ...], ...]:
+    """The top n names under each reading of "most frequent" that has no tie at its edge: counting rows or
+    patients, the living or everyone, with social findings or without (for conditions). A right answer names
+    every name of one of them; empty when every reading is tied."""
     t = files.tables[entity]
-    sets = []
-    for living in (False, True):
-        rows = t[t["patient"].isin(files.living())] if living else t
-        for counts in (rows["name"].value_counts(), rows.groupby("name")["patient"].nunique()
-                       .sort_values(ascending=False, kind="stable")):
-            if len(counts) <= n or counts.iloc[n - 1] == counts.iloc[n]:
-                return None
-            sets.append(frozenset(counts.index[:n]))
-    return sorted(sets[0]) if len(set(sets)) == 1 else None
+    tables = [t, t[t["name"].map(askable)]] if entity == "conditions" else [t]
+    readings: set[tuple[str, ...]] = set()
+    for table in tables:
+        for rows in (table, table[table["patient"].isin(files.living())]):
+            for counts in (rows["name"].value_counts(), rows.groupby("name")["patient"].nunique()
+                           .sort_values(ascending=False, kind="stable")):
+                if len(counts) > n and counts.iloc[n - 1] != counts.iloc[n]:
+                    readings.add(tuple(sorted(counts.index[:n])))
+    return tuple(sorted(readings))

@@ -182,3 +182,10 @@ def test_a_drug_started_before_a_window_and_still_running_is_not_asked_about_tha
     assert judge(answer("2 patients", rows=[[encounter, P1], [encounter, P2]]),
                  Expect("patients", (P1, P2), (P1, P2, P3))) == RIGHT
     assert judge(answer("x", rows=[[P3, P1]]), Expect("patients", (P1,), (P1, P2, P3))) == WRONG
+
+
+def test_top_k_is_right_under_any_untied_reading_of_most_frequent() -> None:
+    readings = Expect("names_any", (("asthma", "otitis media"), ("asthma", "stress")))
+    assert judge(answer("Top 2: Asthma (12), Stress (9)"), readings) == RIGHT
+    assert judge(answer("Top 2: Asthma (12), Otitis media (9)"), readings) == RIGHT
+    assert judge(answer("Top 2: Asthma (12), Viral sinusitis (9)"), readings) == WRONG
