@@ -77,7 +77,7 @@ def _exists(entity: str, verb: str, window: str) -> Builder:
                                                               if askable(n))))
         kw = {"since": year} if window == "since" else {"year": year} if window == "in" else {}
         hit = bool(len(files.events(entity, pid, name, **kw)))   # type: ignore[arg-type]
-        if entity == "medications" and window_is_ambiguous(files.events(entity, pid, name), **kw):  # type: ignore[arg-type]
+        if entity == "medications" and window_is_ambiguous(files.events(entity, pid, name), **kw):
             return None
         when = f" since {year}" if window == "since" else f" in {year}" if window == "in" else ""
         said = _a(name) if verb.endswith(" a") else name

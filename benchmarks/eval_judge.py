@@ -99,8 +99,8 @@ def check(answer: Any, expect: Expect) -> bool:
         n = int(expect.value)
         numbers = _numeric_facts(answer)
         lead = first_count_in_text(text)
-        stated = n in _whole_numbers(text)
-        return stated and (lead == n or (bool(numbers) and numbers[0] == float(n)))
+        said = n in _whole_numbers(text)
+        return said and (lead == n or (bool(numbers) and numbers[0] == float(n)))
     if how == "value":
         numbers = _numeric_facts(answer)
         return bool(numbers) and abs(numbers[0] - float(expect.value)) <= expect.tolerance

@@ -10,8 +10,10 @@ patient does not (and shares no long word with anything the patient has).
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+
+import pandas as pd
 
 from benchmarks.eval_assistant_expected import Record
 from benchmarks.eval_judge import Expect
@@ -26,6 +28,7 @@ class RecordCase:
     expect: Expect
 
 
+CaseMaker = Callable[..., "RecordCase"]
 WHO = ("the patient", "this patient", "patient {pid}")
 CLASS_WORDS = {"emergency": ("an emergency room", "the emergency department", "A&E"),
                "inpatient": ("hospital as an inpatient", "an inpatient stay"),
@@ -104,7 +107,7 @@ def _who(rng: random.Random, i: int, pid: str) -> str:
     return WHO[i % len(WHO)].format(pid=pid)
 
 
-def _tied_names(rows, at_end: bool) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+def _tied_names(rows: pd.DataFrame, at_end: bool) -> tuple[str, ...]:
     day = rows["start"].iloc[-1 if at_end else 0]
     return tuple(sorted(set(rows.loc[rows["start"] == day, "name"])))
 
@@ -175,7 +178,7 @@ def _one(kind: str, entity: str | None, files: RecordFiles, obs: Record, rng: ra
             since = "since" in template
             hits = files.events(entity, pid, said, since=year) if since else files.events(entity, pid, said, year=year)
             if entity == "medications" and window_is_ambiguous(
-                    mine, **({"since": year} if since else {"year": year})):   # type: ignore[arg-type]
+                    mine, **({"since": year} if since else {"year": year})):
                 return None
             return case(Expect("yesno", bool(len(hits))), **{slot: said, "y": year})
         if kind.endswith("_first"):
@@ -216,7 +219,8 @@ def _one(kind: str, entity: str | None, files: RecordFiles, obs: Record, rng: ra
     return _encounters(kind, files, rng, i, pid, case)
 
 
-def _encounters(kind, files: RecordFiles, rng: random.Random, i: int, pid: str, case):  # type: ignore[no-untyped-def]
+def _encounters(kind: str, files: RecordFiles, rng: random.Random, i: int, pid: str, case: CaseMaker
+                ) -> RecordCase | None:
     rows = files.events("encounters", pid)
     if not len(rows):
         return None
@@ -241,7 +245,8 @@ def _encounters(kind, files: RecordFiles, rng: random.Random, i: int, pid: str, 
     return None
 
 
-def _person(kind, files: RecordFiles, obs: Record, rng: random.Random, pid: str, case, template: str):  # type: ignore[no-untyped-def]
+def _person(kind: str, files: RecordFiles, obs: Record, rng: random.Random, pid: str, case: CaseMaker,
+            template: str) -> RecordCase | None:
     """Demographics, and yes/no over one measurement (last against first; ever above a limit in a year)."""
     person = files.person(pid)
     if kind == "demo_sex":

@@ -42,7 +42,7 @@ def _renew_and_switch(p: Person, rng: random.Random, last: datetime) -> None:
         if key is None or rng.random() < 0.4:
             continue
         # Re-issued every year: one row per year, each stopped when the next starts.
-        start, rows = med.start, []
+        start, rows = med.start, list[Record]()
         while start + YEAR < last and len(rows) < 6:
             rows.append(Record(start, start + YEAR, med.encounter, med.code, med.description, med.reason))
             start = start + YEAR
