@@ -10,12 +10,18 @@ from the CSV files and share NO code with the app's queries: their own code mapp
 2708-6; the app stores it as 59408-5), unit conversions and plausibility gates, and their own small table of
 adult limits from the shared clinical reference (section 1.2, NEWS2 chart 1) for "is it normal" questions.
 
-Printed: accuracy per question kind, the number of wrong figures shown unmarked (a computed answer whose
-figure differs from the expected one), and the time to a computed answer (median, p95). Goals: >= 95% per
-kind, cohort questions exact, zero wrong figures unmarked. Exit status 1 when a goal is missed.
+Printed: right / wrong / declined per question kind, the number of wrong figures shown unmarked (a computed
+answer, not declined, whose figure, date, name or yes/no differs from the expected one), and the time to a
+computed answer (median, p95). Exit status 1 when a goal is missed.
 
 Then the held-out phrasings (``benchmarks/eval_assistant_heldout.py``): wordings the parser was not written
 for, with the on-device model as fallback planner when a model file is present (``--no-heldout`` skips them).
+Then the held-out EHRSQL-style set (``benchmarks/eval_ehrsql.py``), scored with RS(10) (``--no-ehrsql``).
+
+The whole-record kinds (``eval_record_patient.py``, ``eval_record_workspace.py``: conditions, medications,
+encounters, procedures, immunizations, allergies, demographics, yes/no over measurements, cohorts) are judged
+right / wrong / declined by ``eval_judge.py``; cohorts count the living by default (contracts.md section 1).
+Goal: every kind 100% right, no wrong figure shown unmarked (``eval_report.py``).
 """
 
 from __future__ import annotations
@@ -25,13 +31,17 @@ import random
 import statistics
 import sys
 import tempfile
-from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from benchmarks.eval_assistant_expected import ADULT_AGE, ADULT_NORMAL, Record, expected_flag_normal
+from benchmarks.eval_judge import RIGHT, Expect, judge
+from benchmarks.eval_record_files import RecordFiles
+from benchmarks.eval_record_patient import patient_record_cases
+from benchmarks.eval_record_workspace import workspace_record_cases
+from benchmarks.eval_report import Report, Result
 from desktop.core.assistant.answer import Answer
 from desktop.core.assistant.ask import answer_question
 from desktop.core.assistant.verify import CONTRADICTED, verify_text
@@ -94,20 +104,9 @@ class Case:
     kind: str
     question: str
     patient_id: str | None
-    check: Callable[[Answer], bool]
+    check: Callable[[Answer], bool] | None
     expected: Any
-
-
-@dataclass
-class Result:
-    kind: str
-    question: str
-    ok: bool
-    computed: bool
-    seconds: float
-    expected: Any
-    got: str
-    contradicted: list[str] = field(default_factory=list)   # the verifier on the app's own computed text
+    expect: Expect | None = None     # the record kinds: judged by ``eval_judge`` (right / wrong / declined)
 
 
 def _close(a: Any, b: float, tolerance: float = 0.011) -> bool:
@@ -210,6 +209,8 @@ def _mean_of(value: float, patients: int) -> Callable[[Answer], bool]:
 
 
 def cohort_cases(record: Record, rng: random.Random, per_kind: int) -> Iterator[Case]:
+    # Cohorts count the living by default (contracts.md section 1).
+    living = set(record.patients.loc[record.patients["death"] == "", "patient"])
     active = record.conditions[record.conditions["active"]]["description"].str.lower()
     words = [w for w in ("diabetes", "hypertension", "obesity", "asthma", "anemia", "prediabetes", "hyperlipidemia",
                          "chronic kidney disease", "pregnancy") if active.str.contains(w, regex=False).any()]
@@ -220,14 +221,14 @@ def cohort_cases(record: Record, rng: random.Random, per_kind: int) -> Iterator[
             code = ("8480-6", "8462-4", "8867-4", "39156-5", "2339-0")[i % 5]
             phrase = rng.choice(PHRASES[code])
             if kind == "cohort_count":
-                expected: Any = float(len(record.with_condition(condition)))
+                expected: Any = float(len(record.with_condition(condition) & living))
                 yield Case(kind, template.format(c=condition), None, _value_is(expected), expected)
             elif kind == "cohort_sex_count":
                 sex = "F" if "women" in template else "M"
-                expected = float(len(record.with_condition(condition, sex)))
+                expected = float(len(record.with_condition(condition, sex) & living))
                 yield Case(kind, template.format(c=condition), None, _value_is(expected), expected)
             elif kind == "cohort_mean":
-                among = record.with_condition(condition) if "{c}" in template else None
+                among = record.with_condition(condition) & living if "{c}" in template else living
                 latest = record.latest_by_patient(code, among)
                 expected = float(statistics.mean(latest.values())) if latest else None
                 question = template.format(m=phrase, c=condition)
@@ -236,12 +237,12 @@ def cohort_cases(record: Record, rng: random.Random, per_kind: int) -> Iterator[
                 else:
                     yield Case(kind, question, None, _mean_of(expected, len(latest)), expected)
             elif kind == "cohort_max":
-                latest = record.latest_by_patient(code)
+                latest = record.latest_by_patient(code, living)
                 expected = max(latest.values()) if latest else None
                 yield Case(kind, template.format(m=phrase), None, _value_is(expected or 0), expected)
             elif kind == "cohort_age_count":
                 age = (40, 65, 18, 70)[i % 4]
-                ages = record.ages_now()
+                ages = {p: a for p, a in record.ages_now().items() if p in living}
                 if "younger" in template:
                     expected = float(sum(1 for a in ages.values() if a is not None and a < age))
                 elif "or over" in template:
@@ -252,7 +253,7 @@ def cohort_cases(record: Record, rng: random.Random, per_kind: int) -> Iterator[
             elif kind == "which_above":
                 code = tuple(THRESHOLDS)[i % len(THRESHOLDS)]
                 limit = float(THRESHOLDS[code])
-                latest = record.latest_by_patient(code)
+                latest = record.latest_by_patient(code, living)
                 expected = sorted(p for p, v in latest.items() if v > limit)
                 question = template.format(m=rng.choice(PHRASES[code]), t=f"{limit:g}")
                 yield Case(kind, question, None, lambda a, e=expected: sorted(r[0] for r in a.rows) == e, expected)
@@ -267,82 +268,67 @@ def run_cases(store: Store, cases: list[Case]) -> list[Result]:
     results = []
     for case in cases:
         answer = answer_question(store, question=case.question, patient_id=case.patient_id)
-        ok = answer.computed and case.check(answer)
+        outcome = ""
+        if case.expect is not None:
+            outcome = judge(answer, case.expect)
+            ok = outcome == RIGHT
+        else:
+            declined = bool(getattr(answer, "declined", False))
+            ok = answer.computed and not declined and case.check is not None and case.check(answer)
+            outcome = "right" if ok else ("declined" if declined or not answer.computed else "wrong")
         got = answer.text if len(answer.text) < 300 else answer.text[:300] + "..."
         # The verifier must agree with the computed text it is given the facts of: a span it calls
         # contradicted there is a verifier bug that would mark a right answer wrong.
         verdict = verify_text(answer.text, facts=answer.facts)
         contradicted = [f"{s.text!r} ({s.reason})" for s in verdict.spans if s.status == CONTRADICTED]
         results.append(Result(case.kind, case.question, ok, answer.computed, answer.seconds, case.expected, got,
-                              contradicted))
+                              contradicted, outcome, marked=answer.planner in ("model", "parser_unsure")))
     return results
 
 
-def evaluate_cohort(synthea: Path, workspace: Path, *, seed: int, per_kind: int) -> list[Result]:
+def record_cases(files: RecordFiles, record: Record, rng: random.Random, per_kind: int) -> Iterator[Case]:
+    """The whole-record kinds (``eval_record_patient``, ``eval_record_workspace``) as cases."""
+    for c in patient_record_cases(files, record, rng, per_kind):
+        yield Case(c.kind, c.question, c.patient_id, None, c.expect, c.expect)
+    for c in workspace_record_cases(files, record, rng, max(2, per_kind // 2)):
+        yield Case(c.kind, c.question, c.patient_id, None, c.expect, c.expect)
+
+
+def evaluate_cohort(synthea: Path, workspace: Path, *, seed: int, per_kind: int, measurements: bool = True,
+                    whole_record: bool = True) -> list[Result]:
     record = Record.read(synthea)
     store = open_store(workspace)
     try:
         import_paths(store, [synthea])
         rng = random.Random(seed)
-        cases = list(patient_cases(record, rng, per_kind)) + list(cohort_cases(record, rng, max(2, per_kind // 2)))
-        return run_cases(store, cases)
+        cases: list[Case] = []
+        if measurements:
+            cases += list(patient_cases(record, rng, per_kind)) + list(cohort_cases(record, rng, max(2, per_kind // 2)))
+        if whole_record:
+            cases += list(record_cases(RecordFiles.read(synthea), record, random.Random(seed + 1), per_kind))
+        results = run_cases(store, cases)
+        for r in results:
+            r.source = synthea.parent.name if synthea != SAMPLE else "sample"
+        return results
     finally:
         store.close()
 
 
-@dataclass
-class Report:
-    results: list[Result] = field(default_factory=list)
-
-    def by_kind(self) -> dict[str, list[Result]]:
-        out: dict[str, list[Result]] = defaultdict(list)
-        for r in self.results:
-            out[r.kind].append(r)
-        return dict(out)
-
-    def wrong_unmarked(self) -> list[Result]:
-        """Computed answers (shown as fact, unmarked) whose figure is wrong."""
-        return [r for r in self.results if r.computed and not r.ok]
-
-    def goals_met(self) -> bool:
-        kinds = self.by_kind()
-        per_kind = all(sum(r.ok for r in rs) / len(rs) >= 0.95 for rs in kinds.values())
-        cohort_exact = all(r.ok for k in COHORT_KINDS for r in kinds.get(k, []))
-        return per_kind and cohort_exact and not self.wrong_unmarked() and not self.verifier_disagrees()
-
-    def verifier_disagrees(self) -> list[Result]:
-        return [r for r in self.results if r.contradicted]
-
-    def text(self) -> str:
-        lines = [f"{'kind':<18} {'right':>6} {'asked':>6} {'accuracy':>9}"]
-        for kind, rs in sorted(self.by_kind().items()):
-            right = sum(r.ok for r in rs)
-            lines.append(f"{kind:<18} {right:>6} {len(rs):>6} {right / len(rs):>9.1%}")
-        seconds = sorted(r.seconds for r in self.results if r.computed)
-        if seconds:
-            p95 = seconds[min(len(seconds) - 1, round(0.95 * (len(seconds) - 1)))]
-            lines.append(f"time to a computed answer: median {statistics.median(seconds) * 1000:.1f} ms, "
-                         f"p95 {p95 * 1000:.1f} ms over {len(seconds)} answers")
-        lines.append(f"wrong figures shown unmarked: {len(self.wrong_unmarked())}")
-        lines.append(f"not computed (sent to the model): {sum(not r.computed for r in self.results)}")
-        lines.append(f"computed answers the verifier calls contradicted: {len(self.verifier_disagrees())}")
-        for r in self.verifier_disagrees()[:10]:
-            lines.append(f"  VERIFIER [{r.kind}] {r.question!r}: {'; '.join(r.contradicted[:3])}")
-        for r in [r for r in self.results if not r.ok][:25]:
-            lines.append(f"  WRONG [{r.kind}] {r.question!r}: expected {r.expected!r}; got {r.got!r}")
-        lines.append("goals met" if self.goals_met() else "GOALS NOT MET")
-        return "\n".join(lines)
-
-
-def run_evaluation(*, patients: int, years: int, seeds: list[int], per_kind: int, sample: bool) -> Report:
+def run_evaluation(*, patients: int, years: int, seeds: list[int], per_kind: int, sample: bool,
+                   measurements: bool = True, whole_record: bool = True) -> Report:
+    """Generated cohorts (every Synthea file: medications, allergies, procedures, immunizations too) and the
+    committed sample, each imported into a temporary workspace and asked every kind."""
     report = Report()
     with tempfile.TemporaryDirectory(prefix="vitalsight-eval-") as tmp:
         for seed in seeds:
             folder = Path(tmp) / f"cohort-{seed}"
-            generate_cohort(folder, patients=patients, years=years, seed=seed, wide_rows=0, extra_files=False)
-            report.results += evaluate_cohort(folder / "synthea", folder / "ws.duckdb", seed=seed, per_kind=per_kind)
+            generate_cohort(folder, patients=patients, years=years, seed=seed, wide_rows=0, extra_files=True,
+                            snapshot=False, history_changes=True)
+            report.results += evaluate_cohort(folder / "synthea", folder / "ws.duckdb", seed=seed, per_kind=per_kind,
+                                              measurements=measurements, whole_record=whole_record)
         if sample and SAMPLE.exists():
-            report.results += evaluate_cohort(SAMPLE, Path(tmp) / "sample.duckdb", seed=0, per_kind=per_kind)
+            report.results += evaluate_cohort(SAMPLE, Path(tmp) / "sample.duckdb", seed=0, per_kind=per_kind,
+                                              measurements=measurements, whole_record=whole_record)
     return report
 
 
@@ -355,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-kind", type=int, default=12, help="questions per kind per cohort")
     ap.add_argument("--no-sample", action="store_true", help="leave out the committed sample")
     ap.add_argument("--no-heldout", action="store_true", help="skip the held-out phrasings (and the model)")
+    ap.add_argument("--no-ehrsql", action="store_true", help="skip the held-out EHRSQL-style set")
+    ap.add_argument("--with-model", action="store_true",
+                    help="EHRSQL-style set: run the on-device model for questions handed to its prose, judge it")
     args = ap.parse_args(argv)
     report = run_evaluation(patients=args.patients, years=args.years, seeds=args.seeds, per_kind=args.per_kind,
                             sample=not args.no_sample)
@@ -366,6 +355,12 @@ def main(argv: list[str] | None = None) -> int:
         print("\n# Held-out phrasings (parser, then the on-device model as fallback planner)")
         sys.stdout.flush()
         ok = heldout_main([]) == 0 and ok
+    if not args.no_ehrsql:
+        from benchmarks.eval_ehrsql import main as ehrsql_main
+
+        print("\n# Held-out EHRSQL-style set (benchmarks/eval_ehrsql_heldout.py; scored with RS(10))")
+        sys.stdout.flush()
+        ok = ehrsql_main(["--with-model"] if args.with_model else []) == 0 and ok
     return 0 if ok else 1
 
 

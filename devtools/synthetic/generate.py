@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from devtools.synthetic.changes import add_history_changes
 from devtools.synthetic.cohort import END, YEAR, ObsRow, Person, make_person
 from devtools.synthetic.exports import SPREADSHEET_VARIANTS, write_snapshot, write_spreadsheet_variant
 from devtools.synthetic.history import add_history
@@ -82,6 +83,7 @@ def inject_implausible(rows: list[ObsRow], rng: random.Random) -> list[tuple[int
 def generate_cohort(
     out_dir: Path, *, patients: int, years: int, seed: int, wide_rows: int, synthea_version: str = "current",
     extra_files: bool = True, snapshot: bool = True, spreadsheet_variants: Sequence[str] = (),
+    history_changes: bool = False,
 ) -> dict[str, Any]:
     """Write ``out_dir/synthea/{patients,encounters,conditions,observations}.csv`` and
     ``out_dir/admissions_wide.csv``; the same arguments always give the same bytes.
@@ -89,7 +91,9 @@ def generate_cohort(
     With ``extra_files`` (the default) also ``synthea/{medications,allergies,procedures,immunizations}.csv``
     and, unless ``snapshot`` is False, ``snapshot.csv`` (Kaggle-style, one row per patient). Each name in ``spreadsheet_variants``
     (:data:`SPREADSHEET_VARIANTS`) adds ``admissions_wide.<variant>.csv`` and ``snapshot.<variant>.csv``
-    (the same rows as Excel would save them).
+    (the same rows as Excel would save them). ``history_changes`` adds chronic drugs re-issued yearly and
+    switched, drugs with no reason and outpatient / virtual / home visits (``changes.py``), from a stream of
+    its own: without it the files are unchanged.
 
     Returns counts: patients, encounters, conditions, observations (rows in observations.csv),
     implausible (rows corrupted on purpose), wide_rows, deaths, plus ``implausible_rows``: a list of
@@ -117,6 +121,8 @@ def generate_cohort(
         rows.extend(add_history(p, prng, start, simulate(p, prng, start), may_die=archetype is None))
         people.append(p)
     bad = inject_implausible(rows, random.Random(master.getrandbits(64)))
+    if history_changes:
+        add_history_changes(people, random.Random(f"history-changes-{seed}"))
 
     synthea = out_dir / "synthea"
     demo_rng = random.Random(master.getrandbits(64))

@@ -92,7 +92,7 @@ def write_encounters(path: Path, people: Sequence[Person], rng: random.Random, v
             payer = rng.choice(payers)
             for e in sorted(p.encounters, key=lambda e: e.start):
                 base = {"wellness": 136.8, "ambulatory": 85.55, "urgentcare": 142.58, "emergency": 146.18,
-                        "inpatient": 106.94}[e.klass]
+                        "inpatient": 106.94}.get(e.klass, 85.55)
                 total = base * (1 if e.klass != "inpatient" else (e.stop - e.start).days + 1) * rng.uniform(1, 4)
                 w.writerow([
                     e.id, iso(e.start), iso(e.stop), p.id, orgs[home if e.klass in ("wellness", "ambulatory") else 0],
