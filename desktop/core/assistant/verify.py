@@ -25,7 +25,9 @@ from typing import Any
 
 from desktop.core.assistant.answer import Fact
 from desktop.core.assistant.parse import find_measurements
+from desktop.core.assistant.verify_claims import Subject, judge_claims, judge_yes_no
 from desktop.core.assistant.verify_facts import NEWS2, FactBook, KnownReading
+from desktop.core.assistant.verify_record import RecordBook
 from desktop.core.clinical.measurements import normalise_unit
 
 VERIFIED, UNVERIFIED, CONTRADICTED = "verified", "unverified", "contradicted"
@@ -56,8 +58,11 @@ _NOT_A_READING = re.compile(r"\s?(readings?|measurements?|values?|times?|visits?
                             r"hours?|minutes?|patients?|people|results?|tests?|records?|points?)\b", re.IGNORECASE)
 _COUNT_PHRASE = re.compile(r"\s?(of \d|(?:[a-z0-9()'-]+ ){0,5}(readings?|measurements?|patients?|values?|results?)\b)",
                            re.IGNORECASE)
-_YEAR = re.compile(r"\b(?:in|since|during|before|until|after|from|by|of|to|year) ((?:19|20)\d{2})\b(?![-/]\d)",
-                   re.IGNORECASE)
+# "a total of 2016 visits" is a count, not a year.
+_YEAR = re.compile(r"\b(?:in|since|during|before|until|after|from|by|of|to|year) ((?:19|20)\d{2})\b(?![-/]\d)"
+                   r"(?!\s+(?:[a-z-]+\s+)?(?:visits?|encounters?|readings?|measurements?|diagnos[ie]s|conditions?|"
+                   r"medications?|prescriptions?|procedures?|vaccinations?|immuni[sz]ations?|admissions?|patients?|"
+                   r"times?|results?|tests?)\b)", re.IGNORECASE)
 _AGE = re.compile(r"\b(\d{1,3})[- ]?(?:years?|yrs?|y)[- ]?old\b|\baged? (\d{1,3})\b|\b(\d{1,3})[- ]?(?:yo|y/o)\b", re.IGNORECASE)
 _FLAG_WORDS = re.compile(
     r"\b(within (?:the )?(?:normal|healthy|reference) range|in (?:the )?(?:normal|healthy) range|normal|"
@@ -156,7 +161,7 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return bounds
 
 
-def _judge_sentence(book: FactBook, text: str, offset: int) -> list[Span]:
+def _judge_sentence(book: FactBook, text: str, offset: int, subject: Subject | None = None) -> list[Span]:
     spans: list[Span] = []
     codes = find_measurements(text.lower())
     if re.search(r"\bnews ?2\b|\bearly warning\b", text, re.IGNORECASE):
@@ -170,6 +175,9 @@ def _judge_sentence(book: FactBook, text: str, offset: int) -> list[Span]:
 
     def free(start: int, end: int) -> bool:
         return not any(a < end and start < b for a, b in taken)
+
+    # Record claims first: "a total of 2016 visits" is a count of visits before it is a number.
+    claim_statuses = judge_claims(subject, text, add, free) if subject is not None else []
 
     for pattern in _DATE_PATTERNS:
         for m in pattern.finditer(text):
@@ -236,6 +244,8 @@ def _judge_sentence(book: FactBook, text: str, offset: int) -> list[Span]:
             else:
                 add(m.start(), m.end(), "sex", CONTRADICTED,
                     f"the record gives the patient's sex as {'female' if book.sex == 'F' else 'male'}")
+    if subject is not None:
+        judge_yes_no(text, claim_statuses, add)
     return sorted(spans, key=lambda s: s.start)
 
 
@@ -304,9 +314,12 @@ def _judge_number(book: FactBook, text: str, m: re.Match[str], codes: tuple[str,
     return known
 
 
-def verify_text(text: str, *, facts: Iterable[Fact] = (), summary: Mapping[str, Any] | None = None) -> Verdict:
-    """The verdict on a whole text (a finished answer, or one read back from history)."""
-    verifier = StreamingVerifier(facts=facts, summary=summary)
+def verify_text(text: str, *, facts: Iterable[Fact] = (), summary: Mapping[str, Any] | None = None,
+                record: RecordBook | None = None) -> Verdict:
+    """The verdict on a whole text (a finished answer, or one read back from history). ``record``
+    (:func:`desktop.core.assistant.verify_record.record_book`) lets diagnoses, drugs, visits, procedures,
+    vaccines, allergies and counts of events be checked; without it they are marked unverified."""
+    verifier = StreamingVerifier(facts=facts, summary=summary, record=record)
     verifier.feed(text)
     verifier.finish()
     return verifier.verdict
@@ -316,8 +329,13 @@ class StreamingVerifier:
     """Judges a streamed answer sentence by sentence: :meth:`feed` returns the spans of the sentences the
     new piece completed, so the panel can mark them while the rest is still being written."""
 
-    def __init__(self, *, facts: Iterable[Fact] = (), summary: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, *, facts: Iterable[Fact] = (), summary: Mapping[str, Any] | None = None,
+                 record: RecordBook | None = None) -> None:
+        facts = list(facts)
         self.book = FactBook(facts, summary)
+        if record is not None:
+            self.book.days |= record.days()
+        self.subject = _subject(facts, summary, record)
         self.verdict = Verdict()
         self._text = ""
         self._judged = 0  # characters of _text already judged
@@ -337,7 +355,7 @@ class StreamingVerifier:
     def _judge(self, start: int, end: int) -> list[Span]:
         new: list[Span] = []
         for a, b in _sentences(self._text[start:end]):
-            new += _judge_sentence(self.book, self._text[start + a:start + b], start + a)
+            new += _judge_sentence(self.book, self._text[start + a:start + b], start + a, self.subject)
         self._judged = end
         self.verdict.spans.extend(new)
         return new
@@ -345,3 +363,15 @@ class StreamingVerifier:
     @property
     def text(self) -> str:
         return self._text
+
+
+def _subject(facts: list[Fact], summary: Mapping[str, Any] | None, record: RecordBook | None) -> Subject:
+    """Who the text is about, as far as the inputs say: the record, else the summary's death and conditions."""
+    patient = (summary or {}).get("patient") or {}
+    names = {str(n) for n in patient.get("conditions") or []}
+    names |= {v for f in facts for v in (f.label, f.value) if isinstance(v, str)}
+    if record is not None:
+        death = record.death.isoformat() if record.death else None
+    else:
+        death = str(patient["deceased"])[:10] if patient.get("deceased") else None
+    return Subject(record, death, record is not None or "deceased" in patient, frozenset(names))
