@@ -68,7 +68,8 @@ _FLAG_WORDS = re.compile(
     r"\b(within (?:the )?(?:normal|healthy|reference) range|in (?:the )?(?:normal|healthy) range|normal|"
     r"unremarkable|out(?:side)? (?:of )?(?:the )?(?:normal|healthy|reference) range|abnormal|"
     r"critically (?:high|low)|critical|dangerously (?:high|low)|elevated|raised|high|low|"
-    r"above (?:the )?(?:normal|healthy) range|below (?:the )?(?:normal|healthy) range)\b", re.IGNORECASE)
+    r"above (?:the )?(?:normal|healthy) range|below (?:the )?(?:normal|healthy) range)\b"
+    r"(?![\s-]+(?:medium[\s-]+)?(?:risk|band)\b)", re.IGNORECASE)  # "high risk" is NEWS2's band, not a flag
 # "normal < 120", "normal: >= 96 %", "high is 130 or more": the words describe the range, not the reading.
 _NAMES_A_LIMIT = re.compile(r"\s*:?\s*(<|>|≤|≥|=|\d|(range )?(is|are|means?) (from |between |under |over |above |"
                             r"below )?[<>≤≥]?\s*\d)", re.IGNORECASE)
