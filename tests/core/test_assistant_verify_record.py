@@ -215,3 +215,41 @@ def test_the_record_book_is_plain_data(workspace: Store) -> None:
     assert "prediabetes" in book.vocabulary and "sickle cell disease" in book.vocabulary
     with pytest.raises(LookupError):
         record_book(workspace, "no-such-patient")
+
+
+def test_doses_first_times_and_ages_on_a_date(workspace: Store) -> None:
+    pid, description, started = workspace.con.execute(
+        "SELECT patient_id, description, started_at FROM medications WHERE regexp_matches(description, '^[A-Za-z]') "
+        "AND regexp_matches(description, ' [0-9]+ MG ') ORDER BY started_at, patient_id LIMIT 1").fetchone()
+    ingredient = description.split()[0]
+    strength = next(w for w in description.split() if w.isdigit())
+    spans = _spans(f"She was prescribed {ingredient} {strength} mg.", workspace, pid)
+    assert spans[ingredient][0] == VERIFIED and spans[f"{strength} mg"][:2] == (VERIFIED, "dose")
+    wrong = str(int(strength) * 3 + 1)
+    assert _spans(f"She was prescribed {ingredient} {wrong} mg.", workspace, pid)[f"{wrong} mg"][0] == CONTRADICTED
+    # "When was the first time ... diagnosed with X?": the first episode's year, not any episode's.
+    row = workspace.con.execute(
+        "SELECT patient_id, description, min(onset), max(onset) FROM conditions WHERE description LIKE '%(disorder)' "
+        "GROUP BY 1, 2 HAVING year(min(onset)) < year(max(onset)) ORDER BY 1, 2 LIMIT 1").fetchone()
+    if row is not None:
+        pid2, condition, first, last = row
+        name = condition.split(" (")[0]
+        assert _spans(f"She was first diagnosed with {name} in {first.year}.", workspace, pid2)[name][0] == VERIFIED
+        assert _spans(f"She was first diagnosed with {name} in {last.year}.", workspace, pid2)[name][0] == CONTRADICTED
+    # "How old was patient X on 2019-06-01?"
+    living = _busiest_living(workspace)
+    birth = workspace.con.execute("SELECT birth_date FROM patients WHERE patient_id = ?", [living]).fetchone()[0]
+    day = date(birth.year + 40, 6, 1)
+    right = 40 if (6, 1) >= (birth.month, birth.day) else 39
+    assert _spans(f"The patient was {right} years old on {day.isoformat()}.", workspace, living)[
+        f"{right} years old"][0] == VERIFIED
+    assert _spans(f"The patient was {right + 2} years old on {day.isoformat()}.", workspace, living)[
+        f"{right + 2} years old"][0] == CONTRADICTED
+
+
+def test_a_computed_answers_own_counts_and_names_are_not_marked(workspace: Store) -> None:
+    from desktop.core.assistant.answer import Fact
+
+    facts = [Fact("number of visits", 12.0), Fact("Hypertension", "Hypertension", "", "2020-01-01")]
+    verdict = verify_text("The patient had 12 visits and was diagnosed with hypertension.", facts=facts)
+    assert {s.text: s.status for s in verdict.spans} == {"12": VERIFIED, "hypertension": VERIFIED}

@@ -29,6 +29,7 @@ from desktop.core.assistant.verify_claims import Subject, judge_claims, judge_ye
 from desktop.core.assistant.verify_facts import NEWS2, FactBook, KnownReading
 from desktop.core.assistant.verify_record import RecordBook
 from desktop.core.clinical.measurements import normalise_unit
+from desktop.core.queries.patients import age_years
 
 VERIFIED, UNVERIFIED, CONTRADICTED = "verified", "unverified", "contradicted"
 
@@ -199,7 +200,12 @@ def _judge_sentence(book: FactBook, text: str, offset: int, subject: Subject | N
         if not free(m.start(), m.end()):
             continue
         age = int(next(g for g in m.groups() if g))
-        if not book.ages:
+        on_day = _age_on_a_day(subject, text)
+        if on_day is not None:   # "was 45 years old on 2019-06-01": the age at that date, from the birth date
+            day, expected = on_day
+            add(m.start(), m.end(), "age", VERIFIED if age == expected else CONTRADICTED,
+                f"born {subject.record.birth if subject and subject.record else ''}: aged {expected} on {day}")
+        elif not book.ages:
             add(m.start(), m.end(), "age", UNVERIFIED, "no age in the facts given")
         elif age in book.ages:
             add(m.start(), m.end(), "age", VERIFIED, "the patient's age")
@@ -366,6 +372,18 @@ class StreamingVerifier:
         return self._text
 
 
+def _age_on_a_day(subject: Subject | None, text: str) -> tuple[str, int] | None:
+    """The age the record gives on the one date a sentence names (None without a birth date or a date)."""
+    if subject is None or subject.record is None or subject.record.birth is None:
+        return None
+    days = {d for pattern in _DATE_PATTERNS for m in pattern.finditer(text) if (d := _date_of(m))}
+    if len(days) != 1:
+        return None
+    day = days.pop()
+    age = age_years(subject.record.birth, date.fromisoformat(day))
+    return (day, int(age)) if age is not None else None
+
+
 def _subject(facts: list[Fact], summary: Mapping[str, Any] | None, record: RecordBook | None) -> Subject:
     """Who the text is about, as far as the inputs say: the record, else the summary's death and conditions."""
     patient = (summary or {}).get("patient") or {}
@@ -375,4 +393,6 @@ def _subject(facts: list[Fact], summary: Mapping[str, Any] | None, record: Recor
         death = record.death.isoformat() if record.death else None
     else:
         death = str(patient["deceased"])[:10] if patient.get("deceased") else None
-    return Subject(record, death, record is not None or "deceased" in patient, frozenset(names))
+    counts = frozenset(float(f.value) for f in facts if isinstance(f.value, (int, float)) and not isinstance(f.value, bool)
+                       and f.label.startswith(("number of", "count", "patients counted")))
+    return Subject(record, death, record is not None or "deceased" in patient, frozenset(names), counts)

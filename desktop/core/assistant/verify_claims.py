@@ -91,6 +91,7 @@ _ALIVE = re.compile(r"\b((is|are|remains?) (still |now )?(alive|living)|currentl
                     re.IGNORECASE)
 _DEAD = re.compile(r"\b(has died|had died|died|is dead|was dead|is deceased|was deceased|passed away|"
                    r"date of death|death on)\b", re.IGNORECASE)
+_DOSE_AFTER = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(mg|mcg|ml|unt|g)\b", re.IGNORECASE)
 _YES_NO = re.compile(r"^\s*(yes|no)\b(?=\s*[,.;:!—-]|\s*$)", re.IGNORECASE)
 _YEAR_WINDOW = re.compile(r"\b(in|during|since|after|from|before|until|by) ((?:19|20)\d{2})\b", re.IGNORECASE)
 _ISO_DAY = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
@@ -104,6 +105,7 @@ class Subject:
     death: str | None            # ISO date, or None when alive (or unknown)
     vital_known: bool            # a record or summary said whether the patient died
     known_names: frozenset[str]  # descriptions the facts or summary state (active conditions, drugs listed)
+    known_counts: frozenset[float] = frozenset()  # counts the facts give (a computed answer's "number of ...")
 
 
 @lru_cache(maxsize=16)
@@ -159,9 +161,12 @@ def _valid_day(text: str) -> bool:
 def _in_window(e: Event, window: tuple[str, date | None, date | None] | None) -> bool:
     if window is None:
         return True
-    _, start, end = window
+    said, start, end = window
     if e.start is None:
         return False
+    if said.startswith("since") and start is not None and e.kind != "visit":
+        # "has had hypertension since 2018", "taking metformin since 2021": ongoing then counts too.
+        return e.stop is None or e.stop >= start
     return (start is None or e.start >= start) and (end is None or e.start <= end)
 
 
@@ -247,6 +252,9 @@ def _judge_counts(subject: Subject, text: str, mark: Add) -> None:
     for m in _COUNT.finditer(text):
         noun = m.group(2).lower()
         kind = next(k for k, pattern in _COUNT_NOUNS.items() if re.fullmatch(pattern, noun, re.IGNORECASE))
+        if float(m.group(1)) in subject.known_counts:
+            mark(m.start(1), m.end(1), "count", VERIFIED, "a count the facts give")
+            continue
         if subject.record is None:
             mark(m.start(1), m.end(1), "count", UNVERIFIED, f"no record given to count the patient's {kind} records")
             continue
@@ -287,8 +295,20 @@ def _judge_terms(subject: Subject, text: str, mark: Add) -> None:
             pool = pool + record.of(VISIT)
         found = _matches(pool, wanted) if kind != CONDITION else [
             e for e in pool if wanted <= (e.words if e.kind == CONDITION else words(e.reason or ""))]
+        clause = text[a:b]
+        if found and re.search(r"\b(first|earliest|initial(ly)?)\b", clause, re.IGNORECASE):
+            found = [min(found, key=lambda e: e.start or date.max)]
+        elif found and re.search(r"\b(last|latest|most recent(ly)?)\b", clause, re.IGNORECASE):
+            found = [max(found, key=lambda e: e.start or date.min)]
         in_window = [e for e in found if _in_window(e, window)]
         label = f"'{m.group(0)}'"
+        if kind == MEDICATION and found and not negated and (dose := _DOSE_AFTER.match(text, m.end())):
+            strength = f"{dose.group(1)} {dose.group(2)}".lower()
+            if any(strength in " ".join(e.description.lower().split()) for e in found):
+                mark(dose.start(1), dose.end(), "dose", VERIFIED, f"the record's prescription is {found[0].description}")
+            else:
+                mark(dose.start(1), dose.end(), "dose", CONTRADICTED,
+                     "the record's prescriptions are " + "; ".join(sorted({e.description for e in found})[:3]))
         if negated:
             if in_window:
                 mark(m.start(), m.end(), kind, CONTRADICTED,
