@@ -231,11 +231,11 @@ def test_doses_first_times_and_ages_on_a_date(workspace: Store) -> None:
     row = workspace.con.execute(
         "SELECT patient_id, description, min(onset), max(onset) FROM conditions WHERE description LIKE '%(disorder)' "
         "GROUP BY 1, 2 HAVING year(min(onset)) < year(max(onset)) ORDER BY 1, 2 LIMIT 1").fetchone()
-    if row is not None:
-        pid2, condition, first, last = row
-        name = condition.split(" (")[0]
-        assert _spans(f"She was first diagnosed with {name} in {first.year}.", workspace, pid2)[name][0] == VERIFIED
-        assert _spans(f"She was first diagnosed with {name} in {last.year}.", workspace, pid2)[name][0] == CONTRADICTED
+    assert row is not None, "the cohort has a patient with a recurring diagnosis"
+    pid2, condition, first, last = row
+    name = condition.split(" (")[0]
+    assert _spans(f"She was first diagnosed with {name} in {first.year}.", workspace, pid2)[name][0] == VERIFIED
+    assert _spans(f"She was first diagnosed with {name} in {last.year}.", workspace, pid2)[name][0] == CONTRADICTED
     # "How old was patient X on 2019-06-01?"
     living = _busiest_living(workspace)
     birth = workspace.con.execute("SELECT birth_date FROM patients WHERE patient_id = ?", [living]).fetchone()[0]
@@ -253,3 +253,11 @@ def test_a_computed_answers_own_counts_and_names_are_not_marked(workspace: Store
     facts = [Fact("number of visits", 12.0), Fact("Hypertension", "Hypertension", "", "2020-01-01")]
     verdict = verify_text("The patient had 12 visits and was diagnosed with hypertension.", facts=facts)
     assert {s.text: s.status for s in verdict.spans} == {"12": VERIFIED, "hypertension": VERIFIED}
+
+
+def test_an_age_now_beside_another_date_is_judged_as_the_age_now(workspace: Store) -> None:
+    pid = _busiest_living(workspace)
+    summary = patient_summary(workspace, pid)
+    age = int(summary["patient"]["age"])  # type: ignore[index]
+    spans = _spans(f"The patient is {age} years old; the last visit was on 2020-03-01.", workspace, pid)
+    assert spans[f"{age} years old"][0] == VERIFIED

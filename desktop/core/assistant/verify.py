@@ -10,6 +10,12 @@ number, unit, date, flag word, sex word and age as:
 - ``contradicted``: the facts say otherwise (a flagged value called normal, the wrong sex or age, a number
   for a measurement whose readings the record holds but not that one).
 
+Given the patient's record (:func:`desktop.core.assistant.verify_record.record_book`), it also judges the
+record claims of a sentence about the patient (verify_claims.py): a diagnosis, a drug and its dose, a visit
+and its class, a procedure, a vaccine, an allergy, a count of such events, alive or dead, the age on a
+stated date, and the "Yes"/"No" that opens an answer; data a workspace never holds (an organism, a blood
+type) is contradicted. Without the record such claims are marked unverified, never passed silently.
+
 Sentences are the unit of judgement because a flag word belongs to the measurement named beside it; the
 streaming verifier therefore judges each sentence as soon as it is complete, and the final verdict equals
 the one for the whole text at once.
@@ -55,7 +61,7 @@ _UNIT_WORDS = {"mm hg": "mmhg", "°c": "cel", "degrees c": "cel", "degree c": "c
                "bpm": "/min", "beats per minute": "/min", "beat per minute": "/min", "breaths per minute": "/min",
                "breath per minute": "/min", "breaths/min": "/min", "kg/m²": "kg/m2", "µmol/l": "umol/l"}
 # Numbers followed by these are counts or durations, not readings: judged against counts only.
-_NOT_A_READING = re.compile(r"\s?(readings?|measurements?|values?|times?|visits?|days?|weeks?|months?|years?|"
+_NOT_A_READING = re.compile(r"\s?(hrs?\b|readings?|measurements?|values?|times?|visits?|days?|weeks?|months?|years?|"
                             r"hours?|minutes?|patients?|people|results?|tests?|records?|points?)\b", re.IGNORECASE)
 _COUNT_PHRASE = re.compile(r"\s?(of \d|(?:[a-z0-9()'-]+ ){0,5}(readings?|measurements?|patients?|values?|results?)\b)",
                            re.IGNORECASE)
@@ -200,7 +206,8 @@ def _judge_sentence(book: FactBook, text: str, offset: int, subject: Subject | N
         if not free(m.start(), m.end()):
             continue
         age = int(next(g for g in m.groups() if g))
-        on_day = _age_on_a_day(subject, text)
+        clause_start, clause_end = _clause(text, m.start())
+        on_day = _age_on_a_day(subject, text[clause_start:clause_end])
         if on_day is not None:   # "was 45 years old on 2019-06-01": the age at that date, from the birth date
             day, expected = on_day
             add(m.start(), m.end(), "age", VERIFIED if age == expected else CONTRADICTED,
@@ -376,7 +383,9 @@ def _age_on_a_day(subject: Subject | None, text: str) -> tuple[str, int] | None:
     """The age the record gives on the one date a sentence names (None without a birth date or a date)."""
     if subject is None or subject.record is None or subject.record.birth is None:
         return None
-    days = {d for pattern in _DATE_PATTERNS for m in pattern.finditer(text) if (d := _date_of(m))}
+    birth = subject.record.birth.isoformat()
+    days = {d for pattern in _DATE_PATTERNS for m in pattern.finditer(text) if (d := _date_of(m)) and d != birth
+            and not re.search(r"\b(born|birth)\b", text[max(0, m.start() - 16):m.start()], re.IGNORECASE)}
     if len(days) != 1:
         return None
     day = days.pop()

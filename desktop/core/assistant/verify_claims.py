@@ -91,6 +91,7 @@ _ALIVE = re.compile(r"\b((is|are|remains?) (still |now )?(alive|living)|currentl
                     re.IGNORECASE)
 _DEAD = re.compile(r"\b(has died|had died|died|is dead|was dead|is deceased|was deceased|passed away|"
                    r"date of death|death on)\b", re.IGNORECASE)
+_ANY_VACCINE = frozenset({"vaccine", "immunized", "immunization", "booster", "vaccinated", "immunised"})
 _DOSE_AFTER = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(mg|mcg|ml|unt|g)\b", re.IGNORECASE)
 _YES_NO = re.compile(r"^\s*(yes|no)\b(?=\s*[,.;:!—-]|\s*$)", re.IGNORECASE)
 _YEAR_WINDOW = re.compile(r"\b(in|during|since|after|from|before|until|by) ((?:19|20)\d{2})\b", re.IGNORECASE)
@@ -293,7 +294,10 @@ def _judge_terms(subject: Subject, text: str, mark: Add) -> None:
             pool = pool + [e for e in record.events if e.kind in (VISIT, MEDICATION) and e.reason]
         if kind == PROCEDURE:   # "an X-ray", "a transplant": a visit's description may name it
             pool = pool + record.of(VISIT)
-        found = _matches(pool, wanted) if kind != CONDITION else [
+        if kind == IMMUNIZATION and wanted <= _ANY_VACCINE:   # "was vaccinated in 2021": any vaccine counts
+            wanted = frozenset()
+        found = [e for e in pool if not wanted] if kind == IMMUNIZATION and not wanted else \
+            _matches(pool, wanted) if kind != CONDITION else [
             e for e in pool if wanted <= (e.words if e.kind == CONDITION else words(e.reason or ""))]
         clause = text[a:b]
         if found and re.search(r"\b(first|earliest|initial(ly)?)\b", clause, re.IGNORECASE):
