@@ -84,7 +84,7 @@ def test_a_patient_who_died_after_a_final_admission(cohort: Store) -> None:
 
 
 def test_the_samples_longest_record(sample: Store) -> None:
-    pid, n = sample.con.execute("SELECT patient_id, count(*) FROM observations GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1"
+    pid, _n = sample.con.execute("SELECT patient_id, count(*) FROM observations GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1"
                                 ).fetchone()
     h = handover_summary(sample, pid)
     text = _checked(sample, pid)
@@ -117,7 +117,7 @@ def test_the_recommendation_only_names_what_the_record_supports(sample: Store) -
                              ).fetchone()[0]
     h = handover_summary(sample, pid)
     for line in h.recommendation:
-        assert re.search(r"\b(start|stop|increase|decrease|prescribe|refer|give|administer)\b", line, re.I) is None
+        assert re.search(r"\b(start|stop|increase|decrease|prescribe|refer|give|administer)\b", line, re.IGNORECASE) is None
         for name in re.findall(r"([A-Z][\w -]+?) on \d{4}-\d{2}-\d{2}", line):
             assert name.strip() in "\n".join(h.assessment)
 
@@ -139,3 +139,15 @@ def test_handover_questions_are_planned_as_handovers() -> None:
 def test_an_unknown_patient(cohort: Store) -> None:
     with pytest.raises(PatientNotFound):
         handover_answer(cohort, _plan("no-such-patient"))
+
+
+def test_every_line_checks_against_the_record_for_the_dead_and_the_longest(sample: Store) -> None:
+    pids = [r[0] for r in sample.con.execute(
+        "(SELECT patient_id FROM patients WHERE death_date IS NOT NULL) UNION "
+        "(SELECT patient_id FROM observations GROUP BY 1 ORDER BY count(*) DESC LIMIT 5)").fetchall()]
+    assert len(pids) >= 8
+    for pid in pids:
+        text = _checked(sample, pid)
+        died = sample.con.execute("SELECT death_date FROM patients WHERE patient_id = ?", [pid]).fetchone()[0]
+        assert ("at death" in text) == (died is not None)
+        _no_social_problems(text, sample, pid)

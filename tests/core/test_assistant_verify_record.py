@@ -218,7 +218,7 @@ def test_the_record_book_is_plain_data(workspace: Store) -> None:
 
 
 def test_doses_first_times_and_ages_on_a_date(workspace: Store) -> None:
-    pid, description, started = workspace.con.execute(
+    pid, description, _started = workspace.con.execute(
         "SELECT patient_id, description, started_at FROM medications WHERE regexp_matches(description, '^[A-Za-z]') "
         "AND regexp_matches(description, ' [0-9]+ MG ') ORDER BY started_at, patient_id LIMIT 1").fetchone()
     ingredient = description.split()[0]

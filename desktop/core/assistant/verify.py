@@ -84,7 +84,10 @@ _SEX_WORDS = re.compile(r"\b(male|man|gentleman|boy|mr|he|him|his|himself|female
                         r"her|hers|herself)\b", re.IGNORECASE)
 _MALE = {"male", "man", "gentleman", "boy", "mr", "he", "him", "his", "himself"}
 # "type 2 diabetes", "stage 1 hypertension", a list's "1." are names and markers, not figures.
-_NOT_A_FIGURE = re.compile(r"\b(type|stage|class|grade|step|phase|part|item|question|no\.?|number)\s$", re.IGNORECASE)
+_NOT_A_FIGURE = re.compile(r"\b(type|stage|class|grade|step|phase|part|item|question|no\.?|number|scale)\s$",
+                           re.IGNORECASE)
+# "RCP 2017", "ACC/AHA 2017": a guideline's year, not a figure.
+_GUIDELINE_YEAR = re.compile(r"\b[A-Z]{2,}(?:/[A-Z]{2,})?\s$")
 _LIST_MARK = re.compile(r"[.)](\s|$)")
 # A full stop ends a sentence, except after a title or "e.g." ("Mrs. Cohen" is one sentence).
 _SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)[.!?](?=\s)|\n")
@@ -203,8 +206,8 @@ def _judge_sentence(book: FactBook, text: str, offset: int, subject: Subject | N
             add(m.start(1), m.end(1), "date", VERIFIED if ok else UNVERIFIED,
                 "a year of the readings in the record" if ok else "no reading in this year in the facts given")
     for m in _AGE.finditer(text):
-        if not free(m.start(), m.end()):
-            continue
+        if not free(m.start(), m.end()) or re.match(r"\s*(\+|(and|or) (over|older|above|under|younger))", text[m.end():]):
+            continue   # "adults aged 16 and over" names a limit, not the patient's age
         age = int(next(g for g in m.groups() if g))
         clause_start, clause_end = _clause(text, m.start())
         on_day = _age_on_a_day(subject, text[clause_start:clause_end])
@@ -220,6 +223,7 @@ def _judge_sentence(book: FactBook, text: str, offset: int, subject: Subject | N
             add(m.start(), m.end(), "age", CONTRADICTED, f"the record gives the age as {min(book.ages)}")
     for m in _NUMBER.finditer(text):
         if not free(m.start(), m.end()) or _NOT_A_FIGURE.search(text[:m.start()]) or (
+                re.fullmatch(r"(19|20)\d\d", m.group(1)) and _GUIDELINE_YEAR.search(text[:m.start()])) or (
                 _LIST_MARK.match(text[m.end():]) and not text[:m.start()].strip()):
             continue
         known = _judge_number(book, text, m, codes, add)

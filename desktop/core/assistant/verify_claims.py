@@ -38,7 +38,8 @@ Free = Callable[[int, int], bool]
 _ABOUT_PATIENT = re.compile(
     r"\b(patient|he|she|his|her|him|they|their|mr|mrs|ms|miss|the record|this person|diagnosed|prescribed|"
     r"admitted|hospitali[sz]ed|visited|been to|was seen|underwent|received|receiving|taking|takes|allergic|"
-    r"vaccinated|immuni[sz]ed|suffers?|history of|treated|treatment|undergoing|died|deceased|passed away)\b",
+    r"vaccinated|immuni[sz]ed|suffers?|history of|treated|treatment|undergoing|died|deceased|passed away|"
+    r"active (problems?|medications?|conditions?|diagnos[ie]s)|allergies and intolerances)\b",
     re.IGNORECASE)
 # Wording that does not state a record fact.
 _HYPOTHETICAL = re.compile(r"\b(should|could|would|may|might|if|risk of|risks|consider|recommend\w*|advis\w*|"
@@ -137,10 +138,18 @@ def _matches(events: list[Event], wanted: frozenset[str]) -> list[Event]:
 
 
 def _window(text: str) -> tuple[str, date | None, date | None] | None:
-    """The time a clause names: ("in 2016", 2016-01-01, 2017-01-01), ("since 2018", 2018-01-01, None)..."""
-    if m := _ISO_DAY.search(text):
-        day = date.fromisoformat(m.group(1)) if _valid_day(m.group(1)) else None
-        return (f"on {m.group(1)}", day, day) if day else None
+    """The time a clause names: ("in 2016", 2016-01-01, 2016-12-31), ("since 2018", 2018-01-01, None)...
+    "at 2025-06-30" and "as of" say when a list was judged, not when its items happened."""
+    if (m := _ISO_DAY.search(text)) and _valid_day(m.group(1)):
+        day = date.fromisoformat(m.group(1))
+        before = text[max(0, m.start() - 12):m.start()].lower()
+        if re.search(r"\b(at|as of)\s*$", before):
+            return None
+        if re.search(r"\b(since|from|after)\s*$", before):
+            return f"since {day}", day, None
+        if re.search(r"\b(before|until|prior to)\s*$", before):
+            return f"before {day}", None, day
+        return f"on {day}", day, day
     if m := _YEAR_WINDOW.search(text):
         word, year = m.group(1).lower(), int(m.group(2))
         if word in ("in", "during"):
@@ -195,7 +204,7 @@ def judge_claims(subject: Subject, text: str, add: Add, free: Free) -> list[str]
     if not about:
         return statuses
     _judge_vital_status(subject, text, mark)
-    if _HYPOTHETICAL.search(text) and not re.search(r"\b(diagnosed|prescribed|admitted|visited)\b", text, re.I):
+    if _HYPOTHETICAL.search(text) and not re.search(r"\b(diagnosed|prescribed|admitted|visited)\b", text, re.IGNORECASE):
         return statuses
     _judge_no_allergies(subject, text, mark)
     _judge_counts(subject, text, mark)
@@ -266,11 +275,19 @@ def _judge_counts(subject: Subject, text: str, mark: Add) -> None:
              f"the record holds {said}")
 
 
+_MEDICATION_CUE = re.compile(r"\b(medications?|prescri\w*|taking|takes|drugs?|given|dispensed)\b", re.IGNORECASE)
+
+
 def _kind_in_context(kind: str, text: str, start: int) -> str:
+    """A drug named after "allergic to" (or in a list headed "Allergies: ...") is an allergy."""
     a, b = _clause(text, start)
-    if kind in (MEDICATION, CONDITION) and _ALLERGY_CUE.search(text[a:b]):
+    if kind not in (MEDICATION, CONDITION):
+        return kind
+    if _ALLERGY_CUE.search(text[a:b]):
         return ALLERGY
-    return kind
+    allergy = [m.end() for m in _ALLERGY_CUE.finditer(text, 0, start)]
+    medication = [m.end() for m in _MEDICATION_CUE.finditer(text, 0, start)]
+    return ALLERGY if allergy and (not medication or allergy[-1] > medication[-1]) else kind
 
 
 def _judge_terms(subject: Subject, text: str, mark: Add) -> None:
@@ -281,7 +298,7 @@ def _judge_terms(subject: Subject, text: str, mark: Add) -> None:
         wanted = term_words(phrase)
         a, b = _clause(text, m.start())
         negated = bool(_NEGATION.search(text[a:m.start()]))
-        window = _window(text[a:b]) or _window(text)
+        window = _window(text[a:b])
         record = subject.record
         if record is None:
             if not negated and wanted and any(wanted <= words(n) for n in subject.known_names):
@@ -363,8 +380,8 @@ def _judge_visits(subject: Subject, text: str, mark: Add) -> None:
                 continue
             a, b = _clause(text, m.start())
             negated = bool(_NEGATION.search(text[a:m.start()])) or bool(_NEGATION.search(text[:m.start()])
-                                                                        and re.match(r"^\s*no\b", text, re.I))
-            window = _window(text[a:b]) or _window(text)
+                                                                        and re.match(r"^\s*no\b", text, re.IGNORECASE))
+            window = _window(text[a:b])
             visits = [e for e in subject.record.of(VISIT) if e.klass in classes]
             in_window = [e for e in visits if _in_window(e, window)]
             scope = f" {window[0]}" if window else ""

@@ -129,8 +129,8 @@ def record_book(store: Store, patient_id: str) -> RecordBook:
     book = RecordBook(patient_id, row[0], row[1], row[2])
     queries: list[tuple[str, str]] = [
         (CONDITION, "SELECT description, onset, resolved, NULL, NULL FROM conditions WHERE patient_id = ?"),
-        (VISIT, "SELECT coalesce(description, ''), started_at, ended_at, encounter_class, reason FROM encounters "
-                "WHERE patient_id = ?"),
+        (VISIT, ("SELECT coalesce(description, ''), started_at, ended_at, encounter_class, reason FROM encounters "
+                 "WHERE patient_id = ?")),
     ]
     vocab_sql = ["SELECT 'diagnosis', description FROM conditions", "SELECT 'diagnosis', reason FROM encounters"]
     if has_history_tables(store):
@@ -195,7 +195,7 @@ PHRASE_WORDS: dict[str, frozenset[str]] = {
     "high cholesterol": frozenset({"hyperlipidemia"}), "urinary tract infection": frozenset({"urinary"}),
     "flu shot": frozenset({"influenza"}), "covid-19": frozenset({"coronavirus"}),
 }
-_WEAK_TAILS = {"media", "index", "normal", "general", "body", "mass"}
+_WEAK_TAILS = {"media", "index", "normal", "general", "body", "mass", "substance", "to substance"}
 
 
 @lru_cache(maxsize=8)
