@@ -261,3 +261,12 @@ def test_an_age_now_beside_another_date_is_judged_as_the_age_now(workspace: Stor
     age = int(summary["patient"]["age"])  # type: ignore[index]
     spans = _spans(f"The patient is {age} years old; the last visit was on 2020-03-01.", workspace, pid)
     assert spans[f"{age} years old"][0] == VERIFIED
+
+
+def test_general_knowledge_is_not_a_claim_about_the_record(workspace: Store) -> None:
+    record = record_book(workspace, _busiest_living(workspace))
+    for text in ("Diabetes affects how the body uses glucose.",
+                 "Treatment of hypertension includes lifestyle changes and medications such as amlodipine.",
+                 "Patients with asthma should carry an inhaler.",
+                 "Taking metformin can cause stomach upset."):
+        assert [s for s in verify_text(text, record=record).spans if s.kind != "number"] == [], text

@@ -36,9 +36,9 @@ Add = Callable[[int, int, str, str, str], None]
 Free = Callable[[int, int], bool]
 
 _ABOUT_PATIENT = re.compile(
-    r"\b(patient|he|she|his|her|him|they|their|mr|mrs|ms|miss|the record|this person|diagnosed|prescribed|"
-    r"admitted|hospitali[sz]ed|visited|been to|was seen|underwent|received|receiving|taking|takes|allergic|"
-    r"vaccinated|immuni[sz]ed|suffers?|history of|treated|treatment|undergoing|died|deceased|passed away|"
+    r"\b(patient|he|she|his|her|him|mr|mrs|ms|miss|the record|this person|diagnosed|prescribed|"
+    r"admitted|hospitali[sz]ed|visited|been to|was seen|underwent|received|receiving|allergic|"
+    r"vaccinated|immuni[sz]ed|suffers|history of|(was|is|been) (being )?treated|undergoing|died|deceased|passed away|"
     r"active (problems?|medications?|conditions?|diagnos[ie]s)|allergies and intolerances)\b",
     re.IGNORECASE)
 # Wording that does not state a record fact.
