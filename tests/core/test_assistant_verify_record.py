@@ -270,3 +270,14 @@ def test_general_knowledge_is_not_a_claim_about_the_record(workspace: Store) -> 
                  "Patients with asthma should carry an inhaler.",
                  "Taking metformin can cause stomach upset."):
         assert [s for s in verify_text(text, record=record).spans if s.kind != "number"] == [], text
+
+
+def test_the_patient_verifier_reads_summary_and_record_in_one_go(workspace: Store) -> None:
+    from desktop.core.assistant.verify_patient import patient_verifier, verify_for_patient
+
+    pid = _dead(workspace)
+    verdict = verify_for_patient(workspace, "Yes, she is currently alive and has prediabetes.", patient_id=pid)
+    assert {s.text: s.status for s in verdict.spans}["Yes"] == CONTRADICTED
+    verifier = patient_verifier(workspace, pid)
+    assert verifier.subject.record is not None and verifier.book.sex is not None
+    assert patient_verifier(workspace, None).subject.record is None
