@@ -281,3 +281,15 @@ def test_the_patient_verifier_reads_summary_and_record_in_one_go(workspace: Stor
     verifier = patient_verifier(workspace, pid)
     assert verifier.subject.record is not None and verifier.book.sex is not None
     assert patient_verifier(workspace, None).subject.record is None
+
+
+def test_a_diagnosis_named_as_a_value_must_be_one_the_record_holds(workspace: Store) -> None:
+    pid, description, onset = workspace.con.execute(
+        "SELECT patient_id, description, onset FROM conditions WHERE description LIKE '%(disorder)' "
+        "ORDER BY onset DESC, patient_id LIMIT 1").fetchone()
+    # The issue: "the last diagnosis in 2013" answered with a reference range's rule text.
+    spans = _spans(f"The last diagnosis in {onset.year} was 'H: >= 25 kg/m2, WHO TRS 894'.", workspace, pid)
+    assert spans["H: >= 25 kg/m2, WHO TRS 894"][:2] == (CONTRADICTED, "diagnosis")
+    name = description.split(" (")[0]
+    spans = _spans(f"The last diagnosis in {onset.year} was {name.lower()}.", workspace, pid)
+    assert spans[name.lower()][0] == VERIFIED

@@ -36,7 +36,7 @@ Add = Callable[[int, int, str, str, str], None]
 Free = Callable[[int, int], bool]
 
 _ABOUT_PATIENT = re.compile(
-    r"\b(patient|he|she|his|her|him|mr|mrs|ms|miss|the record|this person|diagnosed|prescribed|"
+    r"\b(diagnosis (in|on|of|was|is)|(first|last|latest) diagnosis|patient|he|she|his|her|him|mr|mrs|ms|miss|the record|this person|diagnosed|prescribed|"
     r"admitted|hospitali[sz]ed|visited|been to|was seen|underwent|received|receiving|allergic|"
     r"vaccinated|immuni[sz]ed|suffers|history of|(was|is|been) (being )?treated|undergoing|died|deceased|passed away|"
     r"active (problems?|medications?|conditions?|diagnos[ie]s)|allergies and intolerances)\b",
@@ -206,6 +206,7 @@ def judge_claims(subject: Subject, text: str, add: Add, free: Free) -> list[str]
     _judge_vital_status(subject, text, mark)
     if _HYPOTHETICAL.search(text) and not re.search(r"\b(diagnosed|prescribed|admitted|visited)\b", text, re.IGNORECASE):
         return statuses
+    _judge_named_diagnosis(subject, text, mark)
     _judge_no_allergies(subject, text, mark)
     _judge_counts(subject, text, mark)
     _judge_terms(subject, text, mark)
@@ -345,6 +346,38 @@ def _judge_terms(subject: Subject, text: str, mark: Add) -> None:
         else:
             shown = in_window or found
             mark(m.start(), m.end(), kind, VERIFIED, f"the record has {shown[0].description} on {_dates(shown)}")
+
+
+# "the last diagnosis in 2013 was 'H: >= 25 kg/m2, WHO TRS 894'": whatever is named must be a diagnosis held.
+_NAMED_DIAGNOSIS = re.compile(r"\bdiagnos[ie]s\b[^.;:]{0,40}?\b(?:was|were|is|are)\s+(?:of\s+|an?\s+)?"
+                              r"(['\"“]?)([^'\"”;(]{3,80}?)\1(?=[.;(]|\s*$|,\s*(?:on|in|which|recorded))", re.IGNORECASE)
+
+
+def _judge_named_diagnosis(subject: Subject, text: str, mark: Add) -> None:
+    for m in _NAMED_DIAGNOSIS.finditer(text):
+        named = m.group(2).strip()
+        wanted = words(named)
+        if not wanted or not free_text(named):
+            continue
+        if subject.record is None:
+            mark(m.start(2), m.start(2) + len(named), CONDITION, UNVERIFIED, "no record given to check diagnoses against")
+            continue
+        found = [e for e in subject.record.of(CONDITION) if wanted <= e.words or e.words and e.words <= wanted]
+        window = _window(text[:m.start(2)])
+        in_window = [e for e in found if _in_window(e, window)]
+        if in_window:
+            mark(m.start(2), m.start(2) + len(named), CONDITION, VERIFIED,
+                 f"the record has {in_window[0].description} on {_dates(in_window)}")
+        else:
+            scope = f" {window[0]}" if window else ""
+            mark(m.start(2), m.start(2) + len(named), CONDITION, CONTRADICTED,
+                 f"the record has no diagnosis named '{named}'{scope}"
+                 + (f" (it has {found[0].description} on {_dates(found)})" if found else ""))
+
+
+def free_text(named: str) -> bool:
+    """Not a pronoun or a vague word: "the diagnosis was unclear" names nothing."""
+    return not re.fullmatch(r"(it|this|that|unclear|unknown|not recorded|pending|none|confirmed|made)", named.lower())
 
 
 def _lookup(phrases: dict[str, str], said: str) -> tuple[str, str]:
