@@ -209,6 +209,10 @@ _HISTORY_KNOWLEDGE = (r"\b(explain|define|definition|side effects?|dose of|dosin
                       r"\bwhat (is|are) (a |an )?(allerg(y|ies)|anaphylaxis|intoleran\w*|drugs?|medications?)\b")
 
 
+_HANDOVER = (r"\bhand ?-?overs?\b|\bsbar\b|\bsummari[sz](e|ing)\b.*\b(patient|her|him|them|record)\b|"
+             r"\b(patient|clinical) summary\b|\bsum (her|him|them|this patient) up\b")
+
+
 def _history_operation(text: str) -> str | None:
     """"What medications is she on?" (allergies come with them: what a prescriber needs), "any allergies?"."""
     if re.search(_MEDICATIONS, text):
@@ -224,6 +228,9 @@ def plan_question(question: str, *, patient_id: str | None, today: date) -> Plan
     ``today`` anchors relative windows ("last year"); pass the date of the newest reading in the record
     so that answers do not change with the computer's clock."""
     text = " ".join(question.lower().replace("’", "'").split())
+    if patient_id and (m := re.search(_HANDOVER, text)) and (  # computed, not written (handover.py)
+            not m.group(0).startswith("summar") or not (find_measurements(text) or _history_operation(text))):
+        return validate_plan(Plan("data", "patient", patient_id, (), "handover"))
     codes = find_measurements(text)
     history = _history_operation(text)
     if history and patient_id and not codes and not re.search(_WORKSPACE, text) \

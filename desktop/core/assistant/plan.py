@@ -14,9 +14,9 @@ from desktop.core.clinical.measurements import load_catalog
 
 # Operations on one patient's readings of one measurement.
 PATIENT_OPERATIONS = ("latest", "first", "count", "min", "max", "mean", "median", "change", "last_date",
-                      "readings", "in_range", "above", "below", "medications", "allergies")
-# Patient operations on the medications and allergies tables: no measurement.
-HISTORY_OPERATIONS = ("medications", "allergies")
+                      "readings", "in_range", "above", "below", "medications", "allergies", "handover")
+# Patient operations on the medications and allergies tables (and the SBAR handover): no measurement.
+HISTORY_OPERATIONS = ("medications", "allergies", "handover")
 # Operations over the workspace (optionally narrowed).
 COHORT_OPERATIONS = ("count", "mean", "median", "min", "max", "which_patients", "attention")
 OPERATIONS = tuple(dict.fromkeys(PATIENT_OPERATIONS + COHORT_OPERATIONS))
@@ -76,6 +76,8 @@ class Plan:
             "patients ranked by NEWS2 and critical flags in their latest readings",
             "medications": "the active medications and current allergies (at the workspace's latest date) of",
             "allergies": "the current allergies and intolerances (at the workspace's latest date) of",
+            "handover": "an SBAR handover (problems, medications, allergies, latest vitals, NEWS2, abnormal results "
+                        "and trends, with dates) of",
         }[self.operation]
         if self.operation in HISTORY_OPERATIONS:
             return f"{op} patient {self.patient_id}"

@@ -10,6 +10,12 @@ number, unit, date, flag word, sex word and age as:
 - ``contradicted``: the facts say otherwise (a flagged value called normal, the wrong sex or age, a number
   for a measurement whose readings the record holds but not that one).
 
+Given the patient's record (:func:`desktop.core.assistant.verify_record.record_book`), it also judges the
+record claims of a sentence about the patient (verify_claims.py): a diagnosis, a drug and its dose, a visit
+and its class, a procedure, a vaccine, an allergy, a count of such events, alive or dead, the age on a
+stated date, and the "Yes"/"No" that opens an answer; data a workspace never holds (an organism, a blood
+type) is contradicted. Without the record such claims are marked unverified, never passed silently.
+
 Sentences are the unit of judgement because a flag word belongs to the measurement named beside it; the
 streaming verifier therefore judges each sentence as soon as it is complete, and the final verdict equals
 the one for the whole text at once.
@@ -25,8 +31,11 @@ from typing import Any
 
 from desktop.core.assistant.answer import Fact
 from desktop.core.assistant.parse import find_measurements
+from desktop.core.assistant.verify_claims import Subject, judge_claims, judge_yes_no
 from desktop.core.assistant.verify_facts import NEWS2, FactBook, KnownReading
+from desktop.core.assistant.verify_record import RecordBook
 from desktop.core.clinical.measurements import normalise_unit
+from desktop.core.queries.patients import age_years
 
 VERIFIED, UNVERIFIED, CONTRADICTED = "verified", "unverified", "contradicted"
 
@@ -52,18 +61,22 @@ _UNIT_WORDS = {"mm hg": "mmhg", "°c": "cel", "degrees c": "cel", "degree c": "c
                "bpm": "/min", "beats per minute": "/min", "beat per minute": "/min", "breaths per minute": "/min",
                "breath per minute": "/min", "breaths/min": "/min", "kg/m²": "kg/m2", "µmol/l": "umol/l"}
 # Numbers followed by these are counts or durations, not readings: judged against counts only.
-_NOT_A_READING = re.compile(r"\s?(readings?|measurements?|values?|times?|visits?|days?|weeks?|months?|years?|"
+_NOT_A_READING = re.compile(r"\s?(hrs?\b|readings?|measurements?|values?|times?|visits?|days?|weeks?|months?|years?|"
                             r"hours?|minutes?|patients?|people|results?|tests?|records?|points?)\b", re.IGNORECASE)
 _COUNT_PHRASE = re.compile(r"\s?(of \d|(?:[a-z0-9()'-]+ ){0,5}(readings?|measurements?|patients?|values?|results?)\b)",
                            re.IGNORECASE)
-_YEAR = re.compile(r"\b(?:in|since|during|before|until|after|from|by|of|to|year) ((?:19|20)\d{2})\b(?![-/]\d)",
-                   re.IGNORECASE)
+# "a total of 2016 visits" is a count, not a year.
+_YEAR = re.compile(r"\b(?:in|since|during|before|until|after|from|by|of|to|year) ((?:19|20)\d{2})\b(?![-/]\d)"
+                   r"(?!\s+(?:[a-z-]+\s+)?(?:visits?|encounters?|readings?|measurements?|diagnos[ie]s|conditions?|"
+                   r"medications?|prescriptions?|procedures?|vaccinations?|immuni[sz]ations?|admissions?|patients?|"
+                   r"times?|results?|tests?)\b)", re.IGNORECASE)
 _AGE = re.compile(r"\b(\d{1,3})[- ]?(?:years?|yrs?|y)[- ]?old\b|\baged? (\d{1,3})\b|\b(\d{1,3})[- ]?(?:yo|y/o)\b", re.IGNORECASE)
 _FLAG_WORDS = re.compile(
     r"\b(within (?:the )?(?:normal|healthy|reference) range|in (?:the )?(?:normal|healthy) range|normal|"
     r"unremarkable|out(?:side)? (?:of )?(?:the )?(?:normal|healthy|reference) range|abnormal|"
     r"critically (?:high|low)|critical|dangerously (?:high|low)|elevated|raised|high|low|"
-    r"above (?:the )?(?:normal|healthy) range|below (?:the )?(?:normal|healthy) range)\b", re.IGNORECASE)
+    r"above (?:the )?(?:normal|healthy) range|below (?:the )?(?:normal|healthy) range)\b"
+    r"(?![\s-]+(?:medium[\s-]+)?(?:risk|band)\b)", re.IGNORECASE)  # "high risk" is NEWS2's band, not a flag
 # "normal < 120", "normal: >= 96 %", "high is 130 or more": the words describe the range, not the reading.
 _NAMES_A_LIMIT = re.compile(r"\s*:?\s*(<|>|≤|≥|=|\d|(range )?(is|are|means?) (from |between |under |over |above |"
                             r"below )?[<>≤≥]?\s*\d)", re.IGNORECASE)
@@ -71,7 +84,10 @@ _SEX_WORDS = re.compile(r"\b(male|man|gentleman|boy|mr|he|him|his|himself|female
                         r"her|hers|herself)\b", re.IGNORECASE)
 _MALE = {"male", "man", "gentleman", "boy", "mr", "he", "him", "his", "himself"}
 # "type 2 diabetes", "stage 1 hypertension", a list's "1." are names and markers, not figures.
-_NOT_A_FIGURE = re.compile(r"\b(type|stage|class|grade|step|phase|part|item|question|no\.?|number)\s$", re.IGNORECASE)
+_NOT_A_FIGURE = re.compile(r"\b(type|stage|class|grade|step|phase|part|item|question|no\.?|number|scale)\s$",
+                           re.IGNORECASE)
+# "RCP 2017", "ACC/AHA 2017": a guideline's year, not a figure.
+_GUIDELINE_YEAR = re.compile(r"\b[A-Z]{2,}(?:/[A-Z]{2,})?\s$")
 _LIST_MARK = re.compile(r"[.)](\s|$)")
 # A full stop ends a sentence, except after a title or "e.g." ("Mrs. Cohen" is one sentence).
 _SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)[.!?](?=\s)|\n")
@@ -156,7 +172,7 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return bounds
 
 
-def _judge_sentence(book: FactBook, text: str, offset: int) -> list[Span]:
+def _judge_sentence(book: FactBook, text: str, offset: int, subject: Subject | None = None) -> list[Span]:
     spans: list[Span] = []
     codes = find_measurements(text.lower())
     if re.search(r"\bnews ?2\b|\bearly warning\b", text, re.IGNORECASE):
@@ -170,6 +186,9 @@ def _judge_sentence(book: FactBook, text: str, offset: int) -> list[Span]:
 
     def free(start: int, end: int) -> bool:
         return not any(a < end and start < b for a, b in taken)
+
+    # Record claims first: "a total of 2016 visits" is a count of visits before it is a number.
+    claim_statuses = judge_claims(subject, text, add, free) if subject is not None else []
 
     for pattern in _DATE_PATTERNS:
         for m in pattern.finditer(text):
@@ -187,10 +206,16 @@ def _judge_sentence(book: FactBook, text: str, offset: int) -> list[Span]:
             add(m.start(1), m.end(1), "date", VERIFIED if ok else UNVERIFIED,
                 "a year of the readings in the record" if ok else "no reading in this year in the facts given")
     for m in _AGE.finditer(text):
-        if not free(m.start(), m.end()):
-            continue
+        if not free(m.start(), m.end()) or re.match(r"\s*(\+|(and|or) (over|older|above|under|younger))", text[m.end():]):
+            continue   # "adults aged 16 and over" names a limit, not the patient's age
         age = int(next(g for g in m.groups() if g))
-        if not book.ages:
+        clause_start, clause_end = _clause(text, m.start())
+        on_day = _age_on_a_day(subject, text[clause_start:clause_end])
+        if on_day is not None:   # "was 45 years old on 2019-06-01": the age at that date, from the birth date
+            day, expected = on_day
+            add(m.start(), m.end(), "age", VERIFIED if age == expected else CONTRADICTED,
+                f"born {subject.record.birth if subject and subject.record else ''}: aged {expected} on {day}")
+        elif not book.ages:
             add(m.start(), m.end(), "age", UNVERIFIED, "no age in the facts given")
         elif age in book.ages:
             add(m.start(), m.end(), "age", VERIFIED, "the patient's age")
@@ -198,6 +223,7 @@ def _judge_sentence(book: FactBook, text: str, offset: int) -> list[Span]:
             add(m.start(), m.end(), "age", CONTRADICTED, f"the record gives the age as {min(book.ages)}")
     for m in _NUMBER.finditer(text):
         if not free(m.start(), m.end()) or _NOT_A_FIGURE.search(text[:m.start()]) or (
+                re.fullmatch(r"(19|20)\d\d", m.group(1)) and _GUIDELINE_YEAR.search(text[:m.start()])) or (
                 _LIST_MARK.match(text[m.end():]) and not text[:m.start()].strip()):
             continue
         known = _judge_number(book, text, m, codes, add)
@@ -236,6 +262,8 @@ def _judge_sentence(book: FactBook, text: str, offset: int) -> list[Span]:
             else:
                 add(m.start(), m.end(), "sex", CONTRADICTED,
                     f"the record gives the patient's sex as {'female' if book.sex == 'F' else 'male'}")
+    if subject is not None:
+        judge_yes_no(text, claim_statuses, add)
     return sorted(spans, key=lambda s: s.start)
 
 
@@ -304,9 +332,12 @@ def _judge_number(book: FactBook, text: str, m: re.Match[str], codes: tuple[str,
     return known
 
 
-def verify_text(text: str, *, facts: Iterable[Fact] = (), summary: Mapping[str, Any] | None = None) -> Verdict:
-    """The verdict on a whole text (a finished answer, or one read back from history)."""
-    verifier = StreamingVerifier(facts=facts, summary=summary)
+def verify_text(text: str, *, facts: Iterable[Fact] = (), summary: Mapping[str, Any] | None = None,
+                record: RecordBook | None = None) -> Verdict:
+    """The verdict on a whole text (a finished answer, or one read back from history). ``record``
+    (:func:`desktop.core.assistant.verify_record.record_book`) lets diagnoses, drugs, visits, procedures,
+    vaccines, allergies and counts of events be checked; without it they are marked unverified."""
+    verifier = StreamingVerifier(facts=facts, summary=summary, record=record)
     verifier.feed(text)
     verifier.finish()
     return verifier.verdict
@@ -316,8 +347,13 @@ class StreamingVerifier:
     """Judges a streamed answer sentence by sentence: :meth:`feed` returns the spans of the sentences the
     new piece completed, so the panel can mark them while the rest is still being written."""
 
-    def __init__(self, *, facts: Iterable[Fact] = (), summary: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, *, facts: Iterable[Fact] = (), summary: Mapping[str, Any] | None = None,
+                 record: RecordBook | None = None) -> None:
+        facts = list(facts)
         self.book = FactBook(facts, summary)
+        if record is not None:
+            self.book.days |= record.days()
+        self.subject = _subject(facts, summary, record)
         self.verdict = Verdict()
         self._text = ""
         self._judged = 0  # characters of _text already judged
@@ -337,7 +373,7 @@ class StreamingVerifier:
     def _judge(self, start: int, end: int) -> list[Span]:
         new: list[Span] = []
         for a, b in _sentences(self._text[start:end]):
-            new += _judge_sentence(self.book, self._text[start + a:start + b], start + a)
+            new += _judge_sentence(self.book, self._text[start + a:start + b], start + a, self.subject)
         self._judged = end
         self.verdict.spans.extend(new)
         return new
@@ -345,3 +381,31 @@ class StreamingVerifier:
     @property
     def text(self) -> str:
         return self._text
+
+
+def _age_on_a_day(subject: Subject | None, text: str) -> tuple[str, int] | None:
+    """The age the record gives on the one date a sentence names (None without a birth date or a date)."""
+    if subject is None or subject.record is None or subject.record.birth is None:
+        return None
+    birth = subject.record.birth.isoformat()
+    days = {d for pattern in _DATE_PATTERNS for m in pattern.finditer(text) if (d := _date_of(m)) and d != birth
+            and not re.search(r"\b(born|birth)\b", text[max(0, m.start() - 16):m.start()], re.IGNORECASE)}
+    if len(days) != 1:
+        return None
+    day = days.pop()
+    age = age_years(subject.record.birth, date.fromisoformat(day))
+    return (day, int(age)) if age is not None else None
+
+
+def _subject(facts: list[Fact], summary: Mapping[str, Any] | None, record: RecordBook | None) -> Subject:
+    """Who the text is about, as far as the inputs say: the record, else the summary's death and conditions."""
+    patient = (summary or {}).get("patient") or {}
+    names = {str(n) for n in patient.get("conditions") or []}
+    names |= {v for f in facts for v in (f.label, f.value) if isinstance(v, str)}
+    if record is not None:
+        death = record.death.isoformat() if record.death else None
+    else:
+        death = str(patient["deceased"])[:10] if patient.get("deceased") else None
+    counts = frozenset(float(f.value) for f in facts if isinstance(f.value, (int, float)) and not isinstance(f.value, bool)
+                       and f.label.startswith(("number of", "count", "patients counted")))
+    return Subject(record, death, record is not None or "deceased" in patient, frozenset(names), counts)
