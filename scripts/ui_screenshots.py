@@ -139,7 +139,7 @@ def main() -> int:
 
         for importer in window.findChildren(QtImportDialog):
             importer.close()
-        dialog = window.security.new_workspace_at(str(out / "new-clinic-workspace.duckdb"))
+        dialog = window.files.new_workspace_at(str(out / "new-clinic-workspace.duckdb"))
         if dialog is None:
             next_step()
             return
@@ -170,7 +170,7 @@ def main() -> int:
         app.aboutToQuit.connect(assistant.shutdown)
     app.aboutToQuit.connect(window.shutdown)
     code = app.exec()
-    from desktop.ui.dev.preview import dispose
+    from desktop.ui.teardown import dispose
 
     dispose(window)
     return code

@@ -30,16 +30,15 @@ from desktop.core.clinical.display_units import DisplayUnits
 from desktop.core.settings import AppSettings
 from desktop.ui.importing.qt_import_dialog import QtImportDialog
 from desktop.ui.plots.qt_cohort_view import QtCohortView
-from desktop.ui.qt_observations_table import QtObservationsTable
-from desktop.ui.qt_overview import QtOverview
-from desktop.ui.qt_patient_list import QtPatientList
-from desktop.ui.qt_patient_view import QtPatientView
+from desktop.ui.patient.observations import QtObservationsTable
+from desktop.ui.patient.overview import QtOverview
+from desktop.ui.patient.patient_list import QtPatientList
+from desktop.ui.patient.view import QtPatientView
 from desktop.ui.qt_settings import load_settings, save_settings
 from desktop.ui.security.lock import AVAILABLE_WHEN_LOCKED
 from desktop.ui.security.window_security import WindowSecurity
-from desktop.ui.workspace import Workspace
-
-WORKSPACE_FILTER = "Vitalsight workspace (*.duckdb);;All files (*)"
+from desktop.ui.workspace.files import WORKSPACE_FILTER, WorkspaceFiles
+from desktop.ui.workspace.state import Workspace
 
 
 class QtMainWindow(QMainWindow):
@@ -87,7 +86,11 @@ class QtMainWindow(QMainWindow):
 
         self.busy_label = QLabel()
         self.statusBar().addPermanentWidget(self.busy_label)
-        self.security = WindowSecurity(self, self.central_stack)
+        self.security = WindowSecurity(self, self.central_stack, workspace=self.workspace, settings=self.settings,
+                                       dock=self.assistant_dock, exports=self.observations)
+        self.files = WorkspaceFiles(self, self.workspace, observations=self.observations,
+                                    choose_workspace=self.choose_workspace,
+                                    show_status=lambda text: self.statusBar().showMessage(text))
         self._build_menus()
 
         self.workspace.opened.connect(self._on_opened)
@@ -132,7 +135,7 @@ class QtMainWindow(QMainWindow):
         file.addSeparator()
         self.import_action = self._action(file, "&Import files or folder…", self.open_import_dialog, "Ctrl+I")
         self.export_csv_action = self._action(file, "Export observations as &CSV…",
-                                              self.security.export_observations, "Ctrl+E")
+                                              self.files.export_observations, "Ctrl+E")
         self._action(file, "Export &plot as PNG…", self.export_plot_png, "Ctrl+Shift+P")
         file.addSeparator()
         self.security.add_file_actions(file)
@@ -175,8 +178,8 @@ class QtMainWindow(QMainWindow):
 
     # Workspaces
     def new_workspace(self) -> None:
-        """Encrypted by default: the passphrase dialog follows the file dialog (desktop/ui/security)."""
-        self.security.new_workspace()
+        """Encrypted by default: the passphrase dialog follows the file dialog (desktop/ui/workspace/files.py)."""
+        self.files.new_workspace()
 
     def choose_workspace(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open workspace", self.settings.last_workspace, WORKSPACE_FILTER)
@@ -194,7 +197,7 @@ class QtMainWindow(QMainWindow):
 
     def open_workspace(self, path: str) -> None:
         """Open ``path``; an encrypted workspace asks for its passphrase first."""
-        self.security.open_workspace(path)
+        self.files.open_workspace(path)
 
     def _on_opened(self, path: str) -> None:
         self.settings.add_recent(path)
@@ -281,9 +284,3 @@ class QtMainWindow(QMainWindow):
 def _importable(urls: list[object]) -> list[Path]:
     paths = [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]  # type: ignore[attr-defined]
     return [p for p in paths if p.is_dir() or p.suffix.lower() == ".csv"]
-
-
-if __name__ == "__main__":
-    from desktop.ui.dev.preview import demo_workspace_path, preview
-
-    raise SystemExit(preview(lambda ws: QtMainWindow(ws, AppSettings()), path=demo_workspace_path()))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from desktop.core.importers import import_paths
 from desktop.core.store import open_store
-from desktop.ui.qt_overview import QtOverview
+from desktop.ui.patient.overview import QtOverview
 from devtools.synthetic import generate_cohort
 
 

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QPointF
 
 from desktop.core.clinical.display_units import DisplayUnits
-from desktop.ui.qt_patient_view import QtPatientView
+from desktop.ui.patient.view import QtPatientView
 from desktop.ui.workspace import Workspace
 
 CREATININE = "38483-4"

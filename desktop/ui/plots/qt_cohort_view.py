@@ -281,9 +281,3 @@ class QtCohortView(QWidget):
         from pyqtgraph.exporters import ImageExporter
 
         ImageExporter(self.plot).export(str(path))
-
-
-if __name__ == "__main__":
-    from desktop.ui.dev.preview import preview
-
-    raise SystemExit(preview(QtCohortView, select_first=False))

@@ -14,7 +14,7 @@ from desktop.core.queries.summary import patient_summary
 from desktop.core.store import Store
 from desktop.ui.executor import op
 from desktop.ui.plots.qt_vitals_plots import QtVitalsPlots
-from desktop.ui.qt_patient_summary import QtPatientSummary
+from desktop.ui.patient.summary import QtPatientSummary
 from desktop.ui.workspace import Workspace
 
 
@@ -87,9 +87,3 @@ class QtPatientView(QWidget):
         units = self.workspace.display_units
         self.summary.show_summary(summary, units)
         self.plots.show_series(series, units, summary["patient"]["sex"])
-
-
-if __name__ == "__main__":
-    from desktop.ui.dev.preview import preview
-
-    raise SystemExit(preview(QtPatientView))

@@ -169,9 +169,3 @@ class QtObservationsTable(QWidget):
     def _on_exported(self, path: str, rows: int) -> None:
         self.count_label.setText(f"Exported {rows:,} rows to {path}")
         self.exported.emit(path, rows)
-
-
-if __name__ == "__main__":
-    from desktop.ui.dev.preview import preview
-
-    raise SystemExit(preview(QtObservationsTable))

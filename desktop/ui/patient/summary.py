@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.clinical.display_units import DisplayUnits, format_value, normal_range_text
-from desktop.ui.qt_patient_history import QtPatientHistory
+from desktop.ui.patient.history import QtPatientHistory
 
 FLAG_WORDS = {"N": "normal", "H": "H high", "L": "L low", "HH": "HH critically high", "LL": "LL critically low"}
 FLAG_COLOURS = {"H": QColor(255, 225, 225), "HH": QColor(255, 190, 190), "L": QColor(222, 232, 255),

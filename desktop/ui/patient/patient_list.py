@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 
 from PySide6.QtCore import QItemSelection, QTimer
 from PySide6.QtWidgets import (
@@ -161,8 +160,3 @@ class QtPatientList(QWidget):
 
     def select_row(self, row: int) -> None:
         self.table.selectRow(row)
-
-if __name__ == "__main__":
-    from desktop.ui.dev.preview import preview
-
-    preview(partial(QtPatientList))

@@ -95,9 +95,3 @@ def _inputs_text(row: AttentionRow) -> str:
         if isinstance(item, dict):
             lines.append(f"  {name}: {item.get('value')} at {str(item.get('observed_at'))[:16].replace('T', ' ')}")
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    from desktop.ui.dev.preview import preview
-
-    raise SystemExit(preview(QtOverview))
