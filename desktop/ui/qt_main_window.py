@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
 from desktop.core.clinical.display_units import DisplayUnits
 from desktop.core.settings import AppSettings
 from desktop.ui.importing.qt_import_dialog import QtImportDialog
-from desktop.ui.plots.qt_cohort_view import QtCohortView
 from desktop.ui.patient.observations import QtObservationsTable
 from desktop.ui.patient.overview import QtOverview
 from desktop.ui.patient.patient_list import QtPatientList
 from desktop.ui.patient.view import QtPatientView
+from desktop.ui.plots.qt_cohort_view import QtCohortView
 from desktop.ui.qt_settings import load_settings, save_settings
 from desktop.ui.security.lock import AVAILABLE_WHEN_LOCKED
 from desktop.ui.security.window_security import WindowSecurity

@@ -19,9 +19,9 @@ from desktop.core.store import forget_workspace_key, is_workspace_unlocked
 from desktop.ui import qt_errors
 from desktop.ui.qt_main_window import QtMainWindow
 from desktop.ui.qt_settings import qsettings
-from desktop.ui.workspace import files as workspace_files
 from desktop.ui.security.audit_log import AuditLogDialog
 from desktop.ui.security.export_notice import DEIDENTIFIED, FULL
+from desktop.ui.workspace import files as workspace_files
 from tests.ui.conftest import wait_idle
 from tests.ui.security_support import PASSPHRASE, encrypted_workspace, shows
 

@@ -31,8 +31,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.importers import ImportReport
 from desktop.core.keyslot import is_encrypted_workspace
-from desktop.core.settings import MAX_AUTO_LOCK_MINUTES, MIN_AUTO_LOCK_MINUTES
-from desktop.core.settings import AppSettings
+from desktop.core.settings import MAX_AUTO_LOCK_MINUTES, MIN_AUTO_LOCK_MINUTES, AppSettings
 from desktop.core.store import Store, forget_workspace_key, open_store
 from desktop.core.workspace_crypto import (
     LEFTOVER_WARNING,
