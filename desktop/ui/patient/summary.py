@@ -104,7 +104,8 @@ class QtPatientSummary(QWidget):
         sex = {"F": "Female", "M": "Male"}.get(p["sex"] or "", "Sex unknown")
         age = "age unknown" if p["age"] is None else f"{int(p['age'])} y" + (" (estimated)" if p["age_estimated"] else "")
         born = f", born {p['birth_date']}" if p["birth_date"] else ""
-        died = f" · <b>deceased {p['deceased']}</b>" if p["deceased"] else ""
+        if p["deceased"]:  # the banner above says it; the age is the age at death
+            age = age.replace(f"{int(p['age'])} y", f"died aged {int(p['age'])}") if p["age"] is not None else age
         self.deceased.setVisible(bool(p["deceased"]))
         self.deceased.setText(f"Deceased {p['deceased']}: this record ends with the death; the latest values "
                               "are the last ones taken." if p["deceased"] else "")
@@ -114,7 +115,8 @@ class QtPatientSummary(QWidget):
                   if groups.social else "")
         self.title.setText(
             f"<span style='font-size:15pt'><b>{escape(p['name'] or p['id'])}</b></span> &nbsp; "
-            f"{sex}, {age}{born} · ID {escape(p['id'])}{died}<br><b>Active diagnoses:</b> {escape(diagnoses)}"
+            f"{sex}, {age}{born} · <span style='color:#555'>ID {escape(p['id'])}</span>"
+            f"<br><b>Active diagnoses:</b> {escape(diagnoses)}"
             f"{social}"
         )
         self.scores.setText(self._scores_text(summary))
@@ -140,7 +142,8 @@ class QtPatientSummary(QWidget):
 
     def wanted_height(self, rows: int = MIN_ROWS) -> int:
         """Height that shows the header block and ``rows`` latest values (the view's splitter uses it)."""
-        table = self.table.horizontalHeader().sizeHint().height() + ROW_HEIGHT * rows + 6
+        table = (self.table.horizontalHeader().sizeHint().height() + ROW_HEIGHT * rows + 6
+                 + self.table.horizontalScrollBar().sizeHint().height())  # the range column may scroll
         return self.sizeHint().height() - self.table.sizeHint().height() + table
 
     def _fit_columns(self) -> None:

@@ -109,10 +109,11 @@ class QtVitalsPlots(QWidget):
         self.range_label = QLabel()
         self.range_label.setWordWrap(True)
         bar.addWidget(self.range_label, 1)
-        self.hint = QLabel("Drag or scroll over a plot to move through time (all plots follow); hover for the "
-                           "exact value. Shaded: healthy range. ▲ above, ▼ below range.")
-        self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color: #555")
+        self.hint = QLabel("<u>How to read</u>")  # on hover: the plots keep the height a hint line took
+        self.hint.setToolTip("Drag or scroll over a plot to move through time (all plots follow); hover for the "
+                             "exact value, its flag and the rule behind it. Shaded: the healthy range for this "
+                             "patient now; flags use the range at each reading. ▲ above, ▼ below range.")
+        bar.addWidget(self.hint)
         self.main = PlotSection(None)
         self.older = PlotSection("No reading in this time range")
         self.more = PlotSection("More: surveys, QALY/DALY and social history")
@@ -130,7 +131,6 @@ class QtVitalsPlots(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
-        layout.addWidget(self.hint)
         layout.addWidget(self.empty)
         layout.addWidget(self.scroll, 1)
         self.graphics = self.main.graphics  # the first section: what export and the benchmarks use
@@ -211,7 +211,7 @@ class QtVitalsPlots(QWidget):
             start, end = window
             pad = max((end - start) * 0.02, 3600.0)
             master.plot.setXRange(start - pad, end + pad, padding=0)
-            self.range_label.setText(f"to the newest reading, {_day(end)}")
+            self.range_label.setText(f"ending at the newest reading, {_day(end)}")
         else:
             self.range_label.setText("")
 
