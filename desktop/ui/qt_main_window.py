@@ -40,6 +40,8 @@ from desktop.ui.security.window_security import WindowSecurity
 from desktop.ui.workspace.files import WORKSPACE_FILTER, WorkspaceFiles
 from desktop.ui.workspace.state import Workspace
 
+DOCK_MIN_WIDTH = 340  # the assistant dock at its narrowest (1366-pixel laptops)
+
 
 class QtMainWindow(QMainWindow):
     #: the patient the clinician is looking at ("" for none); the chat panel follows it
@@ -109,12 +111,16 @@ class QtMainWindow(QMainWindow):
         # First show on a narrow screen: the patient list gives up width to the views (it elides names).
         if not self.settings.window_state and self.width() < 1500:
             total = sum(self._splitter.sizes()) or self.width()
-            self._splitter.setSizes([min(330, total // 3), max(total - 330, total * 2 // 3)])
+            # Name, sex and age fit in 270 px (desktop/ui/patient/patient_list.py); the rest go to the views.
+            self._splitter.setSizes([min(270, total // 3), max(total - 270, total * 2 // 3)])
         super().showEvent(event)
 
     def set_assistant_widget(self, widget: QWidget) -> None:
         """Put the chat panel in the right-hand dock. The workspace owns the current patient: the
         panel follows ``self.workspace.patient_selected`` and reads ``self.workspace.patient_id``."""
+        # The panel may be squeezed to this width whatever its own minimum says (a line that does not wrap
+        # held the dock at 517 px and left the clinical tabs 529 px at 1366); its own layout must then wrap.
+        widget.setMinimumWidth(DOCK_MIN_WIDTH)
         self.assistant_dock.setWidget(widget)
         self.assistant_dock.show()
         self.view_menu.addActions(widget.actions())  # the panel's own (fold the dock to a strip)
@@ -122,7 +128,7 @@ class QtMainWindow(QMainWindow):
             # First run: the plots keep most of the width; the chat gets a readable column. Docks take
             # their size once the window is laid out, hence after the event loop has shown it.
             # On a 1366-pixel laptop a quarter of the width, so values and flags stay in view beside it.
-            width = min(470, max(340, self.width() // 4))
+            width = min(470, max(DOCK_MIN_WIDTH, self.width() // 4))
             QTimer.singleShot(0, lambda: self.resizeDocks([self.assistant_dock], [width], Qt.Orientation.Horizontal))
 
     # Menus

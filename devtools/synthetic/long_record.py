@@ -3,7 +3,8 @@
 ``python -m devtools.synthetic.long_record OUT.duckdb`` writes a small Synthea-like cohort over ten years
 (the generator's own people, surveys, QALY/DALY, children, deaths) and adds one old patient whose record
 ends as real ones do: a hospital admission with vital signs every few hours, deteriorating (falling SpO2,
-low blood pressure, fast breathing), then death. Everything goes through the app's importer.
+low blood pressure, fast breathing), then death; and a second one admitted in the record's last days and
+still in hospital. Everything goes through the app's importer.
 Prints the long record's patient id.
 """
 
@@ -101,6 +102,15 @@ def write_long_record(workspace: Path, *, patients: int = 12, years: int = 10, s
     long_rows.sort(key=lambda r: r[0])
     rows.extend(long_rows)
     people.append(old)
+    # A second old patient, admitted now and getting worse: the Overview's first row.
+    admitted_now = _old_person(rng, start)
+    now_rows = add_history(admitted_now, rng, start, simulate(admitted_now, rng, start), may_die=False)
+    now_admitted = END - timedelta(days=6)
+    now_rows = [r for r in now_rows if r[0] < iso(now_admitted)]
+    now_rows += _admission(admitted_now, rng, now_admitted, END)
+    now_rows.sort(key=lambda r: r[0])
+    rows.extend(now_rows)
+    people.append(admitted_now)
     with tempfile.TemporaryDirectory(prefix="vitalsight-long-") as tmp:
         folder = Path(tmp) / "synthea"
         writer_rng = random.Random(master.getrandbits(64))

@@ -6,11 +6,10 @@ patient at that reading, beside the value and unit; times are shown whole, and a
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.clinical.display_units import pretty_unit
+from desktop.core.queries.observation_flags import with_flags
 from desktop.core.queries.observations_table import (
     COLUMNS,
     ObservationFilter,
@@ -32,7 +32,6 @@ from desktop.core.queries.observations_table import (
     export_observations_csv,
     page_observations,
 )
-from desktop.core.queries.observation_flags import with_flags
 from desktop.ui.executor import op
 from desktop.ui.paged_model import Index, PagedTableModel
 from desktop.ui.patient.summary import FLAG_COLOURS, FLAG_WORDS
@@ -106,9 +105,14 @@ class QtObservationsTable(QWidget):
         for visual, logical in enumerate((TIME, 1, 2, 4, UNIT, FLAG, RANGE, 3, 6, RAW_UNIT)):
             header.moveSection(header.visualIndex(logical), visual)
 
+        # The measurement list's longest names (survey questions) must not squeeze the filter box away.
+        self.measurement.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.measurement.setMinimumContentsLength(16)
+        self.text.setMinimumWidth(140)
         bar = QHBoxLayout()
-        for w in (self.scope, self.measurement, self.text):
-            bar.addWidget(w)
+        bar.addWidget(self.scope)
+        bar.addWidget(self.measurement, 1)
+        bar.addWidget(self.text, 1)
         bar.addWidget(self.copy_button)
         bar.addWidget(self.export_button)
         layout = QVBoxLayout(self)

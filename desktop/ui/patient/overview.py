@@ -67,7 +67,9 @@ def load_worklist(store: Store, recent_days: int | None) -> Worklist:
         keep = [r for r in everyone if recent_days is None
                 or (days_before(newest, dates.get(r.patient_id)) or 0) <= recent_days
                 and r.patient_id in dates]
-        keep.sort(key=lambda r: -band_of(r))  # stable: within a band, today's order (NEWS2, then criticals)
+        # Only what needs attention (a NEWS2 of 0 with nothing critical does not), the most severe first;
+        # stable: within a band, today's order (NEWS2, then the number of critical flags).
+        keep = sorted((r for r in keep if band_of(r) > 0), key=lambda r: -band_of(r))
         rows, left_out = keep[:SHOWN], len(everyone) - len(keep)
     return Worklist(rows, newest, patients_newest(store, [r.patient_id for r in rows]), recent_days, left_out)
 
@@ -129,7 +131,7 @@ class QtOverview(QWidget):
         self.table = QTableWidget(0, len(HEADERS))
         self.table.setHorizontalHeaderLabels(list(HEADERS))
         self.table.horizontalHeaderItem(DATA).setToolTip(
-            "The day of the patient's newest reading, and how long before the workspace's newest reading")
+            "The day of the patient's newest reading, and how many days before the workspace's newest reading")
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -186,7 +188,8 @@ class QtOverview(QWidget):
         for r, row in enumerate(rows):
             day = data_day(row, worklist.patient_newest)
             ago = days_before(worklist.newest, day)
-            when = "" if day is None else f"{day.isoformat()}" + ("" if ago is None else f", {ago} d before newest")
+            when = "" if day is None else day.isoformat() + ("" if ago is None else " (newest)" if ago == 0
+                                                              else f", {ago} d earlier")
             cells = (row.name or row.patient_id, priority_text(row), what_text(row), when)
             colour = BAND_COLOURS.get(band_of(row))
             for c, text in enumerate(cells):

@@ -202,6 +202,8 @@ class PlotPanel:
         reference = self.series.reference_at(i) if self.series else None
         flag = FLAG_TEXT.get(f, f) if reference is not None else "no flag"
         rule = self.series.describe_point(i, f, self.series.unit) if self.series else ""
+        # Wrapped to half the plot: a long rule must not run past the plot's edge and lose its start.
+        self.label.setTextWidth(max(180.0, vb.width() * 0.5))
         self.label.setText(f"{format_value(v)} {self.unit}  ({flag})\n{format_time(t)}\n{rule}")
         (x0, x1), (y0, y1) = vb.viewRange()
         # Keep the read-out inside the plot: left of the point in the right half, below it in the top half.

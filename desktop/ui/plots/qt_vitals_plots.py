@@ -36,6 +36,9 @@ DAY = 86400.0
 RANGES: tuple[tuple[str, int | None], ...] = (("30 days", 30), ("1 year", 365), ("5 years", 5 * 365 + 1),
                                                ("All", None))
 DEFAULT_RANGE_DAYS = 365
+ALL_ID = 0  # the "All" button's id in its group (-1 would mean "assign one")
+#: a patient with this many readings in their last 30 days (an admission, an ICU stay) opens on those days
+DENSE_RECENT_READINGS = 30
 AXIS_ROOM = 96  # the left axis and margins beside each plot, in pixels
 
 pg.setConfigOptions(antialias=False, background="w", foreground=(40, 40, 40))
@@ -70,8 +73,13 @@ class PlotSection(QWidget):
     def is_open(self) -> bool:
         return self.title is None or self.button.isChecked()
 
+    def empty(self) -> None:
+        """Take the plots out (the panels keep their items). Every section is emptied before any is
+        filled: a plot moving between sections must leave one scene before it joins another."""
+        self.graphics.ci.clear()
+        self.panels = []
+
     def fill(self, panels: list[PlotPanel], note: str = "") -> None:
-        self.graphics.ci.clear()  # removes the plots from the layout; the panels keep their items
         self.panels = panels
         for row, panel in enumerate(panels):
             self.graphics.ci.addItem(panel.plot, row=row, col=0)
@@ -102,10 +110,11 @@ class QtVitalsPlots(QWidget):
             button.setCheckable(True)
             button.setToolTip("Every plot shows this much time, ending at the patient's newest reading"
                               if days else "Every plot shows the whole record")
-            self.range_buttons.addButton(button, -1 if days is None else days)
+            self.range_buttons.addButton(button, ALL_ID if days is None else days)
             bar.addWidget(button)
             button.setChecked(days == DEFAULT_RANGE_DAYS)
-        self.range_buttons.idClicked.connect(lambda _id: self._layout_sections())
+        self.range_buttons.idClicked.connect(self._range_chosen)
+        self._range_by_user = False  # until the clinician picks a range, each patient gets the default
         self.range_label = QLabel()
         self.range_label.setWordWrap(True)
         bar.addWidget(self.range_label, 1)
@@ -150,6 +159,8 @@ class QtVitalsPlots(QWidget):
                     more: Sequence[Series] = ()) -> None:
         """``series`` in the order to show (desktop/core/queries/plot_order.py); ``more`` folded."""
         self._series, self._more = list(series), list(more)
+        if not self._range_by_user:
+            self._check_range(default_range_days(self._series))
         for s in (*series, *more):
             panel = self.panels.get(s.code)
             if panel is None:
@@ -159,13 +170,21 @@ class QtVitalsPlots(QWidget):
 
     def range_days(self) -> int | None:
         checked = self.range_buttons.checkedId()
-        return None if checked == -1 else checked
+        return None if checked == ALL_ID else checked
 
     def set_range_days(self, days: int | None) -> None:
-        button = self.range_buttons.button(-1 if days is None else days)
+        """As if the clinician had clicked the range's button (kept for the next patients too)."""
+        self._range_chosen(ALL_ID if days is None else days)
+
+    def _range_chosen(self, button_id: int) -> None:
+        self._range_by_user = True
+        self._check_range(None if button_id == ALL_ID else button_id)
+        self._layout_sections()
+
+    def _check_range(self, days: int | None) -> None:
+        button = self.range_buttons.button(ALL_ID if days is None else days)
         if button is not None:
             button.setChecked(True)
-            self._layout_sections()
 
     def time_window(self) -> tuple[float, float] | None:
         """The shared x range (epoch seconds) before padding: it ends at the patient's newest reading."""
@@ -187,6 +206,8 @@ class QtVitalsPlots(QWidget):
                 older.append(s)
             else:
                 in_range.append(s)
+        for section in (self.main, self.older, self.more):
+            section.empty()
         self.main.fill([self.panels[s.code] for s in in_range])
         self.older.fill([self.panels[s.code] for s in older])
         self.more.fill([self.panels[s.code] for s in self._more])
@@ -250,6 +271,17 @@ class QtVitalsPlots(QWidget):
         """Points the curve draws now (after clipping and downsampling); for tests and benchmarks."""
         x, _ = self.panels[code].curve.getData()
         return 0 if x is None else int(np.isfinite(x).sum())
+
+
+def default_range_days(series: Sequence[Series]) -> int:
+    """30 days when the patient's last 30 days are dense (an admission at the end of the record), else a
+    year; both end at the newest reading."""
+    every = [s for s in series if s.times.size]
+    if not every:
+        return DEFAULT_RANGE_DAYS
+    start = max(float(s.times[-1]) for s in every) - 30 * DAY
+    recent = sum(int(s.times.size - np.searchsorted(s.times, start)) for s in every)
+    return 30 if recent >= DENSE_RECENT_READINGS else DEFAULT_RANGE_DAYS
 
 
 def _day(epoch: float) -> str:
