@@ -155,3 +155,47 @@ def test_observations_show_flag_range_whole_times(qtbot, make_workspace, long_re
         right = header.sectionViewportPosition(column) + header.sectionSize(column)
         assert right <= table.table.viewport().width() + 1
     wait_idle(qtbot, window.workspace)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_cohort_by_sex_names_a_group_too_small_to_draw(qtbot, make_workspace, long_record, size) -> None:
+    window = open_patient(qtbot, make_workspace, long_record, size)
+    cohort = window.cohort
+    window.tabs.setCurrentWidget(cohort)
+    cohort.group_by.setCurrentIndex(max(cohort.group_by.findData("sex"), 0))
+    with qtbot.waitSignal(cohort.computed, timeout=20000):
+        cohort.measurement.setCurrentIndex(cohort.measurement.findData("8480-6"))
+    groups = {r.group for r in cohort.rows}
+    assert len(groups) >= 2  # both sexes are in the record
+    text = cohort.status.text()
+    for group in groups:
+        drawn = any(r.patients >= 5 for r in cohort.rows if r.group == group)
+        assert drawn or f"{group}: not drawn" in text, (group, text)
+    # Newest period first, written as a year.
+    first = cohort.table.item(0, 0).text()
+    assert first == max(r.period[:4] for r in cohort.rows) and len(first) == 4
+    assert cohort.table.viewport().width() > 0 and cohort.plot_widget.width() <= cohort.width()
+    wait_idle(qtbot, window.workspace)
+
+
+def test_the_summary_plots_divider_is_remembered(qtbot, make_workspace, long_record) -> None:
+    window = open_patient(qtbot, make_workspace, long_record, (1366, 768))
+    splitter = window.patient_view.splitter
+    top, bottom = splitter.sizes()
+    splitter.setSizes([top - 80, bottom + 80])
+    splitter.splitterMoved.emit(top - 80, 1)  # as a drag does
+    wait_idle(qtbot, window.workspace)
+    from desktop.ui.patient.view import QtPatientView
+
+    again = QtPatientView(window.workspace)
+    qtbot.addWidget(again)
+    again.resize(window.patient_view.size())
+    again.show()
+    qtbot.waitExposed(again)
+    assert abs(again.splitter.sizes()[0] - (top - 80)) <= 2
+
+
+def test_empty_units_are_blank() -> None:
+    from desktop.ui.patient.observations import unit_text
+
+    assert [unit_text(u) for u in (None, "", "null", "NULL", "mm[Hg]")] == ["", "", "", "", "mmHg"]
