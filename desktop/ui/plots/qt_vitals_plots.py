@@ -209,7 +209,8 @@ class QtVitalsPlots(QWidget):
         for section in (self.main, self.older, self.more):
             section.empty()
         self.main.fill([self.panels[s.code] for s in in_range])
-        self.older.fill([self.panels[s.code] for s in older])
+        self.older.fill([self.panels[s.code] for s in older],
+                        f": last taken before {_day(window[0])}; a longer range shows them" if window else "")
         self.more.fill([self.panels[s.code] for s in self._more])
         self.shown = [s.code for s in (*in_range, *older, *self._more)]
         for code, panel in self.panels.items():
