@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -41,6 +41,27 @@ from desktop.ui.workspace.files import WORKSPACE_FILTER, WorkspaceFiles
 from desktop.ui.workspace.state import Workspace
 
 DOCK_MIN_WIDTH = 340  # the assistant dock at its narrowest (1366-pixel laptops)
+
+
+class SqueezeToWidth(QObject):
+    """Keeps ``widget``'s minimum width at its layout's minimum or ``limit``, whichever is smaller, as the
+    widget's contents change (an explicit minimum would otherwise stay, and stop it folding narrower)."""
+
+    def __init__(self, widget: QWidget, limit: int) -> None:
+        super().__init__(widget)
+        self.limit = limit
+        widget.installEventFilter(self)
+        self.fit(widget)
+
+    def fit(self, widget: QWidget) -> None:
+        wanted = min(widget.minimumSizeHint().width(), self.limit, widget.maximumWidth())
+        if wanted > 0 and widget.minimumWidth() != wanted:
+            widget.setMinimumWidth(wanted)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest and isinstance(watched, QWidget):
+            self.fit(watched)
+        return False
 
 
 class QtMainWindow(QMainWindow):
@@ -118,9 +139,10 @@ class QtMainWindow(QMainWindow):
     def set_assistant_widget(self, widget: QWidget) -> None:
         """Put the chat panel in the right-hand dock. The workspace owns the current patient: the
         panel follows ``self.workspace.patient_selected`` and reads ``self.workspace.patient_id``."""
-        # The panel may be squeezed to this width whatever its own minimum says (a line that does not wrap
-        # held the dock at 517 px and left the clinical tabs 529 px at 1366); its own layout must then wrap.
-        widget.setMinimumWidth(DOCK_MIN_WIDTH)
+        # The panel may be squeezed to DOCK_MIN_WIDTH whatever its own minimum says (a line that does not
+        # wrap held the dock at 517 px and left the clinical tabs 529 px at 1366); its own layout must then
+        # wrap. Narrower still when it folds to its strip: the limit follows the panel's own minimum.
+        self._dock_limit = SqueezeToWidth(widget, DOCK_MIN_WIDTH)
         self.assistant_dock.setWidget(widget)
         self.assistant_dock.show()
         self.view_menu.addActions(widget.actions())  # the panel's own (fold the dock to a strip)
