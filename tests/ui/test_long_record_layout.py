@@ -96,6 +96,10 @@ def test_plots_fit_the_width_and_open_on_the_newest_readings(qtbot, make_workspa
         title = panel.plot.titleLabel
         assert title.item.boundingRect().width() <= viewport.width()  # the title wraps, never widens
         assert title.height() >= title.item.boundingRect().height() - 1  # ... and is never cut
+    # Titles and axis labels are HTML: the range's "<" is escaped, so its upper limit is not swallowed.
+    systolic = plots.panel("8480-6").plot
+    assert "&lt; 120" in systolic.titleLabel.text
+    assert "(B (" not in systolic.getAxis("left").labelText
     # Vital signs first; surveys and QALY/DALY folded under "More", closed.
     first = plots.main.panels[0].series
     assert first is not None and first.code in {"8480-6", "8462-4", "8867-4", "9279-1", "8310-5", "59408-5"}
