@@ -101,7 +101,7 @@ def patient_switch(workspace: Path) -> dict[str, float]:
     from PySide6.QtWidgets import QApplication
 
     from desktop.ui.app import create_app
-    from desktop.ui.qt_patient_view import QtPatientView
+    from desktop.ui.patient.view import QtPatientView
     from desktop.ui.workspace import Workspace
 
     app = create_app([])

@@ -3,6 +3,10 @@
     xvfb-run -s "-screen 0 1600x1000x24" python scripts/ui_screenshots.py WORKSPACE OUT_DIR [PATIENT_ID]
 
 An encrypted WORKSPACE is unlocked with VITALSIGHT_PASSPHRASE, as ``python -m desktop gui`` does.
+``VITALSIGHT_SHOTS=views`` takes only the window's views (overview, patient, observations, cohort), without
+asking the assistant or opening dialogs: the quick loop while laying the window out.
+
+A long record to look at: ``python -m devtools.synthetic.long_record /tmp/long.duckdb`` prints its id.
 
 Each step waits for the view's own signal, then captures the whole X screen with ImageMagick's
 ``import -window root`` so the PNG shows exactly what a clinician would see.
@@ -73,9 +77,11 @@ def main() -> int:
             panel.hover(panel.plot.vb.mapViewToScene(QPointF(float(panel.times[-1]), float(panel.values[-1]))))
         QTimer.singleShot(500, lambda: (shot("patient"), ask_assistant()))
 
+    views_only = os.environ.get("VITALSIGHT_SHOTS") == "views"
+
     def ask_assistant() -> None:
         # A computed answer about this patient, then one about the workspace with its table.
-        if assistant is None:
+        if assistant is None or views_only:
             next_step()
             return
 
@@ -122,6 +128,9 @@ def main() -> int:
                  QTimer.singleShot(800, lambda: (shot("lock"), next_step()))),
     ]
 
+    if views_only:
+        del steps[2:]
+
     def models_dialog() -> None:
         # Models…: the model files, and what the shipped adapter is used for and measured.
         if assistant is None:
@@ -139,7 +148,7 @@ def main() -> int:
 
         for importer in window.findChildren(QtImportDialog):
             importer.close()
-        dialog = window.security.new_workspace_at(str(out / "new-clinic-workspace.duckdb"))
+        dialog = window.files.new_workspace_at(str(out / "new-clinic-workspace.duckdb"))
         if dialog is None:
             next_step()
             return
@@ -170,7 +179,7 @@ def main() -> int:
         app.aboutToQuit.connect(assistant.shutdown)
     app.aboutToQuit.connect(window.shutdown)
     code = app.exec()
-    from desktop.ui.dev.preview import dispose
+    from desktop.ui.teardown import dispose
 
     dispose(window)
     return code

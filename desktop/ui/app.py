@@ -97,7 +97,7 @@ def run_app(workspace: str | None = None) -> int:
         app.aboutToQuit.connect(assistant.shutdown)
     app.aboutToQuit.connect(window.shutdown)
     code = int(app.exec())
-    from desktop.ui.dev.preview import dispose
+    from desktop.ui.teardown import dispose
 
     dispose(window)
     return code

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -29,17 +29,39 @@ from PySide6.QtWidgets import (
 from desktop.core.clinical.display_units import DisplayUnits
 from desktop.core.settings import AppSettings
 from desktop.ui.importing.qt_import_dialog import QtImportDialog
+from desktop.ui.patient.observations import QtObservationsTable
+from desktop.ui.patient.overview import QtOverview
+from desktop.ui.patient.patient_list import QtPatientList
+from desktop.ui.patient.view import QtPatientView
 from desktop.ui.plots.qt_cohort_view import QtCohortView
-from desktop.ui.qt_observations_table import QtObservationsTable
-from desktop.ui.qt_overview import QtOverview
-from desktop.ui.qt_patient_list import QtPatientList
-from desktop.ui.qt_patient_view import QtPatientView
 from desktop.ui.qt_settings import load_settings, save_settings
 from desktop.ui.security.lock import AVAILABLE_WHEN_LOCKED
 from desktop.ui.security.window_security import WindowSecurity
-from desktop.ui.workspace import Workspace
+from desktop.ui.workspace.files import WORKSPACE_FILTER, WorkspaceFiles
+from desktop.ui.workspace.state import Workspace
 
-WORKSPACE_FILTER = "Vitalsight workspace (*.duckdb);;All files (*)"
+DOCK_MIN_WIDTH = 340  # the assistant dock at its narrowest (1366-pixel laptops)
+
+
+class SqueezeToWidth(QObject):
+    """Keeps ``widget``'s minimum width at its layout's minimum or ``limit``, whichever is smaller, as the
+    widget's contents change (an explicit minimum would otherwise stay, and stop it folding narrower)."""
+
+    def __init__(self, widget: QWidget, limit: int) -> None:
+        super().__init__(widget)
+        self.limit = limit
+        widget.installEventFilter(self)
+        self.fit(widget)
+
+    def fit(self, widget: QWidget) -> None:
+        wanted = min(widget.minimumSizeHint().width(), self.limit, widget.maximumWidth())
+        if wanted > 0 and widget.minimumWidth() != wanted:
+            widget.setMinimumWidth(wanted)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest and isinstance(watched, QWidget):
+            self.fit(watched)
+        return False
 
 
 class QtMainWindow(QMainWindow):
@@ -87,7 +109,11 @@ class QtMainWindow(QMainWindow):
 
         self.busy_label = QLabel()
         self.statusBar().addPermanentWidget(self.busy_label)
-        self.security = WindowSecurity(self, self.central_stack)
+        self.security = WindowSecurity(self, self.central_stack, workspace=self.workspace, settings=self.settings,
+                                       dock=self.assistant_dock, exports=self.observations)
+        self.files = WorkspaceFiles(self, self.workspace, observations=self.observations,
+                                    choose_workspace=self.choose_workspace,
+                                    show_status=lambda text: self.statusBar().showMessage(text))
         self._build_menus()
 
         self.workspace.opened.connect(self._on_opened)
@@ -106,12 +132,17 @@ class QtMainWindow(QMainWindow):
         # First show on a narrow screen: the patient list gives up width to the views (it elides names).
         if not self.settings.window_state and self.width() < 1500:
             total = sum(self._splitter.sizes()) or self.width()
-            self._splitter.setSizes([min(330, total // 3), max(total - 330, total * 2 // 3)])
+            # Name, sex and age fit in 270 px (desktop/ui/patient/patient_list.py); the rest go to the views.
+            self._splitter.setSizes([min(270, total // 3), max(total - 270, total * 2 // 3)])
         super().showEvent(event)
 
     def set_assistant_widget(self, widget: QWidget) -> None:
         """Put the chat panel in the right-hand dock. The workspace owns the current patient: the
         panel follows ``self.workspace.patient_selected`` and reads ``self.workspace.patient_id``."""
+        # The panel may be squeezed to DOCK_MIN_WIDTH whatever its own minimum says (a line that does not
+        # wrap held the dock at 517 px and left the clinical tabs 529 px at 1366); its own layout must then
+        # wrap. Narrower still when it folds to its strip: the limit follows the panel's own minimum.
+        self._dock_limit = SqueezeToWidth(widget, DOCK_MIN_WIDTH)
         self.assistant_dock.setWidget(widget)
         self.assistant_dock.show()
         self.view_menu.addActions(widget.actions())  # the panel's own (fold the dock to a strip)
@@ -119,7 +150,7 @@ class QtMainWindow(QMainWindow):
             # First run: the plots keep most of the width; the chat gets a readable column. Docks take
             # their size once the window is laid out, hence after the event loop has shown it.
             # On a 1366-pixel laptop a quarter of the width, so values and flags stay in view beside it.
-            width = min(470, max(340, self.width() // 4))
+            width = min(470, max(DOCK_MIN_WIDTH, self.width() // 4))
             QTimer.singleShot(0, lambda: self.resizeDocks([self.assistant_dock], [width], Qt.Orientation.Horizontal))
 
     # Menus
@@ -132,7 +163,7 @@ class QtMainWindow(QMainWindow):
         file.addSeparator()
         self.import_action = self._action(file, "&Import files or folder…", self.open_import_dialog, "Ctrl+I")
         self.export_csv_action = self._action(file, "Export observations as &CSV…",
-                                              self.security.export_observations, "Ctrl+E")
+                                              self.files.export_observations, "Ctrl+E")
         self._action(file, "Export &plot as PNG…", self.export_plot_png, "Ctrl+Shift+P")
         file.addSeparator()
         self.security.add_file_actions(file)
@@ -175,8 +206,8 @@ class QtMainWindow(QMainWindow):
 
     # Workspaces
     def new_workspace(self) -> None:
-        """Encrypted by default: the passphrase dialog follows the file dialog (desktop/ui/security)."""
-        self.security.new_workspace()
+        """Encrypted by default: the passphrase dialog follows the file dialog (desktop/ui/workspace/files.py)."""
+        self.files.new_workspace()
 
     def choose_workspace(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open workspace", self.settings.last_workspace, WORKSPACE_FILTER)
@@ -194,7 +225,7 @@ class QtMainWindow(QMainWindow):
 
     def open_workspace(self, path: str) -> None:
         """Open ``path``; an encrypted workspace asks for its passphrase first."""
-        self.security.open_workspace(path)
+        self.files.open_workspace(path)
 
     def _on_opened(self, path: str) -> None:
         self.settings.add_recent(path)
@@ -281,9 +312,3 @@ class QtMainWindow(QMainWindow):
 def _importable(urls: list[object]) -> list[Path]:
     paths = [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]  # type: ignore[attr-defined]
     return [p for p in paths if p.is_dir() or p.suffix.lower() == ".csv"]
-
-
-if __name__ == "__main__":
-    from desktop.ui.dev.preview import demo_workspace_path, preview
-
-    raise SystemExit(preview(lambda ws: QtMainWindow(ws, AppSettings()), path=demo_workspace_path()))

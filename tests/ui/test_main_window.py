@@ -77,19 +77,20 @@ def test_dropping_a_folder_opens_the_import_dialog(qtbot, window: QtMainWindow, 
     wait_idle(qtbot, window.workspace)
 
 
-PREVIEWS = ["desktop.ui.qt_patient_list", "desktop.ui.qt_patient_view", "desktop.ui.qt_observations_table",
-            "desktop.ui.plots.qt_cohort_view", "desktop.ui.importing.qt_import_dialog", "desktop.ui.qt_main_window"]
+PREVIEWS = [["desktop.ui.dev.preview", name] for name in
+            ("patient_list", "patient_view", "observations", "overview", "cohort", "main_window")]
+PREVIEWS.append(["desktop.ui.importing.qt_import_dialog"])
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("module", PREVIEWS)
-def test_preview_runs_and_quits(module: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("module", PREVIEWS, ids=lambda m: m[-1])
+def test_preview_runs_and_quits(module: list[str], tmp_path: Path) -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "VITALSIGHT_PREVIEW_QUIT_MS": "1500",
            "XDG_CONFIG_HOME": str(tmp_path), "HOME": str(tmp_path)}
     workspace = tmp_path / "preview.duckdb"  # never the sample workspace: the app may have it open
     with open_store(workspace) as store:
         fill_demo(store, patients=30, readings_per_series=10)
-    result = subprocess.run([sys.executable, "-m", module, str(workspace)], env=env, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", *module, str(workspace)], env=env, capture_output=True,
                             text=True, timeout=120, check=False, cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Traceback" not in result.stderr, result.stderr[-2000:]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint
 
-from desktop.ui.qt_patient_view import QtPatientView
+from desktop.ui.patient.view import QtPatientView
 from desktop.ui.workspace import Workspace
 
 from .conftest import write_synthea

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop.ui.qt_patient_list import QtPatientList
+from desktop.ui.patient.patient_list import QtPatientList
 from desktop.ui.workspace import Workspace
 from tests.ui.conftest import wait_idle
 

@@ -7,7 +7,8 @@ import pytest
 from PySide6.QtCore import QPointF
 
 from desktop.core.clinical.display_units import DisplayUnits
-from desktop.ui.qt_patient_view import QtPatientView
+from desktop.ui.patient.summary import RANGE
+from desktop.ui.patient.view import QtPatientView
 from desktop.ui.workspace import Workspace
 
 CREATININE = "38483-4"
@@ -87,7 +88,7 @@ def test_summary_tooltip_names_age_rule_and_authority(qtbot, view: QtPatientView
     row = next(r for r in range(view.summary.table.rowCount()) if view.summary.table.item(r, 0).text() == "Creatinine")
     tip = view.summary.table.item(row, 3).toolTip()
     assert "at the reading" in tip and "H: > 1.1 mg/dL (MedlinePlus" in tip
-    assert view.summary.table.item(row, 4).text() == "≥ 0.6 and ≤ 1.1"
+    assert view.summary.table.item(row, RANGE).text() == "≥ 0.6 and ≤ 1.1"
 
 
 def test_spo2_scale2_switch_is_recorded_and_rescores(qtbot, view: QtPatientView) -> None:

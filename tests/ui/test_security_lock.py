@@ -19,9 +19,9 @@ from desktop.core.store import forget_workspace_key, is_workspace_unlocked
 from desktop.ui import qt_errors
 from desktop.ui.qt_main_window import QtMainWindow
 from desktop.ui.qt_settings import qsettings
-from desktop.ui.security import window_security
 from desktop.ui.security.audit_log import AuditLogDialog
 from desktop.ui.security.export_notice import DEIDENTIFIED, FULL
+from desktop.ui.workspace import files as workspace_files
 from tests.ui.conftest import wait_idle
 from tests.ui.security_support import PASSPHRASE, encrypted_workspace, shows
 
@@ -47,7 +47,7 @@ def no_delay(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 def _open(qtbot, window: QtMainWindow, path: Path, passphrase: str | None = None) -> None:
-    dialog = window.security.open_workspace(str(path))
+    dialog = window.files.open_workspace(str(path))
     with qtbot.waitSignal(window.workspace.opened, timeout=20000):
         if dialog is not None:
             assert passphrase is not None
@@ -166,7 +166,7 @@ def test_export_says_it_holds_patient_data_and_can_be_deidentified(
     asked: list[str] = []
     choice = {"kind": DEIDENTIFIED}
     monkeypatch.setattr(
-        window_security, "ask_export_kind", lambda _parent, what: asked.append(what) or choice["kind"]
+        workspace_files, "ask_export_kind", lambda _parent, what: asked.append(what) or choice["kind"]
     )
     target = {"path": str(tmp_path / "deid.csv")}
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (target["path"], "CSV (*.csv)"))

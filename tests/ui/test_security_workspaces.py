@@ -64,7 +64,7 @@ def test_new_workspace_is_encrypted_and_reopens_only_with_its_passphrase(
 
     window = make_window()
     path = tmp_path / "clinic.duckdb"
-    dialog = window.security.new_workspace_at(str(path))
+    dialog = window.files.new_workspace_at(str(path))
     assert isinstance(dialog, NewPassphraseDialog) and dialog.encrypt  # encrypted unless the user says not
     ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
     dialog.first.setText(PASSPHRASE)
@@ -82,7 +82,7 @@ def test_new_workspace_is_encrypted_and_reopens_only_with_its_passphrase(
     before = _digest(path)
 
     again = make_window()
-    unlock = again.security.open_workspace(str(path))
+    unlock = again.files.open_workspace(str(path))
     assert isinstance(unlock, UnlockDialog) and unlock.isVisible()
     for attempt in (1, 2):
         unlock.field.setText("not the passphrase")
@@ -102,7 +102,7 @@ def test_new_workspace_is_encrypted_and_reopens_only_with_its_passphrase(
 def test_new_workspace_without_encryption_is_an_explicit_choice(qtbot, make_window, tmp_path: Path) -> None:
     window = make_window()
     path = tmp_path / "plain.duckdb"
-    dialog = window.security.new_workspace_at(str(path))
+    dialog = window.files.new_workspace_at(str(path))
     assert dialog is not None and dialog.plaintext is not None and not dialog.plaintext.isChecked()
     dialog.plaintext.setChecked(True)
     assert "plain text" in dialog.hint.text()
@@ -177,8 +177,8 @@ def test_workspace_in_use_elsewhere_names_the_process_and_offers_to_try_again(
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
         window.open_workspace(str(workspace_file))
-        qtbot.waitUntil(lambda: isinstance(window.security.dialog, WorkspaceInUseDialog), timeout=20000)
-        dialog = window.security.dialog
+        qtbot.waitUntil(lambda: isinstance(window.files.dialog, WorkspaceInUseDialog), timeout=20000)
+        dialog = window.files.dialog
         assert isinstance(dialog, WorkspaceInUseDialog)
         assert (
             f"PID {holder.pid}" in dialog.message.text()
@@ -204,7 +204,7 @@ def test_cancelled_passphrase_leaves_a_window_that_says_why_it_is_empty(
 ) -> None:
     path = encrypted_workspace(tmp_path / "enc.duckdb", synthea_folder)
     window = make_window()
-    dialog = window.security.open_workspace(str(path))
+    dialog = window.files.open_workspace(str(path))
     assert isinstance(dialog, UnlockDialog)
     dialog.reject()
     assert not window.workspace.is_open

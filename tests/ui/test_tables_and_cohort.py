@@ -8,9 +8,9 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
+from desktop.ui.patient.observations import QtObservationsTable
+from desktop.ui.patient.view import QtPatientView
 from desktop.ui.plots.qt_cohort_view import QtCohortView
-from desktop.ui.qt_observations_table import QtObservationsTable
-from desktop.ui.qt_patient_view import QtPatientView
 from desktop.ui.workspace import Workspace
 from tests.ui.conftest import wait_idle
 

@@ -1,7 +1,12 @@
-"""Run one panel on its own (``python -m desktop.ui.qt_patient_list [WORKSPACE]``), practice 11.
+"""Run one panel on its own, for developers (practice 11)::
 
+    python -m desktop.ui.dev.preview NAME [WORKSPACE]
+
+NAME is one of :data:`PANELS` (patient_list, patient_view, observations, overview, cohort, main_window).
 With no workspace given it uses the sample workspace when built, else a throwaway demo workspace.
 ``VITALSIGHT_PREVIEW_QUIT_MS`` closes the preview after that many milliseconds (the smoke test).
+
+The shipped app never imports this package (an import-linter contract): previews may reach devtools.
 """
 
 from __future__ import annotations
@@ -17,12 +22,15 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.core.resources import resource_path
 from desktop.core.store import Store
+from desktop.ui.teardown import dispose
+
+__all__ = ["PANELS", "demo_workspace_path", "dispose", "preview", "seed_demo_patient"]
 
 
-def demo_workspace_path() -> str:
-    """The workspace named on the command line, else the sample workspace, else a throwaway demo."""
-    if len(sys.argv) > 1:
-        return sys.argv[1]
+def demo_workspace_path(named: str | None = None) -> str:
+    """``named`` if given, else the sample workspace, else a throwaway demo."""
+    if named:
+        return named
     sample = resource_path("sample", "sample-workspace.duckdb")
     if sample.exists():
         return str(sample)
@@ -36,7 +44,7 @@ def demo_workspace_path() -> str:
 
 
 def seed_demo_patient(store: Store) -> str:
-    """The demo patient the chat previews talk about (devtools, reached only from this module)."""
+    """The demo patient the chat previews talk about (devtools, reached only from this package)."""
     from devtools.synthetic.workspaces import seed_demo_patient as seed
 
     return seed(store)
@@ -46,7 +54,7 @@ def preview(make: Callable[..., QWidget], *, select_first: bool = True, path: st
     from desktop.ui.workspace import Workspace
 
     app = QApplication.instance() or QApplication(sys.argv)
-    path = path or (sys.argv[1] if len(sys.argv) > 1 else demo_workspace_path())
+    path = path or demo_workspace_path()
     workspace = Workspace()
     widget = make(workspace)
     widget.resize(1100, 750)
@@ -71,13 +79,36 @@ def preview(make: Callable[..., QWidget], *, select_first: bool = True, path: st
     return code
 
 
-def dispose(widget: QWidget) -> None:
-    """Delete the widget tree while Qt is still up, so teardown order is ours and not the garbage
-    collector's at interpreter exit (with PySide6 6.12.0 on Python 3.11 that exit aborted the process)."""
-    import gc
+def _panels() -> dict[str, tuple[Callable[..., QWidget], bool]]:
+    """Each panel's factory (given the workspace) and whether the preview picks the first patient."""
+    from desktop.core.settings import AppSettings
+    from desktop.ui.patient.observations import QtObservationsTable
+    from desktop.ui.patient.overview import QtOverview
+    from desktop.ui.patient.patient_list import QtPatientList
+    from desktop.ui.patient.view import QtPatientView
+    from desktop.ui.plots.qt_cohort_view import QtCohortView
+    from desktop.ui.qt_main_window import QtMainWindow
 
-    widget.close()
-    widget.deleteLater()
-    QApplication.processEvents()
-    del widget
-    gc.collect()
+    return {
+        "patient_list": (QtPatientList, True),
+        "patient_view": (QtPatientView, True),
+        "observations": (QtObservationsTable, True),
+        "overview": (QtOverview, True),
+        "cohort": (QtCohortView, False),
+        "main_window": (lambda ws: QtMainWindow(ws, AppSettings()), True),
+    }
+
+
+PANELS = ("patient_list", "patient_view", "observations", "overview", "cohort", "main_window")
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in PANELS:
+        print(f"usage: python -m desktop.ui.dev.preview {{{'|'.join(PANELS)}}} [WORKSPACE]", file=sys.stderr)
+        return 2
+    make, select_first = _panels()[argv[0]]
+    return preview(make, select_first=select_first, path=demo_workspace_path(argv[1] if len(argv) > 1 else None))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,7 @@ class QtCohortView(QWidget):
         self.status = QLabel("Each patient counts once per period (the mean of their readings); "
                              "lines are the group means, shaded bands the middle half (P25–P75).")
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.RichText)
 
         self.plot_widget = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0)})
         self.plot = self.plot_widget.getPlotItem()
@@ -240,14 +242,24 @@ class QtCohortView(QWidget):
                            f"{self.period.currentData()}", size="10pt")
         self._fit_view(factor, offset)
         self._fill_table(factor, offset)
+        self.status.setText(self._status_text(groups) if self.rows else
+                            "No readings of this measurement for these patients.")
+
+    def _status_text(self, groups: list[str]) -> str:
+        """How to read the plot, and every group that is not drawn, by name (never a silent absence)."""
+        period = self.period.currentData()
+        text = ("Each patient counts once per period (the mean of their readings); lines are group means, "
+                "shaded bands the middle half (P25–P75).")
+        for group in groups:
+            sizes = [r.patients for r in self.rows if r.group == group]
+            if max(sizes) < MIN_PATIENTS:
+                text += (f" <b>{escape(group)}: not drawn</b>, at most {max(sizes)} patient(s) in any {period} "
+                         f"(a point needs {MIN_PATIENTS}); see the table.")
         hidden = sum(r.patients < MIN_PATIENTS for r in self.rows)
-        self.status.setText(
-            "Each patient counts once per period (the mean of their readings); lines are group means, shaded "
-            "bands the middle half (P25–P75)."
-            + (f" {hidden} period(s) with fewer than {MIN_PATIENTS} patients are in the table (grey) but not "
-               "plotted." if hidden else "")
-            if self.rows else "No readings of this measurement for these patients."
-        )
+        if hidden:
+            text += (f" {hidden} period(s) with fewer than {MIN_PATIENTS} patients are in the table (grey) "
+                     "but not plotted.")
+        return text
 
     def _fit_view(self, factor: float, offset: float) -> None:
         """Fit the axes to the rows themselves: auto-range would also count empty fill items at 0."""
@@ -263,9 +275,12 @@ class QtCohortView(QWidget):
         self.plot.setYRange(min(lows) - y_pad, max(highs) + y_pad, padding=0)
 
     def _fill_table(self, factor: float, offset: float) -> None:
-        self.table.setRowCount(len(self.rows))
-        for r, row in enumerate(self.rows):
-            cells = (row.period, row.group, f"{row.patients:,}", f"{row.readings:,}",
+        # The newest periods first: the table opened on decades-old, mostly grey rows.
+        rows = sorted(self.rows, key=lambda row: (-row.period_start, row.group))
+        period = self.period.currentData()
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            cells = (period_label(row.period, period), row.group, f"{row.patients:,}", f"{row.readings:,}",
                      *(format_value(v * factor + offset) for v in (row.mean, row.median, row.p25, row.p75)))
             small = row.patients < MIN_PATIENTS
             for c, text in enumerate(cells):
@@ -283,7 +298,11 @@ class QtCohortView(QWidget):
         ImageExporter(self.plot).export(str(path))
 
 
-if __name__ == "__main__":
-    from desktop.ui.dev.preview import preview
-
-    raise SystemExit(preview(QtCohortView, select_first=False))
+def period_label(start: str, period: str) -> str:
+    """"2020" for a year, "2020 Q3" for a quarter, "2020-07" for a month (from the period's ISO start)."""
+    year, month = start[:4], int(start[5:7]) if len(start) >= 7 else 1
+    if period == "year":
+        return year
+    if period == "quarter":
+        return f"{year} Q{(month - 1) // 3 + 1}"
+    return start[:7]

@@ -6,7 +6,9 @@ long series are peak-downsampled and clipped to the visible range, so 1,000,000 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from html import escape
 
 import numpy as np
 import pyqtgraph as pg
@@ -85,6 +87,18 @@ class PlotPanel:
         self.values = np.empty(0)  # in display units
         self.flags = np.empty(0, dtype="<U2")
         self.unit = ""
+        self.title_extra = 0  # pixels the title needs beyond one line (it wraps to the plot's width)
+
+    def fit_title(self, width: int) -> None:
+        """Wrap the title to ``width`` pixels and give its row the height it then needs: a long title
+        never widens the page or loses its end."""
+        label = self.plot.titleLabel
+        label.item.setTextWidth(max(width, 120))
+        height = int(label.item.boundingRect().height()) + 2
+        label.setMaximumHeight(height)
+        self.plot.layout.setRowFixedHeight(0, height)
+        label.updateMin()
+        self.title_extra = max(0, height - 30)
 
     def set_series(self, series: Series, units: DisplayUnits, sex: str | None) -> None:
         self.series = series
@@ -104,7 +118,7 @@ class PlotPanel:
         self.label.hide()
         # The axis holds the short name and the unit (Sittig 2015); the full name is in the title.
         short = _short_name(series)
-        self.plot.setLabel("left", f"{short} ({self.unit})" if self.unit else short)
+        self.plot.setLabel("left", escape(f"{short} ({self.unit})" if self.unit else short))
         self.plot.setTitle(self._title(series, factor, offset, sex, int(up.sum()), int(down.sum())), size="9pt")
         low, high = self._band_limits(series, factor, offset)
         if low is None:
@@ -115,14 +129,14 @@ class PlotPanel:
         self._fit_y(low, high)
 
     def _title(self, s: Series, factor: float, offset: float, sex: str | None, n_high: int, n_low: int) -> str:
-        parts = [f"<b>{s.name}</b> — {s.times.size:,} reading{'s' if s.times.size != 1 else ''}"]
+        parts = [f"<b>{escape(s.name)}</b> — {s.times.size:,} reading{'s' if s.times.size != 1 else ''}"]
         r = s.reference
         if r is not None:
             span = normal_range_text(r.to_dict(), lambda v: v * factor + offset)
             who = {"F": " for women", "M": " for men"}.get(r.sex, "") if r.sex != "any" else ""
             if r.population == "pregnancy":
                 who += " in pregnancy"
-            parts.append(f"healthy range {span} {self.unit}{who} (shaded; flags use the range at each reading)")
+            parts.append(escape(f"healthy range {span} {self.unit}{who}"))
         else:
             parts.append("no reference range" + ("" if sex else " (sex unknown)"))
         if n_high + n_low > MARKERS_UP_TO:
@@ -188,6 +202,8 @@ class PlotPanel:
         reference = self.series.reference_at(i) if self.series else None
         flag = FLAG_TEXT.get(f, f) if reference is not None else "no flag"
         rule = self.series.describe_point(i, f, self.series.unit) if self.series else ""
+        # Wrapped to half the plot: a long rule must not run past the plot's edge and lose its start.
+        self.label.setTextWidth(max(180.0, vb.width() * 0.5))
         self.label.setText(f"{format_value(v)} {self.unit}  ({flag})\n{format_time(t)}\n{rule}")
         (x0, x1), (y0, y1) = vb.viewRange()
         # Keep the read-out inside the plot: left of the point in the right half, below it in the top half.
@@ -200,8 +216,16 @@ class PlotPanel:
         return True
 
 
-def _short_name(series: Series) -> str:
+def _short_name(series: Series, limit: int = 22) -> str:
+    """The catalog's short name, else the name without its bracketed qualifiers, cut at a word (with an
+    ellipsis) rather than mid-word or inside a bracket."""
     from desktop.core.clinical.measurements import load_catalog
 
     m = load_catalog().by_code(series.code)
-    return m.short if m else series.name[:18]
+    if m:
+        return m.short
+    plain = re.sub(r"\s+", " ", re.sub(r"\[[^\]]*\]|\([^)]*\)", " ", series.name)).strip() or series.name
+    if len(plain) <= limit:
+        return plain
+    cut = plain[:limit].rsplit(" ", 1)[0] if " " in plain[:limit] else plain[:limit]
+    return cut.rstrip(" ,;:-") + "…"

@@ -1,6 +1,9 @@
-"""The window's security wiring, kept out of qt_main_window.py: the File menu's security entries, new and
-encrypted workspaces, the lock, the audit trail of window actions, export notices, and the dialog for a
-workspace in use elsewhere."""
+"""The window's security wiring, kept out of qt_main_window.py: the File menu's security entries
+(encrypting, changing the passphrase, the lock, the audit log, auto-lock) and the audit trail of window
+actions. Opening and creating workspaces is desktop/ui/workspace/files.py.
+
+It is handed the main window as a plain QMainWindow with what it needs beside it, so it never imports
+qt_main_window.py."""
 
 from __future__ import annotations
 
@@ -13,9 +16,10 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
+    QDockWidget,
     QFormLayout,
     QLabel,
+    QMainWindow,
     QMenu,
     QMessageBox,
     QProgressDialog,
@@ -27,43 +31,52 @@ from PySide6.QtWidgets import (
 
 from desktop.core.importers import ImportReport
 from desktop.core.keyslot import is_encrypted_workspace
-from desktop.core.settings import MAX_AUTO_LOCK_MINUTES, MIN_AUTO_LOCK_MINUTES
-from desktop.core.store import Store, forget_workspace_key, is_workspace_unlocked, open_store
+from desktop.core.settings import MAX_AUTO_LOCK_MINUTES, MIN_AUTO_LOCK_MINUTES, AppSettings
+from desktop.core.store import Store, forget_workspace_key, open_store
 from desktop.core.workspace_crypto import (
     LEFTOVER_WARNING,
     RewriteResult,
     change_passphrase,
     encrypt_workspace,
-    unlock_workspace,
 )
 from desktop.ui.executor import op
 from desktop.ui.qt_settings import save_settings
 from desktop.ui.security.audit_log import AuditLogDialog, AuditTrail
-from desktop.ui.security.export_notice import DEIDENTIFIED, ask_export_kind
-from desktop.ui.security.in_use import WorkspaceInUseDialog
 from desktop.ui.security.lock import AVAILABLE_WHEN_LOCKED, LockController
-from desktop.ui.security.passphrase_dialogs import NewPassphraseDialog, UnlockDialog
+from desktop.ui.security.passphrase_dialogs import NewPassphraseDialog
 
 if TYPE_CHECKING:
-    from desktop.ui.qt_main_window import QtMainWindow
+    from desktop.ui.workspace.state import Workspace
 
-WORKSPACE_FILTER = "Vitalsight workspace (*.duckdb);;All files (*)"
+
+def show_tracked(owner: QObject, dialog: QDialog, *, modal: bool = True) -> None:
+    """Show ``dialog`` as ``owner.dialog`` (tests drive the dialog showing now) until it is closed."""
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.destroyed.connect(lambda: setattr(owner, "dialog", None) if owner.dialog is dialog else None)
+    owner.dialog = dialog  # type: ignore[attr-defined]
+    if modal:
+        dialog.open()
+    else:
+        dialog.show()
 
 
 class WindowSecurity(QObject):
-    def __init__(self, window: QtMainWindow, stack: QStackedWidget) -> None:
+    def __init__(self, window: QMainWindow, stack: QStackedWidget, *, workspace: Workspace,
+                 settings: AppSettings, dock: QDockWidget, exports: QObject) -> None:
+        """``exports`` emits ``exported(path, rows)`` after each observations export (recorded here)."""
         super().__init__(window)
         self.window = window
-        self.workspace = window.workspace
+        self.settings = settings
+        self.workspace = workspace
         self.trail = AuditTrail(self.workspace)
         self.lock = LockController(
             window,
             stack=stack,
-            dock=window.assistant_dock,
+            dock=dock,
             tasks=self.workspace.executor.tasks,
             workspace_path=lambda: self.workspace.path,
             record=self.trail.record,
-            idle_minutes=window.settings.auto_lock_minutes,
+            idle_minutes=settings.auto_lock_minutes,
         )
         self.dialog: QDialog | None = None  # the security dialog showing now (tests drive it)
         self.rewriting = False  # a rewrite reopens the file with the key: a lock meanwhile forgets it after
@@ -71,12 +84,9 @@ class WindowSecurity(QObject):
         self.messages: list[str] = []  # what the flows told the user, newest last
         self.workspace.opened.connect(self._on_opened)
         self.workspace.patient_selected.connect(self._on_patient)
-        self.workspace.in_use.connect(self.show_in_use)
-        self.workspace.open_failed.connect(self._on_open_failed)
-        table = window.observations
-        table.exported.connect(
+        exports.exported.connect(  # type: ignore[attr-defined]
             lambda path, rows: self.record_export(
-                "observations CSV", path, rows, deidentified=getattr(table, "last_export_deidentified", False)
+                "observations CSV", path, rows, deidentified=getattr(exports, "last_export_deidentified", False)
             )
         )
 
@@ -113,75 +123,6 @@ class WindowSecurity(QObject):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
-    # Opening and creating workspaces
-    def new_workspace(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self.window, "New workspace", str(Path.home() / "workspace.duckdb"), WORKSPACE_FILTER
-        )
-        if path:
-            if not path.endswith(".duckdb"):
-                path += ".duckdb"
-            self.new_workspace_at(path)
-
-    def new_workspace_at(self, path: str) -> NewPassphraseDialog | None:
-        """A new workspace at ``path``: encrypted under a passphrase typed twice, unless the user ticks
-        "no encryption". An existing file is opened instead (asking its passphrase if it has one)."""
-        if Path(path).exists():
-            self.open_workspace(path)
-            return None
-        dialog = NewPassphraseDialog(
-            self.window,
-            title="New workspace",
-            intro=f"The new workspace {Path(path).name} will be encrypted: nobody can read its patients "
-            "without this passphrase. There is no way to recover a forgotten passphrase; keep it "
-            "where your clinic keeps such secrets.",
-            allow_plaintext=True,
-        )
-        dialog.accepted.connect(lambda: self.workspace.create(path, passphrase=dialog.passphrase()))
-        self._show_dialog(dialog)
-        return dialog
-
-    def open_workspace(self, path: str) -> UnlockDialog | None:
-        """Open ``path``, asking for its passphrase first when it is encrypted and not unlocked."""
-        if Path(path).exists() and is_encrypted_workspace(path) and not is_workspace_unlocked(path):
-            dialog = UnlockDialog(
-                self.window,
-                path=path,
-                unlock=lambda pw: unlock_workspace(path, pw),
-                tasks=self.workspace.executor.tasks,
-            )
-            dialog.accepted.connect(lambda: self.workspace.open(path))
-            dialog.rejected.connect(
-                lambda: self._on_open_failed(
-                    path, f"{Path(path).name} is encrypted and its passphrase was not given."
-                )
-            )
-            self._show_dialog(dialog)
-            return dialog
-        self.workspace.open(path)
-        return None
-
-    def _show_dialog(self, dialog: QDialog, *, modal: bool = True) -> None:
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.destroyed.connect(lambda: setattr(self, "dialog", None) if self.dialog is dialog else None)
-        self.dialog = dialog
-        if modal:
-            dialog.open()
-        else:
-            dialog.show()
-
-    def show_in_use(self, path: str, sentence: str) -> WorkspaceInUseDialog:
-        dialog = WorkspaceInUseDialog(path, sentence, self.window)
-        dialog.try_again.connect(self.open_workspace)
-        dialog.open_another.connect(self.window.choose_workspace)
-        self._show_dialog(dialog)
-        return dialog
-
-    def _on_open_failed(self, path: str, sentence: str) -> None:
-        # Never an empty window without a reason: the status bar keeps saying why until something opens.
-        if not self.workspace.is_open:
-            self.window.statusBar().showMessage(f"No workspace open: {sentence}")
-
     def _on_opened(self, path: str) -> None:
         self._enable_workspace_actions()
         kind = "encrypted" if is_encrypted_workspace(path) else "not encrypted"
@@ -206,7 +147,7 @@ class WindowSecurity(QObject):
         )
         # The passphrases are read now, on the GUI thread: the dialog is gone when the rewrite runs.
         dialog.accepted.connect(lambda: self._encrypt_with(dialog.passphrase() or ""))
-        self._show_dialog(dialog)
+        show_tracked(self, dialog)
         return dialog
 
     def change_passphrase(self) -> NewPassphraseDialog | None:
@@ -224,7 +165,7 @@ class WindowSecurity(QObject):
         dialog.accepted.connect(
             lambda: self._change_with(dialog.current_passphrase(), dialog.passphrase() or "")
         )
-        self._show_dialog(dialog)
+        show_tracked(self, dialog)
         return dialog
 
     def _encrypt_with(self, passphrase: str) -> None:
@@ -284,19 +225,8 @@ class WindowSecurity(QObject):
         if not self.workspace.is_open:
             return None
         dialog = AuditLogDialog(self.workspace, self.trail, self.window)
-        self._show_dialog(dialog, modal=False)
+        show_tracked(self, dialog, modal=False)
         return dialog
-
-    def export_observations(self) -> None:
-        kind = ask_export_kind(self.window, "The observations export")
-        if kind is None:
-            return
-        suffix = "-deidentified" if kind == DEIDENTIFIED else ""
-        path, _ = QFileDialog.getSaveFileName(
-            self.window, "Export observations", str(Path.home() / f"observations{suffix}.csv"), "CSV (*.csv)"
-        )
-        if path:
-            self.window.observations.export_to(path, deidentified=kind == DEIDENTIFIED)
 
     def record_export(self, what: str, path: str, rows: int, *, deidentified: bool) -> None:
         self.trail.record(
@@ -317,16 +247,16 @@ class WindowSecurity(QObject):
         self.trail.record("setting_changed", detail=f"{name} = {value}")
 
     def show_auto_lock_settings(self) -> AutoLockDialog:
-        dialog = AutoLockDialog(self.window.settings.auto_lock_minutes, self.window)
+        dialog = AutoLockDialog(self.settings.auto_lock_minutes, self.window)
         dialog.accepted.connect(lambda: self.set_auto_lock_minutes(dialog.minutes.value()))
-        self._show_dialog(dialog)
+        show_tracked(self, dialog)
         return dialog
 
     def set_auto_lock_minutes(self, minutes: int) -> None:
-        if minutes == self.window.settings.auto_lock_minutes:
+        if minutes == self.settings.auto_lock_minutes:
             return
-        self.window.settings.auto_lock_minutes = minutes
-        save_settings(self.window.settings)
+        self.settings.auto_lock_minutes = minutes
+        save_settings(self.settings)
         self.lock.set_idle_minutes(minutes)
         self.record_setting("auto-lock minutes", minutes)
 

@@ -1,11 +1,15 @@
-"""Every reading as a table: sort by any column, filter, copy rows to the clipboard, export CSV."""
+"""Every reading as a table: sort by any column, filter, copy rows to the clipboard, export CSV.
+
+Each reading carries its flag (in words, the abnormal ones tinted) and the healthy range that applied to the
+patient at that reading, beside the value and unit; times are shown whole, and an empty unit is blank."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -20,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.clinical.display_units import pretty_unit
+from desktop.core.queries.observation_flags import with_flags
 from desktop.core.queries.observations_table import (
     COLUMNS,
     ObservationFilter,
@@ -28,8 +33,29 @@ from desktop.core.queries.observations_table import (
     page_observations,
 )
 from desktop.ui.executor import op
-from desktop.ui.paged_model import PagedTableModel
+from desktop.ui.paged_model import Index, PagedTableModel
+from desktop.ui.patient.summary import FLAG_COLOURS, FLAG_WORDS
 from desktop.ui.workspace import Workspace
+
+HEADERS = (*(name for name, _ in COLUMNS), "Flag", "Healthy range")
+TIME, UNIT, RAW_UNIT = 0, 5, 7
+FLAG, RANGE = len(COLUMNS), len(COLUMNS) + 1
+EMPTY_UNITS = {"", "null", "none", "nan", "n/a"}  # what files write for "no unit"
+
+
+def unit_text(unit: object) -> str:
+    return "" if unit is None or str(unit).strip().lower() in EMPTY_UNITS else pretty_unit(str(unit))
+
+
+class FlaggedModel(PagedTableModel):
+    """The paged rows, with abnormal flags tinted (the word is always there too: never colour alone)."""
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.BackgroundRole and index.isValid():
+            values = self.row(index.row())
+            colour = FLAG_COLOURS.get(str(values[FLAG])) if values is not None else None
+            return QBrush(colour) if colour is not None and index.column() in (FLAG, 4) else None
+        return super().data(index, role)
 
 
 class QtObservationsTable(QWidget):
@@ -50,11 +76,12 @@ class QtObservationsTable(QWidget):
         self.export_button = QPushButton("Export CSV…")
         self.count_label = QLabel()
 
-        headers = tuple(name for name, _ in COLUMNS)
-        self.model = PagedTableModel(workspace.executor, headers, lambda _s: 0, lambda _s, _o, _l: [])
-        self.model.formatters[0] = lambda v: "" if v is None else str(v)[:19]
+        self.model = FlaggedModel(workspace.executor, HEADERS, lambda _s: 0, lambda _s, _o, _l: [])
+        self.model.formatters[TIME] = lambda v: "" if v is None else str(v)[:19]
         self.model.formatters[4] = lambda v: "" if v is None else f"{float(v):.6g}"  # the stored value, unrounded
-        self.model.formatters[5] = pretty_unit  # mmHg, °C rather than UCUM's mm[Hg], Cel
+        self.model.formatters[UNIT] = unit_text  # mmHg, °C rather than UCUM's mm[Hg], Cel; blank, never "null"
+        self.model.formatters[RAW_UNIT] = unit_text
+        self.model.formatters[FLAG] = lambda v: "" if v is None else FLAG_WORDS.get(str(v), str(v))
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -67,13 +94,25 @@ class QtObservationsTable(QWidget):
         header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         header.setStretchLastSection(True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)  # long survey names elide; values stay in view
-        # Narrow enough that time, name, code, value and unit fit beside the list and the assistant at 1366 px.
-        for column, width in enumerate((125, 110, 165, 62, 62, 70, 150)):
+        # Time whole, then name, value, unit, flag and range: what fits beside the list and the assistant
+        # at 1366 px; the code and the value as recorded follow (they scroll).
+        metrics = self.table.fontMetrics()
+        widths = {TIME: metrics.horizontalAdvance("2020-12-16 08:15:00") + 14, 1: 110, 2: 165, 3: 62, 4: 62,
+                  UNIT: 60, 6: 90, RAW_UNIT: 80, FLAG: metrics.horizontalAdvance("HH critically high") + 14,
+                  RANGE: 110}
+        for column, width in widths.items():
             self.table.setColumnWidth(column, width)
+        for visual, logical in enumerate((TIME, 1, 2, 4, UNIT, FLAG, RANGE, 3, 6, RAW_UNIT)):
+            header.moveSection(header.visualIndex(logical), visual)
 
+        # The measurement list's longest names (survey questions) must not squeeze the filter box away.
+        self.measurement.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.measurement.setMinimumContentsLength(16)
+        self.text.setMinimumWidth(140)
         bar = QHBoxLayout()
-        for w in (self.scope, self.measurement, self.text):
-            bar.addWidget(w)
+        bar.addWidget(self.scope)
+        bar.addWidget(self.measurement, 1)
+        bar.addWidget(self.text, 1)
         bar.addWidget(self.copy_button)
         bar.addWidget(self.export_button)
         layout = QVBoxLayout(self)
@@ -110,7 +149,8 @@ class QtObservationsTable(QWidget):
         return ObservationFilter(
             patient_id=patient or ("(no patient selected)" if self.scope.currentData() == "patient" else None),
             code=self.measurement.currentData(), text=self.text.text(),
-            sort_column=header.sortIndicatorSection(),
+            # Flag and range are judged per reading, not stored: sorting by them sorts by time.
+            sort_column=header.sortIndicatorSection() if header.sortIndicatorSection() < FLAG else TIME,
             descending=header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder,
         )
 
@@ -120,7 +160,7 @@ class QtObservationsTable(QWidget):
         self.table.setColumnHidden(1, self.scope.currentData() == "patient")
         if self.workspace.is_open:
             self.model.set_query(lambda store: count_observations(store, flt),
-                                 lambda store, offset, limit: page_observations(store, flt, offset, limit))
+                                 lambda store, offset, limit: with_flags(store, page_observations(store, flt, offset, limit)))
 
     def _on_workspace(self, *_: object) -> None:
         from desktop.core.queries.cohort import measurement_choices
@@ -141,8 +181,7 @@ class QtObservationsTable(QWidget):
     def copy_selection(self) -> str:
         """Selected rows (all fetched rows when none is selected) as tab-separated text with a header."""
         rows = sorted({i.row() for i in self.table.selectionModel().selectedIndexes()})
-        headers = [name for name, _ in COLUMNS]
-        lines = ["\t".join(headers)]
+        lines = ["\t".join(HEADERS)]
         for r in rows:
             values = self.model.row(r)
             if values is not None:
@@ -169,9 +208,3 @@ class QtObservationsTable(QWidget):
     def _on_exported(self, path: str, rows: int) -> None:
         self.count_label.setText(f"Exported {rows:,} rows to {path}")
         self.exported.emit(path, rows)
-
-
-if __name__ == "__main__":
-    from desktop.ui.dev.preview import preview
-
-    raise SystemExit(preview(QtObservationsTable))

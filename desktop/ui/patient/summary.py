@@ -1,7 +1,8 @@
-"""A patient at a glance: who they are, their conditions, allergies and active medications, latest values
-with flags, BP category, NEWS2.
+"""A patient at a glance: who they are (a banner when they have died), their diagnoses (social findings
+apart), allergies and active medications, latest values with flags, BP category, NEWS2.
 
-Flags are words as well as colours (never colour alone): "H high", "LL critically low".
+Flags are words as well as colours (never colour alone): "H high", "LL critically low". The latest values
+open with the critical and abnormal ones first, each with its date; clicking a header sorts by it.
 """
 
 from __future__ import annotations
@@ -23,12 +24,35 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.clinical.display_units import DisplayUnits, format_value, normal_range_text
-from desktop.ui.qt_patient_history import QtPatientHistory
+from desktop.core.queries.condition_groups import split_conditions
+from desktop.ui.patient.history import QtPatientHistory
 
 FLAG_WORDS = {"N": "normal", "H": "H high", "L": "L low", "HH": "HH critically high", "LL": "LL critically low"}
 FLAG_COLOURS = {"H": QColor(255, 225, 225), "HH": QColor(255, 190, 190), "L": QColor(222, 232, 255),
                 "LL": QColor(195, 212, 255)}
-HEADERS = ("Measurement", "Latest", "Unit", "Flag", "Healthy range", "When (UTC)", "Readings")
+HEADERS = ("Measurement", "Latest", "Unit", "Flag", "When (UTC)", "Healthy range", "Readings")
+NAME, VALUE, UNIT, FLAG, WHEN, RANGE, COUNT = range(len(HEADERS))
+#: the default order: critical first, then abnormal, then in range, then readings without a range
+SEVERITY = {"HH": 0, "LL": 0, "H": 1, "L": 1, "N": 2}
+ROW_HEIGHT = 24
+MIN_ROWS = 10  # latest values visible at 1366x768 with the assistant open (the patient view's splitter)
+DECEASED_STYLE = "background:#3c3c3c; color:white; padding:3px 6px; font-weight:bold;"
+
+
+class SortItem(QTableWidgetItem):
+    """A cell that sorts by its key (numbers as numbers, flags by severity), not by its text."""
+
+    def __init__(self, text: str, key: object) -> None:
+        super().__init__(text)
+        self.key = key
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        if isinstance(other, SortItem):
+            try:
+                return bool(self.key < other.key)  # type: ignore[operator]
+            except TypeError:
+                return str(self.key) < str(other.key)
+        return super().__lt__(other)
 
 
 class QtPatientSummary(QWidget):
@@ -43,6 +67,9 @@ class QtPatientSummary(QWidget):
                                "for the SpO2 flags; the change is recorded with your user name and the time.")
         self.scale2.setVisible(False)
         self.scale2.clicked.connect(self.scale2_toggled)
+        self.deceased = QLabel()  # a banner, not small print: a record that ends in death reads differently
+        self.deceased.setStyleSheet(DECEASED_STYLE)
+        self.deceased.setVisible(False)
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.RichText)
         self.title.setWordWrap(True)
@@ -56,12 +83,14 @@ class QtPatientSummary(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(False)
-        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height() + ROW_HEIGHT * 3 + 4)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setWordWrap(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.history = QtPatientHistory()  # allergies and active medications: two lines, "show all" for more
+        layout.addWidget(self.deceased)
         layout.addWidget(self.title)
         layout.addWidget(self.history)
         layout.addWidget(self.scores)
@@ -75,11 +104,20 @@ class QtPatientSummary(QWidget):
         sex = {"F": "Female", "M": "Male"}.get(p["sex"] or "", "Sex unknown")
         age = "age unknown" if p["age"] is None else f"{int(p['age'])} y" + (" (estimated)" if p["age_estimated"] else "")
         born = f", born {p['birth_date']}" if p["birth_date"] else ""
-        died = f" · <b>deceased {p['deceased']}</b>" if p["deceased"] else ""
-        conditions = ", ".join(p["conditions"]) if p["conditions"] else "none recorded"
+        if p["deceased"]:  # the banner above says it; the age is the age at death
+            age = age.replace(f"{int(p['age'])} y", f"died aged {int(p['age'])}") if p["age"] is not None else age
+        self.deceased.setVisible(bool(p["deceased"]))
+        self.deceased.setText(f"Deceased {p['deceased']}: this record ends with the death; the latest values "
+                              "are the last ones taken." if p["deceased"] else "")
+        groups = split_conditions(list(p["conditions"] or []))
+        diagnoses = ", ".join(groups.diagnoses) if groups.diagnoses else "none recorded"
+        social = (f"<br><span style='color:#555'><b>Social findings:</b> {escape(', '.join(groups.social))}</span>"
+                  if groups.social else "")
         self.title.setText(
             f"<span style='font-size:15pt'><b>{escape(p['name'] or p['id'])}</b></span> &nbsp; "
-            f"{sex}, {age}{born} · ID {escape(p['id'])}{died}<br><b>Active conditions:</b> {escape(conditions)}"
+            f"{sex}, {age}{born} · <span style='color:#555'>ID {escape(p['id'])}</span>"
+            f"<br><b>Active diagnoses:</b> {escape(diagnoses)}"
+            f"{social}"
         )
         self.scores.setText(self._scores_text(summary))
         self.history.show_history(summary.get("history"), p["name"] or p["id"])
@@ -90,17 +128,23 @@ class QtPatientSummary(QWidget):
             state = "on" if scale2["on"] else "off"
             self.scale2.setToolTip(f"Switched {state} by {scale2['set_by']} at {scale2['set_at'][:16]} UTC")
         rows = summary["latest"]
+        self.table.setSortingEnabled(False)  # filling a sorting table moves rows under the loop
         self.table.setRowCount(len(rows))
         for r, item in enumerate(rows):
             self._fill_row(r, item, units)
+        self.table.setSortingEnabled(True)
+        self.table.sortItems(FLAG, Qt.SortOrder.AscendingOrder)  # critical and abnormal first
         # Fit the columns to their contents, but a long text result ("Never smoked tobacco (finding)")
-        # must not push the flags off to the right: it is cut, with the whole text in its tooltip.
+        # must not push the flags and dates off to the right: it is cut, with the whole text in its tooltip.
         self.table.resizeColumnsToContents()
         self._content_widths = [self.table.columnWidth(c) for c in range(len(HEADERS))]
         self._fit_columns()
-        # As tall as its rows (up to 12), so the plots below get the rest of the height.
-        visible = min(len(rows), 12)
-        self.table.setFixedHeight(self.table.horizontalHeader().height() + 24 * visible + 4)
+
+    def wanted_height(self, rows: int = MIN_ROWS) -> int:
+        """Height that shows the header block and ``rows`` latest values (the view's splitter uses it)."""
+        table = (self.table.horizontalHeader().sizeHint().height() + ROW_HEIGHT * rows + 6
+                 + self.table.horizontalScrollBar().sizeHint().height())  # the range column may scroll
+        return self.sizeHint().height() - self.table.sizeHint().height() + table
 
     def _fit_columns(self) -> None:
         """The name elides (whole name in its tooltip) so that value, unit, flag and range stay on screen
@@ -109,11 +153,13 @@ class QtPatientSummary(QWidget):
         widths = self._content_widths
         if not widths:
             return
-        value = min(widths[1], 90)  # long text answers elide (tooltip)
-        essential = value + sum(widths[2:5])
+        value = min(widths[VALUE], 90)  # long text answers elide (tooltip)
+        unit = min(widths[UNIT], 70)
+        essential = value + unit + widths[FLAG] + widths[WHEN]
         room = self.table.viewport().width() - essential
-        self.table.setColumnWidth(0, max(90, min(widths[0], 190, room)))
-        self.table.setColumnWidth(1, value)
+        self.table.setColumnWidth(NAME, max(90, min(widths[NAME], 190, room)))
+        self.table.setColumnWidth(VALUE, value)
+        self.table.setColumnWidth(UNIT, unit)
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
@@ -142,16 +188,19 @@ class QtPatientSummary(QWidget):
         flag = item.get("flag")
         ref = item.get("reference")
         ref_text = normal_range_text(ref, lambda v: units.value(code, unit, v)) if ref else ""
-        cells = (item["name"], text_value, shown_unit, FLAG_WORDS.get(flag or "", "no range"), ref_text,
-                 str(item["observed_at"])[:16].replace("T", " "), str(item["count"]))
-        for c, text in enumerate(cells):
-            cell = QTableWidgetItem(text)
-            cell.setToolTip(text)
-            if c == 1 or c == 6:
+        when = str(item["observed_at"])[:16].replace("T", " ")
+        severity = SEVERITY.get(flag or "", 3)
+        cells = ((item["name"], str(item["name"]).lower()),
+                 (text_value, (0, value, "") if numeric else (1, 0, str(value))),
+                 (shown_unit, shown_unit), (FLAG_WORDS.get(flag or "", "no range"), (severity, r)),
+                 (when, when), (ref_text, ref_text), (str(item["count"]), int(item["count"])))
+        for c, (text, key) in enumerate(cells):
+            cell = SortItem(text, key)
+            if c == VALUE or c == COUNT:
                 cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if flag in FLAG_COLOURS:
                 cell.setBackground(QBrush(FLAG_COLOURS[flag]))
-                if c in (1, 3):
+                if c in (VALUE, FLAG):
                     font = QFont()
                     font.setBold(True)
                     cell.setFont(font)
@@ -161,8 +210,8 @@ class QtPatientSummary(QWidget):
     def flag_text(self, measurement_name: str) -> str | None:
         """The flag column for a measurement, as shown (tests read it)."""
         for r in range(self.table.rowCount()):
-            if self.table.item(r, 0).text() == measurement_name:
-                return self.table.item(r, 3).text()
+            if self.table.item(r, NAME).text() == measurement_name:
+                return self.table.item(r, FLAG).text()
         return None
 
 

@@ -1,10 +1,14 @@
-"""The patient list: search by name or id, filter by condition, sex and age; pick a patient."""
+"""The patient list: search by name or id, filter by condition, sex and age; pick a patient.
+
+Name, sex and age always fit (the other columns follow and scroll); a patient who has died is marked † before
+the name and the age."""
 
 from __future__ import annotations
 
-from functools import partial
+from typing import Any
 
 from PySide6.QtCore import QItemSelection, QTimer
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -23,13 +27,30 @@ from desktop.core.queries.patients import (
     PatientFilter,
     condition_names,
     count_patients,
-    patient_table_page,
+    list_patients,
 )
+from desktop.core.store import Store
 from desktop.ui.executor import op
 from desktop.ui.paged_model import PagedTableModel
 from desktop.ui.workspace import Workspace
 
 ANY_AGE = -1  # the spin boxes' "any" value (shown as their special text)
+NAME, ID, SEX, AGE = range(4)
+SEX_WIDTH, AGE_WIDTH = 40, 48
+DECEASED_MARK = "†"
+
+
+def patient_rows(store: Store, *, filter: PatientFilter, offset: int, limit: int) -> list[tuple[Any, ...]]:
+    """One page of the list as its :data:`COLUMNS`, the dead marked."""
+    rows = []
+    for p in list_patients(store, filter=filter, offset=offset, limit=limit):
+        age = "" if p["age"] is None else str(int(p["age"]))
+        name = p["name"] or "(no name)"
+        if p["deceased"]:
+            name, age = f"{DECEASED_MARK} {name}", f"{DECEASED_MARK} {age}".strip()
+        rows.append((name, p["id"], p["sex"] or "?", age, "; ".join(p["conditions"]), p["observations"]))
+    return rows
+
 
 class QtPatientList(QWidget):
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
@@ -54,7 +75,6 @@ class QtPatientList(QWidget):
         self.count_label = QLabel("No workspace open")
 
         self.model = PagedTableModel(workspace.executor, COLUMNS, lambda _s: 0, lambda _s, _o, _l: [])
-        self.model.formatters[3] = lambda v: "" if v is None else str(int(v))
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -65,9 +85,13 @@ class QtPatientList(QWidget):
         self.table.setWordWrap(False)  # "P-ddd4…" ids must not break at the hyphen
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((170, 105, 36, 36, 220, 90)):
+        for column, width in enumerate((170, 105, SEX_WIDTH, AGE_WIDTH, 220, 90)):
             self.table.setColumnWidth(column, width)
         header.setStretchLastSection(True)
+        # Sex and age next to the name: the three a clinician picks by stay in view on a narrow list.
+        header.moveSection(header.visualIndex(SEX), 1)
+        header.moveSection(header.visualIndex(AGE), 2)
+        header.setToolTip(f"{DECEASED_MARK}: the patient has died")
 
         filters = QGridLayout()
         filters.addWidget(self.search, 0, 0, 1, 2)
@@ -115,7 +139,7 @@ class QtPatientList(QWidget):
             self.count_label.setText("Searching…")
             self.model.set_query(
                 lambda store: count_patients(store, filter=flt),
-                lambda store, offset, limit: patient_table_page(store, filter=flt, offset=offset, limit=limit))
+                lambda store, offset, limit: patient_rows(store, filter=flt, offset=offset, limit=limit))
 
     def _on_workspace(self, *_: object) -> None:
         op(lambda store: condition_names(store)).success(self._set_conditions).run(self.workspace.executor)
@@ -133,7 +157,9 @@ class QtPatientList(QWidget):
         self.condition.blockSignals(False)
 
     def _on_counted(self, rows: int) -> None:
-        self.count_label.setText(f"{rows:,} patient{'s' if rows != 1 else ''}")
+        dead = any(str(values[NAME]).startswith(DECEASED_MARK) for values in self.model.fetched_rows())
+        self.count_label.setText(f"{rows:,} patient{'s' if rows != 1 else ''}"
+                                 + (f" · {DECEASED_MARK} has died" if dead else ""))
         self._highlight(self.workspace.patient_id or "")
 
     def _highlight(self, patient_id: str) -> None:
@@ -159,10 +185,16 @@ class QtPatientList(QWidget):
     def _emit_pick(self) -> None:
         self.workspace.select_patient(self._picked)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """The name takes what sex and age leave (never less than 90 px); the rest scroll to the right."""
+        room = self.table.viewport().width() - SEX_WIDTH - AGE_WIDTH
+        self.table.setColumnWidth(NAME, max(90, min(room, 260)))
+        self.table.setColumnWidth(SEX, SEX_WIDTH)
+        self.table.setColumnWidth(AGE, AGE_WIDTH)
+
     def select_row(self, row: int) -> None:
         self.table.selectRow(row)
-
-if __name__ == "__main__":
-    from desktop.ui.dev.preview import preview
-
-    preview(partial(QtPatientList))
