@@ -9,7 +9,7 @@ import pytest
 
 from desktop.core.importers import import_paths
 from desktop.core.store import open_store
-from desktop.ui.patient.overview import DATA, PATIENT, PRIORITY, WHAT, QtOverview, band_of
+from desktop.ui.patient.overview import DATA, PATIENT, PRIORITY, WHAT, QtOverview
 from devtools.synthetic import generate_cohort
 
 
@@ -38,7 +38,7 @@ def test_worklist_rows_say_what_and_when_and_fit(qtbot, make_workspace, cohort_w
     view.recent.setChecked(False)  # every finding, however old
     qtbot.waitUntil(lambda: view.worklist is not None and view.worklist.recent_days is None, timeout=20000)
     assert len(view.rows) >= len(recent) and view.rows
-    bands = [band_of(r) for r in view.rows]
+    bands = [r.band for r in view.rows]
     assert bands == sorted(bands, reverse=True)  # the most severe first
     for r in range(view.table.rowCount()):
         assert view.table.item(r, WHAT).text()

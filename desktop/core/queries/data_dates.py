@@ -1,4 +1,4 @@
-"""How old the data is: the workspace's newest reading and each patient's.
+"""How old the data is: the workspace's newest reading, and a day's distance from it.
 
 "Recent" and "how long ago" count back from the workspace's newest reading, never from the clock: an export
 from 2020 opened today is not five years stale to the clinician reading it, and its last admission is what
@@ -16,18 +16,6 @@ def workspace_newest(store: Store) -> date | None:
     """The day of the newest reading in the workspace (None when it holds none)."""
     row = store.con.execute("SELECT max(observed_at)::DATE FROM observations").fetchone()
     return row[0] if row and row[0] is not None else None
-
-
-def patients_newest(store: Store, patient_ids: list[str]) -> dict[str, date]:
-    """The day of each patient's newest reading (patients without readings are left out)."""
-    if not patient_ids:
-        return {}
-    rows = store.con.execute(
-        f"SELECT patient_id, max(observed_at)::DATE FROM observations "
-        f"WHERE patient_id IN ({', '.join('?' for _ in patient_ids)}) GROUP BY patient_id",
-        patient_ids,
-    ).fetchall()
-    return {str(pid): day for pid, day in rows}
 
 
 def days_before(newest: date | None, day: date | None) -> int | None:

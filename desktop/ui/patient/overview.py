@@ -6,14 +6,11 @@ answers "who needs attention first" with. Each row says what is wrong in words t
 flag, how long ago) and the date of the data it comes from; "recent only" (on by default) keeps patients
 whose readings fall in the last days of the workspace's data, counted back from its newest reading.
 
-Until the clinical room's new fields of ``AttentionRow`` (``band``, ``summary``, ``data_at``, ``recent``)
-and ``rank_for_attention(recent_days=...)`` land, the rows fall back to today's ``reason`` and
-``news2_at``, and the recent filter uses each patient's newest reading (desktop/core/queries/data_dates.py).
+A patient's newest reading (``data_at``) and the workspace's newest one give "how long ago" in each row.
 """
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -34,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.queries.attention import AttentionRow, rank_for_attention
-from desktop.core.queries.data_dates import days_before, patients_newest, workspace_newest
+from desktop.core.queries.data_dates import days_before, workspace_newest
 from desktop.core.store import Store
 from desktop.ui.executor import op
 from desktop.ui.workspace import Workspace
@@ -44,66 +41,23 @@ PATIENT, PRIORITY, WHAT, DATA = range(len(HEADERS))
 SHOWN = 25
 DEFAULT_RECENT_DAYS = 30
 BAND_COLOURS = {3: QColor(255, 200, 200), 2: QColor(255, 226, 190), 1: QColor(255, 246, 200)}
-_CORE_HAS_RECENT = "recent_days" in inspect.signature(rank_for_attention).parameters
 
 
 @dataclass(frozen=True)
 class Worklist:
     rows: list[AttentionRow]
     newest: date | None  # the workspace's newest reading: "how long ago" counts back from it
-    patient_newest: dict[str, date]  # each listed patient's newest reading
     recent_days: int | None
-    left_out: int  # patients the recent filter left out (known only on the fallback path)
 
 
 def load_worklist(store: Store, recent_days: int | None) -> Worklist:
-    newest = workspace_newest(store)
-    if _CORE_HAS_RECENT:
-        rows = rank_for_attention(store, limit=SHOWN, recent_days=recent_days)  # type: ignore[call-arg]
-        left_out = 0
-    else:  # today's core: rank everyone, then keep the patients with readings in the window
-        everyone = rank_for_attention(store, limit=10_000)
-        dates = patients_newest(store, [r.patient_id for r in everyone])
-        keep = [r for r in everyone if recent_days is None
-                or (days_before(newest, dates.get(r.patient_id)) or 0) <= recent_days
-                and r.patient_id in dates]
-        # Only what needs attention (a NEWS2 of 0 with nothing critical does not), the most severe first;
-        # stable: within a band, today's order (NEWS2, then the number of critical flags).
-        keep = sorted((r for r in keep if band_of(r) > 0), key=lambda r: -band_of(r))
-        rows, left_out = keep[:SHOWN], len(everyone) - len(keep)
-    return Worklist(rows, newest, patients_newest(store, [r.patient_id for r in rows]), recent_days, left_out)
-
-
-def band_of(row: AttentionRow) -> int:
-    """The clinical room's band (3 red ... 0), else one read from NEWS2's risk and the critical flags."""
-    band = getattr(row, "band", None)
-    if isinstance(band, int):
-        return band
-    risk = (row.news2_risk or "").lower()
-    if row.critical or "high" in risk:
-        return 3
-    return 2 if "medium" in risk else 1 if row.news2 else 0
+    rows = rank_for_attention(store, limit=SHOWN, recent_days=recent_days)
+    return Worklist(rows, workspace_newest(store), recent_days)
 
 
 def priority_text(row: AttentionRow) -> str:
-    label = getattr(row, "band_label", None)
-    if isinstance(label, str) and label:
-        return label
     news = "" if row.news2 is None else f"NEWS2 {row.news2}{' partial (at least)' if row.news2_partial else ''}"
-    words = {3: "red", 2: "urgent", 1: "watch", 0: ""}[band_of(row)]
-    return " · ".join(part for part in (words, news) if part)
-
-
-def what_text(row: AttentionRow) -> str:
-    summary = getattr(row, "summary", None)
-    return summary if isinstance(summary, str) and summary else row.reason
-
-
-def data_day(row: AttentionRow, patient_newest: dict[str, date]) -> date | None:
-    day = getattr(row, "data_at", None)
-    if isinstance(day, date):
-        return day
-    return patient_newest.get(row.patient_id) or (date.fromisoformat(row.news2_at[:10]) if row.news2_at else None)
+    return " · ".join(part for part in (row.band_label, news) if part)
 
 
 class QtOverview(QWidget):
@@ -186,12 +140,12 @@ class QtOverview(QWidget):
                                  + (" Untick “Recent only” to see older findings." if worklist.recent_days else ""))
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            day = data_day(row, worklist.patient_newest)
+            day = row.data_at
             ago = days_before(worklist.newest, day)
             when = "" if day is None else day.isoformat() + ("" if ago is None else " (newest)" if ago == 0
                                                               else f", {ago} d earlier")
-            cells = (row.name or row.patient_id, priority_text(row), what_text(row), when)
-            colour = BAND_COLOURS.get(band_of(row))
+            cells = (row.name or row.patient_id, priority_text(row), row.summary or row.reason, when)
+            colour = BAND_COLOURS.get(row.band)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(f"{row.name or ''} {row.patient_id}" if c == PATIENT else
@@ -223,9 +177,8 @@ class QtOverview(QWidget):
 
 def _inputs_text(row: AttentionRow) -> str:
     lines = [row.reason]
-    findings = getattr(row, "findings", None)
-    if isinstance(findings, list) and findings:
-        lines += ["", "Findings:"] + [f"  {getattr(f, 'text', f)}" for f in findings]
+    if row.findings:
+        lines += ["", "Findings:"] + [f"  {f.text} ({f.rule})" for f in row.findings]
     lines += ["", "NEWS2 inputs:"]
     for name, item in row.news2_inputs.items():
         if isinstance(item, dict):
