@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from desktop.core.assistant.verify import CONTRADICTED, UNVERIFIED, VERIFIED, StreamingVerifier, verify_text
-from desktop.core.assistant.verify_record import RecordBook, is_social_finding, record_book
+from desktop.core.assistant.verify_record import RecordBook, record_book
+from desktop.core.clinical.social_findings import is_social_finding
 from desktop.core.importers import import_paths
 from desktop.core.queries.summary import patient_summary
 from desktop.core.store import Store, open_store

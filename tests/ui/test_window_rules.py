@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from desktop.core.queries.condition_groups import is_social_finding, split_conditions
+from desktop.core.clinical.social_findings import is_social_finding
+from desktop.core.queries.condition_groups import split_conditions
 from desktop.core.queries.plot_order import plot_groups
 from desktop.core.queries.series import Series
 from desktop.ui.plots.qt_cohort_view import period_label

@@ -20,9 +20,9 @@ from typing import Any
 from desktop.core.assistant.answer import Answer, Fact
 from desktop.core.assistant.context import recent_trends, short_rule
 from desktop.core.assistant.plan import Plan
-from desktop.core.assistant.verify_record import is_social_finding
 from desktop.core.clinical.display_units import format_value
 from desktop.core.clinical.measurements import load_catalog
+from desktop.core.clinical.social_findings import is_social_finding
 from desktop.core.queries.medications import (
     ALLERGIES_SQL,
     MEDICATIONS_SQL,

@@ -26,10 +26,10 @@ from desktop.core.assistant.verify_record import (
     VISIT,
     Event,
     RecordBook,
-    is_social_finding,
     vocabulary_phrases,
     words,
 )
+from desktop.core.clinical.social_findings import is_social_finding
 
 VERIFIED, UNVERIFIED, CONTRADICTED = "verified", "unverified", "contradicted"
 Add = Callable[[int, int, str, str, str], None]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 
+from desktop.core.clinical.social_findings import is_social_finding
 from desktop.core.queries.medications import has_history_tables
 from desktop.core.store import Store
 
@@ -25,22 +26,6 @@ CONDITION, MEDICATION, VISIT, PROCEDURE, IMMUNIZATION, ALLERGY = (
 # Synthea's semantic tags: "(disorder)", "(finding)", "(situation)", "(procedure)", "(regime/therapy)".
 _TAG = re.compile(r"\s*\((disorder|finding|situation|person|procedure|regime/therapy|substance|environment|"
                   r"observable entity|morphologic abnormality|event|qualifier value)\)\s*$", re.IGNORECASE)
-# Social history, not a diagnosis (real-data.md: 1,133 of 1,534 real conditions are such "(finding)" rows).
-SOCIAL = re.compile(
-    r"employ|labor force|labour force|education|school|stress|social|isolation|contact|criminal|abuse|violence|"
-    r"housing|homeless|transport|refugee|armed forces|risk activity|misuses drugs|alcohol|smok|tobacco|income|"
-    r"insurance|medication review|partner|jail|prison|intimate|lives alone|unemploy|dependent drug|"
-    r"received (higher|certificate)|served in", re.IGNORECASE)
-_NOT_A_PROBLEM_TAGS = ("(situation)", "(person)", "(procedure)", "(regime/therapy)", "(environment)")
-
-
-def is_social_finding(description: str) -> bool:
-    """Social history ("Unemployed (finding)", "Medication review due (situation)"), not a problem to list.
-    Clinical findings ("Prediabetes (finding)", "Body mass index 30+ - obesity (finding)") are problems."""
-    text = description.strip().lower()
-    if text.endswith(_NOT_A_PROBLEM_TAGS):
-        return True
-    return bool(SOCIAL.search(text)) and not text.endswith("(disorder)")
 
 
 def clean(description: str) -> str:
