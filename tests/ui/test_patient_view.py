@@ -67,7 +67,7 @@ def test_hover_reads_out_value_unit_flag_and_time(qtbot, view: QtPatientView) ->
     scene_pos = panel.plot.vb.mapViewToScene(QPointF(t, 1.4))
     assert panel.hover(scene_pos)
     text = panel.label.textItem.toPlainText()
-    assert "1.4 mg/dL" in text and "H: above range" in text and "2023-03-12 09:00 UTC" in text
+    assert "1.4 mg/dL" in text and "(H high)" in text and "2023-03-12 09:00 UTC" in text
     # the age at the reading, the limit with its rule, and its authority
     assert "aged " in text and "> 1.1 mg/dL" in text and "MedlinePlus" in text
 

@@ -21,6 +21,7 @@ from desktop.core.assistant.answer import Answer, Fact
 from desktop.core.assistant.context import recent_trends, short_rule
 from desktop.core.assistant.plan import Plan
 from desktop.core.clinical.display_units import format_value
+from desktop.core.clinical.flag_words import flag_phrase
 from desktop.core.clinical.measurements import load_catalog
 from desktop.core.clinical.social_findings import is_social_finding
 from desktop.core.queries.medications import (
@@ -46,10 +47,6 @@ ORDER BY started_at DESC LIMIT 50"""
 CAUSE_SQL = """SELECT coalesce(value_raw, value::VARCHAR), observed_at FROM observations
 WHERE patient_id = ? AND code = ? ORDER BY observed_at DESC LIMIT 1"""
 ADMISSION_CLASSES = ("inpatient", "emergency")
-# The words execute.py uses (not imported: run_plan will call this module); desktop/core/clinical/flag_words.py
-# replaces both at merge.
-FLAG_WORDS = {"N": "within the healthy range", "H": "above the healthy range", "L": "below the healthy range",
-              "HH": "critically high", "LL": "critically low"}
 
 
 @dataclass
@@ -212,7 +209,7 @@ def _background(store: Store, h: Handover, pid: str, died: date | None) -> None:
 def _reading_words(item: dict[str, Any]) -> str:
     unit = f" {item['unit']}" if item.get("unit") and not str(item["unit"]).startswith("{") else ""
     flag = item.get("flag")
-    judged = f" ({FLAG_WORDS[flag]}; {short_rule(item['rule'])})" if flag and flag != "N" else (" (within the healthy range)"
+    judged = f" ({flag_phrase(flag)}; {short_rule(item['rule'])})" if flag and flag != "N" else (" (within the healthy range)"
                                                                                     if flag == "N" else "")
     return f"{item['name']} {format_value(float(item['value']))}{unit} on {_day(item['observed_at'])}{judged}"
 

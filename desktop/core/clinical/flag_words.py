@@ -14,6 +14,15 @@ FLAG_WORDS: dict[str, str] = {
     "HH": "HH critically high",
 }
 
+# The same flags inside a sentence of an answer ("150 mmHg on 2024-02-05 (above the healthy range; ...)").
+FLAG_PHRASES: dict[str, str] = {
+    "N": "within the healthy range",
+    "L": "below the healthy range",
+    "H": "above the healthy range",
+    "LL": "critically low",
+    "HH": "critically high",
+}
+
 NO_RANGE = "no range"
 
 
@@ -22,6 +31,11 @@ def describe_flag(flag: str | None) -> str:
     if not flag:
         return NO_RANGE
     return FLAG_WORDS.get(flag, flag)
+
+
+def flag_phrase(flag: str) -> str:
+    """'above the healthy range', 'critically low': a flag inside an answer's sentence."""
+    return FLAG_PHRASES.get(flag, flag)
 
 
 def flag_severity(flag: str | None) -> int:

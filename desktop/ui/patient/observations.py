@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.clinical.display_units import pretty_unit
+from desktop.core.clinical.flag_words import describe_flag
 from desktop.core.queries.observation_flags import with_flags
 from desktop.core.queries.observations_table import (
     COLUMNS,
@@ -34,7 +35,7 @@ from desktop.core.queries.observations_table import (
 )
 from desktop.ui.executor import op
 from desktop.ui.paged_model import Index, PagedTableModel
-from desktop.ui.patient.summary import FLAG_COLOURS, FLAG_WORDS
+from desktop.ui.patient.summary import FLAG_COLOURS
 from desktop.ui.workspace import Workspace
 
 HEADERS = (*(name for name, _ in COLUMNS), "Flag", "Healthy range")
@@ -81,7 +82,7 @@ class QtObservationsTable(QWidget):
         self.model.formatters[4] = lambda v: "" if v is None else f"{float(v):.6g}"  # the stored value, unrounded
         self.model.formatters[UNIT] = unit_text  # mmHg, °C rather than UCUM's mm[Hg], Cel; blank, never "null"
         self.model.formatters[RAW_UNIT] = unit_text
-        self.model.formatters[FLAG] = lambda v: "" if v is None else FLAG_WORDS.get(str(v), str(v))
+        self.model.formatters[FLAG] = lambda v: "" if v is None else describe_flag(str(v))
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.clinical.display_units import DisplayUnits, format_value, normal_range_text
+from desktop.core.clinical.flag_words import describe_flag
 from desktop.core.queries.condition_groups import split_conditions
 from desktop.ui.patient.history import QtPatientHistory
 
-FLAG_WORDS = {"N": "normal", "H": "H high", "L": "L low", "HH": "HH critically high", "LL": "LL critically low"}
 FLAG_COLOURS = {"H": QColor(255, 225, 225), "HH": QColor(255, 190, 190), "L": QColor(222, 232, 255),
                 "LL": QColor(195, 212, 255)}
 HEADERS = ("Measurement", "Latest", "Unit", "Flag", "When (UTC)", "Healthy range", "Readings")
@@ -192,7 +192,7 @@ class QtPatientSummary(QWidget):
         severity = SEVERITY.get(flag or "", 3)
         cells = ((item["name"], str(item["name"]).lower()),
                  (text_value, (0, value, "") if numeric else (1, 0, str(value))),
-                 (shown_unit, shown_unit), (FLAG_WORDS.get(flag or "", "no range"), (severity, r)),
+                 (shown_unit, shown_unit), (describe_flag(flag), (severity, r)),
                  (when, when), (ref_text, ref_text), (str(item["count"]), int(item["count"])))
         for c, (text, key) in enumerate(cells):
             cell = SortItem(text, key)

@@ -16,12 +16,11 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QFont
 
 from desktop.core.clinical.display_units import DisplayUnits, format_value, normal_range_text
+from desktop.core.clinical.flag_words import describe_flag
 from desktop.core.queries.series import Series
 
 HIGH_COLOUR, LOW_COLOUR, LINE_COLOUR = QColor(200, 30, 30), QColor(30, 80, 200), QColor(60, 60, 60)
 BAND_BRUSH = QColor(60, 170, 90, 45)
-FLAG_TEXT = {"H": "H: above range", "L": "L: below range", "HH": "HH: critically high", "LL": "LL: critically low",
-             "": "within range"}
 SYMBOLS_UP_TO = 600  # draw every point's dot only when there are few enough to see
 MARKERS_UP_TO = 3000  # more abnormal markers than this in view merge into a solid band: hide them till zoomed
 
@@ -200,7 +199,7 @@ class PlotPanel:
         t, v, f = float(self.times[i]), float(self.values[i]), str(self.flags[i])
         self.cursor.setData([t], [v])
         reference = self.series.reference_at(i) if self.series else None
-        flag = FLAG_TEXT.get(f, f) if reference is not None else "no flag"
+        flag = describe_flag(f or "N") if reference is not None else "no flag"
         rule = self.series.describe_point(i, f, self.series.unit) if self.series else ""
         # Wrapped to half the plot: a long rule must not run past the plot's edge and lose its start.
         self.label.setTextWidth(max(180.0, vb.width() * 0.5))
