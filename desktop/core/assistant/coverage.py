@@ -52,8 +52,9 @@ having condition active years old year
 _WORD = re.compile(r"[a-z0-9][a-z0-9'.-]*")
 
 
-def unread_words(question: str, plan: Plan) -> tuple[str, ...]:
-    """The words of ``question`` that nothing in the parser's reading of it explains (empty: fully read)."""
+def unread_words(question: str, plan: Plan, also: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The words of ``question`` that nothing in the parser's reading of it explains (empty: fully read).
+    ``also``: words another part of the parser read (reading_parse.py: "or higher", "including the deceased")."""
     if plan.kind != "data":
         return ()
     text = normalise(question)
@@ -72,7 +73,9 @@ def unread_words(question: str, plan: Plan) -> tuple[str, ...]:
     for start, end in spans:
         for i in range(start, end):
             covered[i] = True
-    allowed = _FILLER | _WINDOW_WORDS | (_COHORT_WORDS if plan.subject == "workspace" else frozenset())
+    allowed = _FILLER | _WINDOW_WORDS | (_COHORT_WORDS if plan.subject == "workspace" else frozenset()) | frozenset(also)
+    for term in (plan.term_text, *plan.cohort.condition_terms):
+        allowed |= frozenset(re.findall(r"[a-z0-9]+", term.lower()))
     left = []
     for m in _WORD.finditer(text):
         word = m.group().strip(".'")
