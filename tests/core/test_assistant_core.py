@@ -133,11 +133,12 @@ def test_workspace_answers_carry_the_patients_counted(cohort: tuple[Store, Path]
 def test_listing_a_group_without_a_measurement_lists_the_group(cohort: tuple[Store, Path]) -> None:
     # It used to raise IndexError inside run_plan: a which_patients plan with a group and no measurement.
     store, _ = cohort
-    women = [r[0] for r in store.con.execute("SELECT patient_id FROM patients WHERE sex = 'F' ORDER BY 1").fetchall()]
+    women = [r[0] for r in store.con.execute("SELECT patient_id FROM patients WHERE sex = 'F' AND death_date IS NULL "
+                                             "ORDER BY 1").fetchall()]
     answer = run_plan(store, validate_plan(Plan("data", "workspace", None, (), "which_patients",
                                                 cohort=CohortFilter(sex="F"))))
-    assert answer.computed and [r[0] for r in answer.rows] == women
-    assert answer.text.startswith(f"The workspace has {len(women)} women")
+    assert answer.computed and [r[0] for r in answer.rows] == women  # the living, by default (contracts.md 1)
+    assert answer.text.startswith(f"{len(women)} living women")
     with pytest.raises(PlanError, match="needs a measurement or a group"):
         validate_plan(Plan("data", "workspace", None, (), "which_patients"))
 

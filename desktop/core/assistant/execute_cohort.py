@@ -102,12 +102,21 @@ def who_words(plan: Plan) -> str:
     return " ".join(parts)
 
 
+def _one(who: str, n: int) -> str:
+    """"patients with X" as "patient with X" for one."""
+    if n != 1:
+        return who
+    head, _, tail = who.partition(" ")
+    head = {"patients": "patient", "women": "woman", "men": "man"}.get(head, head)
+    return f"{head} {tail}".strip()
+
+
 def population_sentence(plan: Plan, counted: int, living: int, dead: int, who: str) -> str:
     """"12 living patients with X; 15 including 3 who have died." and its like for the other populations."""
     if plan.population == "living":
         extra = (f"; {living + dead} including {dead} who ha{'s' if dead == 1 else 've'} died" if dead
                  else "; none of the group has died")
-        return f"{living} living {who}{extra} (ask 'including the deceased' to count everyone)"
+        return f"{living} living {_one(who, living)}{extra} (ask 'including the deceased' to count everyone)"
     if plan.population == "deceased":
         return f"{dead} {who} who ha{'s' if dead == 1 else 've'} died ({living} living)"
     return f"{living + dead} {who}, the deceased included ({dead} ha{'s' if dead == 1 else 've'} died, {living} living)"

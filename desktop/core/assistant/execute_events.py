@@ -36,7 +36,8 @@ def events_sql(plan: Plan, as_of: datetime | None) -> tuple[str, list[Any]]:
     """The patient's matching events, oldest first (events without a date last)."""
     table, when, stop, reason, *_ = TABLES[plan.entity]
     klass = "encounter_class" if plan.entity == "encounter" else "NULL"
-    clauses, params = ["patient_id = ?"], [plan.patient_id]
+    clauses: list[str] = ["patient_id = ?"]
+    params: list[Any] = [plan.patient_id]
     if plan.terms:
         column = "coalesce(reason, '') IN ({0}) OR description" if plan.entity == "encounter" else "description"
         marks = ", ".join("?" * len(plan.terms))

@@ -22,7 +22,7 @@ _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 # plan can compute it).
 _RECORD_WORDS = (r"\b(diagnos\w*|prescri\w*|medications?|visits?|admissions?|admitted|procedures?|vaccin\w*|"
                  r"immuni[sz]\w*|allerg\w*|encounters?|lab (tests?|results?)|test results?|readings?|measured|"
-                 r"recorded)\b")
+                 r"recorded)\b|\b\d{4}-\d{1,2}-\d{1,2}\b")
 _NOT_A_LOOKUP = r"\b(summar\w+|handover|hand-over|sbar|overview|advice|advise|recommend\w*|should|explain|why)\b"
 
 

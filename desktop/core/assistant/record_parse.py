@@ -51,7 +51,7 @@ immunizations immunised immunized shot shots allergy allergies allergic any type
 suffer suffers suffering suffered why reason reasons indication stopped stop discontinued ended end resolved
 order had once were also again already just so then come came into went go gone went including included
 deceased dead died living alive everyone ever those whether too well as receive received receiving receives
-get gets getting got having has
+get gets getting got having has long ago how
 """.split())
 _CLASS_FILLER = frozenset("emergency room department dept er ed care urgent inpatient admitted admission admissions "
                           "hospital hospitalised hospitalized hospitalisation hospitalization stay stays wellness "
@@ -85,8 +85,20 @@ def _encounter_class(text: str, vocab: Vocabulary) -> str | None:
 
 def _residual(text: str) -> str:
     """The words left when everything the parser reads is taken out: the name asked about."""
-    words = [w.strip("?.,!;:'\"()") for w in text.split()]
-    return " ".join(w for w in words if w and w not in _FILLER and w not in _CLASS_FILLER)
+    words = [w.strip("?.,!;:'\"()/") for w in text.split()]
+    return " ".join(w for w in words if re.search(r"[a-z0-9]", w) and w not in _FILLER and w not in _CLASS_FILLER)
+
+
+_NAME_TRIGGER = (r"\b(with|diagnosed with|diagnosis of|prescribed|prescription of|prescriptions of|taking|take|takes|"
+                 r"on|had|have|has|given|receive[ds]?|received|for|of|to|allergic to|vaccinated against|got)\s+"
+                 r"(?:an? |the |any )?")
+
+
+def _named(phrase: str, text: str) -> bool:
+    """Whether an unknown name is said where a name goes ("diagnosed with X", "prescribed X"): only then is
+    "no such name in this workspace" an answer (No / 0); anywhere else the words were not understood."""
+    first = phrase.split()[0]
+    return bool(re.search(_NAME_TRIGGER + re.escape(first) + r"\b", nouns(text)))
 
 
 def _population(text: str) -> str:
@@ -188,8 +200,8 @@ def plan_record(question: str, *, patient_id: str | None, today: date, vocab: Vo
         return None  # "any allergies?": the current allergies (parse.py)
     if phrase and not res.matched:
         unknown = [w for w in phrase.split() if not _known_word(vocab, w)]
-        if len(unknown) != len(phrase.split()):
-            return _declined(CANNOT_EXPRESS)  # part of a name the workspace holds: do not guess which
+        if len(unknown) != len(phrase.split()) or not _named(phrase, rest):
+            return _declined(CANNOT_EXPRESS)  # part of a name the workspace holds, or words not understood
     op = operation or ("exists" if res.matched or phrase else "list")
     if yes_no and op in ("list", "when"):
         op = "exists"
@@ -207,6 +219,8 @@ def plan_record(question: str, *, patient_id: str | None, today: date, vocab: Vo
 
 def _patient_row(text: str, patient_id: str | None, on_date: date | None, yes_no: bool) -> Plan | None:
     if re.search(r"\bhow old\b|\b(age|aged)\b(?! (group|band))|\byears old\b", text):
+        if re.search(r"\bwhen\b|\bat (the )?(time|first|diagnosis|admission)\b", text):
+            return _declined(CANNOT_EXPRESS)  # "age when first diagnosed with X": two steps, not one plan
         m = re.search(r"\b(?:in|during) (\d{4})\b", text)
         day = on_date or (date(int(m.group(1)), 12, 31) if m else None)
         return validate_plan(Plan("data", "patient", patient_id, (), "age", entity="patient", on_date=day))
@@ -250,6 +264,8 @@ def _workspace(text: str, rest: str, window: TimeWindow, vocab: Vocabulary) -> P
         return _ask_back(res, "names")
     if phrase and not (cohort.condition_terms or cohort.medication_terms):
         unknown = [w for w in phrase.split() if not _known_word(vocab, w)]
+        if not _named(phrase, rest):
+            return None  # "who is the most unwell?": not a name where a name goes; the measurement parser's
         if len(unknown) != len(phrase.split()):
             return _declined(CANNOT_EXPRESS)
         if not re.search(r"\bhow many\b|\bwhich\b|\blist\b|\bwho\b|\bnumber of\b|\bcount\b", text):

@@ -118,8 +118,8 @@ def dated_window(text: str) -> tuple[TimeWindow, date | None, str]:
             return TimeWindow(a, b + timedelta(days=1), f"between {a} and {b}"), None, m.group()
     m = re.search(r"\bbetween (\d{4}) and (\d{4})\b|\bfrom (\d{4}) (?:to|until|through) (\d{4})\b", text)
     if m:
-        a, b = int(m.group(1) or m.group(3)), int(m.group(2) or m.group(4))
-        return TimeWindow(date(a, 1, 1), date(b + 1, 1, 1), f"between {a} and {b}"), None, m.group()
+        y1, y2 = int(m.group(1) or m.group(3)), int(m.group(2) or m.group(4))
+        return TimeWindow(date(y1, 1, 1), date(y2 + 1, 1, 1), f"between {y1} and {y2}"), None, m.group()
     m = re.search(rf"\b(on|as of|at|by) {DATE}", text)
     if m:
         day = parse_day(m.group(2))
