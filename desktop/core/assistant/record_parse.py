@@ -51,7 +51,7 @@ immunizations immunised immunized shot shots allergy allergies allergic any type
 suffer suffers suffering suffered why reason reasons indication stopped stop discontinued ended end resolved
 order had once were also again already just so then come came into went go gone went including included
 deceased dead died living alive everyone ever those whether too well as receive received receiving receives
-get gets getting got having has long ago how
+get gets getting got having has long ago how history different distinct separate unique occasions ones one
 """.split())
 _CLASS_FILLER = frozenset("emergency room department dept er ed care urgent inpatient admitted admission admissions "
                           "hospital hospitalised hospitalized hospitalisation hospitalization stay stays wellness "
