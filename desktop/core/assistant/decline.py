@@ -51,7 +51,7 @@ NOT_HELD: tuple[tuple[str, str], ...] = (
 )
 
 # Knowledge questions about the same words: the model answers them (they are not about this record).
-_KNOWLEDGE = (r"^(what|why|how) (is|are|does|do) (a |an |the )?(blood types?|blood groups?|microbiology|cultures?|"
+_KNOWLEDGE = (r"^(what|why|how) (is|are|does|do) (a |an )?(blood types?|blood groups?|microbiology|cultures?|"
               r"family history|consent|dnr|advance directives?|fluid balance|urine output|intake)( (mean|measure|for))?"
               r"\s*\??$|\b(explain|define|definition of|meaning of)\b(?!.*\b(her|his|their|patient|this)\b)")
 

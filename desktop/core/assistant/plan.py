@@ -95,7 +95,7 @@ class Plan:
     def in_words(self) -> str:
         """The plan as a clinician reads it under "How this was computed"."""
         if self.kind == "declined":
-            return f"declined, nothing computed: {self.decline}"
+            return f"declined, nothing computed: {self.decline.rstrip('.')}"
         if self.kind != "data":
             return "not a question about the recorded data: answered by the language model, unverified"
         if self.entity != "observation" or self.operation in (*READING_OPERATIONS, *COHORT_RECORD_OPERATIONS) \

@@ -70,7 +70,7 @@ def _scope(plan: Plan) -> str:
 
 def _what(plan: Plan) -> str:
     singular, plural = ENTITY_WORDS.get(plan.entity, (plan.entity, plan.entity))
-    named = f" of {plan.matched}" if plan.matched else ""
+    named = f" of '{plan.term_text}' ({plan.matched})" if plan.term_text else ""
     if plan.encounter_class:
         singular, plural = f"{CLASS_WORDS.get(plan.encounter_class, plan.encounter_class)} visit", \
             f"{CLASS_WORDS.get(plan.encounter_class, plan.encounter_class)} visits"
