@@ -37,7 +37,7 @@ her his their its my our your this that these those she he they patient patient'
 value values reading readings result results level levels measurement measurements number figure score
 record recorded records chart file please me i we us you can could would tell give show get find
 and or with any there it s 's 'm ever all every how across among range up down list
-taken checked measured done drawn times time seen we've i've
+taken checked measured done drawn times time seen we've i've name named
 """))
 # Words the parser reads for a time window and for a cohort (their exact numbers are read there too).
 _WINDOW_WORDS = frozenset(_words("""

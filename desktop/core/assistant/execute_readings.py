@@ -70,7 +70,7 @@ def run_reading_question(store: Store, plan: Plan, facts: PatientFacts) -> Answe
                       [[f.observed_at, f.value, f.unit, f.flag] for f in (newest, oldest)])
     if op == "compare":
         if n < 2:
-            return Answer(plan, f"No: there is only one {name.lower()} reading{scope} ({_say(newest)}), so the last "
+            return Answer(plan, f"There is only one {name.lower()} reading{scope} ({_say(newest)}), so the last "
                                 "cannot be compared with the first.", [newest, count], [sql], [params], columns,
                           [[newest.observed_at, newest.value, newest.unit, newest.flag]])
         last, first = float(newest.value), float(oldest.value)

@@ -20,6 +20,8 @@ from desktop.core.assistant.parse import _is_general, find_measurements, names_p
 from desktop.core.assistant.plan import CohortFilter, Plan, TimeWindow, validate_plan
 from desktop.core.assistant.record_words import (
     ACTIVE,
+    CLASSES,
+    ELAPSED,
     AGE_GROUPS,
     CLASS_PATTERNS,
     ENTITY_PATTERNS,
@@ -32,7 +34,7 @@ from desktop.core.assistant.record_words import (
     YES_NO,
     dated_window,
 )
-from desktop.core.assistant.vocabulary import ADJECTIVES, GROUP_ADJECTIVES, Resolution, Vocabulary, find_terms_in, nouns, resolve
+from desktop.core.assistant.vocabulary import ADJECTIVES, GROUP_ADJECTIVES, Resolution, word_begins, Vocabulary, find_terms_in, nouns, resolve
 
 # Words that carry nothing for a name: what is left after them is the name the question asks about.
 _FILLER = frozenset("""
@@ -92,6 +94,23 @@ def _residual(text: str) -> str:
 _NAME_TRIGGER = (r"\b(with|diagnosed with|diagnosis of|prescribed|prescription of|prescriptions of|taking|take|takes|"
                  r"on|had|have|has|given|receive[ds]?|received|for|of|to|allergic to|vaccinated against|got)\s+"
                  r"(?:an? |the |any )?")
+
+
+_NAME_WORDS = frozenset("a an the of for with any some".split())
+ELAPSED_SENTENCE = ("Elapsed time is not computed: the assistant states the dates instead (ask when it happened), "
+                    "so that 'since' is never counted from the wrong day.")
+CLASS_SENTENCE = ("The record holds drugs and diagnoses by name and code, not by class (such as antibiotics or "
+                  "infections): ask about one by its name.")
+
+
+def _left_over(phrase: str, res: Resolution) -> list[str]:
+    """Words of the name that none of the matched descriptions holds (nothing may be silently dropped)."""
+    words = set()
+    for t in res.matched:
+        words |= set(re.findall(r"[a-z0-9]+(?:\.[0-9]+)?", t.description.lower()))
+    if res.how == "code":
+        return []
+    return [w for w in phrase.split() if w not in _NAME_WORDS and not any(word_begins(w, h) for h in words)]
 
 
 def _named(phrase: str, text: str) -> bool:
@@ -167,6 +186,10 @@ def plan_record(question: str, *, patient_id: str | None, today: date, vocab: Vo
         return _declined(sentence)
     if _is_general(text) and not names_people(text):
         return None
+    if re.search(ELAPSED, text):
+        return _declined(ELAPSED_SENTENCE)
+    if re.search(CLASSES, text):
+        return _declined(CLASS_SENTENCE)
     yes_no = bool(re.search(YES_NO, text))
     text = _cut(text, r"\b(please )?answer (with )?(yes or no|yes/no)( first)?\b|\byes or no\b")
     window, on_date, rest = _windows(text, today)
@@ -198,6 +221,8 @@ def plan_record(question: str, *, patient_id: str | None, today: date, vocab: Vo
     if entity == "allergy" and not res.matched and not phrase and not window.text and operation in ("list", None,
                                                                                                     "exists"):
         return None  # "any allergies?": the current allergies (parse.py)
+    if res.matched and _left_over(phrase, res):
+        return _declined(CANNOT_EXPRESS)  # "days passed since ... hypertension": more asked than a name
     if phrase and not res.matched:
         unknown = [w for w in phrase.split() if not _known_word(vocab, w)]
         if len(unknown) != len(phrase.split()) or not _named(phrase, rest):

@@ -47,7 +47,8 @@ EVENT_OPERATIONS: tuple[tuple[str, str], ...] = (
     ("count", r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow often\b|\btotal\b|\bhow frequently\b"),
     ("stop", r"\bwhen (was|were|did|is)\b.*\b(stop|stopped|discontinu\w*|end|ended|resolv\w*|cured|ceased|"
              r"finish\w*|come off|came off|taken off)\b|\b(stop|end|resolution) date\b"),
-    ("reason", r"\bwhy\b|\breason\w*\b|\bfor what\b|\bwhat for\b|\bindication\b|\bwhat was .* (given|prescribed) for\b"),
+    ("reason", r"\bwhy\b|\breason\w*\b|\bfor what\b|\bwhat for\b|\bindication\b|"
+               r"\bwhat was .* (given|prescribed) for\s*\??$"),
     ("first", r"\bfirst\b|\bearliest\b|\binitial(ly)?\b|\boldest\b"),
     ("latest", r"\blast\b|\blatest\b|\bmost recent(ly)?\b|\bnewest\b|\bprevious\b|\brecent\b"),
     ("exists", YES_NO + r"|\bever\b|\bwhether\b"),
@@ -159,3 +160,14 @@ WINDOW_WORDS = (r"\b(at|during|from|on|in) (the|her|his|their) (last|latest|most
                 r"\b(in|over|during) the (last|past) (\d+ )?(day|week|month|year)s?\b|\b(last|past) \d+ "
                 r"(day|week|month|year)s?\b|\b(this|past|last) (year|month|week)\b|\b(since|after|from|before|until|"
                 r"prior to|in|during) \d{4}\b")
+
+# Elapsed time ("how many days since ..."): counted from which today? Declined rather than guessed.
+ELAPSED = (r"\b(days|weeks|months|years|hours) (have |has )?(passed|elapsed|gone by)\b|\bhow long (has it been|since|ago)\b|"
+           r"\bhow (many|much) (days|weeks|months|years|time) (since|ago|has it been|have passed)\b|\btime since\b|"
+           r"\bhow long (was|did|is)\b.*\b(stay|last|admission|admitted|take|taking)\b|\blength of stay\b")
+# Drug and disease classes: the record holds names, not classes ("antibiotics" is not a name it holds).
+CLASSES = (r"\b(antibiotics?|antibacterials?|antivirals?|antifungals?|antihypertensives?|statins?|opioids?|painkillers?|"
+           r"pain killers?|analgesics?|steroids?|corticosteroids?|anticoagulants?|blood thinners?|diuretics?|"
+           r"beta[- ]blockers?|ace inhibitors?|antidepressants?|chemotherapy|immunosuppressants?|nsaids?|"
+           r"antipsychotics?|sedatives?|vasopressors?|inotropes?|controlled substances?|cardiovascular disease|"
+           r"mental illness(es)?|chronic (disease|condition)s?|cancers? of)\b|\b(any|an|of|for) infections?\b(?! (of|with))")

@@ -144,10 +144,25 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
+def word_begins(word: str, have: str) -> bool:
+    """Whether ``word`` begins the description word ``have``, allowing a plural and a changed ending
+    ("infection" begins "infectious", "tablets" begins "tablet"); never inside a word ("diabetes" is not in
+    "prediabetes")."""
+    if have.startswith(word) or (len(word) > 3 and word.endswith("s") and have.startswith(word[:-1])):
+        return True
+    for suffix in _ENDINGS:  # a changed grammatical ending, never a changed spelling ("hypertenson" stays unread)
+        stem = word[:-len(suffix)]
+        if word.endswith(suffix) and len(stem) >= 5 and have.startswith(stem) and have[len(stem):] in _ENDINGS:
+            return True
+    return False
+
+
+_ENDINGS = ("ions", "ion", "ious", "ous", "ics", "ic", "es", "s", "y", "ies", "al")
+
+
 def _word_match(words: list[str], description: str) -> bool:
     have = _tokens(description)
-    return all(any(h.startswith(w) or (len(w) > 3 and w.endswith("s") and h.startswith(w[:-1])) for h in have)
-               for w in words)
+    return all(any(word_begins(w, h) for h in have) for w in words)
 
 
 def resolve(vocab: Vocabulary, entity: str, phrase: str) -> Resolution:
