@@ -223,7 +223,7 @@ def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> An
         text = f"{name} was last recorded on {_day(newest)}: {_say(newest)}."
     elif op == "count":
         # The count is a figure the answer states: a fact, so the verifier and the evaluation can read it.
-        stated = [Fact(f"number of {name} readings", float(n), "", None, None, None, facts.patient_id)]
+        stated = [Fact(f"number of {name} readings", n, "", None, None, None, facts.patient_id)]
         text = f"There {'is' if n == 1 else 'are'} {n} {name.lower()} reading{'s' if n != 1 else ''}{scope}, {span}."
     elif op in ("max", "min"):
         pick = (max if op == "max" else min)(numbers, key=lambda f: float(f.value))
@@ -274,16 +274,16 @@ def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> An
         text = (f"{len(hits)} of {len(numbers)} {name.lower()} reading{'s' if len(numbers) != 1 else ''}{scope} "
                 f"{'were' if len(hits) != 1 else 'was'} {op} {format_value(limit)} {unit}: {listing}.")
         used = [[f.observed_at, f.value, f.unit, f.flag] for f in hits]
-        stated = [*stated, Fact(f"number of {name} readings {op} the threshold", float(len(hits))),
+        stated = [*stated, Fact(f"number of {name} readings {op} the threshold", len(hits)),
                   Fact("threshold", limit, unit)]
     if op == "in_range" and numbers:
         stated = [*stated, Fact(f"number of {name} readings outside the healthy range",
-                                float(sum(1 for f in numbers if f.flag not in (None, "N"))))]
+                                sum(1 for f in numbers if f.flag not in (None, "N")))]
     if op != "count":
         # The counts the text states are figures too: the verifier checks text against these facts.
-        stated = [*stated, Fact(f"number of {name} readings", float(n), "", None, None, None, facts.patient_id)]
+        stated = [*stated, Fact(f"number of {name} readings", n, "", None, None, None, facts.patient_id)]
         if len(numbers) != n:
-            stated.append(Fact(f"number of numeric {name} readings", float(len(numbers))))
+            stated.append(Fact(f"number of numeric {name} readings", len(numbers)))
     if op in ("latest", "first", "last_date"):
         # The query reads every reading to order them; the answer rests on the one row it states.
         used = [[f.observed_at, f.value, f.unit, f.flag] for f in stated]
