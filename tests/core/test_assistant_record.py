@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from desktop.core.assistant.ask import answer_question
+from desktop.core.assistant.ask import answer_question, parse_question
 from desktop.core.importers import import_paths
 from desktop.core.store import Store, open_store
 from devtools.synthetic import generate_cohort
@@ -341,6 +341,8 @@ def test_a_patient_named_in_the_question_is_read(world) -> None:  # type: ignore
         answer = answer_question(store, question=q, patient_id=other)
         assert answer.plan.patient_id == target and answer.planner == "parser", (q, answer.text)
         assert answer.facts[0].value == int((f["encounters"]["PATIENT"] == target).sum())
+    parsed = parse_question(store, question=f"how many visits has patient {target} had?", patient_id=other)
+    assert (parsed.patient_id, parsed.named_patient_id) == (other, target)  # the conversation stays the caller's
     answer = answer_question(store, question="latest weight of patient 00000000-0000-0000-0000-000000000000",
                              patient_id=None)
     assert answer.declined and "No patient" in answer.text

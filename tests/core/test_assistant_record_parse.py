@@ -191,3 +191,25 @@ def test_what_the_record_does_not_hold_is_declined(question: str) -> None:
                                       "what does consent mean?", "has she been to the emergency room?"])
 def test_knowledge_and_visits_are_not_declined_as_not_held(question: str) -> None:
     assert not_held(normalise(question)) is None
+
+
+@pytest.mark.parametrize("question", ["was she prescribed any antibiotics?", "is he on a statin?",
+                                      "how many days have passed since she was last diagnosed with asthma?",
+                                      "how long was the last hospital stay?", "has she had any infections?",
+                                      "what was her age when first diagnosed with asthma?"])
+def test_classes_elapsed_time_and_two_step_questions_are_declined(question: str) -> None:
+    assert plan(question).kind == "declined"
+
+
+def test_codes_and_changed_endings_resolve() -> None:
+    assert plan("has she been diagnosed with 38341003?").terms == ("Hypertension",)
+    assert plan("was she prescribed 314076?").terms == ("lisinopril 10 MG Oral Tablet",)
+    vocab = Vocabulary({**VOCAB.terms, "condition": _terms("condition", ("Urinary tract infectious disease (disorder)",
+                                                                          "68566005"))}, (), ())
+    uti = plan_record("did she have a urinary tract infection?", patient_id="p1", today=TODAY, vocab=vocab)
+    assert uti is not None and uti.terms == ("Urinary tract infectious disease (disorder)",)
+
+
+def test_a_name_with_words_no_match_holds_is_declined_not_answered() -> None:
+    # "passed" is in no description: the match would silently drop it.
+    assert plan("has she been diagnosed with passed asthma?").kind == "declined"

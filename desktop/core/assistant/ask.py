@@ -51,6 +51,9 @@ class ParsedQuestion:
     error: str | None = None
     seconds: float = 0.0
     unread: tuple[str, ...] = ()   # words of the question the parser's data plan does not account for
+    # The patient the question names by id or by name, when it names one (its plan is about them);
+    # ``patient_id`` stays the caller's (the conversation's subject).
+    named_patient_id: str | None = None
 
     @property
     def wants_model_plan(self) -> bool:
@@ -71,8 +74,9 @@ def parse_question(store: Store, *, question: str, patient_id: str | None = None
     started = time.perf_counter()
     # The patient the question names (by id or by name) is read like any other word and becomes its patient.
     read = read_question(store, question, patient_id, record_today)
-    return ParsedQuestion(question, read.patient_id, read.today, read.plan, read.error,
-                          time.perf_counter() - started, read.unread)
+    named = read.patient_id if read.patient_id != patient_id else None
+    return ParsedQuestion(question, patient_id, read.today, read.plan, read.error,
+                          time.perf_counter() - started, read.unread, named)
 
 
 def answer_parsed(store: Store, parsed: ParsedQuestion, *, model_plan: ModelPlanOutcome | None = None) -> Answer:
@@ -118,5 +122,6 @@ def answer_question(store: Store, *, question: str, patient_id: str | None = Non
     parsed = parse_question(store, question=question, patient_id=patient_id)
     outcome = None
     if fallback_planner is not None and parsed.wants_model_plan:
-        outcome = fallback_planner(question=question, patient_id=parsed.patient_id, today=parsed.today)
+        outcome = fallback_planner(question=question, patient_id=parsed.named_patient_id or parsed.patient_id,
+                                   today=parsed.today)
     return answer_parsed(store, parsed, model_plan=outcome)
