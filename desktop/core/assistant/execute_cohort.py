@@ -14,7 +14,7 @@ from typing import Any
 from desktop.core.assistant.answer import Answer, Fact
 from desktop.core.assistant.execute_readings import limit_words, passes
 from desktop.core.assistant.plan import Plan
-from desktop.core.assistant.record_plan import CLASS_WORDS
+from desktop.core.assistant.record_plan import CLASS_WORDS, NO_MATCH
 from desktop.core.clinical.display_units import format_value
 from desktop.core.clinical.measurements import load_catalog
 from desktop.core.clinical.ranges import flag
@@ -83,7 +83,9 @@ def who_words(plan: Plan) -> str:
     c = plan.cohort
     who = {"F": "women", "M": "men"}.get(c.sex or "", "patients")
     parts = [who]
-    if c.condition_terms:
+    if c.condition_terms == (NO_MATCH,):
+        parts.append(f"with a record of '{plan.term_text}'")
+    elif c.condition_terms:
         names = plan.term_text or "; ".join(c.condition_terms)
         parts.append(f"{'with' if c.active_only else 'ever diagnosed with'} {names}")
     if c.condition:

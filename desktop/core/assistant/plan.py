@@ -172,7 +172,7 @@ def validate_plan(plan: Plan) -> Plan:
                                                                                    *HISTORY_OPERATIONS):
             problems.append("the question names no measurement the catalog knows")
         if plan.subject == "workspace" and plan.operation == "which_patients" and not plan.measurements \
-                and plan.cohort == CohortFilter():
+                and plan.cohort == CohortFilter() and plan.population == "living":
             problems.append("'which_patients' needs a measurement or a group (a condition, a sex or an age)")
         if plan.operation in ("above", "below") and plan.threshold is None:
             problems.append(f"'{plan.operation}' needs a threshold")

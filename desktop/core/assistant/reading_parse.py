@@ -110,6 +110,13 @@ def _workspace(plan: Plan, text: str, vocab: Vocabulary, threshold: float | None
         if terms:
             cohort, matched, term_text = replace(cohort, condition_terms=terms, active_only=True), shown, noun
             read += [w for w in re.findall(r"[a-z]+", text) if w in GROUP_ADJECTIVES]
+    if not cohort.condition and not cohort.condition_terms:
+        m = re.search(r"\b(?:taking|on|prescribed|receiving|given)\s+([a-z][a-z0-9.-]*(?: [a-z0-9.-]+){0,4}?)"
+                      r"(?=\s+(?:in|since|before|after|during|who|with|and|over|under)\b|[?.,]|$)", text)
+        drug = resolve(vocab, "medication", m.group(1)) if m else None
+        if m is not None and drug is not None and drug.matched:
+            cohort, matched, term_text = replace(cohort, medication_terms=drug.descriptions), drug.shown(), m.group(1)
+            read += re.findall(r"[a-z0-9]+", m.group(1)) + ["taking", "on", "prescribed", "receiving", "given"]
     over = "ever" if re.search(r"\bever\b|\bat any (time|point)\b|\bany (reading|value|measurement)\b", text) else "latest"
     changes = dict(cohort=cohort, matched=matched, term_text=term_text, population=_population(text), over=over)
     if threshold is not None and plan.operation in ("which_patients", "count"):

@@ -18,6 +18,7 @@ from desktop.core.assistant.decline import CANNOT_EXPRESS, not_held
 from desktop.core.assistant.parse import _OPERATIONS as _MEASUREMENT_OPERATIONS
 from desktop.core.assistant.parse import _is_general, find_measurements, names_people, time_window
 from desktop.core.assistant.plan import CohortFilter, Plan, TimeWindow, validate_plan
+from desktop.core.assistant.record_plan import NO_MATCH
 from desktop.core.assistant.record_words import (
     ACTIVE,
     CLASSES,
@@ -278,13 +279,19 @@ def _workspace(text: str, rest: str, window: TimeWindow, vocab: Vocabulary) -> P
         entity = _entity(rest) or ("condition" if re.search(r"\bcommon\b", text) else None)
         if entity is None or find_measurements(text):
             return None
+        if entity == "encounter" or re.search(r"\breasons?\b", text):
+            return _declined(CANNOT_EXPRESS)  # visit reasons or classes ranked: not in the plan language
         m = re.search(r"\btop (\d+)\b|\b(\d+) most\b", text)
         limit = int(m.group(1) or m.group(2)) if m else 5
         return validate_plan(Plan("data", "workspace", None, (), "top", window=window, entity=entity,
                                   population=population, limit=max(1, min(limit, 100))))
     if find_measurements(text):
         return None  # a measurement over the workspace: parse.py, then the group is resolved (reading_parse.py)
+    if re.search(r"\b(average|mean|median|minimum|maximum|highest|lowest|total|sum)\b", text):
+        return _declined(CANNOT_EXPRESS)  # "average age of ...": a figure over a group that is not a measurement
     cohort, res, phrase = _group(rest, vocab, text)
+    if res is not None and res.matched and _left_over(phrase, res):
+        return _declined(CANNOT_EXPRESS)
     if res is not None and res.candidates and not res.matched:
         return _ask_back(res, "names")
     if phrase and not (cohort.condition_terms or cohort.medication_terms):
@@ -297,7 +304,7 @@ def _workspace(text: str, rest: str, window: TimeWindow, vocab: Vocabulary) -> P
             return None
         return validate_plan(Plan("data", "workspace", None, (), "count", window=window, population=population,
                                   term_text=phrase, matched=f"no name in this workspace matches '{phrase}'",
-                                  cohort=replace(cohort, condition_terms=("\u0000no match",))))
+                                  cohort=replace(cohort, condition_terms=(NO_MATCH,))))
     if cohort == CohortFilter() and population == "living" and not re.search(
             r"\bhow many (patients|people)\b|\bliving\b|\balive\b", text):
         return None
@@ -312,6 +319,13 @@ def _group(rest: str, vocab: Vocabulary, text: str) -> tuple[CohortFilter, Resol
     from desktop.core.assistant.parse import cohort_filter
     base = cohort_filter(text)
     base = CohortFilter(None, base.sex, base.age_min, base.age_max)
+    # No measurement in the question: "over 65" can only be an age.
+    m = re.search(r"\b(?:over|above|older than) (\d+)\b", text)
+    if m and base.age_min is None:
+        base = replace(base, age_min=float(m.group(1)) + 1)
+    m = re.search(r"\b(?:under|below|younger than) (\d+)\b", text)
+    if m and base.age_max is None:
+        base = replace(base, age_max=float(m.group(1)) - 1)
     entity = _entity(rest)
     cls = _encounter_class(rest, vocab)
     ever = bool(re.search(r"\b(had|ever|diagnosed|history of|been|were|was)\b", rest))

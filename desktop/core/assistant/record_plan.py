@@ -14,6 +14,7 @@ from desktop.core.clinical.measurements import load_catalog
 if TYPE_CHECKING:
     from desktop.core.assistant.plan import Plan
 
+NO_MATCH = "\u0000no match"   # a group named by a name no description holds: empty, and the answer says why
 ENTITY_WORDS = {"condition": ("diagnosis", "diagnoses"), "medication": ("prescription", "prescriptions"),
                 "encounter": ("visit", "visits"), "procedure": ("procedure", "procedures"),
                 "immunization": ("immunization", "immunizations"), "allergy": ("allergy", "allergies"),
@@ -124,7 +125,9 @@ def _cohort_words(plan: Plan, many: str, names: str) -> str:
     from desktop.core.assistant.plan import POPULATION_WORDS
     c = plan.cohort
     group = []
-    if c.condition_terms:
+    if c.condition_terms == (NO_MATCH,):
+        group.append(f"with a record of '{plan.term_text}' (no name in this workspace matches it)")
+    elif c.condition_terms:
         group.append(f"with {'an active' if c.active_only else 'a recorded'} diagnosis of "
                      + "; ".join(c.condition_terms))
     if c.medication_terms:
