@@ -353,3 +353,27 @@ def test_a_misspelt_name_is_asked_back(world) -> None:  # type: ignore[no-untype
     answer = answer_question(store, question="has the patient been diagnosed with hypertenson?",
                              patient_id=f["patients"]["Id"].iloc[0])
     assert answer.declined and "ypertension" in answer.text and not answer.facts
+
+
+def test_groups_by_age_drug_and_death(world) -> None:  # type: ignore[no-untyped-def]
+    store, f, _ = world
+    p = f["patients"].copy()
+    living = p[p["DEATHDATE"] == ""]
+    today = date.today()
+    born = pd.to_datetime(living["BIRTHDATE"].str[:10])
+    ages = born.map(lambda b: today.year - b.year - ((today.month, today.day) < (b.month, b.day)))
+    older = set(living[ages.values > 65]["Id"])
+    hypertensive = _active(f, r"\bhypertension")
+    answer = _ask(store, "how many patients with hypertension are over 65?", None)
+    assert answer.facts[0].value == len(older & hypertensive)
+    dead = p[p["DEATHDATE"] != ""]
+    listed = _ask(store, "list the deceased patients", None)
+    assert sorted(r[0] for r in listed.rows) == sorted(dead["Id"]) and listed.facts[0].value == len(dead)
+    meds = f["medications"]
+    word = re.findall(r"[a-z]+", meds["DESCRIPTION"].value_counts().index[0].lower())[0]
+    takers = set(meds[meds["DESCRIPTION"].str.lower().str.contains(rf"\b{word}", regex=True)]["PATIENT"]) & set(living["Id"])
+    answer = _ask(store, f"what is the mean heart rate of patients taking {word}?", None)
+    expected = _latest(f, "8867-4", takers)
+    assert answer.facts[0].value == pytest.approx(expected.mean(), abs=0.01) and answer.facts[1].value == len(expected)
+    assert answer_question(store, question="what is the average age of patients with hypertension?",
+                           patient_id=None).declined

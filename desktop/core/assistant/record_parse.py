@@ -195,6 +195,10 @@ def plan_record(question: str, *, patient_id: str | None, today: date, vocab: Vo
     text = _cut(text, r"\b(please )?answer (with )?(yes or no|yes/no)( first)?\b|\byes or no\b")
     window, on_date, rest = _windows(text, today)
     workspace = patient_id is None or names_people(text)
+    if patient_id is None and not names_people(text) and re.search(
+            r"\b(the patient|this patient|she|he|her|his|him|patient's)\b", text) and _entity(rest) is not None:
+        return _declined("No patient is selected: select one, or name the patient in the question (by id or by "
+                         "name).")
     if workspace:
         return _workspace(text, rest, window, vocab)
     if find_measurements(text) and not re.search(r"\bdiagnos\w*|\bprescri\w*|\bvaccin\w*|\ballerg\w*", text):
