@@ -221,7 +221,8 @@ def _patient_row(store: Store, plan: Plan) -> Answer:
         age = age_years(born, died)
         lead = "No" if plan.comparison == "alive" else "Yes"
         aged = f", aged {age:g}" if age is not None else ""
-        text = f"{lead}: the patient died on {died.isoformat()}{aged}."
+        text = f"{lead}: the patient died on {died.isoformat()}{aged}." if plan.yes_no or plan.comparison == "alive" \
+            else f"The patient died on {died.isoformat()}{aged}."
         facts = [Fact("date of death", died.isoformat(), "", died.isoformat(), patient_id=pid)]
         if age is not None:
             facts.append(Fact("age at death", int(age), "years", died.isoformat(), patient_id=pid))
