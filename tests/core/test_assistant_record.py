@@ -19,10 +19,11 @@ from devtools.synthetic import generate_cohort
 TABLES = ("patients", "conditions", "medications", "encounters", "observations", "immunizations", "procedures")
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, dict[str, pd.DataFrame], Path]:
+@pytest.fixture(scope="module", params=[23, 5])
+def world(request: pytest.FixtureRequest,
+          tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, dict[str, pd.DataFrame], Path]:
     folder = tmp_path_factory.mktemp("record")
-    generate_cohort(folder, patients=40, years=8, seed=23, wide_rows=0)
+    generate_cohort(folder, patients=40, years=8, seed=request.param, wide_rows=0)
     store = open_store(folder / "ws.duckdb")
     import_paths(store, [folder / "synthea"])
     frames = {t: pd.read_csv(folder / "synthea" / f"{t}.csv", dtype=str, keep_default_na=False) for t in TABLES}
@@ -377,3 +378,25 @@ def test_groups_by_age_drug_and_death(world) -> None:  # type: ignore[no-untyped
     assert answer.facts[0].value == pytest.approx(expected.mean(), abs=0.01) and answer.facts[1].value == len(expected)
     assert answer_question(store, question="what is the average age of patients with hypertension?",
                            patient_id=None).declined
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample" / "sample-workspace.duckdb"
+
+
+def test_the_sample_workspace(tmp_path: Path) -> None:
+    """The committed sample, copied (never written): answers against SQL written here."""
+    shutil.copy(SAMPLE, tmp_path / "sample.duckdb")
+    with open_store(tmp_path / "sample.duckdb") as store:
+        sql = store.con.execute
+        living = sql("SELECT count(DISTINCT c.patient_id) FROM conditions c JOIN patients p USING (patient_id) "
+                     "WHERE p.death_date IS NULL AND c.resolved IS NULL AND regexp_matches(lower(c.description), "
+                     "'(^|[^a-z])diabetes')").fetchone()[0]
+        assert _ask(store, "how many patients have diabetes?", None).facts[0].value == living
+        pid, first = sql("SELECT patient_id, min(started_at)::DATE FROM medications WHERE description ILIKE "
+                         "'lisinopril%' GROUP BY 1 ORDER BY 1 LIMIT 1").fetchone()
+        name = _name(store, pid)
+        answer = _ask(store, f"when was the first time {name} was prescribed lisinopril?", None)
+        assert answer.facts[0].observed_at[:10] == first.isoformat() and answer.plan.patient_id == pid
+        visits = sql("SELECT count(*) FROM encounters WHERE patient_id = ? AND year(started_at) = 2023", [pid]).fetchone()[0]
+        assert _ask(store, f"count the visits of patient {pid} in 2023", None).facts[0].value == visits
+        assert answer_question(store, question=f"what is the blood type of {name}?", patient_id=None).declined
