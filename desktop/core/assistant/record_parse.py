@@ -44,7 +44,7 @@ whom whose her his their its my our your this that these those she he they them 
 person people please me i we us you can could would should tell give show get find and or with any there it s
 ever all every how time times date dates day days when where year years ago record records recorded chart file
 first last latest earliest most recent recently newest previous initial initially count number many often total
-list name names yes no answer ever ever been since before after until during from between than over get got
+list name names yes no answer ever ever been get got
 currently still now active ongoing current present presently diagnosed diagnosis diagnoses condition conditions
 disease diseases disorder disorders problem problems illness prescribed prescription prescriptions medication
 medications medicine medicines meds drug drugs taking take takes took taken given dispensed put started visit
@@ -291,7 +291,9 @@ def _workspace(text: str, rest: str, window: TimeWindow, vocab: Vocabulary) -> P
                                   population=population, limit=max(1, min(limit, 100))))
     if find_measurements(text):
         return None  # a measurement over the workspace: parse.py, then the group is resolved (reading_parse.py)
-    if re.search(r"\b(average|mean|median|minimum|maximum|highest|lowest|total|sum)\b", text):
+    if re.search(r"\b(average|mean|median|minimum|maximum|highest|lowest|total|sum)\b", text) or re.search(
+            r"\b(more|fewer|less|at least|at most|over|under|exactly)( than)? (\d+|one|two|three|once|twice) "
+            r"(\w+ )?(visits?|times|diagnos\w*|prescriptions?|admissions?|encounters?|procedures?)\b", text):
         return _declined(CANNOT_EXPRESS)  # "average age of ...": a figure over a group that is not a measurement
     cohort, res, phrase = _group(rest, vocab, text)
     if res is not None and res.matched and _left_over(phrase, res):
@@ -335,7 +337,7 @@ def _group(rest: str, vocab: Vocabulary, text: str) -> tuple[CohortFilter, Resol
     ever = bool(re.search(r"\b(had|ever|diagnosed|history of|been|were|was)\b", rest))
     active = not ever and not re.search(r"\b(prescribed|given|dispensed)\b", rest)
     cut = _cut(rest, r"\b(women|woman|men|man|female|females|male|males|girls|boys|aged?|older|younger|under|over|"
-                     r"above|below|years?|old|or|\d+)\b")
+                     r"above|below|years?|old|or|than|\d+)\b")
     phrase = _residual(nouns(cut))
     if cls and entity in (None, "encounter"):
         return replace(base, encounter_class=cls), None, ""
