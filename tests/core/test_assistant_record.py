@@ -400,3 +400,12 @@ def test_the_sample_workspace(tmp_path: Path) -> None:
         visits = sql("SELECT count(*) FROM encounters WHERE patient_id = ? AND year(started_at) = 2023", [pid]).fetchone()[0]
         assert _ask(store, f"count the visits of patient {pid} in 2023", None).facts[0].value == visits
         assert answer_question(store, question=f"what is the blood type of {name}?", patient_id=None).declined
+        # A reading the workspace holds outside the catalog: declined, saying so, not left to the model's prose.
+        alp = sql("SELECT patient_id FROM observations WHERE code = '6768-6' LIMIT 1").fetchone()[0]
+        answer = answer_question(store, question="latest alkaline phosphatase?", patient_id=alp)
+        assert answer.declined and "Alkaline phosphatase" in answer.text
+        # "the last leukocytes count" is the latest white cell count, not a number of readings.
+        wbc_pid, wbc_at = sql("SELECT patient_id, max(observed_at) FROM observations WHERE code = '6690-2' GROUP BY 1 "
+                              "ORDER BY 1 LIMIT 1").fetchone()
+        answer = _ask(store, "what was the last leukocytes count?", wbc_pid)
+        assert answer.plan.operation == "latest" and answer.facts[0].observed_at == wbc_at.isoformat()

@@ -14,7 +14,7 @@ from desktop.core.assistant.parse import _is_general, plan_question
 from desktop.core.assistant.plan import Plan, PlanError
 from desktop.core.assistant.reading_parse import amend_reading_plan
 from desktop.core.assistant.record_parse import normalise, plan_record
-from desktop.core.assistant.vocabulary import find_patient, workspace_vocabulary
+from desktop.core.assistant.vocabulary import Vocabulary, find_patient, resolve, workspace_vocabulary
 from desktop.core.store import Store
 
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
@@ -24,6 +24,23 @@ _RECORD_WORDS = (r"\b(diagnos\w*|prescri\w*|medications?|visits?|admissions?|adm
                  r"immuni[sz]\w*|allerg\w*|encounters?|lab (tests?|results?)|test results?|readings?|measured|"
                  r"recorded)\b|\b\d{4}-\d{1,2}-\d{1,2}\b")
 _NOT_A_LOOKUP = r"\b(summar\w+|handover|hand-over|sbar|overview|advice|advise|recommend\w*|should|explain|why)\b"
+
+
+_LOOKUP = (r"\b(latest|last|first|earliest|highest|lowest|max\w*|min\w*|mean|average|median|how many|count|"
+           r"when was|value|level|result)\b")
+_LOOKUP_WORDS = frozenset("""latest last first earliest highest lowest maximum minimum max min mean average median how
+many count when was what is the her his their patient's value level result results reading readings of a an
+recorded measured test tested""".split())
+
+
+def _uncatalogued(vocab: Vocabulary, text: str) -> str:
+    """The description of a reading the workspace holds that the question names, outside the catalog."""
+    words = " ".join(w for w in re.findall(r"[a-z0-9][a-z0-9.-]*", text) if w not in _LOOKUP_WORDS)
+    if not words:
+        return ""
+    found = resolve(vocab, "observation", words)
+    names = list(dict.fromkeys(t.name for t in found.matched))
+    return names[0] if len(names) == 1 else ""
 
 
 @dataclass(frozen=True)
@@ -62,4 +79,12 @@ def read_question(store: Store, question: str, patient_id: str | None, today_of:
     if plan.kind == "general" and re.search(_RECORD_WORDS, low) and not _is_general(low) \
             and not re.search(_NOT_A_LOOKUP, low):
         return Reading(Plan("declined", decline=CANNOT_EXPRESS), None, (), patient_id, today)
+    if plan.kind == "general" and not _is_general(low) and not re.search(_NOT_A_LOOKUP, low) \
+            and re.search(_LOOKUP, low):
+        held = _uncatalogued(vocab, low)
+        if held:
+            return Reading(Plan("declined", decline=(
+                f"The record holds {held} readings, but the assistant computes only the measurements its catalog "
+                "knows, so it does not answer this: the patient's results table lists them.")), None, (),
+                           patient_id, today)
     return Reading(plan, None, unread_words(text, plan, also), patient_id, today)

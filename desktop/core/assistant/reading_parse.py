@@ -66,6 +66,11 @@ def amend_reading_plan(plan: Plan, text: str, vocab: Vocabulary) -> tuple[Plan, 
     threshold, side, inclusive = threshold_of(text)
     if plan.subject == "workspace":
         return _workspace(plan, text, vocab, threshold, side, inclusive)
+    if plan.operation == "count" and not re.search(r"\bhow (many|often)\b|\bnumber of\b|^count\b|\bcount (the|all|of|"
+                                                   r"her|his|their)\b|\btimes\b", text):
+        # "the last leukocytes count", "her platelet count": the count is the measurement's name, not the operation.
+        operation = "first" if re.search(r"\b(first|earliest|initial|baseline)\b", text) else "latest"
+        return validate_plan(replace(plan, operation=operation)), ("count", "counts")
     code = plan.measurements[:1]
     m = re.search(_LAST_VS_FIRST, text) or re.search(_FIRST_VS_LAST, text)
     if m and threshold is None:

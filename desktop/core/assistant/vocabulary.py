@@ -103,6 +103,7 @@ _SOURCES = {
     "allergy": "SELECT DISTINCT description, code FROM allergies",
     "encounter": "SELECT DISTINCT description, code FROM encounters WHERE description IS NOT NULL",
     "reason": "SELECT DISTINCT reason, NULL FROM encounters WHERE reason IS NOT NULL",
+    "observation": "SELECT description, code FROM observation_codes WHERE description IS NOT NULL",
 }
 
 
