@@ -409,3 +409,16 @@ def test_the_sample_workspace(tmp_path: Path) -> None:
                               "ORDER BY 1 LIMIT 1").fetchone()
         answer = _ask(store, "what was the last leukocytes count?", wbc_pid)
         assert answer.plan.operation == "latest" and answer.facts[0].observed_at == wbc_at.isoformat()
+
+
+def test_events_at_the_last_visit(world) -> None:  # type: ignore[no-untyped-def]
+    store, f, _ = world
+    enc, cond = f["encounters"], f["conditions"]
+    last_day = enc.groupby("PATIENT")["START"].max().str[:10]
+    on_day = cond.assign(day=cond["START"].str[:10]).merge(last_day.rename("last").reset_index(), on="PATIENT")
+    hits = on_day[on_day["day"] == on_day["last"]]
+    pid = hits["PATIENT"].value_counts().index[0] if not hits.empty else enc["PATIENT"].iloc[0]
+    expected = int((hits["PATIENT"] == pid).sum())
+    for q in ("how many diagnoses at the last visit?", "what was diagnosed at the last visit?"):
+        answer = _ask(store, q, pid)
+        assert answer.facts[0].value == expected, (q, answer.text)

@@ -49,6 +49,9 @@ def events_sql(plan: Plan, as_of: datetime | None) -> tuple[str, list[Any]]:
     if plan.encounter_class:
         clauses.append("lower(encounter_class) = ?")
         params.append(plan.encounter_class)
+    if plan.window.last_visit:  # the day of the patient's newest encounter
+        clauses.append(f"{when}::DATE = (SELECT max(started_at)::DATE FROM encounters WHERE patient_id = ?)")
+        params.append(plan.patient_id)
     if plan.window.start:
         clauses.append(f"{when} >= ?")
         params.append(plan.window.start)

@@ -55,6 +55,7 @@ suffer suffers suffering suffered why reason reasons indication stopped stop dis
 order had once were also again already just so then come came into went go gone went including included
 deceased dead died living alive everyone ever those whether too well as receive received receiving receives
 get gets getting got having has long ago how history different distinct separate unique occasions ones one
+done made carried out ordered happened occur occurred
 """.split())
 _CLASS_FILLER = frozenset("emergency room department dept er ed care urgent inpatient admitted admission admissions "
                           "hospital hospitalised hospitalized hospitalisation hospitalization stay stays wellness "
