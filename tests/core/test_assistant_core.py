@@ -117,8 +117,12 @@ def test_patient_figures_match_the_csv(cohort: tuple[Store, Path]) -> None:
 def test_workspace_answers_carry_the_patients_counted(cohort: tuple[Store, Path]) -> None:
     store, _ = cohort
     answer = answer_question(store, question="how many patients", patient_id=None)
-    total = store.con.execute("SELECT count(*) FROM patients").fetchone()[0]
-    assert answer.facts[0].value == total and len(answer.rows) == total
+    total, dead = store.con.execute("SELECT count(*), count(death_date) FROM patients").fetchone()
+    assert dead > 0  # the messy cohort has deaths: the living are counted by default, and it says so
+    assert answer.facts[0].value == total - dead and len(answer.rows) == total - dead
+    assert f"{total - dead} living patients; {total} including {dead} who ha" in answer.text
+    everyone = answer_question(store, question="how many patients, including the deceased?", patient_id=None)
+    assert everyone.facts[0].value == total and len(everyone.rows) == total
     ranked = answer_question(store, question="which patients need attention first?", patient_id=None)
     assert ranked.computed and ranked.columns[0] == "patient_id"
     assert ranked.table_csv().splitlines()[0].startswith("patient_id,name,news2")
@@ -129,11 +133,12 @@ def test_workspace_answers_carry_the_patients_counted(cohort: tuple[Store, Path]
 def test_listing_a_group_without_a_measurement_lists_the_group(cohort: tuple[Store, Path]) -> None:
     # It used to raise IndexError inside run_plan: a which_patients plan with a group and no measurement.
     store, _ = cohort
-    women = [r[0] for r in store.con.execute("SELECT patient_id FROM patients WHERE sex = 'F' ORDER BY 1").fetchall()]
+    women = [r[0] for r in store.con.execute("SELECT patient_id FROM patients WHERE sex = 'F' AND death_date IS NULL "
+                                             "ORDER BY 1").fetchall()]
     answer = run_plan(store, validate_plan(Plan("data", "workspace", None, (), "which_patients",
                                                 cohort=CohortFilter(sex="F"))))
-    assert answer.computed and [r[0] for r in answer.rows] == women
-    assert answer.text.startswith(f"The workspace has {len(women)} women")
+    assert answer.computed and [r[0] for r in answer.rows] == women  # the living, by default (contracts.md 1)
+    assert answer.text.startswith(f"{len(women)} living women")
     with pytest.raises(PlanError, match="needs a measurement or a group"):
         validate_plan(Plan("data", "workspace", None, (), "which_patients"))
 

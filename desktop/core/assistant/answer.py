@@ -39,6 +39,9 @@ class Answer:
     seconds: float = 0.0
     planner: str = "parser"   # who made the plan: "parser", "parser_unsure" or "model" (both marked in the text)
     model_plan: dict[str, Any] | None = None             # the model planner's reply, confidence and time
+    # Declined (contracts.md 1): the record does not hold what was asked, or the plan language cannot express
+    # it. One plain sentence, no facts, computed=True, and the question never goes to the language model.
+    declined: bool = False
 
     def how_computed(self) -> str:
         """Plan in words, the SQL with its parameters, and how many rows were used."""
@@ -69,7 +72,7 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         return {"answer": self.text, "computed": self.computed, "plan": self.plan.to_dict(),
                 "plan_in_words": self.plan.in_words(), "sql": self.sql, "params": [[str(p) for p in ps] for ps in self.params],
-                "facts": [f.to_dict() for f in self.facts], "columns": self.columns,
+                "facts": [f.to_dict() for f in self.facts], "columns": self.columns, "declined": self.declined,
                 "rows": [[_plain(v) for v in row] for row in self.rows], "seconds": round(self.seconds, 4),
                 "planner": self.planner, "model_plan": self.model_plan}
 

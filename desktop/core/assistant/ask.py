@@ -22,11 +22,10 @@ from datetime import date
 from typing import Protocol
 
 from desktop.core.assistant.answer import Answer
-from desktop.core.assistant.coverage import unread_words
 from desktop.core.assistant.execute import record_today, run_plan
 from desktop.core.assistant.model_plan import ModelPlanOutcome
-from desktop.core.assistant.parse import plan_question
-from desktop.core.assistant.plan import Plan, PlanError
+from desktop.core.assistant.plan import Plan
+from desktop.core.assistant.read_question import read_question
 from desktop.core.store import Store
 
 PARSER_UNSURE = ("Check the plan under \"How this was computed\": the exact parser did not read every word of "
@@ -52,12 +51,15 @@ class ParsedQuestion:
     error: str | None = None
     seconds: float = 0.0
     unread: tuple[str, ...] = ()   # words of the question the parser's data plan does not account for
+    # The patient the question names by id or by name, when it names one (its plan is about them);
+    # ``patient_id`` stays the caller's (the conversation's subject).
+    named_patient_id: str | None = None
 
     @property
     def wants_model_plan(self) -> bool:
         """The parser made no data plan, or one that leaves words of the question unread (and it did not
         reject the question as invalid): the model may try."""
-        return self.error is None and (self.plan.kind != "data" or bool(self.unread))
+        return self.error is None and (self.plan.kind == "general" or (self.plan.kind == "data" and bool(self.unread)))
 
     @property
     def parser_unsure(self) -> bool:
@@ -70,13 +72,11 @@ class ParsedQuestion:
 def parse_question(store: Store, *, question: str, patient_id: str | None = None) -> ParsedQuestion:
     """Step 1, on the DuckDB thread: the deterministic plan (reads only the record's newest date)."""
     started = time.perf_counter()
-    today = record_today(store, patient_id)
-    try:
-        plan, error = plan_question(question, patient_id=patient_id, today=today), None
-    except PlanError as exc:
-        plan, error = Plan("general"), str(exc)
-    return ParsedQuestion(question, patient_id, today, plan, error, time.perf_counter() - started,
-                          unread_words(question, plan))
+    # The patient the question names (by id or by name) is read like any other word and becomes its patient.
+    read = read_question(store, question, patient_id, record_today)
+    named = read.patient_id if read.patient_id != patient_id else None
+    return ParsedQuestion(question, patient_id, read.today, read.plan, read.error,
+                          time.perf_counter() - started, read.unread, named)
 
 
 def answer_parsed(store: Store, parsed: ParsedQuestion, *, model_plan: ModelPlanOutcome | None = None) -> Answer:
@@ -84,7 +84,9 @@ def answer_parsed(store: Store, parsed: ParsedQuestion, *, model_plan: ModelPlan
     marked as planned by the model), else hand the question on (``computed=False``)."""
     started = time.perf_counter()
     model_info = model_plan.to_dict() if model_plan is not None else None
-    if parsed.error is not None:
+    if parsed.plan.kind == "declined":  # contracts.md 1: one sentence, no facts, never the language model
+        answer = Answer(parsed.plan, parsed.plan.decline, declined=True)
+    elif parsed.error is not None:
         answer = Answer(Plan("general"), f"Not computed: {parsed.error}", computed=False)
     elif parsed.plan.kind == "data" and not parsed.unread:
         answer = run_plan(store, parsed.plan)
@@ -120,5 +122,6 @@ def answer_question(store: Store, *, question: str, patient_id: str | None = Non
     parsed = parse_question(store, question=question, patient_id=patient_id)
     outcome = None
     if fallback_planner is not None and parsed.wants_model_plan:
-        outcome = fallback_planner(question=question, patient_id=patient_id, today=parsed.today)
+        outcome = fallback_planner(question=question, patient_id=parsed.named_patient_id or parsed.patient_id,
+                                   today=parsed.today)
     return answer_parsed(store, parsed, model_plan=outcome)

@@ -37,7 +37,7 @@ her his their its my our your this that these those she he they patient patient'
 value values reading readings result results level levels measurement measurements number figure score
 record recorded records chart file please me i we us you can could would tell give show get find
 and or with any there it s 's 'm ever all every how across among range up down list
-taken checked measured done drawn times time seen we've i've
+taken checked measured done drawn times time seen we've i've name named
 """))
 # Words the parser reads for a time window and for a cohort (their exact numbers are read there too).
 _WINDOW_WORDS = frozenset(_words("""
@@ -52,8 +52,9 @@ having condition active years old year
 _WORD = re.compile(r"[a-z0-9][a-z0-9'.-]*")
 
 
-def unread_words(question: str, plan: Plan) -> tuple[str, ...]:
-    """The words of ``question`` that nothing in the parser's reading of it explains (empty: fully read)."""
+def unread_words(question: str, plan: Plan, also: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The words of ``question`` that nothing in the parser's reading of it explains (empty: fully read).
+    ``also``: words another part of the parser read (reading_parse.py: "or higher", "including the deceased")."""
     if plan.kind != "data":
         return ()
     text = normalise(question)
@@ -72,7 +73,9 @@ def unread_words(question: str, plan: Plan) -> tuple[str, ...]:
     for start, end in spans:
         for i in range(start, end):
             covered[i] = True
-    allowed = _FILLER | _WINDOW_WORDS | (_COHORT_WORDS if plan.subject == "workspace" else frozenset())
+    allowed = _FILLER | _WINDOW_WORDS | (_COHORT_WORDS if plan.subject == "workspace" else frozenset()) | frozenset(also)
+    for term in (plan.term_text, *plan.cohort.condition_terms):
+        allowed |= frozenset(re.findall(r"[a-z0-9]+", term.lower()))
     left = []
     for m in _WORD.finditer(text):
         word = m.group().strip(".'")

@@ -7,11 +7,12 @@ the SQL, its parameters and the rows it used, for "How this was computed".
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from desktop.core.assistant.answer import Answer, Fact
-from desktop.core.assistant.plan import HISTORY_OPERATIONS, Plan
+from desktop.core.assistant.plan import HISTORY_OPERATIONS, Plan, TimeWindow
 from desktop.core.clinical.display_units import format_value
 from desktop.core.clinical.measurements import load_catalog
 from desktop.core.clinical.ranges import flag
@@ -23,8 +24,7 @@ from desktop.core.queries.medications import (
     medications_params,
     patient_history,
 )
-from desktop.core.queries.patient_facts import PatientFacts, patient_facts, patient_facts_many
-from desktop.core.queries.patients import PatientFilter
+from desktop.core.queries.patient_facts import PatientFacts, patient_facts
 from desktop.core.queries.summary import LATEST_ORDER, PatientNotFound
 from desktop.core.store import Store
 
@@ -36,10 +36,18 @@ READINGS_SHOWN = 50
 def run_plan(store: Store, plan: Plan) -> Answer:
     """The computed answer to a validated data plan."""
     started = time.perf_counter()
-    if plan.subject == "patient":
+    if plan.kind == "declined":
+        answer = Answer(plan, plan.decline, declined=True)
+    elif plan.subject == "patient" and plan.entity != "observation":
+        from desktop.core.assistant.execute_events import run_events
+        answer = run_events(store, plan)
+    elif plan.subject == "patient":
         answer = _patient(store, plan)
+    elif plan.operation == "attention":
+        answer = _attention(store, plan)
     else:
-        answer = _workspace(store, plan)
+        from desktop.core.assistant.execute_cohort import run_workspace
+        answer = run_workspace(store, plan)
     answer.seconds = time.perf_counter() - started
     return answer
 
@@ -65,11 +73,10 @@ def _window_sql(store: Store, plan: Plan, column: str = "observed_at") -> tuple[
     clauses: list[str] = []
     params: list[Any] = []
     if w.last_visit and plan.patient_id:
-        row = store.con.execute("SELECT max(observed_at)::DATE FROM observations WHERE patient_id = ?",
-                                [plan.patient_id]).fetchone()
-        if row and row[0]:
+        day = last_visit_day(store, plan.patient_id)
+        if day is not None:
             clauses.append(f"{column}::DATE = ?")
-            params.append(row[0])
+            params.append(day)
     if w.start:
         clauses.append(f"{column} >= ?")
         params.append(w.start)
@@ -77,6 +84,16 @@ def _window_sql(store: Store, plan: Plan, column: str = "observed_at") -> tuple[
         clauses.append(f"{column} < ?")
         params.append(w.end)
     return "".join(f" AND {c}" for c in clauses), params
+
+
+LAST_VISIT_SQL = ("SELECT coalesce((SELECT max(started_at)::DATE FROM encounters WHERE patient_id = ?), "
+                  "(SELECT max(observed_at)::DATE FROM observations WHERE patient_id = ?))")
+
+
+def last_visit_day(store: Store, patient_id: str) -> date | None:
+    """The day of the patient's newest encounter (or, with none recorded, of their newest reading)."""
+    row = store.con.execute(LAST_VISIT_SQL, [patient_id, patient_id]).fetchone()
+    return row[0] if row and row[0] else None
 
 
 def _describe(facts: PatientFacts, code: str, value: float | str | None, unit: str, at: datetime) -> Fact:
@@ -117,6 +134,9 @@ def _patient(store: Store, plan: Plan) -> Answer:
         raise PatientNotFound(f"no patient with id {pid!r} in {store.path}")
     if plan.operation in HISTORY_OPERATIONS:
         return _history(store, plan, pid)
+    if plan.operation in ("compare", "exists", "count_days") or plan.yes_no or plan.inclusive:
+        from desktop.core.assistant.execute_readings import run_reading_question
+        return run_reading_question(store, plan, facts)
     if plan.operation == "latest" and len(plan.measurements) == 2:
         first = _patient_one(store, plan, facts, plan.measurements[0])
         second = _patient_one(store, plan, facts, plan.measurements[1])
@@ -170,6 +190,15 @@ def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> An
     rows = store.con.execute(sql, params).fetchall()
     columns = ["observed_at", "value", "unit", "flag"]
     scope = f" {plan.window.text}" if plan.window.text else ""
+    if not rows and plan.window.last_visit:
+        # "What was the pulse at the last visit?" with none taken then: the newest reading, and say so.
+        day = last_visit_day(store, facts.patient_id)
+        fallback = _patient_one(store, replace(plan, window=TimeWindow()), facts, code)
+        if fallback.facts:
+            fallback.text = (f"The last visit ({day.isoformat() if day else 'no date'}) has no {name.lower()} reading; "
+                             f"the newest one instead: {fallback.text}")
+            fallback.sql, fallback.params = [LAST_VISIT_SQL, *fallback.sql], [[facts.patient_id] * 2, *fallback.params]
+        return fallback
     if not rows:
         text = f"The record has no {name.lower()} readings{scope} for this patient."
         return Answer(plan, text, [], [sql], [params], columns, [])
@@ -194,7 +223,7 @@ def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> An
         text = f"{name} was last recorded on {_day(newest)}: {_say(newest)}."
     elif op == "count":
         # The count is a figure the answer states: a fact, so the verifier and the evaluation can read it.
-        stated = [Fact(f"number of {name} readings", float(n), "", None, None, None, facts.patient_id)]
+        stated = [Fact(f"number of {name} readings", n, "", None, None, None, facts.patient_id)]
         text = f"There {'is' if n == 1 else 'are'} {n} {name.lower()} reading{'s' if n != 1 else ''}{scope}, {span}."
     elif op in ("max", "min"):
         pick = (max if op == "max" else min)(numbers, key=lambda f: float(f.value))
@@ -245,16 +274,16 @@ def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> An
         text = (f"{len(hits)} of {len(numbers)} {name.lower()} reading{'s' if len(numbers) != 1 else ''}{scope} "
                 f"{'were' if len(hits) != 1 else 'was'} {op} {format_value(limit)} {unit}: {listing}.")
         used = [[f.observed_at, f.value, f.unit, f.flag] for f in hits]
-        stated = [*stated, Fact(f"number of {name} readings {op} the threshold", float(len(hits))),
+        stated = [*stated, Fact(f"number of {name} readings {op} the threshold", len(hits)),
                   Fact("threshold", limit, unit)]
     if op == "in_range" and numbers:
         stated = [*stated, Fact(f"number of {name} readings outside the healthy range",
-                                float(sum(1 for f in numbers if f.flag not in (None, "N"))))]
+                                sum(1 for f in numbers if f.flag not in (None, "N")))]
     if op != "count":
         # The counts the text states are figures too: the verifier checks text against these facts.
-        stated = [*stated, Fact(f"number of {name} readings", float(n), "", None, None, None, facts.patient_id)]
+        stated = [*stated, Fact(f"number of {name} readings", n, "", None, None, None, facts.patient_id)]
         if len(numbers) != n:
-            stated.append(Fact(f"number of numeric {name} readings", float(len(numbers))))
+            stated.append(Fact(f"number of numeric {name} readings", len(numbers)))
     if op in ("latest", "first", "last_date"):
         # The query reads every reading to order them; the answer rests on the one row it states.
         used = [[f.observed_at, f.value, f.unit, f.flag] for f in stated]
@@ -262,120 +291,15 @@ def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> An
 
 
 # --------------------------------------------------------------------------------------------- workspace
-def _cohort_sql(plan: Plan) -> tuple[str, list[Any]]:
-    """The patients the question is about, as a SQL subquery: the patient list's own filter."""
-    c = plan.cohort
-    where, params = PatientFilter(condition_words=c.condition, sex=c.sex, age_min=c.age_min,
-                                  age_max=c.age_max).where()
-    return f"SELECT p.patient_id, p.name FROM patients p {where}", list(params)
-
-
-def _cohort_words(plan: Plan) -> str:
-    c = plan.cohort
-    who = {"F": "women", "M": "men"}.get(c.sex or "", "patients")
-    parts = [who]
-    if c.condition:
-        parts.append(f"with {c.condition}")
-    if c.age_min is not None and c.age_max is not None:
-        parts.append(f"aged {c.age_min:g} to {c.age_max:g}")
-    elif c.age_min is not None:
-        parts.append(f"aged {c.age_min:g} or over")
-    elif c.age_max is not None:
-        parts.append(f"aged {c.age_max:g} or under")
-    return " ".join(parts)
-
-
-def _workspace(store: Store, plan: Plan) -> Answer:
-    if plan.operation == "attention":
-        ranked = rank_for_attention(store, limit=10)
-        columns = ["patient_id", "name", "news2", "partial", "risk", "set_at", "reason"]
-        rows = [[r.patient_id, r.name, r.news2, r.news2_partial, r.news2_risk, r.news2_at, r.reason] for r in ranked]
-        if not ranked:
-            text = "No patient has a NEWS2 score or a critical flag in their latest readings."
-        else:
-            text = "Patients to see first (NEWS2 of their latest observation set, then critical flags): " + "; ".join(
-                f"{r.name or r.patient_id} ({r.patient_id}): {r.reason}" for r in ranked[:5]) + "."
-        facts = [Fact("NEWS2", float(r.news2), "", r.news2_at, None, r.reason, r.patient_id)
-                 for r in ranked if r.news2 is not None]
-        return Answer(plan, text, facts, ["rank_for_attention (desktop/core/queries/attention.py)"], [[]], columns, rows)
-    cohort_sql, cohort_params = _cohort_sql(plan)
-    who = _cohort_words(plan)
-    scope = f" {plan.window.text}" if plan.window.text else ""
-    if plan.operation in ("count", "which_patients") and not plan.measurements:
-        # A group and no measurement ("how many women with asthma", "list the patients with diabetes").
-        sql = f"SELECT patient_id, name FROM ({cohort_sql}) ORDER BY patient_id"
-        rows = [list(r) for r in store.con.execute(sql, cohort_params).fetchall()]
-        text = f"The workspace has {len(rows)} {who}."
-        if plan.operation == "which_patients" and rows:
-            listing = "; ".join(f"{r[1] or r[0]} ({r[0]})" for r in rows[:10])
-            more = f" (first 10 of {len(rows)} shown; all are in the table)" if len(rows) > 10 else ""
-            text = f"The workspace has {len(rows)} {who}: {listing}{more}."
-        return Answer(plan, text, [Fact(f"number of {who}", float(len(rows)))], [sql], [cohort_params],
-                      ["patient_id", "name"], rows)
-    code = plan.measurements[0]
-    name = _name(code)
-    window_sql, window_params = _window_sql(store, plan, "o.observed_at")
-    latest_sql = (
-        f"SELECT c.patient_id, c.name, o.value, o.unit, o.observed_at FROM ({cohort_sql}) c "
-        f"JOIN observations o ON o.patient_id = c.patient_id "
-        f"WHERE o.code = ? AND o.value IS NOT NULL{window_sql} "
-        f"QUALIFY row_number() OVER (PARTITION BY o.patient_id ORDER BY o.observed_at DESC, o.import_id DESC, "
-        f"o.value DESC) = 1"
-    )
-    params = [*cohort_params, code, *window_params]
-    if plan.operation == "count":
-        sql = f"SELECT patient_id, name, value, unit, observed_at FROM ({latest_sql}) ORDER BY patient_id"
-        rows = [list(r) for r in store.con.execute(sql, params).fetchall()]
-        text = f"{len(rows)} {who} have at least one {name.lower()} reading{scope}."
-        return Answer(plan, text, [Fact(f"number of {who} with {name}", float(len(rows)))], [sql], [params],
-                      ["patient_id", "name", "latest value", "unit", "observed_at"], rows)
-    if plan.operation in ("mean", "median", "min", "max"):
-        agg = {"mean": "avg", "median": "median", "min": "min", "max": "max"}[plan.operation]
-        agg_sql = f"SELECT {agg}(value), count(*), any_value(unit) FROM ({latest_sql})"
-        value, count, unit = store.con.execute(agg_sql, params).fetchone()  # type: ignore[misc]
-        list_sql = f"SELECT patient_id, name, value, unit, observed_at FROM ({latest_sql}) ORDER BY value DESC, patient_id"
-        rows = [list(r) for r in store.con.execute(list_sql, params).fetchall()]
-        columns = ["patient_id", "name", "latest value", "unit", "observed_at"]
-        if not count:
-            text = f"No {who} have a {name.lower()} reading{scope}."
-            return Answer(plan, text, [], [agg_sql, list_sql], [params, params], columns, rows)
-        word = {"mean": "The mean", "median": "The median", "min": "The lowest", "max": "The highest"}[plan.operation]
-        text = (f"{word} latest {name.lower()} among {count} {who}{scope} is {format_value(float(value))} {unit} "
-                f"(each patient's latest reading counted once; the patients are in the table).")
-        fact = Fact(f"{plan.operation} {name}", round(float(value), 2), unit or "")
-        return Answer(plan, text, [fact, Fact("patients counted", float(count))], [agg_sql, list_sql],
-                      [params, params], columns, rows)
-    # which_patients
-    sql = f"SELECT patient_id, name, value, unit, observed_at FROM ({latest_sql}) ORDER BY value DESC, patient_id"
-    latest = store.con.execute(sql, params).fetchall()
-    matched: list[list[Any]] = []
-    everyone = patient_facts_many(store, [r[0] for r in latest])
-    for pid, pname, value, unit, at in latest:
-        patient = everyone.get(pid)
-        f = flag(value, patient.reference_at(code, at)) if patient else None
-        if plan.comparison == "above":
-            hit = value > float(plan.threshold or 0)
-        elif plan.comparison == "below":
-            hit = value < float(plan.threshold or 0)
-        elif plan.comparison == "abnormal":
-            hit = f not in (None, "N")
-        else:
-            hit = True
-        if hit:
-            matched.append([pid, pname, value, unit, at, f])
-    if plan.comparison in ("above", "below"):
-        condition = f"a latest {name.lower()} {plan.comparison} {format_value(float(plan.threshold or 0))}"
-    elif plan.comparison == "abnormal":
-        condition = f"a latest {name.lower()} outside the healthy range"
+def _attention(store: Store, plan: Plan) -> Answer:
+    ranked = rank_for_attention(store, limit=10)
+    columns = ["patient_id", "name", "news2", "partial", "risk", "set_at", "reason"]
+    rows = [[r.patient_id, r.name, r.news2, r.news2_partial, r.news2_risk, r.news2_at, r.reason] for r in ranked]
+    if not ranked:
+        text = "No patient has a NEWS2 score or a critical flag in their latest readings."
     else:
-        condition = f"a {name.lower()} reading"
-    listing = "; ".join(f"{r[1] or r[0]} ({r[0]}): {format_value(r[2])} {r[3]} on {r[4]:%Y-%m-%d}" for r in matched[:10])
-    more = f" (first 10 of {len(matched)} shown; all are in the table)" if len(matched) > 10 else ""
-    text = (f"{len(matched)} of {len(latest)} {who} with {name.lower()} readings{scope} have {condition}"
-            + (f": {listing}{more}." if matched else "."))
-    facts_out = [Fact(name, float(r[2]), r[3] or "", r[4].isoformat(), r[5], None, r[0]) for r in matched]
-    facts_out.append(Fact(f"number of {who} with {name.lower()} readings", float(len(latest))))
-    if plan.comparison in ("above", "below"):
-        facts_out.append(Fact("threshold", float(plan.threshold or 0), latest[0][3] if latest else ""))
-    return Answer(plan, text, [Fact(f"number of {who}", float(len(matched))), *facts_out], [sql], [params],
-                  ["patient_id", "name", "latest value", "unit", "observed_at", "flag"], matched)
+        text = "Patients to see first (NEWS2 of their latest observation set, then critical flags): " + "; ".join(
+            f"{r.name or r.patient_id} ({r.patient_id}): {r.reason}" for r in ranked[:5]) + "."
+    facts = [Fact("NEWS2", float(r.news2), "", r.news2_at, None, r.reason, r.patient_id)
+             for r in ranked if r.news2 is not None]
+    return Answer(plan, text, facts, ["rank_for_attention (desktop/core/queries/attention.py)"], [[]], columns, rows)

@@ -20,6 +20,22 @@ HISTORY_OPERATIONS = ("medications", "allergies", "handover")
 # Operations over the workspace (optionally narrowed).
 COHORT_OPERATIONS = ("count", "mean", "median", "min", "max", "which_patients", "attention")
 OPERATIONS = tuple(dict.fromkeys(PATIENT_OPERATIONS + COHORT_OPERATIONS))
+# The model planner's schema lists OPERATIONS only (its adapter was trained on them); the whole-record
+# operations below are planned by the deterministic parser (record_parse.py) and run by execute_*.py.
+ENTITIES = ("observation", "condition", "medication", "encounter", "procedure", "immunization", "allergy", "patient")
+EVENT_ENTITIES = ENTITIES[1:7]
+# Per patient, on an event entity: yes/no, the first / last event, how many (events or distinct days), the list,
+# first and last date, the stop date, the recorded reason.
+EVENT_OPERATIONS = ("exists", "first", "latest", "count", "count_days", "list", "when", "stop", "reason")
+# Per patient, on the patient row: age now (or at death), age at a date, birth, death, sex.
+PATIENT_ROW_OPERATIONS = ("age", "birth", "death", "sex")
+# Per patient, on readings, beyond the model's subset: yes/no exists, last vs first, distinct days.
+READING_OPERATIONS = ("exists", "compare", "count_days")
+# Over the workspace, beyond the model's subset: the most common items, age groups.
+COHORT_RECORD_OPERATIONS = ("top", "age_groups")
+POPULATIONS = ("living", "all", "deceased")
+POPULATION_WORDS = {"living": "living patients only (ask 'including the deceased' for everyone)",
+                    "all": "every patient, the deceased included", "deceased": "the deceased only"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +52,11 @@ class CohortFilter:
     sex: str | None = None         # "F" / "M"
     age_min: float | None = None
     age_max: float | None = None
+    # Resolved against the workspace's own vocabulary (vocabulary.py): exact descriptions, any one matches.
+    condition_terms: tuple[str, ...] = ()   # a condition ever recorded (active only with active_only)
+    medication_terms: tuple[str, ...] = ()  # ever prescribed (or still taken with active_only)
+    encounter_class: str | None = None      # a visit of this class (in the plan's window)
+    active_only: bool = False               # "patients who have X" now, not "were ever diagnosed with X"
 
 
 @dataclass(frozen=True)
@@ -49,18 +70,39 @@ class Plan:
     comparison: str | None = None               # "above" / "below" for which_patients and thresholds
     window: TimeWindow = field(default_factory=TimeWindow)
     cohort: CohortFilter = field(default_factory=CohortFilter)
+    # The whole record (record_parse.py); the defaults are the measurement plan above, as the model plans it.
+    entity: str = "observation"
+    terms: tuple[str, ...] = ()        # exact descriptions in the workspace the question's name matched
+    term_text: str = ""                # the name as the question said it ("amlodipine", "hypertensive")
+    matched: str = ""                  # the match shown: "matched: Hypertension (38341003)"
+    encounter_class: str | None = None # "emergency", "inpatient", "ambulatory", "wellness", "urgentcare", ...
+    yes_no: bool = False               # the answer begins with Yes or No
+    inclusive: bool = False            # "130 or higher": the threshold itself counts
+    over: str = "latest"               # workspace thresholds: each patient's "latest" reading, or "ever"
+    population: str = "living"         # workspace answers: "living" (default), "all" or "deceased"
+    on_date: date | None = None        # "how old was she on 2019-06-01"
+    limit: int = 5                     # top-k
+    decline: str = ""                  # kind "declined": the one sentence said
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         for key in ("start", "end"):
             value = out["window"][key]
             out["window"][key] = value.isoformat() if value else None
+        out["on_date"] = self.on_date.isoformat() if self.on_date else None
         return out
 
     def in_words(self) -> str:
         """The plan as a clinician reads it under "How this was computed"."""
+        if self.kind == "declined":
+            return f"declined, nothing computed: {self.decline.rstrip('.')}"
         if self.kind != "data":
             return "not a question about the recorded data: answered by the language model, unverified"
+        if self.entity != "observation" or self.operation in (*READING_OPERATIONS, *COHORT_RECORD_OPERATIONS) \
+                or self.yes_no or self.cohort.condition_terms or self.cohort.medication_terms \
+                or self.cohort.encounter_class:
+            from desktop.core.assistant.record_plan import record_in_words  # the whole-record wording
+            return record_in_words(self)
         catalog = load_catalog()
         names = [m.name if (m := catalog.by_code(c)) else c for c in self.measurements]
         what = " and ".join(names) if names else "patients"
@@ -95,7 +137,10 @@ class Plan:
         if self.window.text:
             parts.append(self.window.text)
         if self.subject == "workspace" and self.operation in ("mean", "median", "min", "max", "which_patients"):
-            parts.append("(each patient's latest reading in the window counts once)")
+            parts.append("(each patient's latest reading in the window counts once)" if self.over == "latest"
+                         else "(any reading in the window counts)")
+        if self.subject == "workspace" and self.operation != "attention":
+            parts.append(POPULATION_WORDS[self.population])
         return ", ".join(parts)
 
 
@@ -105,9 +150,13 @@ class PlanError(ValueError):
 
 def validate_plan(plan: Plan) -> Plan:
     problems = []
-    if plan.kind not in ("data", "general"):
-        problems.append(f"kind must be 'data' or 'general', not {plan.kind!r}")
-    if plan.kind == "data":
+    if plan.kind not in ("data", "general", "declined"):
+        problems.append(f"kind must be 'data', 'general' or 'declined', not {plan.kind!r}")
+    if plan.kind == "data" and (plan.entity != "observation" or plan.operation in (*READING_OPERATIONS,
+                                                                                    *COHORT_RECORD_OPERATIONS)):
+        from desktop.core.assistant.record_plan import record_problems
+        problems += record_problems(plan)
+    elif plan.kind == "data":
         if plan.subject not in ("patient", "workspace"):
             problems.append(f"subject must be 'patient' or 'workspace', not {plan.subject!r}")
         allowed = PATIENT_OPERATIONS if plan.subject == "patient" else COHORT_OPERATIONS
@@ -125,10 +174,12 @@ def validate_plan(plan: Plan) -> Plan:
                                                                                    *HISTORY_OPERATIONS):
             problems.append("the question names no measurement the catalog knows")
         if plan.subject == "workspace" and plan.operation == "which_patients" and not plan.measurements \
-                and plan.cohort == CohortFilter():
+                and plan.cohort == CohortFilter() and plan.population == "living":
             problems.append("'which_patients' needs a measurement or a group (a condition, a sex or an age)")
         if plan.operation in ("above", "below") and plan.threshold is None:
             problems.append(f"'{plan.operation}' needs a threshold")
+    if plan.population not in POPULATIONS:
+        problems.append(f"population must be one of {', '.join(POPULATIONS)}, not {plan.population!r}")
     if problems:
         raise PlanError("; ".join(problems))
     return plan

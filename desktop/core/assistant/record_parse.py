@@ -1,0 +1,365 @@
+"""The whole-record parser: a question about diagnoses, prescriptions, visits, procedures, immunizations,
+allergies, the patient row, or readings (yes/no, last vs first, thresholds), turned into a :class:`Plan`.
+
+It runs before the measurement parser (parse.py) and hands a question back to it (returns None) when the
+question is about readings only. Names are resolved against the workspace's own vocabulary (vocabulary.py).
+A question about data the workspace does not hold is declined (decline.py); a record question it cannot
+express is declined too, never sent to the model's prose. The words it reads are returned with the plan, so
+"How this was computed" can say when some were not read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+
+from desktop.core.assistant.decline import CANNOT_EXPRESS, not_held
+from desktop.core.assistant.parse import _OPERATIONS as _MEASUREMENT_OPERATIONS
+from desktop.core.assistant.parse import _is_general, find_measurements, names_people, time_window
+from desktop.core.assistant.plan import CohortFilter, Plan, TimeWindow, validate_plan
+from desktop.core.assistant.record_plan import NO_MATCH
+from desktop.core.assistant.record_words import (
+    ACTIVE,
+    CLASSES,
+    ELAPSED,
+    AGE_GROUPS,
+    CLASS_PATTERNS,
+    ENTITY_PATTERNS,
+    EVENT_OPERATIONS,
+    POPULATION_ALL,
+    POPULATION_DECEASED,
+    POPULATION_LIVING,
+    TOP,
+    WINDOW_WORDS,
+    YES_NO,
+    dated_window,
+)
+from desktop.core.assistant.vocabulary import ADJECTIVES, GROUP_ADJECTIVES, Resolution, word_begins, Vocabulary, find_terms_in, nouns, resolve
+
+# Words that carry nothing for a name: what is left after them is the name the question asks about.
+_FILLER = frozenset("""
+a an the of for to on in at by is are was were be been being has have had do does did what what's whats which who
+whom whose her his their its my our your this that these those she he they them him patient patient's patients
+person people please me i we us you can could would should tell give show get find and or with any there it s
+ever all every how time times date dates day days when where year years ago record records recorded chart file
+first last latest earliest most recent recently newest previous initial initially count number many often total
+list name names yes no answer ever ever been get got
+currently still now active ongoing current present presently diagnosed diagnosis diagnoses condition conditions
+disease diseases disorder disorders problem problems illness prescribed prescription prescriptions medication
+medications medicine medicines meds drug drugs taking take takes took taken given dispensed put started visit
+visits visited encounter encounters appointment appointments seen procedure procedures underwent undergo
+undergone performed surgery operation vaccine vaccines vaccinated vaccination vaccinations immunization
+immunizations immunised immunized shot shots allergy allergies allergic any type kind kinds new whether
+suffer suffers suffering suffered why reason reasons indication stopped stop discontinued ended end resolved
+order had once were also again already just so then come came into went go gone went including included
+deceased dead died living alive everyone ever those whether too well as receive received receiving receives
+get gets getting got having has long ago how history different distinct separate unique occasions ones one
+done made carried out ordered happened occur occurred
+""".split())
+_CLASS_FILLER = frozenset("emergency room department dept er ed care urgent inpatient admitted admission admissions "
+                          "hospital hospitalised hospitalized hospitalisation hospitalization stay stays wellness "
+                          "check checkup checkups check-up well child annual physical exam examination routine "
+                          "ambulatory clinic outpatient virtual telehealth home hospice nursing".split())
+
+
+def normalise(question: str) -> str:
+    return " ".join(question.lower().replace("\u2019", "'").split())
+
+
+def _cut(text: str, pattern: str) -> str:
+    return " ".join(re.sub(pattern, " ", text).split())
+
+
+def _entity(text: str) -> str | None:
+    for entity, pattern in ENTITY_PATTERNS:
+        if re.search(pattern, text):
+            return entity
+    if any(re.search(p, text) for _, p in CLASS_PATTERNS):
+        return "encounter"
+    return None
+
+
+def _encounter_class(text: str, vocab: Vocabulary) -> str | None:
+    for cls, pattern in CLASS_PATTERNS:
+        if re.search(pattern, text):
+            return cls
+    return None
+
+
+def _residual(text: str) -> str:
+    """The words left when everything the parser reads is taken out: the name asked about."""
+    words = [w.strip("?.,!;:'\"()/") for w in text.split()]
+    return " ".join(w for w in words if re.search(r"[a-z0-9]", w) and w not in _FILLER and w not in _CLASS_FILLER)
+
+
+_NAME_TRIGGER = (r"\b(with|diagnosed with|diagnosis of|prescribed|prescription of|prescriptions of|taking|take|takes|"
+                 r"on|had|have|has|given|receive[ds]?|received|for|of|to|allergic to|vaccinated against|got)\s+"
+                 r"(?:an? |the |any )?")
+
+
+_NAME_WORDS = frozenset("a an the of for with any some".split())
+ELAPSED_SENTENCE = ("Elapsed time is not computed: the assistant states the dates instead (ask when it happened), "
+                    "so that 'since' is never counted from the wrong day.")
+CLASS_SENTENCE = ("The record holds drugs and diagnoses by name and code, not by class (such as antibiotics or "
+                  "infections): ask about one by its name.")
+
+
+def _left_over(phrase: str, res: Resolution) -> list[str]:
+    """Words of the name that none of the matched descriptions holds (nothing may be silently dropped)."""
+    words = set()
+    for t in res.matched:
+        words |= set(re.findall(r"[a-z0-9]+(?:\.[0-9]+)?", t.description.lower()))
+    if res.how == "code":
+        return []
+    return [w for w in phrase.split() if w not in _NAME_WORDS and not any(word_begins(w, h) for h in words)]
+
+
+def _named(phrase: str, text: str) -> bool:
+    """Whether an unknown name is said where a name goes ("diagnosed with X", "prescribed X"): only then is
+    "no such name in this workspace" an answer (No / 0); anywhere else the words were not understood."""
+    first = phrase.split()[0]
+    return bool(re.search(_NAME_TRIGGER + re.escape(first) + r"\b", nouns(text)))
+
+
+def _population(text: str) -> str:
+    if re.search(POPULATION_ALL, text):
+        return "all"
+    if re.search(POPULATION_DECEASED, text):
+        return "deceased"
+    return "living"
+
+
+def _windows(text: str, today: date) -> tuple[TimeWindow, date | None, str]:
+    window, day, words = dated_window(text)
+    if window.text:
+        return window, day, _cut(text, re.escape(words))
+    window = time_window(text, today=today)
+    return window, None, _cut(text, WINDOW_WORDS) if window.text else text
+
+
+def _resolve_any(vocab: Vocabulary, entity: str | None, phrase: str, text: str) -> tuple[str | None, Resolution]:
+    """The entity and names a phrase means: in the entity asked about, else in the first entity that holds it."""
+    order = [entity] if entity else ["condition", "medication", "procedure", "immunization", "allergy"]
+    if entity == "encounter":
+        order = ["reason", "encounter"]
+    for e in order:
+        res = resolve(vocab, e, phrase) if phrase else Resolution(phrase)
+        if res.matched or res.candidates:
+            return (entity or e), res
+        whole = find_terms_in(vocab, e, text)
+        if whole.matched:
+            return (entity or e), whole
+    return entity, Resolution(phrase)
+
+
+def _known_word(vocab: Vocabulary, word: str) -> bool:
+    """Whether any name the workspace holds has a word beginning with this one (a partly-read name)."""
+    for terms in vocab.terms.values():
+        for t in terms:
+            if any(w.startswith(word) for w in re.findall(r"[a-z0-9]+", t.description.lower())):
+                return True
+    return False
+
+
+def _declined(sentence: str) -> Plan:
+    return Plan("declined", decline=sentence)
+
+
+def _ask_back(res: Resolution, what: str) -> Plan:
+    shown = list(dict.fromkeys(t.shown() for t in res.candidates))
+    names = "; ".join(shown[:6]) + (f" and {len(shown) - 6} more" if len(shown) > 6 else "")
+    if len(shown) == 1:
+        return _declined(f"No name in this workspace is spelt '{res.phrase}'; the closest is {names}: ask again "
+                         "with that name if it is the one you mean.")
+    return _declined(f"'{res.phrase}' could mean several {what} in this workspace ({names}): ask again "
+                     "with the one you mean.")
+
+
+_WHAT = {"condition": "diagnoses", "medication": "drugs", "procedure": "procedures", "immunization": "vaccines",
+         "allergy": "allergies", "encounter": "visit types", "reason": "visit reasons"}
+
+
+def plan_record(question: str, *, patient_id: str | None, today: date, vocab: Vocabulary) -> Plan | None:
+    """The whole-record plan for a question, a declining plan, or None (a readings question: parse.py's)."""
+    text = normalise(question)
+    sentence = not_held(text)
+    if sentence is not None and not re.search(r"\bemergency room\b", text):
+        return _declined(sentence)
+    if _is_general(text) and not names_people(text):
+        return None
+    if re.search(ELAPSED, text):
+        return _declined(ELAPSED_SENTENCE)
+    if re.search(CLASSES, text):
+        return _declined(CLASS_SENTENCE)
+    yes_no = bool(re.search(YES_NO, text))
+    text = _cut(text, r"\b(please )?answer (with )?(yes or no|yes/no)( first)?\b|\byes or no\b")
+    window, on_date, rest = _windows(text, today)
+    workspace = patient_id is None or names_people(text)
+    if patient_id is None and not names_people(text) and re.search(
+            r"\b(the patient|this patient|she|he|her|his|him|patient's)\b", text) and _entity(rest) is not None:
+        return _declined("No patient is selected: select one, or name the patient in the question (by id or by "
+                         "name).")
+    if workspace:
+        return _workspace(text, rest, window, vocab)
+    if find_measurements(text) and not re.search(r"\bdiagnos\w*|\bprescri\w*|\bvaccin\w*|\ballerg\w*", text):
+        return None  # readings: parse.py, amended by reading_parse.py
+    patient_row = _patient_row(rest, patient_id, on_date, yes_no)
+    if patient_row is not None:
+        return patient_row
+    entity = _entity(rest)
+    encounter_class = _encounter_class(rest, vocab) if entity in (None, "encounter") else None
+    if encounter_class:
+        entity = "encounter"
+    operation = next((op for op, pattern in EVENT_OPERATIONS if re.search(pattern, rest)), None)
+    phrase = _residual(nouns(rest))
+    if entity is None and not phrase:
+        return None
+    found, res = _resolve_any(vocab, entity, phrase, rest)
+    if entity is None and not res.matched:
+        return None  # no record word and no name the workspace holds: not a record question
+    entity = found
+    if res.candidates and not res.matched:
+        return _ask_back(res, _WHAT.get(entity or "", "names"))
+    if entity == "medication" and not res.matched and not phrase and operation in ("list", None) \
+            and not window.text and not re.search(r"\b(ever|past|previous|all|history)\b", rest):
+        return None  # "what medications is she on?": the active list and allergies (parse.py)
+    if entity == "allergy" and not res.matched and not phrase and not window.text and operation in ("list", None,
+                                                                                                    "exists"):
+        return None  # "any allergies?": the current allergies (parse.py)
+    if res.matched and _left_over(phrase, res):
+        return _declined(CANNOT_EXPRESS)  # "days passed since ... hypertension": more asked than a name
+    if phrase and not res.matched:
+        unknown = [w for w in phrase.split() if not _known_word(vocab, w)]
+        if len(unknown) != len(phrase.split()) or not _named(phrase, rest):
+            return _declined(CANNOT_EXPRESS)  # part of a name the workspace holds, or words not understood
+    op = operation or ("exists" if res.matched or phrase else "list")
+    if yes_no and op in ("list", "when"):
+        op = "exists"
+    over = "latest"
+    if op in ("stop", "reason"):
+        over = "first" if re.search(r"\b(first|earliest|initial)\b", rest) else (
+            "latest" if re.search(r"\b(last|latest|most recent|recent)\b", rest) else "ever")
+    plan = Plan("data", "patient", patient_id, (), op, window=window, entity=entity or "condition",
+                terms=res.descriptions, term_text=phrase, matched=res.shown() or (f"no name in this workspace matches "
+                                                                                  f"'{phrase}'" if phrase else ""),
+                encounter_class=encounter_class, yes_no=op == "exists", over=over,
+                comparison="active" if re.search(ACTIVE, rest) else None)
+    return validate_plan(plan)
+
+
+def _patient_row(text: str, patient_id: str | None, on_date: date | None, yes_no: bool) -> Plan | None:
+    if re.search(r"\bhow old\b|\b(age|aged)\b(?! (group|band))|\byears old\b", text):
+        if re.search(r"\bwhen\b|\bat (the )?(time|first|diagnosis|admission)\b", text):
+            return _declined(CANNOT_EXPRESS)  # "age when first diagnosed with X": two steps, not one plan
+        m = re.search(r"\b(?:in|during) (\d{4})\b", text)
+        day = on_date or (date(int(m.group(1)), 12, 31) if m else None)
+        return validate_plan(Plan("data", "patient", patient_id, (), "age", entity="patient", on_date=day))
+    if re.search(r"\b(date of birth|dob|born|birth ?date|birthday|year of birth)\b", text):
+        return validate_plan(Plan("data", "patient", patient_id, (), "birth", entity="patient"))
+    if re.search(r"\b(die|died|death|deceased|dead|alive|living|passed away|still with us|expired)\b", text) \
+            and not re.search(r"\bcause of death\b", text):
+        asks_alive = bool(re.search(r"\b(alive|living|still with us)\b", text))
+        return validate_plan(Plan("data", "patient", patient_id, (), "death", entity="patient",
+                                  comparison="alive" if asks_alive else "dead", yes_no=yes_no))
+    if re.search(r"\b(sex|gender|male or female|female or male|a man or a woman|a woman or a man)\b", text):
+        return validate_plan(Plan("data", "patient", patient_id, (), "sex", entity="patient"))
+    if re.search(r"\bcause of death\b", text):
+        return _declined("The record does not hold causes of death: it has the date of death only.")
+    return None
+
+
+def _workspace(text: str, rest: str, window: TimeWindow, vocab: Vocabulary) -> Plan | None:
+    """Workspace questions about conditions, drugs, visit classes, deaths, top-k and age groups."""
+    if re.search(dict(_MEASUREMENT_OPERATIONS)["attention"], text):
+        return None  # "who needs attention first": the attention ranking (parse.py)
+    population = _population(text)
+    if population == "deceased" and re.search(r"\bhow many\b.*\b(died|dead|deceased|passed away)\b", text) \
+            and _entity(rest) is None and not find_measurements(text):
+        return validate_plan(Plan("data", "workspace", None, (), "count", population="deceased", window=window))
+    if re.search(AGE_GROUPS, text):
+        return validate_plan(Plan("data", "workspace", None, (), "age_groups", population=population,
+                                  cohort=_group(rest, vocab, text)[0]))
+    if re.search(TOP, text):
+        entity = _entity(rest) or ("condition" if re.search(r"\bcommon\b", text) else None)
+        if entity is None or find_measurements(text):
+            return None
+        if entity == "encounter" or re.search(r"\breasons?\b", text):
+            return _declined(CANNOT_EXPRESS)  # visit reasons or classes ranked: not in the plan language
+        m = re.search(r"\btop (\d+)\b|\b(\d+) most\b", text)
+        limit = int(m.group(1) or m.group(2)) if m else 5
+        return validate_plan(Plan("data", "workspace", None, (), "top", window=window, entity=entity,
+                                  population=population, limit=max(1, min(limit, 100))))
+    if find_measurements(text):
+        return None  # a measurement over the workspace: parse.py, then the group is resolved (reading_parse.py)
+    if re.search(r"\b(average|mean|median|minimum|maximum|highest|lowest|total|sum)\b", text) or re.search(
+            r"\b(more|fewer|less|at least|at most|over|under|exactly)( than)? (\d+|one|two|three|once|twice) "
+            r"(\w+ )?(visits?|times|diagnos\w*|prescriptions?|admissions?|encounters?|procedures?)\b", text):
+        return _declined(CANNOT_EXPRESS)  # "average age of ...": a figure over a group that is not a measurement
+    cohort, res, phrase = _group(rest, vocab, text)
+    if res is not None and res.matched and _left_over(phrase, res):
+        return _declined(CANNOT_EXPRESS)
+    if res is not None and res.candidates and not res.matched:
+        return _ask_back(res, "names")
+    if phrase and not (cohort.condition_terms or cohort.medication_terms):
+        unknown = [w for w in phrase.split() if not _known_word(vocab, w)]
+        if not _named(phrase, rest):
+            return None  # "who is the most unwell?": not a name where a name goes; the measurement parser's
+        if len(unknown) != len(phrase.split()):
+            return _declined(CANNOT_EXPRESS)
+        if not re.search(r"\bhow many\b|\bwhich\b|\blist\b|\bwho\b|\bnumber of\b|\bcount\b", text):
+            return None
+        return validate_plan(Plan("data", "workspace", None, (), "count", window=window, population=population,
+                                  term_text=phrase, matched=f"no name in this workspace matches '{phrase}'",
+                                  cohort=replace(cohort, condition_terms=(NO_MATCH,))))
+    if cohort == CohortFilter() and population == "living" and not re.search(
+            r"\bhow many (patients|people)\b|\bliving\b|\balive\b", text):
+        return None
+    which = bool(re.search(r"\bwhich\b|\bwho\b|\blist\b|\bname\b|\bshow\b", text))
+    matched = res.shown() if res is not None else ""
+    return validate_plan(Plan("data", "workspace", None, (), "which_patients" if which else "count", window=window,
+                              population=population, cohort=cohort, term_text=phrase, matched=matched))
+
+
+def _group(rest: str, vocab: Vocabulary, text: str) -> tuple[CohortFilter, Resolution | None, str]:
+    """The group a workspace question narrows to: a diagnosis, a drug, a visit class, sex and age (parse.py's)."""
+    from desktop.core.assistant.parse import cohort_filter
+    base = cohort_filter(text)
+    base = CohortFilter(None, base.sex, base.age_min, base.age_max)
+    # No measurement in the question: "over 65" can only be an age.
+    m = re.search(r"\b(?:over|above|older than) (\d+)\b", text)
+    if m and base.age_min is None:
+        base = replace(base, age_min=float(m.group(1)) + 1)
+    m = re.search(r"\b(?:under|below|younger than) (\d+)\b", text)
+    if m and base.age_max is None:
+        base = replace(base, age_max=float(m.group(1)) - 1)
+    entity = _entity(rest)
+    cls = _encounter_class(rest, vocab)
+    ever = bool(re.search(r"\b(had|ever|diagnosed|history of|been|were|was)\b", rest))
+    active = not ever and not re.search(r"\b(prescribed|given|dispensed)\b", rest)
+    cut = _cut(rest, r"\b(women|woman|men|man|female|females|male|males|girls|boys|aged?|older|younger|under|over|"
+                     r"above|below|years?|old|or|than|\d+)\b")
+    phrase = _residual(nouns(cut))
+    if cls and entity in (None, "encounter"):
+        return replace(base, encounter_class=cls), None, ""
+    if not phrase:
+        return base, None, ""
+    found, res = _resolve_any(vocab, entity if entity in ("condition", "medication") else None, phrase, rest)
+    if not res.matched:
+        return base, res, phrase
+    if found == "medication":
+        return replace(base, medication_terms=res.descriptions, active_only=active), res, phrase
+    if found == "condition":
+        return replace(base, condition_terms=res.descriptions, active_only=active), res, phrase
+    return base, res, phrase
+
+
+def adjective_group(text: str, vocab: Vocabulary) -> tuple[tuple[str, ...], str, str]:
+    """"the hypertensive patients", "diabetics": the conditions an adjective names, the match shown, the noun."""
+    for word in sorted(GROUP_ADJECTIVES):
+        noun = ADJECTIVES[word]
+        if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text):
+            res = resolve(vocab, "condition", noun)
+            if res.matched:
+                return res.descriptions, res.shown(), noun
+    return (), "", ""
