@@ -17,6 +17,7 @@ from desktop.core.assistant.parse import (
     _ABOVE,
     _ALLERGIES,
     _BELOW,
+    _HANDOVER,
     _MEDICATIONS,
     _OPERATIONS,
     BLOOD_PRESSURE,
@@ -65,7 +66,7 @@ def unread_words(question: str, plan: Plan, also: tuple[str, ...] = ()) -> tuple
         spans += [m.span() for m in re.finditer(rf"(?<![\w-]){re.escape(phrase)}s?(?![\w-])", text)]
     for _op, pattern in _OPERATIONS:
         spans += [m.span() for m in re.finditer(pattern, text)]
-    for pattern in (_ABOVE, _BELOW, _MEDICATIONS, _ALLERGIES, r"\bmost recent(ly)?\b", r"\bright now\b"):
+    for pattern in (_ABOVE, _BELOW, _MEDICATIONS, _ALLERGIES, _HANDOVER, r"\bmost recent(ly)?\b", r"\bright now\b"):
         spans += [m.span() for m in re.finditer(pattern, text)]
     if plan.cohort.condition:
         spans += [m.span() for m in re.finditer(re.escape(plan.cohort.condition), text)]

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from desktop.core.assistant.answer import Answer, Fact
+from desktop.core.assistant.handover import handover_answer
 from desktop.core.assistant.plan import HISTORY_OPERATIONS, Plan, TimeWindow
 from desktop.core.clinical.display_units import format_value
 from desktop.core.clinical.measurements import load_catalog
@@ -38,6 +39,8 @@ def run_plan(store: Store, plan: Plan) -> Answer:
     started = time.perf_counter()
     if plan.kind == "declined":
         answer = Answer(plan, plan.decline, declined=True)
+    elif plan.operation == "handover":
+        answer = handover_answer(store, plan)
     elif plan.subject == "patient" and plan.entity != "observation":
         from desktop.core.assistant.execute_events import run_events
         answer = run_events(store, plan)

@@ -37,8 +37,7 @@ from desktop.core.assistant.parse import (
     time_window,
 )
 from desktop.core.assistant.plan import (
-    COHORT_OPERATIONS,
-    PATIENT_OPERATIONS,
+    OPERATIONS,
     CohortFilter,
     Plan,
     PlanError,
@@ -48,7 +47,6 @@ from desktop.core.clinical.measurements import load_catalog
 from desktop.core.llm.prompt import ChatMessage
 
 PLANNER_N_CTX = 2048  # the planner's prompt is about 1,000 tokens, its reply at most 96
-OPERATIONS = tuple(dict.fromkeys(PATIENT_OPERATIONS + COHORT_OPERATIONS))
 # The model's own probability for the token that chose the kind, the subject and the operation must reach
 # this; below it the reply is a guess and is not run. Measured on the held-out phrasings (benchmarks/
 # eval_assistant_heldout.py): see the report there for what it lets through and what it stops.

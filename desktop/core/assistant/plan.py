@@ -19,9 +19,10 @@ PATIENT_OPERATIONS = ("latest", "first", "count", "min", "max", "mean", "median"
 HISTORY_OPERATIONS = ("medications", "allergies", "handover")
 # Operations over the workspace (optionally narrowed).
 COHORT_OPERATIONS = ("count", "mean", "median", "min", "max", "which_patients", "attention")
-OPERATIONS = tuple(dict.fromkeys(PATIENT_OPERATIONS + COHORT_OPERATIONS))
-# The model planner's schema lists OPERATIONS only (its adapter was trained on them); the whole-record
-# operations below are planned by the deterministic parser (record_parse.py) and run by execute_*.py.
+# The model planner's schema lists these operations only: the shipped adapter was trained on exactly them
+# (the handover and the whole-record operations below are planned by the deterministic parser,
+# record_parse.py, and run by execute_*.py / handover.py). Growing this list changes the trained contract.
+OPERATIONS = tuple(op for op in dict.fromkeys(PATIENT_OPERATIONS + COHORT_OPERATIONS) if op != "handover")
 ENTITIES = ("observation", "condition", "medication", "encounter", "procedure", "immunization", "allergy", "patient")
 EVENT_ENTITIES = ENTITIES[1:7]
 # Per patient, on an event entity: yes/no, the first / last event, how many (events or distinct days), the list,
