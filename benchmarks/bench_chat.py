@@ -31,8 +31,8 @@ import time
 from pathlib import Path
 
 from desktop.core.assistant.ask import answer_question
-from desktop.core.chat.patient_context import patient_context
-from desktop.core.chat.relevant import grounded_question
+from desktop.core.trained import patient_context
+from desktop.core.trained import grounded_question
 from desktop.core.chat.session import ChatSettings, system_text
 from desktop.core.chat.turn import ChatTurn, Send, chat_turn, computed_turn, warm_turn
 from desktop.core.llm.engine import Engine

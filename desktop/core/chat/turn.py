@@ -19,7 +19,7 @@ from desktop.core.assistant.answer import Answer
 from desktop.core.assistant.verify import Span, StreamingVerifier, Verdict, verify_text
 from desktop.core.chat import history as h
 from desktop.core.chat.db import DbCalls
-from desktop.core.chat.patient_context import patient_context
+from desktop.core.trained import patient_context
 from desktop.core.chat.persist import StreamingSaver
 from desktop.core.chat.session import (
     ChatSettings,

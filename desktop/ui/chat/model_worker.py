@@ -28,7 +28,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from desktop.core.assistant.model_plan import PLANNER_N_CTX, ModelPlanOutcome, plan_with_model
 from desktop.core.chat.db import DbCalls
-from desktop.core.chat.patient_context import patient_context
+from desktop.core.trained import patient_context
 from desktop.core.chat.session import ChatSettings
 from desktop.core.chat.turn import ContextBuilder, TurnAction, chat_turn, warm_turn
 from desktop.core.llm.engine import Engine
