@@ -46,7 +46,7 @@ def _macos_cores() -> int | None:
 
 def _windows_cores() -> int | None:
     try:
-        import psutil  # not an app dependency: present in the developers' environment only
+        import psutil  # type: ignore[import-untyped]  # not an app dependency: the developers' environment
 
         return int(psutil.cpu_count(logical=False) or 0) or None
     except ImportError:

@@ -44,7 +44,7 @@ class ChatController(QObject):
         calls = Calls(db=db, tasks=self._tasks, on_error=self.errorRaised.emit)
         self.model = ChatModel(worker=worker, calls=calls, model_path=model_path, settings=settings)
         self.conversations = Conversations(calls)
-        self.turns = TurnControl(worker=worker, calls=calls, conversations=self.conversations, model=self.model)
+        self.turns = TurnControl(worker=worker, conversations=self.conversations, model=self.model)
         for part in (self.model, self.conversations, self.turns):
             part.errorRaised.connect(self.errorRaised)
         # Re-exported signals: the parts' own signal objects.
