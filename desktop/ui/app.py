@@ -42,7 +42,7 @@ def attach_assistant(window: QtMainWindow) -> ChatAssistant | None:
     from desktop.ui.chat.chat_assistant import chat_settings_from, store_chat_settings
 
     assistant = ChatAssistant(db=window.workspace.executor, settings=chat_settings_from(window.settings),
-                              parent=window, tasks=window.workspace.executor.tasks)
+                              parent=window)
 
     def persist(chat: ChatSettings) -> None:  # what the user sets in the chat dialog survives a restart
         store_chat_settings(window.settings, chat)

@@ -23,16 +23,15 @@ from desktop.core.settings import AppSettings
 from desktop.ui.chat.chat_controller import ChatController
 from desktop.ui.chat.model_worker import ModelWorker
 from desktop.ui.chat.qt_chat_panel import QtChatPanel
-from desktop.ui.taskman import TaskManager
 
 
 class ChatAssistant:
     def __init__(self, *, db: DbCalls, model_path: Path | None = None, settings: ChatSettings | None = None,
-                 parent: QWidget | None = None, tasks: TaskManager | None = None) -> None:
+                 parent: QWidget | None = None) -> None:
         self.worker = ModelWorker(db=db)
         self.worker.start()
         self.controller = ChatController(worker=self.worker, db=db, model_path=model_path or default_model_path(),
-                                         settings=settings, tasks=tasks)
+                                         settings=settings)
         self.panel = QtChatPanel(self.controller, parent)
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
