@@ -42,7 +42,7 @@ def attach_assistant(window: QtMainWindow) -> ChatAssistant | None:
     from desktop.ui.chat.chat_assistant import chat_settings_from, store_chat_settings
 
     assistant = ChatAssistant(db=window.workspace.executor, settings=chat_settings_from(window.settings),
-                              parent=window)
+                              parent=window, tasks=window.workspace.executor.tasks)
 
     def persist(chat: ChatSettings) -> None:  # what the user sets in the chat dialog survives a restart
         store_chat_settings(window.settings, chat)
@@ -61,8 +61,9 @@ def attach_assistant(window: QtMainWindow) -> ChatAssistant | None:
     window.workspace.patient_selected.connect(assistant.controller.set_patient)
     if window.workspace.patient_id:
         assistant.controller.set_patient(window.workspace.patient_id)
-    # Who asked about which patient is audited (the question's text never is) by the turn itself, in core
-    # (desktop.core.chat.ask_turn), as on the command line.
+    # Who asked about which patient is audited (the question's text never is), as on the command line.
+    assistant.controller.questionAsked.connect(lambda pid: window.security.trail.record(
+        "question_asked", patient_id=pid, detail="" if pid else "about the workspace"))
     assistant.panel.exported.connect(lambda path: window.security.trail.record(
         "data_exported", patient_id=assistant.controller.patient_id or None,
         detail=f"conversation {assistant.controller.conversation_id}, to {path}"))

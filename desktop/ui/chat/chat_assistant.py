@@ -27,7 +27,10 @@ from desktop.ui.chat.qt_chat_panel import QtChatPanel
 
 class ChatAssistant:
     def __init__(self, *, db: DbCalls, model_path: Path | None = None, settings: ChatSettings | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, tasks: object = None) -> None:
+        # ``tasks`` is no longer used (the chat reaches the workspace through ``db``'s own door, op());
+        # accepted until desktop/ui/app.py stops passing it.
+        del tasks
         self.worker = ModelWorker(db=db)
         self.worker.start()
         self.controller = ChatController(worker=self.worker, db=db, model_path=model_path or default_model_path(),

@@ -25,7 +25,9 @@ class TurnControl(QObject):
     busyChanged = Signal(bool)
     contextChanged = Signal(int, int, int)  # tokens used, context size, earlier messages left out
     statsChanged = Signal(str)            # "… tokens/s · first token … s" after each answer
-    questionAsked = Signal(object)        # the patient id (None: the workspace) of a question sent
+    # Never emitted: ask_turn records the question in the audit log itself, in core, for every caller. Kept
+    # only because desktop/ui/app.py still connects it to its own audit record (remove both at merge).
+    questionAsked = Signal(object)
     answerComputed = Signal(object)       # Answer: figures DuckDB computed, with how (plan, SQL, rows)
     errorRaised = Signal(str)
 
@@ -70,7 +72,6 @@ class TurnControl(QObject):
             return
         pid, cid = self._conversations.patient_id, self._conversations.conversation_id
         self._set_waiting(True)
-        self.questionAsked.emit(pid)
         self._job = self._worker.ask(question=text, patient_id=pid, conversation_id=cid,
                                      model_name=self._model.model_path.name, settings=self._model.settings)
 
