@@ -37,6 +37,8 @@ from desktop.core.chat.session import ChatSettings, system_text
 from desktop.core.chat.turn import ChatTurn, Send, chat_turn, computed_turn, warm_turn
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import read_gguf_info
+from desktop.core.llm.load import load_engine
+from desktop.core.llm.manifest import CHAT_ROLE
 from desktop.core.llm.model_files import check_model, default_model_path
 from desktop.core.llm.prompt import ChatMessage
 from desktop.core.llm.threads import physical_cores
@@ -297,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         e = Engine.load(args.model, n_ctx=args.ctx, n_threads=args.threads)
         loads.append(e.load_s)
         e.close()
-    engine = Engine.load(args.model, n_ctx=args.ctx, n_threads=args.threads)
+    # the app's own loader (chat role: the shipped adapter is for planning only, so this is the plain model)
+    engine = load_engine(args.model, CHAT_ROLE, ChatSettings(n_threads=args.threads, n_ctx=args.ctx))
 
     with tempfile.TemporaryDirectory() as tmp:
         app = InApp(engine, Path(tmp), args.tokens)
