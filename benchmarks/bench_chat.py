@@ -2,10 +2,10 @@
 the same run. ``python -m benchmarks.bench_chat [--threads N] [--tokens N] [--repeats N]``.
 
 * raw loop: ``Llama.eval`` + ``Llama.sample``, nothing else (the reference, as issue 4 defines it);
-* in-app: the whole app path: ModelWorker thread, prompt fitting, the engine's loop, incremental UTF-8
-  detokenizing, throttled token signals received by a Qt event loop, and every token saved to a DuckDB
-  workspace by the streaming saver;
-* chat_turn: the turn written once in desktop/core/chat/turn.py, as ``python -m desktop chat`` runs it;
+* in-app: the whole app path: ask_turn on the ModelWorker thread, prompt fitting, the engine's loop, incremental UTF-8
+  detokenizing, throttled token signals received by a Qt event loop, and the answer saved to a DuckDB
+  workspace by the streaming saver (at most every 50 ms);
+* ask_turn: the question turn written once (desktop/core/chat/ask_turn.py), as ``python -m desktop chat`` runs it;
 * high-level: ``create_chat_completion(stream=True)``.
 
 Then the time to the first thing on screen, through :func:`chat_turn` (the request to the first piece of
@@ -31,19 +31,23 @@ import time
 from pathlib import Path
 
 from desktop.core.assistant.ask import answer_question
-from desktop.core.chat.patient_context import patient_context
-from desktop.core.chat.relevant import grounded_question
+from desktop.core.chat.ask_turn import ask_turn
+from desktop.core.chat.persist import SAVE_INTERVAL_S
 from desktop.core.chat.session import ChatSettings, system_text
 from desktop.core.chat.turn import ChatTurn, Send, chat_turn, computed_turn, warm_turn
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import read_gguf_info
+from desktop.core.llm.load import load_engine
+from desktop.core.llm.manifest import CHAT_ROLE
 from desktop.core.llm.model_files import check_model, default_model_path
 from desktop.core.llm.prompt import ChatMessage
+from desktop.core.llm.threads import physical_cores
 from desktop.core.store import Store, open_store
+from desktop.core.trained import grounded_question, patient_context
 from desktop.core.workspace_executor import WorkspaceExecutor
 from devtools.synthetic.workspaces import seed_demo_patient
 
-QUESTION = "Write a long, detailed explanation of this patient's blood pressure readings and what they mean."
+QUESTION = "Write a long, detailed explanation of how this patient should look after their health."
 FIRST = "What should I ask this patient at the next visit?"        # not a data question: the model answers
 FOLLOW_UP = "And what would you tell them about their blood pressure?"
 COMPUTED = "What is the highest systolic blood pressure?"         # computed by DuckDB, no model
@@ -133,7 +137,7 @@ class InApp:
         self.settings = ChatSettings(n_threads=1, n_ctx=engine.n_ctx, temperature=0.0, max_tokens=n,
                                      repeat_penalty=1.0)
 
-    def run(self, engine: Engine, *, save: bool = True, interval_s: float = 0.0) -> tuple[float, float, int, int]:
+    def run(self, engine: Engine, *, save: bool = True, interval_s: float = SAVE_INTERVAL_S) -> tuple[float, float, int, int]:
         """(ttft seconds on the GUI side, tokens/s in the loop, tokens, saves); ``save=False`` leaves out the
         streaming writes to DuckDB, to show what they cost. Each run is a new conversation, so the prompt is
         the one the raw loops evaluate."""
@@ -153,8 +157,12 @@ class InApp:
         self.worker.save_interval_s = interval_s
         try:
             t0 = time.perf_counter()
-            self.worker.turn(patient_id=self.patient, action=Send(QUESTION), conversation_id=None,
-                             model_name="bench", settings=self.settings, stream_saves=save)
+            if save:  # the app's path: ask_turn on the model thread (parse, then the model's stream)
+                self.worker.ask(question=QUESTION, patient_id=self.patient, conversation_id=None,
+                                model_name="bench", settings=self.settings)
+            else:
+                self.worker.turn(patient_id=self.patient, action=Send(QUESTION), conversation_id=None,
+                                 model_name="bench", settings=self.settings, stream_saves=False)
             loop.exec()
         finally:
             self.worker.tokens.disconnect(on_tokens)
@@ -169,11 +177,13 @@ class InApp:
         return float(got["first"]) - t0, stats.tokens_per_s, stats.completion_tokens, turn.saves
 
     def turn(self, engine: Engine) -> tuple[float, float]:
-        """(tokens/s, tokens) through :func:`desktop.core.chat.turn.chat_turn` on this thread, as
+        """(tokens/s, tokens) through :func:`desktop.core.chat.ask_turn.ask_turn` on this thread, as
         ``python -m desktop chat`` runs it, on the same workspace executor and a new conversation each time."""
         engine.llm.reset()
-        turn = chat_turn(db=self.db, get_engine=lambda: engine, patient_id=self.patient, action=Send(QUESTION),
-                         model_name="bench", settings=self.settings, on_text=lambda _t: None)
+        result = ask_turn(db=self.db, question=QUESTION, patient_id=self.patient, settings=self.settings,
+                          model_name="bench", chat_engine=lambda: engine, planner=None, record_audit=False)
+        assert result.chat is not None, result.answer.text  # a general question: the model answers
+        turn = result.chat
         stats = turn.result.stats
         assert stats is not None, turn.result.error
         return stats.tokens_per_s, stats.completion_tokens
@@ -262,19 +272,22 @@ def measure(args: argparse.Namespace, engine: Engine, app: InApp, first_answer: 
         rows["raw1"].append(raw_loop_one_sampler(engine, prompt, args.tokens))
         rows["app"].append(app.run(engine))
         rows["app0"].append(app.run(engine, save=False))
-        rows["app50"].append(app.run(engine, interval_s=0.05))
+        rows["app50"].append(app.run(engine, interval_s=0.0))  # the old cadence: a write per token
         rows["high"].append(high_level(engine, hl_messages, args.tokens))
         rows["turn"].append(app.turn(engine))
-        rows["first"].append(first_answer.round())
-        rows["computed"].append((first_answer.computed(),))
+        if not args.stream_only:
+            rows["first"].append(first_answer.round())
+            rows["computed"].append((first_answer.computed(),))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=default_model_path())
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=physical_cores(), help="default: the physical cores, as the app")
     parser.add_argument("--tokens", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--stream-only", action="store_true",
+                        help="only the generation-speed table (skip the time-to-first-text rounds)")
     parser.add_argument("--ctx", type=int, default=ChatSettings().n_ctx, help="context size (the app's default)")
     args = parser.parse_args(argv)
 
@@ -289,7 +302,8 @@ def main(argv: list[str] | None = None) -> int:
         e = Engine.load(args.model, n_ctx=args.ctx, n_threads=args.threads)
         loads.append(e.load_s)
         e.close()
-    engine = Engine.load(args.model, n_ctx=args.ctx, n_threads=args.threads)
+    # the app's own loader (chat role: the shipped adapter is for planning only, so this is the plain model)
+    engine = load_engine(args.model, CHAT_ROLE, ChatSettings(n_threads=args.threads, n_ctx=args.ctx))
 
     with tempfile.TemporaryDirectory() as tmp:
         app = InApp(engine, Path(tmp), args.tokens)
@@ -317,24 +331,30 @@ def main(argv: list[str] | None = None) -> int:
     _t0, app0_tps, app0_n, _s0 = med["app0"]
     _t50, app50_tps, app50_n, app50_saves = med["app50"]
     turn_tps, turn_n = med["turn"]
-    cold, warmed, follow, reused = med["first"]
-    (computed_s,) = med["computed"]
     print(f"model {args.model.name} ({info.quantization}), {args.threads} threads, prompt {len(prompt)} tokens, "
           f"up to {args.tokens} new tokens, median of {args.repeats}")
     print(f"{'path':<34}{'tokens/s':>10}{'ratio':>8}{'tokens':>8}")
     print(f"{'raw loop (eval + sample)':<34}{raw_tps:>10.1f}{1.0:>8.2f}{raw_n:>8.0f}")
     print(f"{'raw loop, sampler built once':<34}{raw1_tps:>10.1f}{raw1_tps / raw_tps:>8.2f}{raw1_n:>8.0f}")
-    print(f"{'in-app stream (worker + saves)':<34}{app_tps:>10.1f}{app_tps / raw_tps:>8.2f}{app_n:>8.0f}")
+    print(f"{'in-app stream (ask_turn, saves)':<34}{app_tps:>10.1f}{app_tps / raw_tps:>8.2f}{app_n:>8.0f}")
     print(f"{'in-app stream, saves left out':<34}{app0_tps:>10.1f}{app0_tps / raw_tps:>8.2f}{app0_n:>8.0f}")
-    print(f"{'in-app, saves at most every 50 ms':<34}{app50_tps:>10.1f}{app50_tps / raw_tps:>8.2f}{app50_n:>8.0f}")
-    print(f"{'chat_turn() (the CLI path)':<34}{turn_tps:>10.1f}{turn_tps / raw_tps:>8.2f}{turn_n:>8.0f}")
+    print(f"{'in-app, a save per token':<34}{app50_tps:>10.1f}{app50_tps / raw_tps:>8.2f}{app50_n:>8.0f}")
+    print(f"{'ask_turn() (the CLI path)':<34}{turn_tps:>10.1f}{turn_tps / raw_tps:>8.2f}{turn_n:>8.0f}")
     print(f"{'create_chat_completion(stream)':<34}{hl_tps:>10.1f}{hl_tps / raw_tps:>8.2f}{hl_n:>8.0f}")
-    print(f"in-app answer saved {app_saves:.0f} times while streaming {app_n:.0f} tokens (one DuckDB UPDATE each); "
-          f"with the 50 ms cadence {app50_saves:.0f} times")
+    print(f"in-app answer saved {app_saves:.0f} times while streaming {app_n:.0f} tokens (at most every "
+          f"{SAVE_INTERVAL_S * 1000:.0f} ms); with a save per token {app50_saves:.0f} times")
     print(f"time to first token: in-app {app_ttft * 1000:.0f} ms, high-level {hl_ttft * 1000:.0f} ms, "
           f"raw prompt processing {raw_pp * 1000:.0f} ms ({len(prompt) / raw_pp:.0f} tokens/s)")
     print(f"model load (Llama(), mmap): median {statistics.median(loads) * 1000:.0f} ms; "
           f"manifest check (size + sha256) {check_s * 1000:.0f} ms; GGUF header parse {header_s * 1000:.0f} ms")
+    goal = app_tps / raw_tps >= 0.95
+    goal_line = (f"goal in-app >= 0.95 x raw loop: {'met' if goal else 'NOT met'} ({app_tps / raw_tps:.2f}); "
+                 f"against the sampler-built-once loop: {app_tps / raw1_tps:.2f}")
+    if args.stream_only:
+        print(goal_line)
+        return 0
+    cold, warmed, follow, reused = med["first"]
+    (computed_s,) = med["computed"]
     print()
     print(f"time to the first text on screen: {first_answer.source}; system prompt + context {first_answer.warm_tokens} "
           f"tokens of a {first_answer.prompt_tokens}-token first prompt; median of {args.repeats}")
@@ -347,9 +367,7 @@ def main(argv: list[str] | None = None) -> int:
           f"({app_tps / raw_tps:.2f} x raw loop)")
     print(f"goal computed answer < 1 s: {'met' if computed_s < 1.0 else 'NOT met'}; goal warmed first token <= 0.25 x "
           f"cold: {'met' if warmed / cold <= 0.25 else 'NOT met'} ({warmed / cold:.2f})")
-    goal = app_tps / raw_tps >= 0.95
-    print(f"goal in-app >= 0.95 x raw loop: {'met' if goal else 'NOT met'} ({app_tps / raw_tps:.2f}); "
-          f"against the sampler-built-once loop: {app_tps / raw1_tps:.2f}")
+    print(goal_line)
     return 0
 
 

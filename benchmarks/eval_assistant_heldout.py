@@ -22,16 +22,20 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from desktop.core.assistant.answer import Answer
-from desktop.core.assistant.ask import MODEL_PLANNED, answer_parsed, parse_question
-from desktop.core.assistant.model_plan import MIN_CONFIDENCE, ModelPlanOutcome, plan_with_model
+from desktop.core.assistant.ask import MODEL_PLANNED
+from desktop.core.assistant.model_plan import MIN_CONFIDENCE, ModelPlanOutcome
 from desktop.core.assistant.parse import _back
 from desktop.core.assistant.plan import Plan
+from desktop.core.chat.ask_turn import ask_turn
+from desktop.core.chat.session import ChatSettings
+from desktop.core.llm.load import load_engine
+from desktop.core.llm.manifest import PLANNER_ROLE
 from desktop.core.store import Store, open_store
+from desktop.core.workspace_executor import WorkspaceExecutor
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_WORKSPACE = REPO / "resources" / "sample" / "sample-workspace.duckdb"
@@ -213,26 +217,32 @@ class HeldOutReport:
 
 def run_heldout(store: Store, *, patient_id: str, engine: Any | None, min_confidence: float = MIN_CONFIDENCE,
                 cases: tuple[HeldOut, ...] = HELD_OUT) -> HeldOutReport:
-    planner = partial(plan_with_model, engine, min_confidence=min_confidence) if engine is not None else None
+    """Every held-out phrasing through :func:`~desktop.core.chat.ask_turn.ask_turn`, the window's and the CLI's
+    path (its one rule for when the model plans), with ``engine`` as the planner and no chat model: a
+    question the parser reads as general is counted as not computed, as the model's prose would answer it."""
     name = ""
     if engine is not None:
         adapter = getattr(engine, "adapter_path", None)
         name = Path(engine.model_path).name + (f" + {Path(adapter).name}" if adapter else "")
     report = HeldOutReport(model_name=name)
-    for case in cases:
-        pid = patient_id if case.who == P else None
-        parsed = parse_question(store, question=case.question, patient_id=pid)
-        want = expected_plan(case, patient_id=patient_id, today=parsed.today)
-        outcome = None
-        if planner is not None and parsed.wants_model_plan:
-            outcome = planner(question=case.question, patient_id=pid, today=parsed.today)
-        answer = answer_parsed(store, parsed, model_plan=outcome)
-        marked = answer.planner in ("model", "parser_unsure") and (
-            MODEL_PLANNED in answer.text or "did not read every word" in answer.text)
-        report.rows.append(Row(case, parsed.plan, parsed.unread, plans_match(parsed.plan, want), outcome,
-                               plans_match(outcome.plan, want) if outcome and outcome.plan else
-                               (False if outcome else None),
-                               answer, plans_match(answer.plan, want) if answer.computed else want is None, marked))
+    db = WorkspaceExecutor(store)
+    try:
+        for case in cases:
+            pid = patient_id if case.who == P else None
+            result = ask_turn(db=db, question=case.question, patient_id=pid, settings=ChatSettings(),
+                              model_name="", chat_engine=None, planner=(lambda: engine) if engine else None,
+                              record_audit=False, plan_confidence=min_confidence)
+            parsed, outcome, answer = result.parsed, result.planned, result.answer
+            want = expected_plan(case, patient_id=patient_id, today=parsed.today)
+            marked = answer.planner in ("model", "parser_unsure") and (
+                MODEL_PLANNED in answer.text or "did not read every word" in answer.text)
+            report.rows.append(Row(case, parsed.plan, parsed.unread, plans_match(parsed.plan, want), outcome,
+                                   plans_match(outcome.plan, want) if outcome and outcome.plan else
+                                   (False if outcome else None),
+                                   answer, plans_match(answer.plan, want) if answer.computed else want is None,
+                                   marked))
+    finally:
+        db.shutdown(close_store=False)
     return report
 
 
@@ -252,9 +262,9 @@ def evaluate_sample(*, model: Path | None, min_confidence: float = MIN_CONFIDENC
         engine = None
         try:
             if model is not None:
-                from desktop.core.llm.engine import Engine
-
-                engine = Engine.load(model, n_ctx=2048, n_threads=threads, lora_path=adapter)
+                # the app's planner, adapter and all (``adapter=None``: the plain model, to compare)
+                settings = ChatSettings(n_threads=threads or ChatSettings().n_threads, use_adapter=adapter is not None)
+                engine = load_engine(model, PLANNER_ROLE, settings)
             return run_heldout(store, patient_id=busiest_patient(store), engine=engine,
                                min_confidence=min_confidence)
         finally:
@@ -280,10 +290,9 @@ def main(argv: list[str] | None = None) -> int:
     model = model if model and model.exists() else None
     adapter = None
     if model is not None and not args.no_adapter:
-        from desktop.core.llm.manifest import PLANNER_ROLE
-        from desktop.core.llm.model_files import adapter_for
+        from desktop.core.llm.load import adapter_for_role
 
-        adapter = adapter_for(model, role=PLANNER_ROLE)  # what the app's planner loads
+        adapter = adapter_for_role(model, PLANNER_ROLE)  # what the app's planner loads
     runs = [adapter] + ([None] if args.compare_base and adapter is not None else [])
     reports = [evaluate_sample(model=model, min_confidence=args.min_confidence, threads=args.threads, adapter=a)
                for a in runs]

@@ -14,13 +14,14 @@ import sys
 import threading
 from pathlib import Path
 
-from desktop.cli_assistant import run_assistant
+from desktop.cli_assistant import print_computed, print_json
+from desktop.core.chat.ask_turn import AskResult, Streamed, TurnEvent, ask_turn
 from desktop.core.chat.session import DISCLAIMER, ChatSettings
-from desktop.core.chat.turn import Send, chat_turn
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import ModelFileError
-from desktop.core.llm.manifest import CHAT_ROLE
-from desktop.core.llm.model_files import adapter_for, check_model, default_model_path
+from desktop.core.llm.load import load_engine
+from desktop.core.llm.manifest import CHAT_ROLE, PLANNER_ROLE
+from desktop.core.llm.model_files import default_model_path
 from desktop.core.store import WorkspaceError, open_store
 from desktop.core.workspace_executor import WorkspaceExecutor
 
@@ -48,11 +49,9 @@ def add_chat_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_chat(ns: argparse.Namespace) -> int:
-    # A question about the data is answered from the workspace (figures from DuckDB); only the rest reach
-    # the model.
-    computed = run_assistant(ns)
-    if computed is not None:
-        return computed
+    """One question through :func:`~desktop.core.chat.ask_turn.ask_turn`, as the window asks it: computed by
+    DuckDB when it is a data question (planned by the model when the parser is unsure), else streamed by the
+    model, saved and checked against the record."""
     settings = ChatSettings(n_threads=ns.threads, n_ctx=ns.ctx, temperature=ns.temperature, top_p=ns.top_p,
                             max_tokens=ns.max_tokens, use_adapter=not ns.no_adapter)
     problems = settings.problems()
@@ -61,39 +60,32 @@ def run_chat(ns: argparse.Namespace) -> int:
         return 2
     model = Path(ns.model) if ns.model else default_model_path()
     try:
-        check_model(model)
-        adapter = adapter_for(model, enabled=settings.use_adapter, role=CHAT_ROLE)
         store = open_store(ns.workspace)
-    except (ModelFileError, WorkspaceError) as exc:
+    except WorkspaceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     db = WorkspaceExecutor(store)
-    try:
-        return _chat(ns, db, model, settings, adapter)
-    finally:
-        db.shutdown()
+    engines: dict[str, Engine] = {}
 
+    def engine_for(role: str) -> Engine:
+        if role not in engines:  # loaded only when a step needs it: a computed answer loads no model
+            engines[role] = load_engine(model, role, settings)
+        return engines[role]
 
-def _chat(ns: argparse.Namespace, db: WorkspaceExecutor, model: Path, settings: ChatSettings,
-          adapter: Path | None = None) -> int:
-    engines: list[Engine] = []
-
-    def load_engine() -> Engine:
-        engines.append(Engine.load(model, n_ctx=settings.n_ctx, n_threads=settings.n_threads, lora_path=adapter))
-        return engines[-1]
-
-    def out(text: str) -> None:
-        if not ns.json:  # --json prints everything at the end, as one document
-            sys.stdout.write(text)
+    def on_event(event: TurnEvent) -> None:
+        if isinstance(event, Streamed) and not ns.json:  # --json prints everything at the end, as one document
+            sys.stdout.write(event.text)
             sys.stdout.flush()
 
     cancel = threading.Event()
     # Ctrl-C stops between tokens, like the app's Stop button: the partial answer is saved.
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set()) if _main_thread() else None
+    has_model = model.exists()
     try:
-        turn = chat_turn(db=db, get_engine=load_engine, patient_id=ns.patient, action=Send(ns.question),
-                         model_name=model.name, settings=settings, on_text=out,
-                         conversation_id=ns.conversation, cancel=cancel)
+        result = ask_turn(db=db, question=ns.question, patient_id=ns.patient, settings=settings,
+                          model_name=model.name, chat_engine=(lambda: engine_for(CHAT_ROLE)) if has_model else None,
+                          planner=(lambda: engine_for(PLANNER_ROLE)) if has_model and not ns.no_model_planner else None,
+                          conversation_id=ns.conversation, on_event=on_event, cancel=cancel)
     except LookupError as exc:  # no such patient (summary.PatientNotFound) or conversation
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
@@ -103,33 +95,48 @@ def _chat(ns: argparse.Namespace, db: WorkspaceExecutor, model: Path, settings: 
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
-        for engine in engines:
+        for engine in engines.values():
             engine.close()
-    result = turn.result
+        db.shutdown()
+    return _report(ns, result, settings)
+
+
+def _report(ns: argparse.Namespace, result: AskResult, settings: ChatSettings) -> int:
+    if result.chat is None:
+        if ns.json:
+            return print_json(result.answer, result.conversation_id)
+        if result.answer.computed:
+            return print_computed(result.answer, result.conversation_id, quiet=ns.quiet)
+        print(result.answer.text)
+        return 1
+    turn = result.chat
+    if result.planned is not None and result.planned.plan is None and not ns.json and not ns.quiet:
+        print(f"[the model's plan was not used: {result.planned.reason}]", file=sys.stderr)
+    result_ = turn.result
     verdict = turn.verdict
     if ns.json:
-        print(json.dumps({"answer": result.text, "computed": False, "plan": {"kind": "general"},
-                          "status": result.status, "conversation": turn.conversation_id,
+        print(json.dumps({"answer": result_.text, "computed": False, "plan": {"kind": "general"},
+                          "status": result_.status, "conversation": turn.conversation_id,
                           "verification": verdict.to_dict() if verdict else None,
-                          "marked": verdict.marked(result.text) if verdict else result.text}, indent=2))
-        return 1 if result.status == "failed" else 0
+                          "marked": verdict.marked(result_.text) if verdict else result_.text}, indent=2))
+        return 1 if result_.status == "failed" else 0
     sys.stdout.write("\n")
     if verdict is not None and verdict.spans:
         counts = verdict.counts()
         sys.stdout.write(f"[checked against the record: {counts['verified']} verified, {counts['unverified']} "
                          f"unverified, {counts['contradicted']} contradicted]\n")
         if verdict.status != "verified":
-            sys.stdout.write(verdict.marked(result.text) + "\n")
+            sys.stdout.write(verdict.marked(result_.text) + "\n")
     sys.stdout.flush()
-    if result.error:
-        print(f"error: {result.error}", file=sys.stderr)
-    elif not ns.quiet and result.stats:
-        s, plan = result.stats, result.plan
+    if result_.error:
+        print(f"error: {result_.error}", file=sys.stderr)
+    elif not ns.quiet and result_.stats:
+        s, plan = result_.stats, result_.plan
         dropped = f", {plan.dropped_messages} earlier messages left out" if plan and plan.dropped_messages else ""
-        print(f"[{result.status}: {s.completion_tokens} tokens, {s.tokens_per_s:.1f} tokens/s, first token "
+        print(f"[{result_.status}: {s.completion_tokens} tokens, {s.tokens_per_s:.1f} tokens/s, first token "
               f"{s.ttft_s:.2f} s, context {s.prompt_tokens + s.completion_tokens}/{settings.n_ctx}{dropped}; "
               f"conversation {turn.conversation_id}] {DISCLAIMER}", file=sys.stderr)
-    return 1 if result.status == "failed" else 0
+    return 1 if result_.status == "failed" else 0
 
 
 def _main_thread() -> bool:

@@ -124,8 +124,7 @@ def run_command(args: argparse.Namespace) -> int:
     unlock_for_command(args)
     if args.command == "summary":
         _record_for_patient(args.workspace, action="patient_viewed", patient_id=args.patient)
-    elif args.command == "chat":
-        _record_for_patient(args.workspace, action="question_asked", patient_id=args.patient)
+    # "chat" records its question in the turn itself (desktop.core.chat.ask_turn), as the window does.
     # An import whose workspace cannot be opened (damaged, in use) still prints its JSON report: that is
     # cmd_import's job, so the audit bookkeeping around it steps aside instead of failing first.
     last_import = _last_import_id(args.workspace) if args.command == "import" else None

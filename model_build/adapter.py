@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core.llm.manifest import ADAPTER_KIND, sha256_file, write_manifest
+from desktop.core.trained import contract_hashes
 from model_build.config import BuildConfig
 from model_build.convert import setup_converter
 from model_build.gguf_info import metadata
@@ -307,6 +308,8 @@ def manifest_doc(cfg: BuildConfig, lora: Path, base: Path, cmp: dict[str, Any], 
         "verified": not problems,
         "problems": problems,
         "roles": roles(measured),
+        # what it was trained on, per role: the app refuses it for a role whose contract changed since
+        "contracts": contract_hashes(),
         "data": {"splits": prep.get("splits", {}), "sources": prep.get("sources", {})},
         "config": cfg.to_dict(),
         "versions": {**versions(), "converter": f"llama-cpp-python=={cfg.convert.llama_cpp_python} "

@@ -20,8 +20,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from desktop.core.assistant.model_plan import MIN_CONFIDENCE, PLANNER_N_CTX, plan_with_model
 from desktop.core.llm.engine import Engine
+from desktop.core.trained import PLANNER_N_CTX
+from desktop.core.trained.toolkit import MIN_CONFIDENCE, plan_with_model
 from model_build.data.plan_templates import Example
 from model_build.data.plans import held_out_examples
 

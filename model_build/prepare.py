@@ -10,8 +10,8 @@ import logging
 from collections import Counter
 from pathlib import Path
 
-from desktop.core.chat.session import system_text
 from desktop.core.llm.manifest import sha256_file
+from desktop.core.trained import system_text
 from model_build.config import BuildConfig
 from model_build.data import adapters, grounded, plans, synthetic
 from model_build.data.clean import clean, split

@@ -91,6 +91,18 @@ def record(store: Store, *, action: str, patient_id: str | None = None, detail: 
     return AuditEntry(sequence, recorded_at, user, action, patient_id, detail, previous, digest)
 
 
+def record_question(store: Store, *, patient_id: str | None) -> AuditEntry | None:
+    """The ``question_asked`` entry, written once for every caller by ``desktop.core.chat.ask_turn``: with
+    the patient when they exist (otherwise the question itself says so, and shows nothing), or "about the
+    workspace" when no patient is selected."""
+    if patient_id is None:
+        return record(store, action="question_asked", detail="about the workspace")
+    known = store.con.execute("SELECT count(*) FROM patients WHERE patient_id = ?", [patient_id]).fetchone()
+    if not (known and known[0]):
+        return None
+    return record(store, action="question_asked", patient_id=patient_id)
+
+
 def read_audit(store: Store, *, limit: int | None = None) -> list[AuditEntry]:
     """Entries oldest first (the last ``limit`` when given)."""
     rows = store.con.execute(

@@ -33,9 +33,12 @@ class DbExecutor(QObject):
     """The window's face of :class:`~desktop.core.workspace_executor.WorkspaceExecutor`: the same one
     worker thread, plus the relay that brings results back to the GUI thread."""
 
-    def __init__(self, store: Store | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, store: Store | None = None, parent: QObject | None = None, *,
+                 workspace: WorkspaceExecutor | None = None) -> None:
+        """``workspace``: an executor already running (a chat given a bare ``WorkspaceExecutor``, as previews
+        and tests build it), used as is: the same one thread, with this relay in front of it."""
         super().__init__(parent)
-        self.workspace = WorkspaceExecutor(store)
+        self.workspace = workspace or WorkspaceExecutor(store)
         self._pending = 0  # submitted ops whose callback has not run yet
         self._job_ids = itertools.count(1)
         self._callbacks: dict[int, tuple[Callable[[Any], None], Callable[[BaseException], None]]] = {}  # GUI thread

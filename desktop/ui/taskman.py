@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -26,6 +27,10 @@ class TaskManager(QObject):
         super().__init__(parent)
         self._pool: ThreadPoolExecutor | None = None  # started on first use, so idle windows own no thread
         self._closed = False
+        self._ids = itertools.count(1)
+        # GUI-thread only: the callbacks wait here, keyed by job, so the pool's thread never holds (and never
+        # drops the last reference to) anything of the GUI's (desktop/ui/executor.py says why that matters).
+        self._callbacks: dict[int, Callable[[Future[Any]], None]] = {}
         self._run.connect(self._on_run)
 
     def run_on_main(self, fn: Callable[[], None]) -> None:
@@ -44,13 +49,16 @@ class TaskManager(QObject):
             return dropped
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="background")
+        job = next(self._ids)
+        self._callbacks[job] = on_done
         future = self._pool.submit(fn)
-        future.add_done_callback(lambda f: self.run_on_main(lambda: on_done(f)))
+        future.add_done_callback(lambda f: self.run_on_main(lambda: self._deliver(job, f)))
         return future
 
-    def watch(self, future: Future[Any], on_done: Callable[[Future[Any]], None]) -> None:
-        """``on_done(future)`` on the GUI thread when a future from elsewhere (the database) finishes."""
-        future.add_done_callback(lambda f: self.run_on_main(lambda: on_done(f)))
+    def _deliver(self, job: int, future: Future[Any]) -> None:
+        on_done = self._callbacks.pop(job, None)
+        if on_done is not None:
+            on_done(future)
 
     @Slot(object)
     def _on_run(self, fn: Callable[[], None]) -> None:
@@ -59,6 +67,7 @@ class TaskManager(QObject):
     def shutdown(self) -> None:
         """Let the running task end, drop the queued ones, stop the pool's thread."""
         self._closed = True
+        self._callbacks.clear()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None

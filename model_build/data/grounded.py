@@ -15,13 +15,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from desktop.core.assistant.execute import record_today, run_plan
-from desktop.core.assistant.plan import PlanError, validate_plan
-from desktop.core.chat.patient_context import patient_context
-from desktop.core.chat.relevant import grounded_question
-from desktop.core.chat.session import system_text
-from desktop.core.importers import import_paths
-from desktop.core.store import open_store
+from desktop.core.trained import grounded_question, patient_context, system_text
+from desktop.core.trained.toolkit import (
+    PlanError,
+    import_paths,
+    open_store,
+    record_today,
+    run_plan,
+    validate_plan,
+)
 from devtools.synthetic import generate_cohort
 from model_build.data.plan_templates import TEMPLATES, fill
 

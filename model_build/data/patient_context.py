@@ -1,9 +1,10 @@
-"""The patient summary a fine-tuned model will read, produced by the app's own code.
+"""The patient context a fine-tuned model will read, produced by the app's own builder.
 
-The app builds its chat context with ``desktop.core.chat.patient_context.format_patient_summary`` and its
-system prompt with ``desktop.core.chat.session.system_text``; the question reaches the model through
-``desktop.core.chat.relevant.grounded_question``. Training examples go through the very same functions,
-so the model is fine-tuned on exactly the text the app gives it (a second formatter here would drift).
+The app builds its chat context with ``desktop.core.trained.patient_context`` (ranked lines cut to a token
+budget, ``desktop/core/assistant/context.py``), its system prompt with ``system_text`` and the question with
+``grounded_question``: the chat's trained contract, ``desktop.core.trained``. Training examples go through
+the very same functions (:func:`context_from_summary` is the builder without a database), so the model is
+fine-tuned on exactly the text the app gives it.
 
 This module only adapts model_build's synthetic patients (plain dicts) to the app's summary shape::
 
@@ -17,15 +18,20 @@ This module only adapts model_build's synthetic patients (plain dicts) to the ap
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
-from desktop.core.chat.patient_context import format_number, format_patient_summary
-from desktop.core.chat.relevant import grounded_question
-from desktop.core.chat.session import SYSTEM_PROMPT, system_text
-from desktop.core.clinical.measurements import load_catalog
+from desktop.core.trained import (
+    CHAT_SYSTEM_PROMPT,
+    context_from_summary,
+    format_number,
+    grounded_question,
+    system_text,
+)
+from desktop.core.trained.toolkit import load_catalog
 
-DEFAULT_SYSTEM_PROMPT = SYSTEM_PROMPT
-fmt_number = format_number  # numbers in answers are written exactly as the summary writes them
+DEFAULT_SYSTEM_PROMPT = CHAT_SYSTEM_PROMPT
+fmt_number = format_number  # numbers in answers are written exactly as the context writes them
 
 
 def category(label: str) -> str:
@@ -34,14 +40,19 @@ def category(label: str) -> str:
     return m.category if m else "vital"
 
 
-def app_summary(patient: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The app's ``patient_summary`` dict and trend list for a synthetic patient."""
-    summary = {
-        "patient": {"name": patient["name"], "sex": patient.get("sex"), "age": patient.get("age"),
-                    "conditions": list(patient.get("conditions") or [])},
+def _code(label: str) -> str:
+    m = load_catalog().by_name(label)
+    return m.code if m else label
+
+
+def app_summary(patient: dict[str, Any]) -> dict[str, Any]:
+    """The app's ``patient_summary`` dict, with its ``trends`` as ``recent_trends`` returns them."""
+    summary: dict[str, Any] = {
+        "patient": {"id": patient["name"], "name": patient["name"], "sex": patient.get("sex"),
+                    "age": patient.get("age"), "conditions": list(patient.get("conditions") or [])},
         "latest": [
-            {"name": v["label"], "category": category(v["label"]), "value": v["value"], "unit": v.get("unit"),
-             "flag": v.get("flag") or "N", "observed_at": v["date"]}
+            {"code": _code(v["label"]), "name": v["label"], "category": category(v["label"]), "value": v["value"],
+             "unit": v.get("unit"), "flag": v.get("flag") or "N", "observed_at": v["date"]}
             for v in patient.get("latest") or []
         ],
         "bp_category": patient.get("bp_category"),
@@ -50,18 +61,23 @@ def app_summary(patient: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str,
     news2 = patient.get("news2")
     if news2 is not None:
         missing = list(news2.get("missing") or [])
-        summary["news2"] = {"score": news2["score"], "partial": bool(missing), "missing": missing}
-    trends = [
-        {"name": t["label"], "first": t["from"], "last": t["to"], "unit": t.get("unit"),
-         "days": float(t.get("months") or 0) * 30.44}
-        for t in patient.get("trends") or []
-    ]
-    return summary, trends
+        summary["news2"] = {"score": news2["score"], "partial": bool(missing), "missing": missing,
+                            "risk_text": "low" if news2["score"] <= 4 else "medium" if news2["score"] <= 6 else "high",
+                            "observed_at": max((v["date"] for v in patient.get("latest") or []), default="")}
+    newest = {v["label"]: v["date"] for v in patient.get("latest") or []}
+    trends = []
+    for t in patient.get("trends") or []:
+        last_at = str(newest.get(t["label"]) or "2024-01-01")[:10]
+        first_at = date.fromisoformat(last_at) - timedelta(days=round(float(t.get("months") or 0) * 30.44))
+        trends.append({"code": _code(t["label"]), "first": t["from"], "first_at": first_at.isoformat(),
+                       "last": t["to"], "last_at": last_at, "unit": t.get("unit") or "", "n": 2,
+                       "change": abs(t["to"] - t["from"]) / abs(t["from"]) if t["from"] else 0.0})
+    summary["trends"] = trends
+    return summary
 
 
 def format_patient_context(patient: dict[str, Any]) -> str:
-    summary, trends = app_summary(patient)
-    return format_patient_summary(summary, trends)
+    return context_from_summary(app_summary(patient))
 
 
 def system_message(patient: dict[str, Any], system_prompt: str = DEFAULT_SYSTEM_PROMPT) -> str:

@@ -16,8 +16,8 @@ from functools import lru_cache
 from typing import Any
 
 # The parser's calendar arithmetic: one definition of "last year".
-from desktop.core.assistant.parse import _back
-from desktop.core.assistant.plan import CohortFilter, Plan, TimeWindow
+from desktop.core.trained.toolkit import CohortFilter, Plan, TimeWindow
+from desktop.core.trained.toolkit import window_back as _back
 
 # Everyday words -> catalog codes. Several words per code, so no template is tied to one spelling.
 SINGLE: tuple[tuple[str, str], ...] = (
@@ -59,7 +59,7 @@ _ODD = {"on oxygen", "febrile", "fever", "o2 therapy", "supplemental o2", "suppl
 
 @lru_cache(maxsize=1)
 def _catalog_words() -> tuple[tuple[str, str], ...]:
-    from desktop.core.assistant.parse import _measurement_phrases
+    from desktop.core.trained.toolkit import measurement_phrases as _measurement_phrases
 
     known = {w for w, _ in SINGLE}
     return tuple((w, c) for w, c in _measurement_phrases()

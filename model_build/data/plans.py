@@ -19,14 +19,8 @@ from collections import Counter, defaultdict
 from datetime import date
 from typing import Any
 
-from desktop.core.assistant.model_plan import (
-    PlanRejected,
-    plan_from_reply,
-    plan_prompt_messages,
-    plan_reply_json,
-)
-from desktop.core.assistant.parse import plan_question
-from desktop.core.assistant.plan import PlanError
+from desktop.core.trained import plan_prompt_messages, plan_reply_json
+from desktop.core.trained.toolkit import PlanError, PlanRejected, plan_from_reply, plan_question
 from model_build.data.plan_templates import TEMPLATES, Example, Template, fill, held_out
 
 SOURCE = "plans"

@@ -13,15 +13,12 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from desktop.core.clinical.measurements import load_catalog
-from desktop.core.clinical.ranges import flag as range_flag
-from desktop.core.clinical.ranges import load_ranges
-from desktop.core.clinical.scores import bp_category
-from desktop.core.clinical.scores import news2 as news2_score
+from desktop.core.trained.toolkit import bp_category, load_catalog, load_ranges, news2_score, range_flag
 from devtools.synthetic.cohort import END, YEAR, Physiology, make_person
 from devtools.synthetic.visits import SEVERITY
 from model_build.data.patient_context import (
     DEFAULT_SYSTEM_PROMPT,
+    app_summary,
     category,
     fmt_number,
     system_message,
@@ -144,10 +141,11 @@ def questions(p: dict[str, Any], rng: random.Random) -> list[tuple[str, str]]:
     qa.append(("What is the blood pressure category?",
                f"The blood pressure category is {p['bp_category'].lower()}."))
     t = p["trends"][0]
+    span = app_summary(p)["trends"][0]  # the dates the context states
     change = "rose" if t["to"] > t["from"] else "fell" if t["to"] < t["from"] else "stayed the same"
     qa.append((f"How has the {t['label'].lower()} changed?",
                (f"The {t['label'].lower()} {change} from {fmt_number(t['from'])} to {fmt_number(t['to'])} "
-               f"{t['unit']} over {t['months']} months.")))
+               f"{t['unit']} between {span['first_at']} and {span['last_at']}.")))
     cond = "; ".join(p["conditions"]) if p["conditions"] else "none recorded"
     qa.append(("What conditions does the patient have?", f"Recorded conditions: {cond}."))
     missing = rng.choice(ABSENT)

@@ -104,3 +104,78 @@ def test_regenerate_and_edit_run_through_the_same_turn(db: WorkspaceExecutor, en
     msgs = db.call(lambda s: h.active_messages(s, conversation_id=cid)).result()
     assert [m.content for m in msgs][:1] == ["Latest temperature?"]
     assert msgs[1].message_id == edited.result.message_id and len(msgs) == 2
+
+
+# ------------------------------------------------------------------------------------ ask_turn, its callers
+def _spy(monkeypatch: pytest.MonkeyPatch, module: object) -> list[dict[str, object]]:
+    """Wrap the ``ask_turn`` a caller's module calls, recording each call (the real one still runs)."""
+    from desktop.core.chat import ask_turn as asking
+
+    calls: list[dict[str, object]] = []
+
+    def spy(**kwargs: object) -> asking.AskResult:
+        calls.append(kwargs)
+        return asking.ask_turn(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "ask_turn", spy)
+    return calls
+
+
+def test_a_computed_question_is_parsed_computed_saved_and_audited_with_no_model(db: WorkspaceExecutor) -> None:
+    from desktop.core.audit import read_audit
+    from desktop.core.chat.ask_turn import Computed, Parsed, ask_turn
+
+    events: list[object] = []
+    result = ask_turn(db=db, question="What is the latest heart rate?", patient_id=PATIENT, settings=SETTINGS,
+                      model_name="m", chat_engine=_never_loaded, planner=_never_loaded, on_event=events.append)
+    assert result.answer.computed and result.chat is None and result.planned is None
+    assert [type(e) for e in events] == [Parsed, Computed]
+    msgs = db.call(lambda s: h.active_messages(s, conversation_id=result.conversation_id)).result()
+    assert [m.role for m in msgs] == ["user", "assistant"]
+    entries = db.call(read_audit).result()
+    assert [(e.action, e.patient_id) for e in entries][-1:] == [("question_asked", PATIENT)]
+
+
+def test_the_model_plans_only_when_the_parser_is_unsure(db: WorkspaceExecutor) -> None:
+    from desktop.core.assistant.ask import parse_question
+    from desktop.core.chat.ask_turn import model_should_plan
+
+    def parsed(q: str, pid: str | None = PATIENT):  # type: ignore[no-untyped-def]
+        return db.call(lambda s: parse_question(s, question=q, patient_id=pid)).result()
+
+    assert model_should_plan(parsed("how high has her systolic ever gone?"))      # a data plan, a word unread
+    assert not model_should_plan(parsed("What is the latest heart rate?"))        # read completely
+    assert not model_should_plan(parsed("Summarise this patient for a handover"))  # general: the prose model
+
+
+def test_the_cli_answers_through_ask_turn(monkeypatch: pytest.MonkeyPatch, workspace: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import desktop.cli_chat as cli_chat
+
+    calls = _spy(monkeypatch, cli_chat)
+    code = cli_chat.main(["--workspace", str(workspace), "--patient", PATIENT, "--quiet", "--no-model-planner",
+                          "What is the latest heart rate?"])
+    assert code == 0 and len(calls) == 1 and calls[0]["patient_id"] == PATIENT
+    assert "heart rate" in capsys.readouterr().out.lower()
+
+
+def test_the_heldout_evaluation_answers_through_ask_turn(monkeypatch: pytest.MonkeyPatch, workspace: Path) -> None:
+    import benchmarks.eval_assistant_heldout as heldout
+
+    calls = _spy(monkeypatch, heldout)
+    with open_store(workspace) as store:
+        report = heldout.run_heldout(store, patient_id=PATIENT, engine=None, cases=heldout.HELD_OUT[:3])
+    assert len(calls) == 3 and len(report.rows) == 3
+    assert all(c["record_audit"] is False and c["chat_engine"] is None for c in calls)
+
+
+def test_the_chat_benchmark_answers_through_ask_turn() -> None:
+    """The benchmark's CLI path and the window's worker (its in-app path) both call ask_turn."""
+    import inspect
+
+    import benchmarks.bench_chat as bench
+    from desktop.ui.chat import model_worker
+
+    assert "ask_turn(" in inspect.getsource(bench.InApp.turn)
+    assert "self.worker.ask(" in inspect.getsource(bench.InApp.run)
+    assert "asking.ask_turn(" in inspect.getsource(model_worker.ModelWorker._ask)

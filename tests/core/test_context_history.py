@@ -7,7 +7,7 @@ from pathlib import Path
 
 from desktop.core.assistant.context import build_patient_context
 from desktop.core.assistant.verify import VERIFIED, verify_text
-from desktop.core.chat.patient_context import estimate_tokens, patient_context
+from desktop.core.trained import estimate_tokens, patient_context
 from desktop.core.importers import import_paths
 from desktop.core.store import Store
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from desktop.core.chat import history as h
 from desktop.core.chat.export import conversation_markdown
-from desktop.core.chat.patient_context import patient_context
+from desktop.core.trained import patient_context
 from desktop.core.chat.persist import StreamingSaver
 from desktop.core.chat.session import (
     DISCLAIMER,

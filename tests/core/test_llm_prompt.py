@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from desktop.core.chat import history as h
-from desktop.core.chat.patient_context import patient_context
+from desktop.core.trained import patient_context
 from desktop.core.chat.session import ChatSettings, TurnRequest, prepare_send, run_turn
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.prompt import ChatMessage, ChatTemplate, PromptTooLong, build_prompt

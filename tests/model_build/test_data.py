@@ -78,8 +78,9 @@ def test_split_is_seeded_and_keeps_groups_together() -> None:
 
 
 def test_patient_context_is_the_apps_own_text() -> None:
-    """Training text comes from the app's formatter: the same lines the app sends for the same facts."""
-    from desktop.core.chat.patient_context import format_patient_summary
+    """Training text comes from the app's one context builder (desktop.core.trained): the same lines the app
+    sends for the same facts."""
+    from desktop.core.trained import context_from_summary
 
     patient = {
         "name": "Jane Doe", "sex": "F", "age": 54, "conditions": ["Hypertension", "Type 2 diabetes"],
@@ -92,17 +93,12 @@ def test_patient_context_is_the_apps_own_text() -> None:
         "trends": [{"label": "Systolic blood pressure", "from": 138, "to": 152, "unit": "mm[Hg]", "months": 12}],
     }
     text = format_patient_context(patient)
-    assert text == (
-        "Patient: Jane Doe (F, 54 y). Conditions: Hypertension; Type 2 diabetes.\n"
-        "Latest values:\n"
-        "- Systolic blood pressure: 152 mm[Hg] (H, 2024-03-02)\n"
-        "- Heart rate: 88 /min (normal, 2024-03-02)\n"
-        "- Glucose: 182 mg/dL (H, 2024-03-02)\n"
-        "Blood pressure category: Hypertension stage 2.\n"
-        "NEWS2: 1 (partial; missing: SpO2, temperature, consciousness, supplemental oxygen).\n"
-        "Trends: Systolic blood pressure rose from 138 to 152 mm[Hg] over 12 months.")
-    summary, trends = patient_context.app_summary(patient)
-    assert format_patient_summary(summary, trends) == text
+    assert text.startswith("Patient: Jane Doe, female, aged 54.\nVital signs:\n")
+    assert "- Systolic blood pressure: 152 mm[Hg] on 2024-03-02, flagged H" in text
+    assert "- Glucose: 182 mg/dL on 2024-03-02, flagged H" in text
+    assert "- Blood pressure category: Hypertension stage 2" in text
+    assert "- Systolic blood pressure rose from 138 mm[Hg] on 2023-03-03 to 152 mm[Hg] on 2024-03-02" in text
+    assert context_from_summary(patient_context.app_summary(patient)) == text
 
 
 def test_synthetic_answers_quote_numbers_from_the_summary() -> None:

@@ -107,7 +107,7 @@ def _env(qtbot, tmp_path: Path, model: Path, load_engine: Callable[..., object] 
 @pytest.fixture
 def scripted_env(qtbot, tmp_path: Path) -> Iterator[tuple[ChatEnv, ScriptedEngine]]:
     engine = ScriptedEngine()
-    env = _env(qtbot, tmp_path, Path("scripted.gguf"), lambda _path, _settings: engine)
+    env = _env(qtbot, tmp_path, Path("scripted.gguf"), lambda _path, _role, _settings: engine)
     try:
         yield env, engine
     finally:

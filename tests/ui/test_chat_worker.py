@@ -19,7 +19,7 @@ from desktop.core.workspace_executor import WorkspaceExecutor
 from desktop.ui.chat.chat_assistant import ChatAssistant
 from desktop.ui.chat.model_worker import ModelWorker
 from devtools.synthetic.workspaces import seed_demo_patient
-from tests.ui.chat_support import SETTINGS, ChatEnv, chat_env  # noqa: F401  (fixture)
+from tests.ui.chat_support import SETTINGS, ChatEnv, chat_env, scripted_env  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -47,7 +47,7 @@ class BurstEngine:
 def test_a_fast_stream_is_throttled_into_few_signals(qtbot, tmp_path: Path) -> None:
     db = WorkspaceExecutor(open_store(tmp_path / "ws.duckdb"))
     patient = db.call(seed_demo_patient).result()
-    worker = ModelWorker(db=db, throttle_s=0.05, load_engine=lambda _path, _settings: BurstEngine())
+    worker = ModelWorker(db=db, throttle_s=0.05, load_engine=lambda _path, _role, _settings: BurstEngine())
     worker.start()
     chunks: list[str] = []
     worker.tokens.connect(lambda _job, text: chunks.append(text))
@@ -108,3 +108,24 @@ def test_the_worker_preview_runs_on_its_own() -> None:
                           timeout=180, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "loaded in" in proc.stdout and "tokens/s" in proc.stdout
+
+
+def test_the_window_answers_through_ask_turn(qtbot, scripted_env, monkeypatch) -> None:
+    """The panel's question runs as one ask_turn on the model thread (the CLI's and the evaluation's path)."""
+    from desktop.core.chat import ask_turn as asking
+
+    calls: list[dict] = []
+    real = asking.ask_turn
+
+    def spy(**kwargs):
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(asking, "ask_turn", spy)
+    env, _engine = scripted_env
+    qtbot.waitUntil(lambda: env.controller.model_ready, timeout=30000)
+    env.controller.set_patient(env.patient)
+    with qtbot.waitSignal(env.controller.answerComputed, timeout=60000) as computed:
+        env.controller.send("What is the latest heart rate?")
+    assert computed.args[0].computed and len(calls) == 1 and calls[0]["patient_id"] == env.patient
+    assert threading.current_thread() is threading.main_thread()  # the signal was delivered here

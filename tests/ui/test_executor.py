@@ -75,3 +75,37 @@ def test_the_task_manager_brings_progress_and_background_results_to_the_gui_thre
     assert done == [(42, True)] and seen == [(0.5, "half", True)]
     tasks.shutdown()  # the autouse guard fails the test if the pool's thread were left running
     assert tasks.run_in_background(lambda: 1, lambda _f: None).cancelled()
+
+
+def test_the_chat_reaches_the_workspace_through_the_same_door(qtbot, workspace: Workspace) -> None:
+    """``Calls`` (the chat's database calls and model-file work) is op() underneath: results and errors come
+    back on the GUI thread, in order, and the worker thread never holds the callbacks."""
+    import gc
+    import weakref
+
+    from desktop.ui.chat.calls import Calls
+
+    errors: list[tuple[str, bool]] = []
+    calls = Calls(db=workspace.executor, on_error=lambda m: errors.append((m, threading.current_thread() is
+                                                                          threading.main_thread())))
+    seen: list[tuple[int, bool]] = []
+
+    class Widgetish:  # stands for a GUI object a callback keeps alive
+        def done(self, value: int) -> None:
+            seen.append((value, threading.current_thread() is threading.main_thread()))
+
+    holder = Widgetish()
+    ref = weakref.ref(holder)
+    for i in range(3):
+        calls.db_call(lambda store, i=i: store.con.execute("SELECT ?", [i]).fetchone()[0], holder.done)
+    calls.db_call(lambda store: store.con.execute("SELECT * FROM no_such_table").fetchall())
+    background: list[bool] = []
+    calls.background(lambda: 7, lambda v: background.append(v == 7 and threading.current_thread() is
+                                                             threading.main_thread()))
+    wait_idle(qtbot, workspace)
+    qtbot.waitUntil(lambda: bool(background), timeout=5000)
+    assert seen == [(0, True), (1, True), (2, True)] and background == [True]
+    assert len(errors) == 1 and "no_such_table" in errors[0][0] and errors[0][1]
+    del holder
+    gc.collect()
+    assert ref() is None  # nothing on the worker side kept the GUI object alive

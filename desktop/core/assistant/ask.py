@@ -4,13 +4,14 @@ A data question is planned, computed by DuckDB and returned with its facts, SQL 
 comes back with ``computed=False``, for the language model to answer (its text then goes through the
 verifier). Relative windows count back from the newest reading in the record, not from the clock.
 
-When the deterministic parser declines a question and a model is at hand, the model may plan it
-(``model_plan.py``). The work then falls in three steps on two threads, which a window runs one after the
-other and the CLI through :func:`answer_question`:
+When the deterministic parser is unsure of its plan and a model is at hand, the model may plan it
+(``model_plan.py``). The work falls in three steps on two threads, which
+:func:`desktop.core.chat.ask_turn.ask_turn` runs for every caller (and :func:`answer_question` on one
+thread, for tests):
 
     parsed = parse_question(store, question=q, patient_id=pid)           # DuckDB thread
     outcome = plan_with_model(engine, question=q, patient_id=pid,         # model thread, only when
-                              today=parsed.today) if parsed.wants_model_plan else None   # the parser declined
+                              today=parsed.today) if parsed.wants_model_plan else None   # the parser is unsure
     answer = answer_parsed(store, parsed, model_plan=outcome)             # DuckDB thread
 """
 
@@ -57,15 +58,9 @@ class ParsedQuestion:
 
     @property
     def wants_model_plan(self) -> bool:
-        """The parser made no data plan, or one that leaves words of the question unread (and it did not
-        reject the question as invalid): the model may try."""
-        return self.error is None and (self.plan.kind == "general" or (self.plan.kind == "data" and bool(self.unread)))
-
-    @property
-    def parser_unsure(self) -> bool:
-        """The parser made a data plan but left words of the question unread. The window asks the model only
-        then: a question the parser calls general (a handover, advice) goes to the chat model directly,
-        without paying for a plan first."""
+        """THE rule for asking the model planner, for every caller (``desktop.core.chat.ask_turn``): the parser
+        made a data plan but left words of the question unread. A question the parser reads as general goes to
+        the chat model without paying for a plan first; one it reads completely needs no help."""
         return self.error is None and self.plan.kind == "data" and bool(self.unread)
 
 

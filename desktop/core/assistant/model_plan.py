@@ -11,8 +11,8 @@ cannot read is refused. A reply the grammar let through but these checks do not,
 low probability, becomes an honest "not computed", never a figure. An answer from a model plan is marked as
 such (``ask.py``), because a plausible plan may still be the wrong one.
 
-The prompt is one function, :func:`plan_prompt_messages`, and the reply format another,
-:func:`plan_reply_json`; ``model_build`` imports both so that a trained adapter sees exactly what the app sends.
+The prompt and the reply format are the planner's trained contract (``desktop/core/trained/planner.py``,
+re-exported here): ``model_build`` builds the adapter's training data from the same functions.
 """
 
 from __future__ import annotations
@@ -37,23 +37,30 @@ from desktop.core.assistant.parse import (
     time_window,
 )
 from desktop.core.assistant.plan import (
-    OPERATIONS,
     CohortFilter,
     Plan,
     PlanError,
     validate_plan,
 )
-from desktop.core.clinical.measurements import load_catalog
-from desktop.core.llm.prompt import ChatMessage
+from desktop.core.trained.planner import (
+    NO_PATIENT,
+    PLANNER_N_CTX,
+    PLANNER_OPERATIONS,
+    TRAINED_SYSTEM_PROMPT,
+    plan_prompt_messages,
+    plan_reply_json,
+    reply_schema,
+)
 
-PLANNER_N_CTX = 2048  # the planner's prompt is about 1,000 tokens, its reply at most 96
-# The model's own probability for the token that chose the kind, the subject and the operation must reach
-# this; below it the reply is a guess and is not run. Measured on the held-out phrasings (benchmarks/
-# eval_assistant_heldout.py): see the report there for what it lets through and what it stops.
+__all__ = ["MIN_CONFIDENCE", "NO_PATIENT", "PLANNER_N_CTX", "TRAINED_SYSTEM_PROMPT", "GrammarNotConverted",
+           "ModelPlanOutcome", "PlanRejected", "checked_grammar", "plan_from_reply", "plan_prompt_messages",
+           "plan_reply_json", "plan_with_model", "reply_grammar", "reply_schema"]
+
+# The model may plan with these choices only when it is this sure of them (measured on the held-out phrasings,
+# benchmarks/eval_assistant_heldout.py: see the report there for what it lets through and what it stops).
 MIN_CONFIDENCE = 0.5
 MAX_REPLY_TOKENS = 96
-NO_PATIENT = " (no patient selected)"
-_TEXT_MAX = 40
+OPERATIONS = PLANNER_OPERATIONS
 
 # Words for time the parser's window reader must have understood; if it read none, a model plan would count
 # over the whole record while the question meant a part of it.
@@ -64,24 +71,6 @@ _TIME_WORDS = (r"\b(19|20)\d\d\b|\b(day|days|week|weeks|month|months|year|years|
 _ABOVE_WORDS = r"\b(above|over|more than|greater than|higher than|exceed\w*|past|beyond|at least|topp?\w*)\b|>"
 _BELOW_WORDS = r"\b(below|under|less than|lower than|beneath|at most|dropp?\w*|fell|fall\w*|dipp?\w*)\b|<"
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
-
-
-def reply_schema() -> dict[str, Any]:
-    """The JSON the model writes. Key order is the order it decides in: what kind of question, about whom,
-    which operation, which words name the measurement, the threshold it states, the condition it names."""
-    return {
-        "type": "object",
-        "properties": {
-            "kind": {"enum": ["data", "general"]},
-            "subject": {"enum": ["patient", "workspace"]},
-            "operation": {"enum": list(OPERATIONS)},
-            "measurement": {"type": "string", "maxLength": _TEXT_MAX},
-            "threshold": {"type": ["number", "null"]},
-            "condition": {"type": "string", "maxLength": _TEXT_MAX},
-        },
-        "required": ["kind", "subject", "operation", "measurement", "threshold", "condition"],
-        "additionalProperties": False,
-    }
 
 
 class GrammarNotConverted(RuntimeError):
@@ -108,114 +97,6 @@ def checked_grammar(schema: dict[str, Any]) -> tuple[Any, str]:
 def reply_grammar() -> Any:
     """The checked llama.cpp grammar for :func:`reply_schema`."""
     return checked_grammar(reply_schema())[0]
-
-
-# ------------------------------------------------------------------------------------------------ the prompt
-PLAN_SYSTEM_PROMPT = (
-    "You turn a clinician's question about a health record into a JSON plan. kind: data when the question asks "
-    "for recorded values, general otherwise. subject: patient (the selected patient) or workspace (all "
-    "patients). operation: latest (newest value), first (oldest value), count (how many readings or "
-    "patients), min (lowest), max (highest), mean (average), median, change (trend over time), last_date "
-    "(when it was last measured), readings (list them), in_range (is it normal), above or below (readings "
-    "past a number), which_patients (list the patients), attention (who is sickest). measurement: the words "
-    "of the question that name it, copied exactly, or \"\". threshold: the number the question states, or "
-    "null. condition: the diagnosis the question names, copied, or \"\".\nMeasurements: {vocabulary}."
-)
-
-# (question, patient selected, reply): the few-shot turns. Measurement words are catalog names and aliases
-# (checked against the catalog in :func:`_few_shot`), so the examples teach the vocabulary the plan uses.
-_SHOTS: tuple[tuple[str, bool, dict[str, Any]], ...] = (
-    ("what was the top {HR} we have for her?", True, {"operation": "max", "measurement": "{HR}"}),
-    ("tally up the {Weight} measurements", True, {"operation": "count", "measurement": "{Weight}"}),
-    ("which patients have a {SBP} above 150?", False,
-     {"subject": "workspace", "operation": "which_patients", "measurement": "{SBP}", "threshold": 150}),
-    ("on what day was the {Glucose} last taken", True, {"operation": "last_date", "measurement": "{Glucose}"}),
-    ("was the {Temp} ever over 38?", True, {"operation": "above", "measurement": "{Temp}", "threshold": 38}),
-    ("give me the newest {HbA1c} figure", True, {"operation": "latest", "measurement": "{HbA1c}"}),
-    ("what does {Creat} tell us about the kidneys?", True, {"kind": "general"}),
-    ("the smallest {SpO2} on file", True, {"operation": "min", "measurement": "{SpO2}"}),
-    ("across everyone with asthma, what is the typical {RR}?", False,
-     {"subject": "workspace", "operation": "mean", "measurement": "{RR}", "condition": "asthma"}),
-    ("has the {eGFR} been drifting?", True, {"operation": "change", "measurement": "{eGFR}"}),
-    ("is her {BMI} where it should be?", True, {"operation": "in_range", "measurement": "{BMI}"}),
-    ("who should be seen first today?", False, {"subject": "workspace", "operation": "attention"}),
-)
-_SHOT_WORD = {"HR": "heart rate", "Weight": "weight", "SBP": "systolic", "Glucose": "glucose", "Temp": "temperature",
-              "HbA1c": "hba1c", "Creat": "creatinine", "SpO2": "oxygen saturation", "RR": "respiratory rate",
-              "eGFR": "egfr", "BMI": "bmi"}
-
-
-def _reply(kind: str = "data", subject: str = "patient", operation: str = "latest", measurement: str = "",
-           threshold: float | None = None, condition: str = "") -> str:
-    """The reply text exactly as the grammar lets the model write it (json.dumps spacing, schema key order)."""
-    return json.dumps({"kind": kind, "subject": subject, "operation": operation, "measurement": measurement,
-                       "threshold": threshold, "condition": condition})
-
-
-@lru_cache(maxsize=1)
-def _few_shot() -> tuple[tuple[str, str], ...]:
-    shorts = {m.short: m for m in load_catalog().measurements}
-    shots = []
-    for question, selected, reply in _SHOTS:
-        for short, word in _SHOT_WORD.items():
-            m = shorts.get(short)
-            if m is None or word not in {a.lower() for a in (m.name, m.short, *m.aliases)}:
-                raise RuntimeError(f"the planner's examples use {word!r} for {short}, which the catalog no longer has")
-            question = question.replace("{" + short + "}", word)
-        filled: dict[str, Any] = {k: (v.replace("{", "").replace("}", "") if isinstance(v, str) else v)
-                                  for k, v in reply.items()}
-        if "measurement" in filled:
-            filled["measurement"] = _SHOT_WORD[filled["measurement"]]
-        shots.append((question + ("" if selected else NO_PATIENT), _reply(**filled)))
-    return tuple(shots)
-
-
-@lru_cache(maxsize=1)
-def _vocabulary() -> str:
-    return ", ".join(m.name.lower() for m in load_catalog().measurements)
-
-
-# The prompt the project's planner adapter was trained on (model_build/data/plans.py): the adapter learnt the
-# schema, the operations and the vocabulary from examples, so it needs none of them spelled out; ~15 tokens
-# instead of ~1,000 makes training ~8x cheaper per example and a plan faster to start.
-TRAINED_SYSTEM_PROMPT = "Write the JSON plan for the clinician's question about a health record."
-
-
-def plan_prompt_messages(question: str, *, patient_selected: bool, trained: bool = False) -> list[ChatMessage]:
-    """THE planner prompt, for the app and for the adapter's training data alike. ``trained=False`` (the plain
-    base): system text with the catalog's vocabulary, the few-shot turns, then the question. ``trained=True``
-    (the project's adapter is loaded): the short instruction it was trained on, then the question. Nothing in
-    either depends on the record, so the prefix stays in the KV cache from one plan to the next."""
-    user = ChatMessage("user", question.strip() + ("" if patient_selected else NO_PATIENT))
-    if trained:
-        return [ChatMessage("system", TRAINED_SYSTEM_PROMPT), user]
-    messages = [ChatMessage("system", PLAN_SYSTEM_PROMPT.replace("{vocabulary}", _vocabulary()))]
-    for shot_question, reply in _few_shot():
-        messages += [ChatMessage("user", shot_question), ChatMessage("assistant", reply)]
-    return [*messages, user]
-
-
-def plan_reply_json(plan: Plan, *, question: str) -> str:
-    """The reply the model should write for ``question`` whose right plan is ``plan`` (training targets)."""
-    if plan.kind != "data":
-        return _reply(kind="general")
-    text = normalise(question)
-    words = ""
-    if plan.measurements:
-        wanted = set(plan.measurements)
-        for phrase in sorted(_phrases(), key=len, reverse=True):
-            if re.search(rf"(?<![\w-]){re.escape(phrase)}", text) and set(find_measurements(phrase)) & wanted:
-                words = phrase
-                break
-    return _reply(subject=plan.subject, operation=plan.operation, measurement=words, threshold=plan.threshold,
-                  condition=plan.cohort.condition or "")
-
-
-@lru_cache(maxsize=1)
-def _phrases() -> tuple[str, ...]:
-    from desktop.core.assistant.parse import BLOOD_PRESSURE, _measurement_phrases
-
-    return tuple(p for p, _ in _measurement_phrases()) + BLOOD_PRESSURE
 
 
 # --------------------------------------------------------------------------------------------- the checks

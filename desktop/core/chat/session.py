@@ -11,32 +11,30 @@ The steps run on two threads, in the app and in the CLI alike:
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from desktop.core.chat import history as h
 from desktop.core.chat.persist import StreamingSaver
-from desktop.core.chat.relevant import grounded_question
 from desktop.core.llm.engine import Engine, GenerationStats, SamplingParams
 from desktop.core.llm.prompt import ChatMessage, PromptPlan, PromptTooLong, build_prompt
+from desktop.core.llm.threads import physical_cores
 from desktop.core.store import Store
+from desktop.core.trained import CHAT_SYSTEM_PROMPT, grounded_question, system_text
+
+__all__ = ["DISCLAIMER", "SYSTEM_PROMPT", "ChatSettings", "TurnRequest", "TurnResult", "finish_turn",
+           "prepare_edit", "prepare_regenerate", "prepare_send", "run_turn", "system_text", "title_from"]
 
 DISCLAIMER = "The assistant supports and does not replace clinical judgement."
 
-SYSTEM_PROMPT = (
-    "You are a clinical assistant inside Vitalsight, helping a clinician review one patient's record. "
-    "Answer from the patient facts below and quote their values with units and dates. If a fact is not "
-    "listed, say that it is not recorded; never invent values. Be brief. You support and do not replace "
-    "clinical judgement."
-)
+SYSTEM_PROMPT = CHAT_SYSTEM_PROMPT  # the chat's trained contract (desktop/core/trained/chat.py)
 
 
 def _default_threads() -> int:
-    """About the physical cores (half the logical ones), leaving room for the GUI and DuckDB: ggml's threads
-    spin while waiting, and oversubscribing the cores slowed generation twenty-fold on a busy 2-core box."""
-    return max(1, min(8, (os.cpu_count() or 2) // 2))
+    """The physical cores (desktop/core/llm/threads.py): ggml's threads spin while waiting, so more than the
+    cores slows generation; fewer leaves speed unused."""
+    return min(256, physical_cores())
 
 
 @dataclass(frozen=True)
@@ -88,10 +86,6 @@ class TurnResult:
     stats: GenerationStats | None = None
     plan: PromptPlan | None = None
     error: str | None = None
-
-
-def system_text(context_text: str) -> str:
-    return f"{SYSTEM_PROMPT}\n\n{context_text}" if context_text else SYSTEM_PROMPT
 
 
 def _as_chat(messages: list[h.Message]) -> list[ChatMessage]:

@@ -19,8 +19,7 @@ from desktop.core.assistant.answer import Answer
 from desktop.core.assistant.verify import Span, StreamingVerifier, Verdict, verify_text
 from desktop.core.chat import history as h
 from desktop.core.chat.db import DbCalls
-from desktop.core.chat.patient_context import patient_context
-from desktop.core.chat.persist import StreamingSaver
+from desktop.core.chat.persist import SAVE_INTERVAL_S, StreamingSaver
 from desktop.core.chat.session import (
     ChatSettings,
     TurnRequest,
@@ -37,6 +36,7 @@ from desktop.core.llm.engine import Engine
 from desktop.core.llm.prompt import ChatMessage, PromptPlan
 from desktop.core.queries.summary import patient_summary
 from desktop.core.store import Store
+from desktop.core.trained import patient_context
 
 ContextBuilder = Callable[[Store, str], str]  # (store, patient id) -> the facts the model is given
 
@@ -109,7 +109,7 @@ def chat_turn(*, db: DbCalls, get_engine: Callable[[], Engine], patient_id: str,
               build_context: ContextBuilder = patient_context,
               on_started: Callable[[TurnRequest], None] | None = None,
               on_plan: Callable[[PromptPlan], None] | None = None,
-              stream_saves: bool = True, save_interval_s: float = 0.0,
+              stream_saves: bool = True, save_interval_s: float = SAVE_INTERVAL_S,
               on_checked: Callable[[list[Span]], None] | None = None) -> ChatTurn:
     """One whole turn. ``get_engine`` is called only after the patient and conversation are known to exist,
     so a typo costs no model load, and before anything is written. ``on_started`` gets the prepared request

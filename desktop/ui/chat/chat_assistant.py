@@ -23,16 +23,18 @@ from desktop.core.settings import AppSettings
 from desktop.ui.chat.chat_controller import ChatController
 from desktop.ui.chat.model_worker import ModelWorker
 from desktop.ui.chat.qt_chat_panel import QtChatPanel
-from desktop.ui.taskman import TaskManager
 
 
 class ChatAssistant:
     def __init__(self, *, db: DbCalls, model_path: Path | None = None, settings: ChatSettings | None = None,
-                 parent: QWidget | None = None, tasks: TaskManager | None = None) -> None:
+                 parent: QWidget | None = None, tasks: object = None) -> None:
+        # ``tasks`` is no longer used (the chat reaches the workspace through ``db``'s own door, op());
+        # accepted until desktop/ui/app.py stops passing it.
+        del tasks
         self.worker = ModelWorker(db=db)
         self.worker.start()
         self.controller = ChatController(worker=self.worker, db=db, model_path=model_path or default_model_path(),
-                                         settings=settings, tasks=tasks)
+                                         settings=settings)
         self.panel = QtChatPanel(self.controller, parent)
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:

@@ -8,7 +8,7 @@
   warming the KV cache for the selected patient.
 
 Everything here runs on the GUI thread. Workspace calls go to the one DuckDB thread and their results come
-back through the window's task manager (``Calls``); the model runs on the :class:`ModelWorker` thread.
+back on the GUI thread through the window's one door (``op``, via ``Calls``); the model runs on the :class:`ModelWorker` thread.
 The parts' signals are this object's signals (the same signal objects), so a view connects to one place.
 """
 
@@ -29,22 +29,22 @@ from desktop.ui.chat.conversations import Conversations
 from desktop.ui.chat.model_control import ChatModel
 from desktop.ui.chat.model_worker import ModelWorker
 from desktop.ui.chat.turn_control import TurnControl
-from desktop.ui.taskman import TaskManager
+from desktop.ui.executor import DbExecutor
 
 
 class ChatController(QObject):
     errorRaised = Signal(str)             # from any part: a message for the panel's notice line
 
-    def __init__(self, *, worker: ModelWorker, db: DbCalls, model_path: Path, settings: ChatSettings | None = None,
-                 tasks: TaskManager | None = None) -> None:
+    def __init__(self, *, worker: ModelWorker, db: DbCalls, model_path: Path, settings: ChatSettings | None = None) -> None:
         super().__init__()
-        # The window's task manager (its one relay and background pool); a controller on its own owns one.
-        self._owns_tasks = tasks is None
-        self._tasks = tasks or TaskManager(parent=self)
-        calls = Calls(db=db, tasks=self._tasks, on_error=self.errorRaised.emit)
+        # The window's one door to the DuckDB thread (op, callbacks on the GUI thread); a controller given a
+        # bare WorkspaceExecutor (previews, tests) puts the same door in front of it.
+        self._owns_door = not isinstance(db, DbExecutor)
+        self._door = db if isinstance(db, DbExecutor) else DbExecutor(workspace=db, parent=self)  # type: ignore[arg-type]
+        calls = Calls(db=self._door, on_error=self.errorRaised.emit)
         self.model = ChatModel(worker=worker, calls=calls, model_path=model_path, settings=settings)
         self.conversations = Conversations(calls)
-        self.turns = TurnControl(worker=worker, calls=calls, conversations=self.conversations, model=self.model)
+        self.turns = TurnControl(worker=worker, conversations=self.conversations, model=self.model)
         for part in (self.model, self.conversations, self.turns):
             part.errorRaised.connect(self.errorRaised)
         # Re-exported signals: the parts' own signal objects.
@@ -163,5 +163,5 @@ class ChatController(QObject):
         self.model.import_model(path, on_done, on_error)
 
     def close(self) -> None:
-        if self._owns_tasks:
-            self._tasks.shutdown()
+        if self._owns_door:  # the workspace executor is its owner's to shut down; the relay's pool is ours
+            self._door.tasks.shutdown()

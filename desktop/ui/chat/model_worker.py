@@ -1,7 +1,9 @@
 """The model owner thread: one QObject, moved to one QThread, owns the :class:`Engine` and runs jobs from a
-queue: load a model, warm the KV cache for a patient, answer a turn. A turn is
-:func:`desktop.core.chat.turn.chat_turn`, the same function the CLI and the benchmark run; it blocks on
-``db.call(...).result()`` for its database steps, which run on the one DuckDB thread.
+queue: load a model, warm the KV cache for a patient, answer a question, regenerate or edit an answer. A
+question is :func:`desktop.core.chat.ask_turn.ask_turn`, the same function the CLI, the evaluations and the
+benchmark run (parse, plan when the parser is unsure, compute or stream); a regenerate or an edit is
+:func:`desktop.core.chat.turn.chat_turn`. Both block on ``db.call(...).result()`` for their database steps,
+which run on the one DuckDB thread; their events leave as signals.
 
 Why a queue and a flag rather than queued slots: while the worker is generating, its thread is busy in the
 token loop and would never run a queued "stop" slot. Stop sets a ``threading.Event`` that the loop checks
@@ -21,40 +23,24 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from desktop.core.assistant.model_plan import PLANNER_N_CTX, ModelPlanOutcome, plan_with_model
+from desktop.core.chat import ask_turn as asking
 from desktop.core.chat.db import DbCalls
-from desktop.core.chat.patient_context import patient_context
+from desktop.core.chat.persist import SAVE_INTERVAL_S
 from desktop.core.chat.session import ChatSettings
 from desktop.core.chat.turn import ContextBuilder, TurnAction, chat_turn, warm_turn
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.gguf_info import ModelFileError
+from desktop.core.llm.load import load_engine
 from desktop.core.llm.manifest import CHAT_ROLE, PLANNER_ROLE
-from desktop.core.llm.model_files import adapter_for, check_model
+from desktop.core.trained import patient_context
 
 log = logging.getLogger(__name__)
 
-EngineLoader = Callable[[Path, ChatSettings], Engine]
-
-
-def load_checked(path: Path, settings: ChatSettings) -> Engine:
-    """Size + sha256 against its manifest (or a trial load in a child process: llama.cpp can abort), then
-    load in this process."""
-    check_model(path)
-    # checked against the base it was trained on; loaded for chat only when the build measured it better there
-    adapter = adapter_for(path, enabled=settings.use_adapter, role=CHAT_ROLE)
-    return Engine.load(path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, lora_path=adapter)
-
-
-def load_planner(path: Path, settings: ChatSettings) -> Engine:
-    """The planner's own engine over the same (already checked) file, with the project's planner adapter
-    when one ships: a small context is enough for its prompt and one question."""
-    adapter = adapter_for(path, enabled=settings.use_adapter, role=PLANNER_ROLE)
-    return Engine.load(path, n_ctx=PLANNER_N_CTX, n_threads=settings.n_threads, lora_path=adapter)
+EngineLoader = Callable[[Path, str, ChatSettings], Engine]  # load_engine(path, role, settings)
 
 
 @dataclass(frozen=True)
@@ -92,11 +78,13 @@ class _Turn:
 
 
 @dataclass(frozen=True)
-class _PlanJob:
+class _Ask:
     job_id: int
     question: str
     patient_id: str | None
-    today: date
+    conversation_id: int | None
+    model_name: str
+    settings: ChatSettings
     cancel: threading.Event
 
 
@@ -114,19 +102,19 @@ class ModelWorker(QObject):
     warmed = Signal(int, str, int)        # job id, patient id, prompt tokens now in the KV cache
     checked = Signal(int, object)         # job id, [Span]: sentences judged against the record while streaming
     planned = Signal(int, object)         # job id, ModelPlanOutcome: the model's plan of a question, checked
+    computed = Signal(int, object, int)   # job id, Answer computed by DuckDB, conversation id (both saved)
+    notAnswered = Signal(int, object)     # job id, Answer whose text says why nothing answers it
 
-    def __init__(self, *, db: DbCalls, throttle_s: float = 1 / 30, save_interval_s: float = 0.0,
-                 load_engine: EngineLoader = load_checked, load_planner: EngineLoader = load_planner,
-                 build_context: ContextBuilder = patient_context) -> None:
+    def __init__(self, *, db: DbCalls, throttle_s: float = 1 / 30, save_interval_s: float = SAVE_INTERVAL_S,
+                 load_engine: EngineLoader = load_engine, build_context: ContextBuilder = patient_context) -> None:
         super().__init__()
         self._db = db
-        # 0: every token is offered to the saver (see desktop.core.chat.persist for the trade-off).
+        # the streaming text is written at most this often (desktop.core.chat.persist: the trade-off)
         self.save_interval_s = save_interval_s
         self._throttle_s = throttle_s
         self._load_engine = load_engine
-        self._load_planner = load_planner
         self._build_context = build_context
-        self._jobs: queue.Queue[_Load | _Warm | _Turn | _PlanJob | None] = queue.Queue()
+        self._jobs: queue.Queue[_Load | _Warm | _Turn | _Ask | None] = queue.Queue()
         self._ids = itertools.count(1)
         self._cancels: set[threading.Event] = set()
         self._warm_cancels: set[threading.Event] = set()
@@ -178,9 +166,10 @@ class ModelWorker(QObject):
         self._jobs.put(job)
         return job.job_id
 
-    def plan(self, *, question: str, patient_id: str | None, today: date) -> int:
-        """Ask the model for the plan of a question the exact parser was unsure of (``planned`` answers)."""
-        job = _PlanJob(next(self._ids), question, patient_id, today, threading.Event())
+    def ask(self, *, question: str, patient_id: str | None, conversation_id: int | None, model_name: str,
+            settings: ChatSettings) -> int:
+        """Queue one question (:func:`~desktop.core.chat.ask_turn.ask_turn`); warming gives way to it."""
+        job = _Ask(next(self._ids), question, patient_id, conversation_id, model_name, settings, threading.Event())
         self.cancel_warming()
         with self._cancels_lock:
             self._cancels.add(job.cancel)
@@ -225,8 +214,8 @@ class ModelWorker(QObject):
                     self._load(job)
                 elif isinstance(job, _Warm):
                     self._warm(job)
-                elif isinstance(job, _PlanJob):
-                    self._plan(job)
+                elif isinstance(job, _Ask):
+                    self._ask(job)
                 else:
                     self._turn(job)
             except Exception as exc:  # never lose a worker error: it reaches the GUI as a signal
@@ -234,7 +223,7 @@ class ModelWorker(QObject):
                 self.failed.emit(job.job_id, f"{type(exc).__name__}: {exc}")
             finally:
                 with self._cancels_lock:
-                    if isinstance(job, (_Turn, _PlanJob)):
+                    if isinstance(job, (_Turn, _Ask)):
                         self._cancels.discard(job.cancel)
                     elif isinstance(job, _Warm):
                         self._warm_cancels.discard(job.cancel)
@@ -251,7 +240,7 @@ class ModelWorker(QObject):
             self._engine.close()
             self._engine = None
         try:
-            self._engine = self._load_engine(job.path, job.settings)
+            self._engine = self._load_engine(job.path, CHAT_ROLE, job.settings)
         except ModelFileError as exc:
             self.modelFailed.emit(job.job_id, str(exc))
             return
@@ -273,18 +262,13 @@ class ModelWorker(QObject):
         if not job.cancel.is_set():
             self.warmed.emit(job.job_id, job.patient_id, n)
 
-    def _plan(self, job: _PlanJob) -> None:
-        try:
-            if self._planner is None:
-                if self._engine is None or self._loaded is None:
-                    raise ModelFileError("no model is loaded")
-                self._planner = self._load_planner(self._loaded.path, self._loaded.settings)
-            outcome = plan_with_model(self._planner, question=job.question, patient_id=job.patient_id,
-                                      today=job.today, cancel=job.cancel)
-        except Exception as exc:  # noqa: BLE001 (the parser's plan still runs, marked: the planner only helps)
-            log.warning("the model planner failed: %s", type(exc).__name__)
-            outcome = ModelPlanOutcome(None, reason=f"the on-device planner could not run ({type(exc).__name__})")
-        self.planned.emit(job.job_id, outcome)
+    def _planner_now(self) -> Engine:
+        """The planner's own small-context engine over the loaded file, loaded at the first plan."""
+        if self._planner is None:
+            if self._engine is None or self._loaded is None:
+                raise ModelFileError("no model is loaded")
+            self._planner = self._load_engine(self._loaded.path, PLANNER_ROLE, self._loaded.settings)
+        return self._planner
 
     def _close_planner(self) -> None:
         if self._planner is not None:
@@ -296,7 +280,8 @@ class ModelWorker(QObject):
             raise RuntimeError("No model is loaded.")
         return self._engine
 
-    def _turn(self, job: _Turn) -> None:
+    def _stream(self, job_id: int) -> tuple[Callable[[str], None], Callable[[list[object]], None], Callable[[], None]]:
+        """(on_text, on_checked, flush): tokens leave batched, at most ``1 / throttle_s`` signals a second."""
         pending: list[str] = []
         last = 0.0
 
@@ -306,25 +291,57 @@ class ModelWorker(QObject):
             now = time.perf_counter()
             if now - last >= self._throttle_s:
                 last = now
-                self.tokens.emit(job.job_id, "".join(pending))
-                pending.clear()
+                flush()
 
-        def on_started(request: object) -> None:
-            self.started.emit(job.job_id, request)
+        def flush() -> None:
+            if pending:
+                self.tokens.emit(job_id, "".join(pending))
+                pending.clear()
 
         def on_checked(spans: list[object]) -> None:
-            if pending:  # the text a span points into reaches the GUI before the span does
-                self.tokens.emit(job.job_id, "".join(pending))
-                pending.clear()
-            self.checked.emit(job.job_id, spans)
+            flush()  # the text a span points into reaches the GUI before the span does
+            self.checked.emit(job_id, spans)
 
+        return on_text, on_checked, flush
+
+    def _ask(self, job: _Ask) -> None:
+        on_text, on_checked, flush = self._stream(job.job_id)
+        engine_loaded = self._engine is not None
+
+        def on_event(event: asking.TurnEvent) -> None:
+            if isinstance(event, asking.Streamed):
+                on_text(event.text)
+            elif isinstance(event, asking.Checked):
+                on_checked(list(event.spans))
+            elif isinstance(event, asking.Started):
+                self.started.emit(job.job_id, event.request)
+            elif isinstance(event, asking.PromptReady):
+                self.planReady.emit(job.job_id, event.plan)
+            elif isinstance(event, asking.Planned):
+                self.planned.emit(job.job_id, event.outcome)
+            elif isinstance(event, asking.Computed):
+                self.computed.emit(job.job_id, event.answer, event.conversation_id)
+            elif isinstance(event, asking.NotAnswered):
+                self.notAnswered.emit(job.job_id, event.answer)
+            elif isinstance(event, asking.Saved):
+                flush()
+                self.finished.emit(job.job_id, event.turn)
+
+        asking.ask_turn(db=self._db, question=job.question, patient_id=job.patient_id, settings=job.settings,
+                        model_name=job.model_name, chat_engine=self._engine_now if engine_loaded else None,
+                        planner=self._planner_now if engine_loaded else None,
+                        conversation_id=job.conversation_id, on_event=on_event, cancel=job.cancel,
+                        build_context=self._build_context, save_interval_s=self.save_interval_s)
+
+    def _turn(self, job: _Turn) -> None:
+        on_text, on_checked, flush = self._stream(job.job_id)
         turn = chat_turn(db=self._db, get_engine=self._engine_now, patient_id=job.patient_id, action=job.action,
                          model_name=job.model_name, settings=job.settings, on_text=on_text,
                          conversation_id=job.conversation_id, cancel=job.cancel,
-                         build_context=self._build_context, on_started=on_started,
+                         build_context=self._build_context,
+                         on_started=lambda request: self.started.emit(job.job_id, request),
                          on_plan=lambda plan: self.planReady.emit(job.job_id, plan),
                          stream_saves=job.stream_saves, save_interval_s=self.save_interval_s,
                          on_checked=on_checked)
-        if pending:
-            self.tokens.emit(job.job_id, "".join(pending))
+        flush()
         self.finished.emit(job.job_id, turn)

@@ -1,21 +1,17 @@
-"""A chat turn seen from the GUI thread: a data question is computed by DuckDB
-(:func:`desktop.core.assistant.ask.answer_question`); anything else is queued on the model owner thread as
-one :func:`desktop.core.chat.turn.chat_turn` (send, regenerate or edit-and-resend), whose text streams back
-here by signal. Holds the id and the text of the answer being written, nothing else."""
+"""A turn seen from the GUI thread: a thin adapter from the model thread's signals to the panel's. A
+question is one :func:`desktop.core.chat.ask_turn.ask_turn` on the model owner thread (parse, plan when the
+parser is unsure, compute, or stream the model's answer); regenerate and edit-and-resend are one
+:func:`desktop.core.chat.turn.chat_turn` there. Holds the id and the text of the answer being written."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from desktop.core.assistant.answer import Answer
-from desktop.core.assistant.ask import ParsedQuestion, answer_parsed, parse_question
-from desktop.core.assistant.model_plan import ModelPlanOutcome
 from desktop.core.assistant.verify import Span
 from desktop.core.chat.session import TurnRequest
-from desktop.core.chat.turn import ChatTurn, EditResend, Regenerate, Send, TurnAction, computed_turn
+from desktop.core.chat.turn import ChatTurn, EditResend, Regenerate, TurnAction
 from desktop.core.llm.prompt import PromptPlan
-from desktop.core.store import Store
-from desktop.ui.chat.calls import Calls
 from desktop.ui.chat.conversations import Conversations
 from desktop.ui.chat.model_control import ChatModel
 from desktop.ui.chat.model_worker import ModelWorker
@@ -29,14 +25,15 @@ class TurnControl(QObject):
     busyChanged = Signal(bool)
     contextChanged = Signal(int, int, int)  # tokens used, context size, earlier messages left out
     statsChanged = Signal(str)            # "… tokens/s · first token … s" after each answer
-    questionAsked = Signal(object)        # the patient id (None: the workspace) of a question sent; audited
+    # Never emitted: ask_turn records the question in the audit log itself, in core, for every caller. Kept
+    # only because desktop/ui/app.py still connects it to its own audit record (remove both at merge).
+    questionAsked = Signal(object)
     answerComputed = Signal(object)       # Answer: figures DuckDB computed, with how (plan, SQL, rows)
     errorRaised = Signal(str)
 
-    def __init__(self, *, worker: ModelWorker, calls: Calls, conversations: Conversations, model: ChatModel) -> None:
+    def __init__(self, *, worker: ModelWorker, conversations: Conversations, model: ChatModel) -> None:
         super().__init__()
         self._worker = worker
-        self._calls = calls
         self._conversations = conversations
         self._model = model
         self.streaming_message_id: int | None = None
@@ -44,9 +41,8 @@ class TurnControl(QObject):
         self.streaming_marks: list[Span] = []  # what the record does not support in it, judged while it streams
         self._waiting = False      # between the click and the answer's first save (computing or queued)
         self._job = 0
-        self._plan_job = 0
-        self._planning: tuple[str, ParsedQuestion, int | None] | None = None  # waiting for the model's plan
-        worker.planned.connect(self._on_planned)
+        worker.computed.connect(self._on_computed)
+        worker.notAnswered.connect(self._on_not_answered)
         worker.started.connect(self._on_started)
         worker.planReady.connect(self._on_plan)
         worker.tokens.connect(self._on_tokens)
@@ -68,57 +64,30 @@ class TurnControl(QObject):
         self.errorRaised.emit(message)
 
     def send(self, text: str) -> None:
-        """A question about the data is answered from the workspace (DuckDB computes every figure); only the
-        rest goes to the model. When the exact parser is unsure of its plan (words of the question left
-        unread) and a model is loaded, the model plans it first, under a grammar, on the model thread
-        (desktop/core/assistant/ask.py describes the three steps)."""
+        """Ask a question: the model thread runs :func:`~desktop.core.chat.ask_turn.ask_turn` (the question is
+        audited there, once for every caller); a computed answer, the model's stream or the reason nothing
+        answers comes back by signal."""
         text = text.strip()
         if not text or self.busy:
             return
         pid, cid = self._conversations.patient_id, self._conversations.conversation_id
         self._set_waiting(True)
-        self.questionAsked.emit(pid)
-        self._calls.db_call(lambda store: parse_question(store, question=text, patient_id=pid),
-                            lambda parsed: self._on_parsed(text, parsed, cid), self._error)
+        self._job = self._worker.ask(question=text, patient_id=pid, conversation_id=cid,
+                                     model_name=self._model.model_path.name, settings=self._model.settings)
 
-    def _on_parsed(self, text: str, parsed: ParsedQuestion, cid: int | None) -> None:
-        if parsed.parser_unsure and self._model.ready:
-            self._planning = (text, parsed, cid)
-            self._plan_job = self._worker.plan(question=text, patient_id=parsed.patient_id, today=parsed.today)
+    @Slot(int, object, int)
+    def _on_computed(self, job: int, answer: Answer, conversation_id: int) -> None:
+        if job != self._job:
             return
-        self._answer(text, parsed, None, cid)
+        self._set_waiting(False)
+        self._conversations.follow(conversation_id)
+        self.answerComputed.emit(answer)
 
     @Slot(int, object)
-    def _on_planned(self, job: int, outcome: ModelPlanOutcome) -> None:
-        if job != self._plan_job or self._planning is None:
-            return
-        text, parsed, cid = self._planning
-        self._planning = None
-        # Stopped while planning: the parser's plan still answers, marked as unsure.
-        self._answer(text, parsed, None if outcome.reason == "stopped" else outcome, cid)
-
-    def _answer(self, text: str, parsed: ParsedQuestion, outcome: ModelPlanOutcome | None, cid: int | None) -> None:
-        pid = parsed.patient_id
-
-        def on_db(store: Store) -> tuple[int | None, Answer]:
-            answer = answer_parsed(store, parsed, model_plan=outcome)
-            if not answer.computed:
-                return None, answer
-            return computed_turn(store, patient_id=pid, question=text, answer=answer, conversation_id=cid), answer
-
-        self._calls.db_call(on_db, lambda result: self._on_computed(text, result), self._error)
-
-    def _on_computed(self, text: str, result: tuple[int | None, Answer]) -> None:
-        conv, answer = result
-        self._set_waiting(False)
-        if conv is None:
-            if self._conversations.patient_id is None:
-                self.errorRaised.emit(answer.text)
-            else:
-                self._model_turn(Send(text))
-            return
-        self._conversations.follow(conv)
-        self.answerComputed.emit(answer)
+    def _on_not_answered(self, job: int, answer: Answer) -> None:
+        if job == self._job:
+            self._set_waiting(False)
+            self.errorRaised.emit(answer.text or "The model is not loaded yet.")
 
     def regenerate(self) -> None:
         self._model_turn(Regenerate())
@@ -133,7 +102,7 @@ class TurnControl(QObject):
         if pid is None:
             self.errorRaised.emit("Select a patient first.")
             return
-        if self.busy or (cid is None and not isinstance(action, Send)):
+        if self.busy or cid is None:
             return
         if not self._model.ready:
             self.errorRaised.emit("The model is not loaded yet.")
