@@ -208,7 +208,7 @@ def test_the_split_path_runs_a_model_plan_marked_and_says_why_one_was_not_run(sa
     assert unsure.source_line() == "Computed from the workspace; no model ran"
 
 
-def test_answer_question_asks_the_fallback_only_when_the_parser_declines_or_is_unsure(
+def test_answer_question_asks_the_fallback_only_when_the_parser_is_unsure(
         sample: tuple[Store, str]) -> None:
     store, pid = sample
     asked: list[str] = []
@@ -221,7 +221,11 @@ def test_answer_question_asks_the_fallback_only_when_the_parser_declines_or_is_u
     assert exact.computed and exact.planner == "parser" and asked == []
     general = answer_question(store, question="what does a raised creatinine tell us in general?", patient_id=pid,
                               fallback_planner=planner)
-    assert not general.computed and general.text == "" and asked == ["what does a raised creatinine tell us in general?"]
+    # The one rule (ask.py): a question the parser reads as general goes to the chat model, unplanned.
+    assert not general.computed and general.text == "" and asked == []
+    unsure = answer_question(store, question="how high has her systolic ever gone?", patient_id=pid,
+                             fallback_planner=planner)
+    assert unsure.computed and asked == ["how high has her systolic ever gone?"]
 
 
 def test_cli_says_which_planner_and_the_switch_turns_the_model_off(sample: tuple[Store, str], tmp_path: Path,
