@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from desktop.core.assistant.answer import Answer
-from desktop.core.assistant.verify import Span, StreamingVerifier, Verdict, verify_text
+from desktop.core.assistant.verify import Span, Verdict
+from desktop.core.assistant.verify_patient import patient_verifier, verify_for_patient
 from desktop.core.chat import history as h
 from desktop.core.chat.db import DbCalls
 from desktop.core.chat.persist import SAVE_INTERVAL_S, StreamingSaver
@@ -34,7 +35,6 @@ from desktop.core.chat.session import (
 )
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.prompt import ChatMessage, PromptPlan
-from desktop.core.queries.summary import patient_summary
 from desktop.core.store import Store
 from desktop.core.trained import patient_context
 
@@ -134,8 +134,7 @@ def chat_turn(*, db: DbCalls, get_engine: Callable[[], Engine], patient_id: str,
     saver = StreamingSaver(db, save, min_interval_s=save_interval_s)
     shown = on_text
     if on_checked is not None:
-        summary = db.call(lambda store: patient_summary(store, patient_id)).result()
-        verifier = StreamingVerifier(summary=summary)
+        verifier = db.call(lambda store: patient_verifier(store, patient_id)).result()
 
         def shown(text: str) -> None:
             on_text(text)
@@ -196,11 +195,10 @@ def computed_turn(store: Store, *, patient_id: str | None, question: str, answer
 
 
 def verify_answer(store: Store, *, message_id: int, patient_id: str | None) -> Verdict:
-    """Check a model-written answer against the record (every number, unit, date, flag word, sex and age)
-    and save the verdict with the message, so the panel, the CLI and an export all show it."""
+    """Check a model-written answer against the record (every number, unit, date, flag word, sex and age;
+    diagnoses, drugs, visits, procedures, immunizations, allergies, yes/no claims and counts of events) and save the verdict with the message, so the panel, the CLI and an export all show it."""
     row = store.con.execute("SELECT content FROM messages WHERE message_id = ?", [message_id]).fetchone()
     text = str(row[0]) if row else ""
-    summary = patient_summary(store, patient_id) if patient_id else None
-    verdict = verify_text(text, summary=summary)
+    verdict = verify_for_patient(store, text, patient_id=patient_id)
     store.con.execute("UPDATE messages SET verdict = ? WHERE message_id = ?", [json.dumps(verdict.to_dict()), message_id])
     return verdict
