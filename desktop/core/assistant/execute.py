@@ -15,6 +15,7 @@ from desktop.core.assistant.answer import Answer, Fact
 from desktop.core.assistant.handover import handover_answer
 from desktop.core.assistant.plan import HISTORY_OPERATIONS, Plan, TimeWindow
 from desktop.core.clinical.display_units import format_value
+from desktop.core.clinical.flag_words import flag_phrase
 from desktop.core.clinical.measurements import load_catalog
 from desktop.core.clinical.ranges import flag
 from desktop.core.queries.attention import rank_for_attention
@@ -29,8 +30,6 @@ from desktop.core.queries.patient_facts import PatientFacts, patient_facts
 from desktop.core.queries.summary import LATEST_ORDER, PatientNotFound
 from desktop.core.store import Store
 
-FLAG_WORDS = {"N": "within the healthy range", "H": "above the healthy range", "L": "below the healthy range",
-              "HH": "critically high", "LL": "critically low"}
 READINGS_SHOWN = 50
 
 
@@ -122,7 +121,7 @@ def _say(fact: Fact) -> str:
     unit = f" {fact.unit}" if fact.unit else ""
     when = f" on {fact.observed_at[:10]}" if fact.observed_at else ""
     if fact.flag:
-        judged = f" ({FLAG_WORDS[fact.flag]}; {fact.rule})"
+        judged = f" ({flag_phrase(fact.flag)}; {fact.rule})"
     elif fact.rule:
         judged = f" ({fact.rule})"
     else:
