@@ -422,3 +422,21 @@ def test_events_at_the_last_visit(world) -> None:  # type: ignore[no-untyped-def
     for q in ("how many diagnoses at the last visit?", "what was diagnosed at the last visit?"):
         answer = _ask(store, q, pid)
         assert answer.facts[0].value == expected, (q, answer.text)
+
+
+def test_a_question_about_this_patient_that_no_plan_reads_is_declined_not_sent_to_prose(
+        world: tuple[Store, dict[str, pd.DataFrame], Path]) -> None:
+    """Nothing is guessed about a patient: a record question no plan can read is declined in one sentence,
+    while knowledge and interpretation still go to the model, and "how is she doing?" is computed."""
+    store, frames, _ = world
+    pid = frames["patients"]["Id"].iloc[0]
+    for question in ("what is the current PEEP setting on her ventilator?", "has she completed the travel form?",
+                     f"has patient {pid} completed a travel form?"):
+        answer = answer_question(store, question=question, patient_id=pid)
+        assert answer.computed and answer.declined and not answer.facts, (question, answer.text)
+    for question in ("what does HbA1c measure?", "is she at risk of a stroke?"):
+        answer = answer_question(store, question=question, patient_id=pid)
+        assert not answer.computed and not answer.declined, (question, answer.text)
+    assert answer_question(store, question="how is she doing?", patient_id=pid).plan.operation == "handover"
+    meaning = answer_question(store, question="what does her latest HbA1c mean?", patient_id=pid)
+    assert meaning.plan.operation != "mean"   # "what does it mean" is not an average

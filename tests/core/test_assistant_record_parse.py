@@ -213,3 +213,4 @@ def test_codes_and_changed_endings_resolve() -> None:
 def test_a_name_with_words_no_match_holds_is_declined_not_answered() -> None:
     # "passed" is in no description: the match would silently drop it.
     assert plan("has she been diagnosed with passed asthma?").kind == "declined"
+

@@ -66,6 +66,11 @@ def not_held(text: str) -> str | None:
     return None
 
 
+# A question about one patient's record that no plan reads, and that is not a question of knowledge or
+# interpretation: answering it would mean the model's guess about this patient, so it is declined.
+NOT_IN_RECORD = ("The assistant cannot answer this from the record: the workspace holds this patient's "
+                 "readings, diagnoses, prescriptions, visits, procedures, immunizations and allergies, and the "
+                 "question asks for something else or in a form it cannot compute. Nothing was guessed.")
 CANNOT_EXPRESS = ("The record may hold this, but the assistant's plan language cannot compute it exactly, so it "
                   "is not answered: ask for one thing at a time, such as a diagnosis, a prescription, a visit, "
                   "a measurement or a count of patients.")

@@ -91,7 +91,8 @@ _OPERATIONS: tuple[tuple[str, str], ...] = (
     ("max", r"\bhighest\b|\bmaximum\b|\bmax\b|\bpeak\b|\blargest\b|\bworst\b|\btallest\b|\bheaviest\b"),
     ("min", r"\blowest\b|\bminimum\b|\bmin\b|\bsmallest\b|\bshortest\b|\blightest\b"),
     ("median", r"\bmedian\b"),
-    ("mean", r"\baverage\b|\bmean\b|\btypical\b"),
+    # "what does her latest HbA1c mean?" asks what it means, not for an average.
+    ("mean", r"\baverage\b|\bthe mean\b|\bmean\b(?!\W*$)|\btypical\b"),
     ("change", (r"\bchange[sd]?\b|\btrend(ing|s)?\b|\bimprov(ed|ing)\b|\bworsen(ed|ing)\b|\bgone (up|down)\b|"
                r"\b(risen|rising|fallen|falling)\b|\bover time\b")),
     ("first", r"\bfirst\b|\bearliest\b|\binitial\b|\bbaseline\b"),
@@ -210,7 +211,8 @@ _HISTORY_KNOWLEDGE = (r"\b(explain|define|definition|side effects?|dose of|dosin
 
 
 _HANDOVER = (r"\bhand ?-?overs?\b|\bsbar\b|\bsummari[sz](e|ing)\b.*\b(patient|her|him|them|record)\b|"
-             r"\b(patient|clinical) summary\b|\bsum (her|him|them|this patient) up\b")
+             r"\b(patient|clinical) summary\b|\bsum (her|him|them|this patient) up\b|"
+             r"\bhow is (she|he|the patient|this patient) doing\b|\btell me about (her|him|the patient|this patient)\b")
 
 
 def _history_operation(text: str) -> str | None:

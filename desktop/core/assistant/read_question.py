@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from desktop.core.assistant.coverage import unread_words
-from desktop.core.assistant.decline import CANNOT_EXPRESS
+from desktop.core.assistant.decline import CANNOT_EXPRESS, NOT_IN_RECORD
 from desktop.core.assistant.parse import _is_general, plan_question
 from desktop.core.assistant.plan import Plan, PlanError
 from desktop.core.assistant.reading_parse import amend_reading_plan
@@ -24,6 +24,10 @@ _RECORD_WORDS = (r"\b(diagnos\w*|prescri\w*|medications?|visits?|admissions?|adm
                  r"immuni[sz]\w*|allerg\w*|encounters?|lab (tests?|results?)|test results?|readings?|measured|"
                  r"recorded)\b|\b\d{4}-\d{1,2}-\d{1,2}\b")
 _NOT_A_LOOKUP = r"\b(summar\w+|handover|hand-over|sbar|overview|advice|advise|recommend\w*|should|explain|why)\b"
+# A question about this one patient ("the patient" stands for one named by id or name).
+_THIS_PATIENT = r"\b(the patient'?s?|this patient'?s?|her|his|him|she|he)\b"
+# Knowledge and interpretation about the patient stay with the model's prose (its claims verified).
+_INTERPRETS = r"\b(mean|means|meaning|interpret\w*|significan\w*|concern\w*|worr\w*|implication\w*|risks?)\b"
 
 
 _LOOKUP = (r"\b(latest|last|first|earliest|highest|lowest|max\w*|min\w*|mean|average|median|how many|count|"
@@ -79,6 +83,11 @@ def read_question(store: Store, question: str, patient_id: str | None, today_of:
     if plan.kind == "general" and re.search(_RECORD_WORDS, low) and not _is_general(low) \
             and not re.search(_NOT_A_LOOKUP, low):
         return Reading(Plan("declined", decline=CANNOT_EXPRESS), None, (), patient_id, today)
+    if plan.kind == "general" and not _is_general(low) and not re.search(_NOT_A_LOOKUP, low) \
+            and not re.search(_INTERPRETS, low) and (named is not None or re.search(_THIS_PATIENT, low)) \
+            and not re.search(_LOOKUP, low):
+        # Never the model's guess about a fact of this patient's record ("the PEEP setting of patient X").
+        return Reading(Plan("declined", decline=NOT_IN_RECORD), None, (), patient_id, today)
     if plan.kind == "general" and not _is_general(low) and not re.search(_NOT_A_LOOKUP, low) \
             and re.search(_LOOKUP, low):
         held = _uncatalogued(vocab, low)
