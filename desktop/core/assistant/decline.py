@@ -20,7 +20,7 @@ NOT_HELD: tuple[tuple[str, str], ...] = (
      r"\bbacteri\w+ (grew|found|isolated)|\bsusceptib\w+|\bantibiogram",
      "The record does not hold microbiology: the workspace has no cultures, specimens or organisms."),
     (r"\b(which|what) (ward|room|bed|unit|care ?unit)\b|\b(ward|bed|room) (number|was|is)\b|\bcare ?unit\b|"
-     r"\btransferred (to|between)\b|\bicu\b|\bintensive care\b|\bwhere (is|was) (she|he|the patient) "
+     r"\bwards?\b|\btransferred (to|between)\b|\bicu\b|\bintensive care\b|\bwhere (is|was) (she|he|the patient) "
      r"(staying|admitted|located)\b",
      "The record does not hold wards, rooms or beds: encounters have a class (such as inpatient), not a place."),
     (r"\bnext (appointment|visit|follow-?up|review|check-?up)\b|\b(upcoming|scheduled|future|planned) "

@@ -249,10 +249,12 @@ def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> An
         else:
             first, last = numbers[-1], numbers[0]
             delta = float(last.value) - float(first.value)
-            stated = [first, last, Fact(f"change in {name}", round(delta, 2), last.unit, None, None, None, facts.patient_id)]
+            # The answer first: the change, then the two readings it is computed from.
+            stated = [Fact(f"change in {name}", round(delta, 2), last.unit, None, None, None, facts.patient_id),
+                      first, last]
             direction = "rose" if delta > 0 else "fell" if delta < 0 else "did not change"
-            text = (f"{name}{scope} {direction} from {_say(first)} to {_say(last)}: a change of "
-                    f"{'+' if delta > 0 else ''}{format_value(delta)} {last.unit} over {len(numbers)} readings.")
+            text = (f"A change of {'+' if delta > 0 else ''}{format_value(delta)} {last.unit}: {name.lower()}{scope} "
+                    f"{direction} from {_say(first)} to {_say(last)}, over {len(numbers)} readings.")
     elif op == "readings":
         stated = described[:READINGS_SHOWN]
         more = f" (the newest {READINGS_SHOWN} shown; all {n} are in the table)" if n > READINGS_SHOWN else ""

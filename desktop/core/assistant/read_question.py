@@ -84,11 +84,6 @@ def read_question(store: Store, question: str, patient_id: str | None, today_of:
             and not re.search(_NOT_A_LOOKUP, low):
         return Reading(Plan("declined", decline=CANNOT_EXPRESS), None, (), patient_id, today)
     if plan.kind == "general" and not _is_general(low) and not re.search(_NOT_A_LOOKUP, low) \
-            and not re.search(_INTERPRETS, low) and (named is not None or re.search(_THIS_PATIENT, low)) \
-            and not re.search(_LOOKUP, low):
-        # Never the model's guess about a fact of this patient's record ("the PEEP setting of patient X").
-        return Reading(Plan("declined", decline=NOT_IN_RECORD), None, (), patient_id, today)
-    if plan.kind == "general" and not _is_general(low) and not re.search(_NOT_A_LOOKUP, low) \
             and re.search(_LOOKUP, low):
         held = _uncatalogued(vocab, low)
         if held:
@@ -96,4 +91,8 @@ def read_question(store: Store, question: str, patient_id: str | None, today_of:
                 f"The record holds {held} readings, but the assistant computes only the measurements its catalog "
                 "knows, so it does not answer this: the patient's results table lists them.")), None, (),
                            patient_id, today)
+    if plan.kind == "general" and not _is_general(low) and not re.search(_NOT_A_LOOKUP, low) \
+            and not re.search(_INTERPRETS, low) and (named is not None or re.search(_THIS_PATIENT, low)):
+        # Never the model's guess about a fact of this patient's record ("the PEEP setting of patient X").
+        return Reading(Plan("declined", decline=NOT_IN_RECORD), None, (), patient_id, today)
     return Reading(plan, None, unread_words(text, plan, also), patient_id, today)
