@@ -117,7 +117,8 @@ def check(answer: Any, expect: Expect) -> bool:
     if how == "names":
         return all(str(n).lower() in text.lower() for n in expect.value)
     if how == "names_any":   # several readings of the question, each a list of names: one must be named whole
-        return any(all(str(n).lower() in text.lower() for n in names) for names in expect.value)
+        flat = " ".join(text.lower().split())   # names as Synthea spells them, with doubled spaces squeezed
+        return any(all(" ".join(str(n).lower().split()) in flat for n in names) for names in expect.value)
     if how == "patients":
         # ``accepted`` holds every patient id of the workspace: other ids in the rows (encounters) are not patients.
         known = set(expect.accepted) if expect.accepted else None

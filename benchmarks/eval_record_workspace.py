@@ -127,9 +127,9 @@ def _one(kind: str, template: str, i: int, files: RecordFiles, obs: Record, rng:
 
 
 def top_readings(files: RecordFiles, entity: str, n: int) -> tuple[tuple[str, ...], ...]:
-    """The top n names under each reading of "most frequent" that has no tie at its edge: counting rows or
-    patients, the living or everyone, with social findings or without (for conditions). A right answer names
-    every name of one of them; empty when every reading is tied."""
+    """The top n names under each reading of "most frequent": counting rows or patients, the living or
+    everyone, with social findings or without (for conditions); where names tie at the n-th place, the reading
+    holds every tied name. A right answer names every name of one of them."""
     t = files.tables[entity]
     tables = [t, t[t["name"].map(askable)]] if entity == "conditions" else [t]
     readings: set[tuple[str, ...]] = set()
@@ -137,6 +137,9 @@ def top_readings(files: RecordFiles, entity: str, n: int) -> tuple[tuple[str, ..
         for rows in (table, table[table["patient"].isin(files.living())]):
             for counts in (rows["name"].value_counts(), rows.groupby("name")["patient"].nunique()
                            .sort_values(ascending=False, kind="stable")):
-                if len(counts) > n and counts.iloc[n - 1] != counts.iloc[n]:
+                if len(counts) > n and counts.iloc[n - 1] == counts.iloc[n]:
+                    # A tie at the edge: the list must name every tied name (a cut would pick among equals).
+                    readings.add(tuple(sorted(counts.index[counts >= counts.iloc[n - 1]])))
+                elif len(counts) >= n:
                     readings.add(tuple(sorted(counts.index[:n])))
     return tuple(sorted(readings))

@@ -146,10 +146,19 @@ def test_listing_a_group_without_a_measurement_lists_the_group(cohort: tuple[Sto
 def test_a_missing_measurement_is_said_not_invented(cohort: tuple[Store, Path]) -> None:
     store, _ = cohort
     pid = store.con.execute("SELECT patient_id FROM patients ORDER BY patient_id LIMIT 1").fetchone()[0]
+    # Troponin is not a measurement the catalog knows: a look-up of it is declined, never the model's guess.
     answer = answer_question(store, question="latest troponin?", patient_id=pid)
-    assert not answer.computed  # troponin is not a measurement the catalog knows: the model, verified, answers
+    assert answer.computed and answer.declined and not answer.facts
+    # Held by the workspace, but not in that year for this patient: said so.
+    answer = answer_question(store, question="latest systolic blood pressure in 1900", patient_id=pid)
+    assert answer.text.startswith("The record has no systolic blood pressure readings in 1900"), answer.text
+    # Held by no patient at all: the workspace does not hold it (declined), not "this patient has none".
+    held = store.con.execute("SELECT count(*) FROM observations WHERE code = '1558-6'").fetchone()[0]
     answer = answer_question(store, question="latest fasting glucose in 1990", patient_id=pid)
-    assert answer.text.startswith("The record has no fasting glucose readings in 1990")
+    if held:
+        assert answer.text.startswith("The record has no fasting glucose readings in 1990")
+    else:
+        assert answer.declined and answer.text.startswith("The record does not hold fasting glucose readings")
 
 
 def test_cli_answers_a_workspace_question_without_a_patient_and_saves_it(cohort: tuple[Store, Path],

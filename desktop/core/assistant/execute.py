@@ -202,6 +202,12 @@ def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> An
             fallback.sql, fallback.params = [LAST_VISIT_SQL, *fallback.sql], [[facts.patient_id] * 2, *fallback.params]
         return fallback
     if not rows:
+        held = store.con.execute("SELECT count(*) FROM observations WHERE code = ?", [code]).fetchone()
+        if not held or not held[0]:
+            # No patient has one: the workspace does not hold this measurement (a ventilator's FiO2 in a
+            # Synthea export), which is not the same as this patient never having had it measured.
+            return Answer(plan, f"The record does not hold {name.lower()} readings: no patient in this workspace "
+                                "has one.", [], [sql], [params], columns, [], declined=True)
         text = f"The record has no {name.lower()} readings{scope} for this patient."
         return Answer(plan, text, [], [sql], [params], columns, [])
     described = [_describe(facts, code, number if number is not None else value, unit or "", at)

@@ -8,7 +8,6 @@ died"); "including the deceased" counts everyone and "the deceased" only them (c
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from desktop.core.assistant.answer import Answer, Fact
@@ -18,16 +17,12 @@ from desktop.core.assistant.record_plan import CLASS_WORDS, NO_MATCH
 from desktop.core.clinical.display_units import format_value
 from desktop.core.clinical.measurements import load_catalog
 from desktop.core.clinical.ranges import flag
+from desktop.core.clinical.social_findings import is_social_finding
 from desktop.core.queries.patient_facts import patient_facts_many
 from desktop.core.queries.patients import AGE_SQL, PatientFilter
 from desktop.core.store import Store
 
 LIVING = "p.death_date IS NULL"
-# Synthea's social and administrative "conditions" (employment, education, housing...): not diagnoses a
-# clinician means by "the most common conditions"; left out of top-k and said so.
-SOCIAL = re.compile(r"employment|education|criminal|violence|abuse|isolation|social|housing|transport|stress|labor force|"
-                    r"unemployed|misuses|risk activity|refugee|income|medication review|certificate|reports of|"
-                    r"limited social|prisoner|served in armed|dental|gingiv|alcoholism|smokes", re.I)
 AGE_BANDS = ((0, 17, "0-17"), (18, 39, "18-39"), (40, 64, "40-64"), (65, 200, "65 and over"))
 
 
@@ -267,9 +262,15 @@ def _top(store: Store, plan: Plan) -> Answer:
     rows = [list(r) for r in store.con.execute(sql, params).fetchall()]
     left_out = 0
     if plan.entity == "condition":
-        kept = [r for r in rows if not SOCIAL.search(r[0])]
+        # Social and administrative findings are not what a clinician means by the most common diagnoses.
+        kept = [r for r in rows if not is_social_finding(r[0])]
         left_out, rows = len(rows) - len(kept), kept
-    rows = rows[:plan.limit]
+    # Names tied with the last one shown are shown too: cutting a tie would pick among equals silently.
+    shown = plan.limit
+    while 0 < shown < len(rows) and rows[shown][2] == rows[shown - 1][2]:
+        shown += 1
+    tied = shown - plan.limit if plan.limit and shown > plan.limit else 0
+    rows = rows[:shown]
     scope = f" {plan.window.text}" if plan.window.text else ""
     alive = {"living": "living patients", "deceased": "patients who have died", "all": "all patients, the deceased "
              "included"}[plan.population]
@@ -280,7 +281,10 @@ def _top(store: Store, plan: Plan) -> Answer:
                         for r in rows)
     social = (f" ({left_out} social or administrative findings, such as employment or education, left out)"
               if left_out else "")
-    text = f"The {len(rows)} most common {many}{scope} among {alive}, by number of patients{social}: {listing}."
+    ties = (f" ({tied} more shown: tied with the {plan.limit}th at {rows[plan.limit - 1][2]} patients)"
+            if tied else "")
+    text = (f"The {len(rows) - tied} most common {many}{scope} among {alive}, by number of patients{social}{ties}: "
+            f"{listing}.")
     facts = [Fact(f"patients with {r[0]}", int(r[2])) for r in rows]
     return Answer(plan, text, facts, [sql], [params], ["description", "code", "patients", "events"], rows)
 

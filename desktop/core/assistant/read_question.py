@@ -92,7 +92,8 @@ def read_question(store: Store, question: str, patient_id: str | None, today_of:
                 "knows, so it does not answer this: the patient's results table lists them.")), None, (),
                            patient_id, today)
     if plan.kind == "general" and not _is_general(low) and not re.search(_NOT_A_LOOKUP, low) \
-            and not re.search(_INTERPRETS, low) and (named is not None or re.search(_THIS_PATIENT, low)):
+            and not re.search(_INTERPRETS, low) and (named is not None or re.search(_THIS_PATIENT, low)
+                                                      or (patient_id and re.search(_LOOKUP, low))):
         # Never the model's guess about a fact of this patient's record ("the PEEP setting of patient X").
         return Reading(Plan("declined", decline=NOT_IN_RECORD), None, (), patient_id, today)
     return Reading(plan, None, unread_words(text, plan, also), patient_id, today)
