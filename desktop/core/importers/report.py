@@ -15,11 +15,15 @@ from desktop.core.importers.reading import needs_staging
 from desktop.core.importers.sniff import CsvFacts
 
 
+#: the status of a file an import never started because it stopped before (Ctrl+C at a terminal)
+NOT_REACHED = "not reached"
+
+
 @dataclass
 class FileReport:
     file: str
     format: str
-    status: str  # imported, already imported, skipped, failed, cancelled
+    status: str  # imported, already imported, skipped, failed, cancelled, not reached
     rows_accepted: int = 0
     rows_rejected: int = 0
     rejections: list[dict[str, object]] = field(default_factory=list)
@@ -35,11 +39,15 @@ class FileReport:
     rows_updated: int = 0
     #: each such row: {"line", "key", "values": "unchanged" | "different", "updated"}
     already_present: list[dict[str, object]] = field(default_factory=list)
+    #: True once the file's rows are in the workspace (its transaction committed); files commit one by one
+    committed: bool = False
 
 
 @dataclass
 class ImportReport:
     files: list[FileReport] = field(default_factory=list)
+    #: the import stopped part-way (Ctrl+C): files after the one in progress are "not reached"
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -55,12 +63,14 @@ class ImportReport:
     def exit_code(self) -> int:
         """For scripts: 0 all clean, 1 some rows rejected or left as stored (the rest imported), 2 a file
         failed or was cancelled."""
-        if any(f.status in ("failed", "cancelled") for f in self.files):
+        if self.interrupted or any(f.status in ("failed", "cancelled", NOT_REACHED) for f in self.files):
             return 2
         return 0 if self.ok else 1
 
     def to_dict(self) -> dict[str, object]:
-        return {"ok": self.ok, "files": [asdict(f) for f in self.files]}
+        committed = [f.file for f in self.files if f.committed]
+        return {"ok": self.ok, "interrupted": self.interrupted, "committed": committed,
+                "files": [asdict(f) for f in self.files]}
 
 
 def rejections_of(facts: CsvFacts, result: RowResult) -> list[tuple[int, str]]:
@@ -132,9 +142,10 @@ def report_present(report: FileReport, result: KeyedResult, facts: CsvFacts) -> 
         report.notes.append(f"the first {_LISTED_PRESENT} rows already present are listed by line")
 
 
-def report_present_rows(report: FileReport, present: PresentRows, noun: str, same: str) -> None:
-    """Readings (or conditions) an earlier import stored: counted and listed by their natural key."""
-    report.rows_already_present = present.total
+def report_present_rows(report: FileReport, present: PresentRows, noun: str, same: str, *, rows: int) -> None:
+    """Readings (or conditions) an earlier import stored: counted and listed by their natural key. ``rows``:
+    the file's rows they make up (a wide row holds several readings)."""
+    report.rows_already_present = rows
     report.rows_present_unchanged = present.unchanged
     report.rows_present_different = present.different
     report.rows_updated = present.updated
