@@ -26,6 +26,7 @@ from desktop.core.importers.report import (
     ImportReport,
     note_reading,
     reader_failure,
+    rejection_entries,
     rejections_of,
     report_present,
     report_present_rows,
@@ -315,7 +316,7 @@ def _import_file(con: duckdb.DuckDBPyConnection, item: PlannedFile, *, update_ex
     rejections = rejections_of(facts, result)
     report.rows_accepted = result.accepted
     report.rows_rejected = len(rejections)
-    report.rejections = [{"line": line, "reason": reason} for line, reason in rejections]
+    report.rejections = rejection_entries(facts, rejections)
     report.notes = result.notes
     if isinstance(result, KeyedResult) and result.present:
         report_present(report, result, facts)

@@ -3,6 +3,7 @@ accepted, rejected (with its line and a reason true of that line) or already pre
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import asdict, dataclass, field
 
@@ -89,6 +90,24 @@ def rejections_of(facts: CsvFacts, result: RowResult) -> list[tuple[int, str]]:
     blank = set(facts.whitespace_lines)
     found = [(line, f"line {line} is blank (only whitespace)" if line in blank else reason) for line, reason in found]
     return sorted(set(found))  # a wide row can fail twice for the same reason: say it once
+
+
+def rejection_entries(facts: CsvFacts, rejections: list[tuple[int, str]]) -> list[dict[str, object]]:
+    """The report's rejections: each record's first line, and its last line when a quoted value made it
+    span several (``last_line``), so a reader finds the whole record."""
+    ends: dict[int, int] = {}
+    if facts.record_starts:
+        starts = facts.record_starts
+        ends = {a: b - 1 for a, b in itertools.pairwise(starts)}
+        ends[starts[-1]] = max(facts.last_line, starts[-1])
+    out: list[dict[str, object]] = []
+    for line, reason in rejections:
+        entry: dict[str, object] = {"line": line, "reason": reason}
+        last = ends.get(line, line)
+        if last > line and "inside the quote opened" not in reason and "unterminated quote" not in reason:
+            entry["last_line"] = last
+        out.append(entry)
+    return out
 
 
 class _Units:

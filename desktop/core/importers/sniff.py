@@ -94,9 +94,14 @@ def _check_csv(path: Path) -> CsvFacts:
         raise ImportFailed(f"{path}: line 1 is blank; the first line must be the column names")
     delimiter = _delimiter(first_line)
     header = _read_header(path, encoding, delimiter)
-    starts = _record_starts(path, encoding, delimiter) if scan.odd_quotes else None
+    records = _record_starts(path, encoding, delimiter) if scan.odd_quotes else None
+    starts, blank, whitespace = None, tuple(scan.blank), tuple(scan.whitespace)
+    if records is not None:  # lines inside a quoted value are neither blank nor whitespace-only lines
+        starts, blank = records
+        begins = set(starts)
+        whitespace = tuple(n for n in whitespace if n in begins)
     return CsvFacts(
-        path, scan.sha256, header, delimiter, bom, size, tuple(scan.blank), encoding, tuple(scan.whitespace),
+        path, scan.sha256, header, delimiter, bom, size, blank, encoding, whitespace,
         scan.mixed_from, scan.lone_cr, scan.last_line, starts,
     )
 
@@ -141,23 +146,27 @@ def _shown(name: str) -> str:
     return repr(name if len(name) <= 60 else name[:57] + "...")
 
 
-def _record_starts(path: Path, encoding: str, delimiter: str) -> tuple[int, ...] | None:
+def _record_starts(path: Path, encoding: str, delimiter: str) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
     """The start line of each record and blank line, when a quoted value holds a line break (a note typed
-    over two lines in Excel); None when every record is one line after all (an inch sign, 5'11")."""
+    over two lines in Excel), and the blank lines among them (a blank line inside a quoted value is part of
+    the value, not a line the reader skips); None when every record is one line after all (an inch sign)."""
     codec = "utf-8-sig" if encoding == "utf-8" else _PYTHON_CODEC[encoding]
     starts: list[int] = []
+    blank: list[int] = []
     with path.open(encoding=codec, newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True)
         ended = 0
         try:
-            for _row in reader:
+            for row in reader:
                 starts.append(ended + 1)
+                if not row:
+                    blank.append(ended + 1)
                 ended = reader.line_num
         except csv.Error:
             return None  # unreadable as CSV: DuckDB's reader reports it, line by line
     multiline = any(b - a > 1 for a, b in itertools.pairwise(starts)) or (
         bool(starts) and ended > starts[-1])
-    return tuple(starts) if multiline else None
+    return (tuple(starts), tuple(blank)) if multiline else None
 
 
 class _BadByte(Exception):

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import duckdb
+
 from desktop.core.importers.errors import ImportFailed
 from desktop.core.importers.mapping import ColumnMapping, save_mapping
 from desktop.core.importers.pipeline import PlannedFile, PlannedUnit, map_planned, plan_path, run_units
@@ -158,5 +160,9 @@ def _remember_mapping(store: Store, report: ImportReport, units: list[PlannedUni
         if item is None or entry.status not in ("imported", "already imported"):
             continue
         assert item.mapping is not None
-        save_mapping(store.con, item.facts.header, name, item.mapping)
+        try:
+            save_mapping(store.con, item.facts.header, name, item.mapping)
+        except duckdb.Error as exc:  # the rows are in (committed); only the remembering failed
+            entry.notes.append(f"column mapping not remembered: {str(exc).splitlines()[0]}")
+            continue
         entry.notes.append(f"column mapping remembered as {name!r} for files with this header")

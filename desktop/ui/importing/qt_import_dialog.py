@@ -284,7 +284,7 @@ def report_html(report: ImportReport, max_reasons: int = 50) -> str:
             line += f"<br>{escape(note)}"
         if f.rejections:
             reasons = "".join(
-                f"<li>line {r['line'] if r['line'] is not None else '?'}: {escape(r['reason'])}</li>"
+                f"<li>{_where(r)}: {escape(str(r['reason']))}</li>"
                 for r in f.rejections[:max_reasons]
             )
             more = f"<li>… and {len(f.rejections) - max_reasons:,} more</li>" if len(f.rejections) > max_reasons else ""
@@ -292,6 +292,14 @@ def report_html(report: ImportReport, max_reasons: int = 50) -> str:
         parts.append(line + "</li>")
     parts.append("</ul>")
     return "".join(parts)
+
+
+def _where(rejection: dict[str, object]) -> str:
+    """'line 12', or 'lines 12-13' for a record a quoted value spread over several lines."""
+    line, last = rejection.get("line"), rejection.get("last_line")
+    if line is None:
+        return "line ?"
+    return f"lines {line}-{last}" if last else f"line {line}"
 
 
 def _modified_on(path: Path) -> date | None:
