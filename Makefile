@@ -102,12 +102,14 @@ bench: bench-import bench-chat
 bench-import: $(VENV)/.deps-dev
 	$(PY) -m benchmarks.bench_import
 # In-app chat stream vs the raw llama.cpp loop vs create_chat_completion, same model/threads/prompt.
-bench-chat: $(VENV)/.deps-dev $(DEFAULT_MODEL) $(DEFAULT_MANIFEST)
+# Reads the sample workspace (a copy) for its conversation on real records.
+bench-chat: $(VENV)/.deps-dev $(DEFAULT_MODEL) $(DEFAULT_MANIFEST) $(SAMPLE_WORKSPACE)
 	$(PY) -m benchmarks.bench_chat
 
 # The assistant's exact path against answers computed from the CSV files (accuracy per question kind,
 # wrong figures shown unmarked, time to a computed answer); exits 1 when a goal is missed.
-eval-assistant: $(VENV)/.deps-dev
+# Its held-out part reads the sample workspace (a copy) and plans with the default model.
+eval-assistant: $(VENV)/.deps-dev $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL) $(DEFAULT_MANIFEST)
 	$(PY) -m benchmarks.eval_assistant
 
 # The window's speed: start to first paint, patient switch, 100,000-patient list, panning 1M points.
