@@ -215,6 +215,8 @@ def new_connection(*, encrypted: bool) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     # Store every time in UTC; a file's offsets are converted on import.
     con.execute("SET TimeZone = 'UTC'")
+    # DuckDB draws a progress bar on stderr for long queries: noise in the command line's output.
+    con.execute("SET enable_progress_bar = false")
     if encrypted:
         extension = _httpfs_extension_path()
         if extension is None:

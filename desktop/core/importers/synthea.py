@@ -6,6 +6,8 @@ without MIDDLE/FIPS/INCOME; VALUE is cast only where TYPE is numeric; blood pres
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 
 from desktop.core.importers.entities import KeyedTable, stage_and_insert
@@ -175,7 +177,8 @@ def import_encounters_file(
 #: importers of files whose rows carry an Id: they settle rows already present themselves
 KEYED_IMPORTERS = {"synthea-patients", "synthea-encounters"}
 
-IMPORTERS = {
+#: format -> importer(con, facts, import_id); the keyed ones also take ``update_existing=``
+IMPORTERS: dict[str, Callable[..., RowResult]] = {
     "synthea-patients": import_patients_file,
     "synthea-encounters": import_encounters_file,
     "synthea-conditions": import_conditions_file,
