@@ -108,7 +108,7 @@ def check_call(call: Call, run: subprocess.CompletedProcess[str]) -> list[dict[s
             problems.append({"kind": "counts do not add up", "file": f["file"], "counts": counts,
                              "records": len(starts)})
         begins = set(starts)
-        lines = path.read_bytes().decode(_CODECS.get(f.get("encoding") or "utf-8", "utf-8")).splitlines()
+        lines = path.read_bytes().decode(_CODECS.get(f.get("encoding") or "utf-8", "utf-8")).splitlines(keepends=True)
         for r in f["rejections"]:
             line = r["line"]
             if not isinstance(line, int) or not 1 < line <= last:
@@ -121,7 +121,7 @@ def check_call(call: Call, run: subprocess.CompletedProcess[str]) -> list[dict[s
                 problems.append({"kind": "rejection line is not a record's first line", "file": f["file"],
                                  "rejection": r})
                 continue
-            shown = "\n".join(lines[line - 1:int(r.get("last_line") or line)])
+            shown = "".join(lines[line - 1:int(r.get("last_line") or line)])
             for value in _QUOTED.findall(reason):
                 if value.strip() and value.strip() not in shown:
                     problems.append({"kind": "rejection not true of its line", "file": f["file"], "rejection": r,
