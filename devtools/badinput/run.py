@@ -108,7 +108,9 @@ def check_call(call: Call, run: subprocess.CompletedProcess[str]) -> list[dict[s
             problems.append({"kind": "counts do not add up", "file": f["file"], "counts": counts,
                              "records": len(starts)})
         begins = set(starts)
-        lines = path.read_bytes().decode(_CODECS.get(f.get("encoding") or "utf-8", "utf-8")).splitlines(keepends=True)
+        text = path.read_bytes().decode(_CODECS.get(f.get("encoding") or "utf-8", "utf-8"))
+        lines = [piece + "\n" for piece in text.split("\n")]  # lines as the reader counts them (not splitlines:
+        # it also breaks at form feeds and other separators a CSV line may hold)
         for r in f["rejections"]:
             line = r["line"]
             if not isinstance(line, int) or not 1 < line <= last:
