@@ -65,16 +65,23 @@ def _records(path: Path, encoding: str | None) -> tuple[list[int], int] | None:
         return None
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t|", key=first.count) if any(first.count(d) for d in ",;\t|") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    feeds = [0]  # lines are counted at line feeds (a lone carriage return ends a record, not a line)
+
+    def lines():  # type: ignore[no-untyped-def]
+        for piece in io.StringIO(text, newline=""):
+            feeds[0] += piece.count("\n")
+            yield piece
+
+    reader = csv.reader(lines(), delimiter=delimiter)
     starts, ended = [], 0
     try:
         for i, row in enumerate(reader):
             if i > 0 and row:
                 starts.append(ended + 1)
-            ended = reader.line_num
+            ended = feeds[0]
     except csv.Error:
         return None
-    return starts, ended
+    return starts, text.count("\n") + (0 if text.endswith("\n") else 1)
 
 
 def check_call(call: Call, run: subprocess.CompletedProcess[str]) -> list[dict[str, object]]:

@@ -232,3 +232,30 @@ def test_make_targets_build_what_they_read(target: str, needs: list[str]) -> Non
     assert rule is not None
     prerequisites = rule.group(1).split()
     assert all(n in prerequisites for n in needs), prerequisites
+
+
+def test_lines_are_counted_at_line_feeds_when_a_carriage_return_ends_a_record(store: Store, tmp_path: Path) -> None:
+    """A lone CR (an old Mac ending) ends a record but not a line: later rejections keep their line."""
+    text = (f"{LONG_HEADER},note\n"
+            "p1,2020-01-01T10:00:00,Heart rate,70,/min,x\r\n"            # line 2 (CRLF: endings change)
+            "p1,2020-01-02T10:00:00,Heart rate,71,/min,x\r"              # line 3, a record ...
+            "p1,2020-01-03T10:00:00,Heart rate,72,/min,x\n"              # ... and another on the same line
+            'p1,2020-01-04T10:00:00,,73,/min,"two\nlines"\n'            # lines 4-5: measurement is empty
+            "p1,2020-01-05T10:00:00,Heart rate,abc,/min,x\n")           # line 6
+    path = tmp_path / "mac.csv"
+    path.write_bytes(text.encode())
+    f = import_paths(store, [path]).files[0]
+    assert f.rejections == [{"line": 4, "reason": "measurement is empty", "last_line": 5},
+                            {"line": 6, "reason": "value 'abc' is not a number"}]
+    assert f.rows_accepted == 3
+
+
+def test_a_folder_that_cannot_go_in_lists_each_of_its_files(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    write(folder / "a.csv", LONG_HEADER + "\n" + long_rows(2))
+    write(folder / "b.csv", "first,last,last\n1,2,3\n")
+    report = import_paths(store, [folder])
+    by_name = {Path(f.file).name: f for f in report.files}
+    assert set(by_name) == {"a.csv", "b.csv"} and all(f.status == "failed" for f in report.files)
+    assert "names the column 'last' twice" in str(by_name["b.csv"].message)
+    assert str(by_name["a.csv"].message).startswith("a.csv was not imported either: b.csv beside it")

@@ -61,6 +61,8 @@ class PlannedUnit:
     given: Path | None = None
     #: to be read through a column mapping (set even when the mapping could not be applied)
     mapped: bool = False
+    #: the CSV files a unit with a problem held (each is reported, not only the folder)
+    members: list[Path] = field(default_factory=list)
 
 
 _MAX_DEPTH = 12  # a folder tree deeper than this is not an export: said, not walked forever
@@ -120,9 +122,10 @@ def _plan_unit(store: Store, path: Path, files: list[Path], mapping: ColumnMappi
         for f in files:
             unit.files.append(_plan_file(store, f, mapping, in_folder=path.is_dir()))
     except ImportFailed as exc:
-        return PlannedUnit(path, problem=str(exc), given=given)
+        return PlannedUnit(path, problem=str(exc), given=given, members=files)
     except Exception as exc:  # noqa: BLE001 - a file no check foresaw: a message, never a traceback
-        return PlannedUnit(path, problem=f"{path}: cannot be read ({type(exc).__name__}: {exc})", given=given)
+        return PlannedUnit(path, problem=f"{path}: cannot be read ({type(exc).__name__}: {exc})", given=given,
+                           members=files)
     order = {name: i for i, name in enumerate(FOLDER_ORDER)}
     unit.files.sort(key=lambda p: order.get(p.format, len(order)))
     return unit
@@ -193,7 +196,7 @@ def run_units(
     done_bytes = 0
     for i, unit in enumerate(units):
         if unit.problem is not None:
-            report.files.append(FileReport(str(unit.path), "", "failed", message=unit.problem))
+            report.files += _refused_unit(unit, unit.problem)
             continue
         if cancel is not None and cancel.cancelled:
             report.files += [FileReport(str(p.facts.path), p.format, "cancelled", message="import cancelled")
@@ -221,6 +224,16 @@ def run_units(
     if progress:
         progress(1.0, "done")
     return report
+
+
+def _refused_unit(unit: PlannedUnit, problem: str) -> list[FileReport]:
+    """A unit that cannot be imported: each of its files, the one at fault with the problem."""
+    if not unit.path.is_dir() or not unit.members:
+        return [FileReport(str(unit.path), "", "failed", message=problem)]
+    at_fault = next((m for m in unit.members if problem.startswith(f"{m}: ")), None)
+    return [FileReport(str(m), "", "failed", message=problem if m == at_fault or at_fault is None else (
+        f"{m.name} was not imported either: {at_fault.name} beside it cannot be imported, and a folder's files go "
+        f"in together or not at all ({problem})")) for m in unit.members]
 
 
 def _import_unit(

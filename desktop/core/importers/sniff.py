@@ -15,6 +15,7 @@ import hashlib
 import itertools
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,7 +95,8 @@ def _check_csv(path: Path) -> CsvFacts:
         raise ImportFailed(f"{path}: line 1 is blank; the first line must be the column names")
     delimiter = _delimiter(first_line)
     header = _read_header(path, encoding, delimiter)
-    records = _record_starts(path, encoding, delimiter) if scan.odd_quotes else None
+    records = (_record_starts(path, encoding, delimiter)
+               if scan.odd_quotes or scan.lone_cr is not None else None)
     starts, blank, whitespace = None, tuple(scan.blank), tuple(scan.whitespace)
     if records is not None:  # lines inside a quoted value are neither blank nor whitespace-only lines
         starts, blank = records
@@ -147,24 +149,33 @@ def _shown(name: str) -> str:
 
 
 def _record_starts(path: Path, encoding: str, delimiter: str) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
-    """The start line of each record and blank line, when a quoted value holds a line break (a note typed
-    over two lines in Excel), and the blank lines among them (a blank line inside a quoted value is part of
-    the value, not a line the reader skips); None when every record is one line after all (an inch sign)."""
+    """The line each record and blank line starts on, when a quoted value holds a line break (a note typed
+    over two lines in Excel) or a carriage return alone ends a record, and the blank lines among them (a blank
+    line inside a quoted value is part of the value, not a line the reader skips); None when every record is
+    one line after all (an inch sign). Lines are counted at line feeds, as the rest of the report counts them:
+    a record after a lone carriage return starts on the same line as the one before it."""
     codec = "utf-8-sig" if encoding == "utf-8" else _PYTHON_CODEC[encoding]
     starts: list[int] = []
     blank: list[int] = []
+    feeds = [0]  # line feeds read so far
+
+    def lines(fh: Iterator[str]) -> Iterator[str]:
+        for piece in fh:
+            feeds[0] += piece.count("\n")
+            yield piece
+
     with path.open(encoding=codec, newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True)
+        reader = csv.reader(lines(fh), delimiter=delimiter, quotechar='"', doublequote=True)
         ended = 0
         try:
             for row in reader:
                 starts.append(ended + 1)
                 if not row:
                     blank.append(ended + 1)
-                ended = reader.line_num
+                ended = feeds[0]
         except csv.Error:
             return None  # unreadable as CSV: DuckDB's reader reports it, line by line
-    multiline = any(b - a > 1 for a, b in itertools.pairwise(starts)) or (
+    multiline = any(b - a != 1 for a, b in itertools.pairwise(starts)) or (
         bool(starts) and ended > starts[-1])
     return (tuple(starts), tuple(blank)) if multiline else None
 
