@@ -102,15 +102,17 @@ bench: bench-import bench-chat
 bench-import: $(VENV)/.deps-dev
 	$(PY) -m benchmarks.bench_import
 # In-app chat stream vs the raw llama.cpp loop vs create_chat_completion, same model/threads/prompt.
-bench-chat: $(VENV)/.deps-dev $(DEFAULT_MODEL) $(DEFAULT_MANIFEST)
+# Reads the sample workspace (a copy) for its conversation on real records.
+bench-chat: $(VENV)/.deps-dev $(DEFAULT_MODEL) $(DEFAULT_MANIFEST) $(SAMPLE_WORKSPACE)
 	$(PY) -m benchmarks.bench_chat
 
 # The assistant's exact path against answers computed from the CSV files: right / wrong / declined per
 # question kind (measurements and the whole record, per patient and per workspace), wrong figures shown
-# unmarked, time to a computed answer; then the clinicians' held-out phrasings and the held-out
-# EHRSQL-style set scored with RS(10). See docs/evaluation.md. Exits 1 when a goal is missed.
-# EVAL_FLAGS=--with-model also runs the on-device model for EHRSQL-style questions handed to its prose.
-eval-assistant: $(VENV)/.deps-dev
+# unmarked, time to a computed answer; then the clinicians' held-out phrasings (the sample workspace, planned
+# with the default model) and the held-out EHRSQL-style set scored with RS(10). See docs/evaluation.md.
+# Exits 1 when a goal is missed. EVAL_FLAGS=--with-model also runs the on-device model for EHRSQL-style
+# questions handed to its prose.
+eval-assistant: $(VENV)/.deps-dev $(SAMPLE_WORKSPACE) $(DEFAULT_MODEL) $(DEFAULT_MANIFEST)
 	$(PY) -m benchmarks.eval_assistant $(EVAL_FLAGS)
 
 # The window's speed: start to first paint, patient switch, 100,000-patient list, panning 1M points.

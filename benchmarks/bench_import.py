@@ -115,6 +115,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--cohort-rows", type=int, default=10_000_000)
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each case; the median is kept")
     parser.add_argument("--child", nargs=3, metavar=("CASE", "FILE", "WORKSPACE"))
     args = parser.parse_args()
     if args.child:
@@ -132,7 +133,8 @@ def main() -> int:
             "long": (write_long_file, tmp / "long.csv"),
             "synthea observations": (write_synthea_observations, tmp / "observations.csv"),
         }
-        print(f"Import benchmark: {args.rows:,} rows per file; each case in its own process; 2 runs, best kept\n")
+        print(f"Import benchmark: {args.rows:,} rows per file; each case in its own process; {args.repeats} runs, "
+              "median kept (a shared machine's load varies from run to run)\n")
         header = f"{'file':22} {'case':16} {'seconds':>8} {'rows/s':>12} {'peak MB':>8} {'ours vs it':>11}"
         print(header)
         print("-" * len(header))
@@ -142,8 +144,8 @@ def main() -> int:
             writer(small, args.rows // 4, seed=7)
             results = {}
             for name in CASES:
-                runs = [run_case(name, path, tmp) for _ in range(2 if name != "pandas_sqlite" else 1)]
-                results[name] = min(runs, key=lambda r: r["seconds"])
+                runs = [run_case(name, path, tmp) for _ in range(args.repeats if name != "pandas_sqlite" else 1)]
+                results[name] = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
             ours = results["ours"]
             for name, r in results.items():
                 ratio = r["seconds"] / ours["seconds"]
@@ -153,7 +155,7 @@ def main() -> int:
             print(f"{label:22} {'ours, 1/4 file':16} {quarter['seconds']:8.2f} "
                   f"{quarter['rows'] / quarter['seconds']:12,.0f} {quarter['peak_rss_mb']:8.0f}")
             print(f"  -> ours at {ours['seconds'] and results['duckdb']['seconds'] / ours['seconds']:.2f}x plain DuckDB "
-                  f"(goal >= 0.5x), {results['pandas_sqlite']['seconds'] / ours['seconds']:.1f}x pandas+SQLite "
+                  f"(goal >= 0.8x), {results['pandas_sqlite']['seconds'] / ours['seconds']:.1f}x pandas+SQLite "
                   f"(goal >= 10x); peak memory {quarter['peak_rss_mb']:.0f} MB at {args.rows // 4:,} rows vs "
                   f"{ours['peak_rss_mb']:.0f} MB at {args.rows:,} rows\n")
         cohort = cohort_aggregate(tmp, args.cohort_rows)

@@ -1,7 +1,8 @@
 """The command line, for scripts and IT staff; the app uses the same core functions.
 
     python -m desktop import   --workspace W.duckdb [--update-existing] PATH...
-                               (exit 0 clean, 1 rows rejected or left as stored, 2 a file failed)
+                               (exit 0 clean, 1 rows rejected or left as stored, 2 a file failed; the JSON
+                               report is printed whatever happens; folders are walked)
     python -m desktop patients --workspace W.duckdb
     python -m desktop summary  --workspace W.duckdb --patient ID
     python -m desktop gui      [--workspace W.duckdb]
@@ -22,7 +23,8 @@ from pathlib import Path
 import duckdb
 
 from desktop.cli_security import add_security_commands, run_command
-from desktop.core.importers import ColumnMapping, run_import
+from desktop.core.importers import ColumnMapping, FileReport, ImportReport, run_import
+from desktop.core.importers.report import NOT_REACHED
 from desktop.core.queries.patients import PatientFilter, list_patients
 from desktop.core.queries.summary import PatientNotFound, patient_summary
 from desktop.core.store import WorkspaceError, open_store
@@ -36,21 +38,29 @@ def _print_json(data: object) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    """Import; whatever happens, the JSON report is printed (scripts read it) with every path in it."""
     mapping = None
     if args.mapping:
         try:
             mapping = ColumnMapping.from_json(Path(args.mapping).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            return _refuse_all(args.paths, f"{args.mapping}: not a usable column mapping: {exc}")
+            return refuse_import(args.paths, f"{args.mapping}: not a usable column mapping: {exc}")
     try:
-        store = open_store(args.workspace)
+        # Only a path that does not exist becomes a new workspace; an existing file must be one already.
+        store = open_store(args.workspace, create=True)
     except WorkspaceError as exc:
-        return _refuse_all(args.paths, str(exc))
-    with store:
-        report = run_import(
-            store, paths=[Path(p) for p in args.paths], mapping=mapping, save_mapping_as=args.save_mapping,
-            update_existing=args.update_existing, state=TaskState(),
-        )
+        return refuse_import(args.paths, str(exc))
+    try:
+        with store:
+            report = run_import(
+                store, paths=[Path(p) for p in args.paths], mapping=mapping, save_mapping_as=args.save_mapping,
+                update_existing=args.update_existing, state=TaskState(),
+            )
+    except KeyboardInterrupt:
+        return refuse_import(args.paths, "the import was interrupted before any file was stored",
+                             status=NOT_REACHED)
+    except (duckdb.Error, OSError) as exc:  # the workspace failed under the import: each unit rolled back
+        return refuse_import(args.paths, describe_damage(args.workspace, exc))
     _print_json(report.to_dict())
     failed = [f for f in report.files if f.status in ("failed", "cancelled") and f.message]
     if failed:  # the one line a person at a terminal reads (the cause, not its echoes); the JSON has every file
@@ -59,12 +69,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
-def _refuse_all(paths: list[str], reason: str) -> int:
-    """Nothing could be imported: one line on stderr, and still the JSON report (scripts read it), exit 2."""
+def refuse_import(paths: list[str], reason: str, *, status: str = "failed") -> int:
+    """Nothing was imported: one line on stderr, and still the JSON report (scripts read it), exit 2."""
     print(reason, file=sys.stderr)
-    _print_json({"ok": False, "error": reason, "files": [
-        {"file": p, "status": "failed", "rows_accepted": 0, "rows_rejected": 0, "message": reason}
-        for p in paths]})
+    report = ImportReport(files=[FileReport(p, "", status, message=reason) for p in paths])
+    _print_json({**report.to_dict(), "ok": False, "error": reason})
     return 2
 
 
@@ -120,14 +129,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("import", help="import CSV files or Synthea export folders; prints a JSON report")
-    p.add_argument("--workspace", required=True, help="the workspace file (created if missing)")
+    p.add_argument("--workspace", required=True,
+                   help="the workspace file (created if the path does not exist; an existing file must be a "
+                        "Vitalsight workspace and is never written otherwise)")
     p.add_argument("--mapping", help="a column mapping JSON for a CSV layout Vitalsight does not recognise")
     p.add_argument("--save-mapping", metavar="NAME", help="remember --mapping in the workspace under NAME")
     p.add_argument("--update-existing", action="store_true",
                    help="rows the workspace already holds (same patient or encounter Id, or a reading of the same "
                         "patient, time and measurement) take the file's values (without it they are counted as "
                         "already present and kept as stored)")
-    p.add_argument("paths", nargs="+", help="CSV files and/or Synthea CSV export folders")
+    p.add_argument("paths", nargs="+", help="CSV files and/or folders (walked: each Synthea export folder inside is "
+                                            "found; anything skipped is listed in the report with its reason)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("patients", help="print the patients as JSON")
@@ -174,9 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Unlocks an encrypted workspace and records the command's audit entries (cli_security.py).
         return run_command(args)
-    except WorkspaceError as exc:
+    except WorkspaceError as exc:  # a wrong passphrase, a file that is not a workspace, ...
+        if args.command == "import":
+            return refuse_import(args.paths, str(exc))
         print(str(exc), file=sys.stderr)
         return 2
     except duckdb.Error as exc:  # opened, then a read failed: the file is damaged (truncated, table missing)
-        print(describe_damage(str(getattr(args, "workspace", "the workspace")), exc), file=sys.stderr)
+        sentence = describe_damage(str(getattr(args, "workspace", "the workspace")), exc)
+        if args.command == "import":
+            return refuse_import(args.paths, sentence)
+        print(sentence, file=sys.stderr)
         return 2

@@ -105,9 +105,14 @@ class Store:
         self.close()
 
 
-def open_store(path: str | Path, *, encryption_key: str | None = None, read_only: bool = False) -> Store:
-    """Open (creating if needed) the workspace at ``path`` and bring its schema up to date.
+def open_store(
+    path: str | Path, *, encryption_key: str | None = None, read_only: bool = False, create: bool = True
+) -> Store:
+    """Open the workspace at ``path`` and bring its schema up to date; with ``create`` (and not
+    ``read_only``), a path that does not exist becomes a new workspace (File > New, ``import``).
 
+    An existing file is first opened read-only and refused, untouched, unless it carries Vitalsight's schema
+    marker (a ``schema_version`` table with a version): another program's DuckDB file is never written.
     ``path`` may be ``":memory:"`` for tests. With ``encryption_key`` the file is encrypted by DuckDB
     (AES); the httpfs extension that provides the cipher is loaded from its wheel, offline.
     """
@@ -118,6 +123,11 @@ def open_store(path: str | Path, *, encryption_key: str | None = None, read_only
             encryption_key = _unlocked_keys.get(_key_name(path_text))
             if encryption_key is None:
                 _raise_locked(path_text)
+        target = str(Path(path_text).expanduser())
+        if Path(target).exists():
+            refuse_unless_workspace(target, encryption_key)
+        elif read_only or not create:
+            raise WorkspaceError(f"{target}: no such workspace")
     con = new_connection(encrypted=encryption_key is not None)
     options = []
     if encryption_key is not None:
@@ -161,11 +171,52 @@ def open_store(path: str | Path, *, encryption_key: str | None = None, read_only
     return store
 
 
+def refuse_unless_workspace(target: str, encryption_key: str | None = None) -> None:
+    """Raise WorkspaceError, having written nothing, unless ``target`` is a Vitalsight workspace: it is
+    opened read-only and must hold the schema marker (a ``schema_version`` table with a version in it)."""
+    if Path(target).is_dir():
+        raise WorkspaceError(f"Cannot open workspace {target}: it is a folder, not a workspace file.")
+    if Path(target).stat().st_size == 0:
+        raise WorkspaceError(f"Cannot open workspace {target}: the file is empty (0 bytes), not a Vitalsight "
+                             "workspace; nothing was changed. Choose another file, or import into a new one.")
+    con = new_connection(encrypted=encryption_key is not None)
+    key = f", ENCRYPTION_KEY {_sql_string(encryption_key)}" if encryption_key is not None else ""
+    try:
+        try:
+            con.execute(f"ATTACH {_sql_string(target)} AS {WORKSPACE_ALIAS} (READ_ONLY{key})")
+        except duckdb.Error as exc:
+            sentence, in_use = describe_open_error(target, exc)
+            raise (WorkspaceInUse if in_use else WorkspaceError)(sentence) from exc
+        try:
+            con.execute(f"USE {WORKSPACE_ALIAS}")
+            tables = [r[0] for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = ? ORDER BY table_name",
+                [WORKSPACE_ALIAS]).fetchall()]
+            if "schema_version" not in tables:
+                held = (f"it holds the tables {', '.join(tables[:8])}{' …' if len(tables) > 8 else ''}" if tables
+                        else "it holds no tables")
+                raise WorkspaceError(
+                    f"{target} is not a Vitalsight workspace: it is a DuckDB database without Vitalsight's schema "
+                    f"marker ({held}); nothing was changed. Choose a Vitalsight workspace, or give a new file name "
+                    "to create one.")
+            if store_schema_version(con) == 0:
+                raise WorkspaceError(
+                    f"{target} cannot be opened: its schema version is empty, so nothing says which Vitalsight "
+                    "wrote it (a workspace whose creation did not finish, or a damaged one); nothing was changed. "
+                    "Open a backup or another workspace.")
+        except duckdb.Error as exc:  # attached, then the catalogue could not be read: damaged
+            raise WorkspaceError(describe_damage(target, exc)) from exc
+    finally:
+        con.close()
+
+
 def new_connection(*, encrypted: bool) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with nothing attached, set up as every workspace connection is."""
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     # Store every time in UTC; a file's offsets are converted on import.
     con.execute("SET TimeZone = 'UTC'")
+    # DuckDB draws a progress bar on stderr for long queries: noise in the command line's output.
+    con.execute("SET enable_progress_bar = false")
     if encrypted:
         extension = _httpfs_extension_path()
         if extension is None:

@@ -92,3 +92,94 @@ def test_damaged_workspace_is_one_sentence_and_exit_2(tmp_path: Path, damage, co
     assert "INSTALL" not in lines[0]
     if command == "import":
         assert json.loads(run.stdout)["ok"] is False
+
+
+# Issue 22: a file that is not a Vitalsight workspace is never written ----------------------------------------
+
+
+def _foreign_duckdb(path: Path) -> Path:
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE people (id INTEGER, last VARCHAR)")
+    con.execute("INSERT INTO people VALUES (1, 'Okafor')")
+    con.close()
+    return path
+
+
+def _bytes(path: Path) -> dict[str, bytes]:
+    """The file and anything DuckDB might leave beside it."""
+    return {p.name: p.read_bytes() for p in sorted(path.parent.glob(path.name + "*"))}
+
+
+@pytest.mark.parametrize("command", [
+    ["summary", "--patient", "1"], ["patients"], ["import", "OBS"], ["audit"],
+])
+def test_another_programs_duckdb_file_is_refused_and_left_byte_identical(tmp_path: Path, command: list[str]) -> None:
+    foreign = _foreign_duckdb(tmp_path / "their.duckdb")
+    before = _bytes(foreign)
+    args = [str(write(tmp_path / "obs.csv", OBS)) if a == "OBS" else a for a in command]
+    run = cli(args[0], "--workspace", str(foreign), *args[1:])
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "is not a Vitalsight workspace" in run.stderr and "nothing was changed" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert _bytes(foreign) == before
+    if command[0] == "import":
+        report = json.loads(run.stdout)
+        assert report["files"][0]["status"] == "failed" and report["committed"] == []
+
+
+def test_open_store_refuses_without_writing(tmp_path: Path) -> None:
+    foreign = _foreign_duckdb(tmp_path / "their.duckdb")
+    before = _bytes(foreign)
+    for read_only in (False, True):
+        with pytest.raises(WorkspaceError, match="not a Vitalsight workspace"):
+            open_store(foreign, read_only=read_only)
+    assert _bytes(foreign) == before
+
+
+def test_an_empty_schema_version_is_named_plainly(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "w.duckdb"
+    open_store(path).close()
+    con = duckdb.connect(str(path))
+    con.execute("DELETE FROM schema_version")
+    con.close()
+    before = _bytes(path)
+    with pytest.raises(WorkspaceError, match="its schema version is empty") as caught:
+        open_store(path)
+    assert "already exists" not in str(caught.value)
+    assert _bytes(path) == before
+
+
+def test_only_a_path_that_does_not_exist_is_created(tmp_path: Path) -> None:
+    with pytest.raises(WorkspaceError, match="no such workspace"):
+        open_store(tmp_path / "missing.duckdb", create=False)
+    assert not (tmp_path / "missing.duckdb").exists()
+    empty = tmp_path / "empty.duckdb"
+    empty.write_bytes(b"")
+    with pytest.raises(WorkspaceError, match="the file is empty"):
+        open_store(empty)
+    assert empty.read_bytes() == b""
+    open_store(tmp_path / "new.duckdb").close()  # File > New, import to a new path
+    open_store(tmp_path / "new.duckdb", create=False).close()
+
+
+def test_an_import_with_a_wrong_passphrase_still_prints_its_report(tmp_path: Path) -> None:
+    import os
+
+    workspace, csv = tmp_path / "w.duckdb", write(tmp_path / "obs.csv", OBS)
+    env = {**os.environ, "VITALSIGHT_PASSPHRASE": "the right passphrase, long enough"}
+    first = subprocess.run([sys.executable, "-m", "desktop", "import", "--workspace", str(workspace), str(csv)],
+                           capture_output=True, text=True, check=False, env=env)
+    assert first.returncode == 0, first.stderr
+    before = _bytes(workspace)
+    env["VITALSIGHT_PASSPHRASE"] = "a wrong passphrase, also long"
+    run = subprocess.run([sys.executable, "-m", "desktop", "import", "--workspace", str(workspace), str(csv)],
+                         capture_output=True, text=True, check=False, env=env)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    report = json.loads(run.stdout)
+    assert report["ok"] is False and report["files"][0]["file"] == str(csv)
+    assert "passphrase" in report["files"][0]["message"] and "not correct" in report["files"][0]["message"]
+    assert _bytes(workspace) == before

@@ -105,8 +105,8 @@ def test_cancel_during_an_import_leaves_the_workspace_unchanged(
     reached, release = threading.Event(), threading.Event()
     real_import_file = pipeline._import_file
 
-    def slow_import_file(con, item):  # the first file is in, inside the open transaction; wait here
-        report = real_import_file(con, item)
+    def slow_import_file(con, item, **options):  # the first file is in, inside the open transaction; wait here
+        report = real_import_file(con, item, **options)
         reached.set()
         release.wait(10)
         return report
@@ -153,8 +153,8 @@ def test_unknown_long_csv_is_mapped_as_one_row_per_reading(qtbot, empty_workspac
 def test_snapshot_file_is_mapped_with_one_date_conditions_and_words(
     qtbot, empty_workspace: Workspace, tmp_path: Path
 ) -> None:
-    """A Kaggle-style file (one row per patient, no time column): the date asked for defaults to the day the
-    file was saved, yes/no columns become conditions, smoking status is kept as words, and the report counts
+    """A Kaggle-style file (one row per patient, no time column): the date is asked for (the day the file was
+    saved shown beside it), yes/no columns become conditions, smoking status is kept as words, and the report counts
     the file's rows."""
     import os
     from datetime import datetime
@@ -173,7 +173,10 @@ def test_snapshot_file_is_mapped_with_one_date_conditions_and_words(
     qtbot.mouseClick(dialog.next, Qt.MouseButton.LeftButton)  # -> mapping page
     m = dialog.mapper
     assert m.time.currentData() is None and m.observed_on.isEnabled()  # no time column: one date for the file
-    assert m.observed_on.date().toString("yyyy-MM-dd") == "2025-02-03"  # the file's modification day
+    # The date is asked for, never taken silently: the file's modification day is shown beside it, one click away.
+    assert not m.date_chosen() and "last saved on 2025-02-03" in m.file_date.text()
+    qtbot.mouseClick(m.use_file_date, Qt.MouseButton.LeftButton)
+    assert m.observed_on.date().toString("yyyy-MM-dd") == "2025-02-03"
     assert (m.patient.currentData(), m.sex.currentData(), m.age.currentData()) == ("Patient_ID", "Gender", "Age")
     m.set_measurement("Blood_Pressure", "8480-6", "mm[Hg]")
     m.set_measurement("Cholesterol", "2093-3", "mg/dL")

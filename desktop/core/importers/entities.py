@@ -11,17 +11,12 @@ transaction.
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import duckdb
 
 from desktop.core.importers.observations import RowResult, reader_rejects
 from desktop.core.importers.sql import ident
-
-#: Set by the pipeline for one import: rows already present with different values replace the stored ones.
-UPDATE_EXISTING: ContextVar[bool] = ContextVar("vs_update_existing", default=False)
-
 
 @dataclass(frozen=True)
 class KeyedTable:
@@ -49,9 +44,11 @@ def stage_and_insert(
     reason_sql: str,
     insert_sql: str,
     keyed: KeyedTable | None = None,
+    update_existing: bool = False,
 ) -> KeyedResult:
     """Stage ``select_sql`` (with ``rn``) as ``vs_stage``, reject rows where ``reason_sql`` is not NULL,
-    then run ``insert_sql`` (which reads the accepted rows from ``vs_ok``)."""
+    then run ``insert_sql`` (which reads the accepted rows from ``vs_ok``). With ``keyed``, rows whose key
+    the table holds are counted as present; ``update_existing`` gives the different ones the file's values."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE vs_stage AS SELECT *, {reason_sql} AS reason FROM ({select_sql})")
     result = KeyedResult()
     if keyed is not None:
@@ -68,7 +65,7 @@ def stage_and_insert(
     if keyed is not None:
         present = con.execute("SELECT rn, key, unchanged FROM vs_present ORDER BY rn").fetchall()
         result.present = [(int(rn), str(key), bool(same)) for rn, key, same in present]
-        if UPDATE_EXISTING.get() and not all(same for _, _, same in result.present):
+        if update_existing and not all(same for _, _, same in result.present):
             result.updated = _update_present(con, keyed)
         con.execute("DROP TABLE vs_present")
     con.execute("DROP VIEW vs_ok")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from desktop.core.clinical.measurements import load_catalog, normalise_unit
+from desktop.core.importers.present import PresentRows
 from desktop.core.importers.sql import REJECTS_TABLE, number_sql
 
 #: A function giving the importer's SELECT; ``with_line`` asks for a real ``rn`` (record number).
@@ -41,6 +42,11 @@ class RowResult:
     rejected_records: list[tuple[int, str]] = field(default_factory=list)
     malformed: dict[int, str] = field(default_factory=dict)  # line -> reason, from DuckDB's reader
     notes: list[str] = field(default_factory=list)
+    #: readings an earlier import stored, when the importer settled them itself (mapped files)
+    settled: PresentRows | None = None
+    #: the file's rows counted as already present (not in ``accepted``): a wide row is present when every
+    #: value it gave was already in the workspace
+    rows_present: int = 0
 
 
 def resolve(pairs: list[tuple[str, str]], *, by_name: bool) -> list[tuple[object, ...]]:

@@ -53,11 +53,17 @@ class PresentRows:
         return self.unchanged + self.different
 
 
+#: left by settle_present_rows(keep_keys=True): the natural keys of this import's rows found present
+PRESENT_KEYS = "vs_present_keys"
+
+
 def settle_present_rows(
-    con: duckdb.DuckDBPyConnection, import_id: int, *, update_existing: bool, natural: NaturalKey = OBSERVATIONS
+    con: duckdb.DuckDBPyConnection, import_id: int, *, update_existing: bool, natural: NaturalKey = OBSERVATIONS,
+    keep_keys: bool = False,
 ) -> PresentRows:
     """Settle this import's new rows (observations, or Synthea conditions) that an earlier import already
-    stored (see the module doc)."""
+    stored (see the module doc). With ``keep_keys`` the keys found present stay in :data:`PRESENT_KEYS`
+    (a temp table, empty when none), for a file whose rows hold several values to count its rows."""
     found = PresentRows()
     table, key = natural.table, natural.key
     earlier = con.execute(
@@ -65,6 +71,9 @@ def settle_present_rows(
              (SELECT DISTINCT patient_id FROM {table} WHERE import_id = ?))""",
         [import_id, import_id],
     ).fetchone()
+    if keep_keys:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {PRESENT_KEYS} AS SELECT {', '.join(natural.key)} "
+                    f"FROM {natural.table} WHERE false")
     if not earlier or not earlier[0]:
         return found  # the common case (new patients): one cheap look, nothing to settle
     equal = "IS NOT DISTINCT FROM" if natural.nullable_key else "="
@@ -76,6 +85,8 @@ def settle_present_rows(
         WHERE n.import_id = ? GROUP BY ALL""",
         [import_id],
     )
+    if keep_keys:
+        con.execute(f"INSERT INTO {PRESENT_KEYS} SELECT DISTINCT {', '.join(key)} FROM vs_present_obs")
     counts = con.execute("SELECT count(*) FILTER (unchanged), count(*) FILTER (NOT unchanged) "
                          "FROM vs_present_obs").fetchone()
     found.unchanged, found.different = (int(counts[0]), int(counts[1])) if counts else (0, 0)

@@ -3,6 +3,7 @@ accepted, rejected (with its line and a reason true of that line) or already pre
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import asdict, dataclass, field
 
@@ -15,11 +16,15 @@ from desktop.core.importers.reading import needs_staging
 from desktop.core.importers.sniff import CsvFacts
 
 
+#: the status of a file an import never started because it stopped before (Ctrl+C at a terminal)
+NOT_REACHED = "not reached"
+
+
 @dataclass
 class FileReport:
     file: str
     format: str
-    status: str  # imported, already imported, skipped, failed, cancelled
+    status: str  # imported, already imported, skipped, failed, cancelled, not reached
     rows_accepted: int = 0
     rows_rejected: int = 0
     rejections: list[dict[str, object]] = field(default_factory=list)
@@ -35,11 +40,15 @@ class FileReport:
     rows_updated: int = 0
     #: each such row: {"line", "key", "values": "unchanged" | "different", "updated"}
     already_present: list[dict[str, object]] = field(default_factory=list)
+    #: True once the file's rows are in the workspace (its transaction committed); files commit one by one
+    committed: bool = False
 
 
 @dataclass
 class ImportReport:
     files: list[FileReport] = field(default_factory=list)
+    #: the import stopped part-way (Ctrl+C): files after the one in progress are "not reached"
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -55,12 +64,14 @@ class ImportReport:
     def exit_code(self) -> int:
         """For scripts: 0 all clean, 1 some rows rejected or left as stored (the rest imported), 2 a file
         failed or was cancelled."""
-        if any(f.status in ("failed", "cancelled") for f in self.files):
+        if self.interrupted or any(f.status in ("failed", "cancelled", NOT_REACHED) for f in self.files):
             return 2
         return 0 if self.ok else 1
 
     def to_dict(self) -> dict[str, object]:
-        return {"ok": self.ok, "files": [asdict(f) for f in self.files]}
+        committed = [f.file for f in self.files if f.committed]
+        return {"ok": self.ok, "interrupted": self.interrupted, "committed": committed,
+                "files": [asdict(f) for f in self.files]}
 
 
 def rejections_of(facts: CsvFacts, result: RowResult) -> list[tuple[int, str]]:
@@ -79,6 +90,24 @@ def rejections_of(facts: CsvFacts, result: RowResult) -> list[tuple[int, str]]:
     blank = set(facts.whitespace_lines)
     found = [(line, f"line {line} is blank (only whitespace)" if line in blank else reason) for line, reason in found]
     return sorted(set(found))  # a wide row can fail twice for the same reason: say it once
+
+
+def rejection_entries(facts: CsvFacts, rejections: list[tuple[int, str]]) -> list[dict[str, object]]:
+    """The report's rejections: each record's first line, and its last line when a quoted value made it
+    span several (``last_line``), so a reader finds the whole record."""
+    ends: dict[int, int] = {}
+    if facts.record_starts:
+        starts = facts.record_starts
+        ends = {a: b - 1 for a, b in itertools.pairwise(starts)}
+        ends[starts[-1]] = max(facts.last_line, starts[-1])
+    out: list[dict[str, object]] = []
+    for line, reason in rejections:
+        entry: dict[str, object] = {"line": line, "reason": reason}
+        last = ends.get(line, line)
+        if last > line and "inside the quote opened" not in reason and "unterminated quote" not in reason:
+            entry["last_line"] = last
+        out.append(entry)
+    return out
 
 
 class _Units:
@@ -132,9 +161,10 @@ def report_present(report: FileReport, result: KeyedResult, facts: CsvFacts) -> 
         report.notes.append(f"the first {_LISTED_PRESENT} rows already present are listed by line")
 
 
-def report_present_rows(report: FileReport, present: PresentRows, noun: str, same: str) -> None:
-    """Readings (or conditions) an earlier import stored: counted and listed by their natural key."""
-    report.rows_already_present = present.total
+def report_present_rows(report: FileReport, present: PresentRows, noun: str, same: str, *, rows: int) -> None:
+    """Readings (or conditions) an earlier import stored: counted and listed by their natural key. ``rows``:
+    the file's rows they make up (a wide row holds several readings)."""
+    report.rows_already_present = rows
     report.rows_present_unchanged = present.unchanged
     report.rows_present_different = present.different
     report.rows_updated = present.updated

@@ -129,9 +129,11 @@ def add_patients_of_conditions(con: duckdb.DuckDBPyConnection, import_id: int) -
 def rows_result(
     con: duckdb.DuckDBPyConnection, rows: RowsOf, values: RowResult, problems: list[tuple[int, str]], *,
     observations: int, conditions: int | None, day: date | None, from_file_date: bool, one_value_per_row: bool,
+    rows_present: int = 0,
 ) -> RowResult:
-    """The file's rows counted: each rejected once with all its reasons, the rest accepted; the values
-    stored, and a snapshot's date, said in the notes."""
+    """The file's rows counted: each rejected once with all its reasons, ``rows_present`` already in the
+    workspace, the rest accepted (so the three add up to the rows, by construction); the values stored, and
+    a snapshot's date, said in the notes."""
     reasons: dict[int, list[str]] = {}
     for rn, reason in sorted(values.rejected_records + problems):
         if reason not in reasons.setdefault(rn, []):
@@ -143,7 +145,8 @@ def rows_result(
         total = int(total_row[0]) if total_row else 0
     result = RowResult(malformed=values.malformed, notes=list(values.notes))
     result.rejected_records = [(rn, "; ".join(r)) for rn, r in sorted(reasons.items())]
-    result.accepted = total - len(reasons)
+    result.rows_present = rows_present
+    result.accepted = total - len(reasons) - rows_present
     if day is not None:
         source = ("the file's modification date, as the file has no time column" if from_file_date
                   else "the one date given for this file (observed_on)")

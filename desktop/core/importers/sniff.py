@@ -14,11 +14,15 @@ import csv
 import hashlib
 import itertools
 import re
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop.core.importers.errors import ImportFailed
 
+# One reader for headers and rows: Python's csv module limits a field to 128 KiB unless told otherwise.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 _CHUNK = 1 << 20
 _SAVE_AS_UTF8 = "save the file as UTF-8 CSV (Excel: 'CSV UTF-8') and import again"
 # A line that is empty or holds only whitespace: found from the newline before it (fast literal search).
@@ -90,35 +94,90 @@ def _check_csv(path: Path) -> CsvFacts:
     if not first_line.strip():
         raise ImportFailed(f"{path}: line 1 is blank; the first line must be the column names")
     delimiter = _delimiter(first_line)
-    header = next(csv.reader([first_line], delimiter=delimiter))
-    header = [h.strip() for h in header]
-    if any(h == "" for h in header):
-        position = next(i + 1 for i, h in enumerate(header) if h == "")
-        raise ImportFailed(f"{path}: line 1 (the header) has an empty column name at column {position}")
-    starts = _record_starts(path, encoding, delimiter) if scan.odd_quotes else None
+    header = _read_header(path, encoding, delimiter)
+    records = (_record_starts(path, encoding, delimiter)
+               if scan.odd_quotes or scan.lone_cr is not None else None)
+    starts, blank, whitespace = None, tuple(scan.blank), tuple(scan.whitespace)
+    if records is not None:  # lines inside a quoted value are neither blank nor whitespace-only lines
+        starts, blank = records
+        begins = set(starts)
+        whitespace = tuple(n for n in whitespace if n in begins)
     return CsvFacts(
-        path, scan.sha256, header, delimiter, bom, size, tuple(scan.blank), encoding, tuple(scan.whitespace),
+        path, scan.sha256, header, delimiter, bom, size, blank, encoding, whitespace,
         scan.mixed_from, scan.lone_cr, scan.last_line, starts,
     )
 
 
-def _record_starts(path: Path, encoding: str, delimiter: str) -> tuple[int, ...] | None:
-    """The start line of each record and blank line, when a quoted value holds a line break (a note typed
-    over two lines in Excel); None when every record is one line after all (an inch sign, 5'11")."""
+def _read_header(path: Path, encoding: str, delimiter: str) -> list[str]:
+    """The first record, read by the same csv reader as staged rows and record starts (no field limit):
+    a header over several lines, an unclosed quote, and empty or repeated names are said in words."""
+    codec = "utf-8-sig" if encoding == "utf-8" else _PYTHON_CODEC[encoding]
+    with path.open(encoding=codec, newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
+        try:
+            header = next(reader, [])
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                raise ImportFailed(
+                    f"{path}: line 1 (the header) opens a quote (\") that is never closed, so every line after it "
+                    "would be read as one column name; close the quote or remove it and import again") from None
+            raise ImportFailed(f"{path}: line 1 (the header) cannot be read as CSV: {exc}") from None
+        if reader.line_num > 1:
+            raise ImportFailed(
+                f"{path}: the header (the column names) spans lines 1-{reader.line_num}: a quoted column name "
+                "holds a line break; put each column name on line 1") from None
+    header = [h.strip() for h in header]
+    if header:
+        header[0] = header[0].lstrip("\ufeff").strip()  # a byte-order mark the codec kept (UTF-16)
+    if any(h == "" for h in header):
+        position = next(i + 1 for i, h in enumerate(header) if h == "")
+        raise ImportFailed(f"{path}: line 1 (the header) has an empty column name at column {position}; "
+                           "give every column a name")
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header, start=1):
+        key = name.casefold()  # SQL names are case-blind: "Last" and "last" are one column to the reader
+        if key in seen:
+            raise ImportFailed(
+                f"{path}: line 1 (the header) names the column {_shown(name)} twice (columns {seen[key]} and {i}); "
+                "give each column its own name")
+        seen[key] = i
+    return header
+
+
+def _shown(name: str) -> str:
+    return repr(name if len(name) <= 60 else name[:57] + "...")
+
+
+def _record_starts(path: Path, encoding: str, delimiter: str) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """The line each record and blank line starts on, when a quoted value holds a line break (a note typed
+    over two lines in Excel) or a carriage return alone ends a record, and the blank lines among them (a blank
+    line inside a quoted value is part of the value, not a line the reader skips); None when every record is
+    one line after all (an inch sign). Lines are counted at line feeds, as the rest of the report counts them:
+    a record after a lone carriage return starts on the same line as the one before it."""
     codec = "utf-8-sig" if encoding == "utf-8" else _PYTHON_CODEC[encoding]
     starts: list[int] = []
+    blank: list[int] = []
+    feeds = [0]  # line feeds read so far
+
+    def lines(fh: Iterator[str]) -> Iterator[str]:
+        for piece in fh:
+            feeds[0] += piece.count("\n")
+            yield piece
+
     with path.open(encoding=codec, newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True)
+        reader = csv.reader(lines(fh), delimiter=delimiter, quotechar='"', doublequote=True)
         ended = 0
         try:
-            for _row in reader:
+            for row in reader:
                 starts.append(ended + 1)
-                ended = reader.line_num
+                if not row:
+                    blank.append(ended + 1)
+                ended = feeds[0]
         except csv.Error:
             return None  # unreadable as CSV: DuckDB's reader reports it, line by line
-    multiline = any(b - a > 1 for a, b in itertools.pairwise(starts)) or (
+    multiline = any(b - a != 1 for a, b in itertools.pairwise(starts)) or (
         bool(starts) and ended > starts[-1])
-    return tuple(starts) if multiline else None
+    return (tuple(starts), tuple(blank)) if multiline else None
 
 
 class _BadByte(Exception):

@@ -60,5 +60,12 @@ def timestamp_sql(expr: str, fmt: str | None = None) -> str:
     """A UTC timestamp from ISO text (offsets converted to UTC), or with an explicit strptime format."""
     if fmt:
         return f"TRY_STRPTIME(trim({expr}), {literal(fmt)})"
-    # Through TIMESTAMPTZ: a plain TIMESTAMP cast would silently drop a '+02:00' offset.
-    return f"TRY_CAST(TRY_CAST({expr} AS TIMESTAMPTZ) AS TIMESTAMP)"
+    # Through TIMESTAMPTZ: a plain TIMESTAMP cast would silently drop a '+02:00' offset. The TIMESTAMPTZ cast
+    # costs as much as reading the file, so text of the plain ISO shapes (a date; a date and time to the minute or
+    # second; the same ending in 'Z' for UTC, as Synthea writes) with no '+'/'-' offset takes the plain cast,
+    # which gives the same instant for it; anything else goes through TIMESTAMPTZ.
+    rest = f"substr({expr}, 11)"
+    plain = (f"(length({expr}) IN (10, 16, 19) OR (length({expr}) = 20 AND ends_with({expr}, 'Z'))) "
+             f"AND NOT contains({rest}, '+') AND NOT contains({rest}, '-')")
+    return (f"CASE WHEN {plain} THEN TRY_CAST({expr} AS TIMESTAMP) "
+            f"ELSE TRY_CAST(TRY_CAST({expr} AS TIMESTAMPTZ) AS TIMESTAMP) END")

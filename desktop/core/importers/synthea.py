@@ -6,6 +6,8 @@ without MIDDLE/FIPS/INCOME; VALUE is cast only where TYPE is numeric; blood pres
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 
 from desktop.core.importers.entities import KeyedTable, stage_and_insert
@@ -70,7 +72,9 @@ def _clean_name(expr: str) -> str:
     return f"nullif(trim(regexp_replace(coalesce({expr}, ''), '[0-9]+$', '')), '')"
 
 
-def import_patients_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, import_id: int) -> RowResult:
+def import_patients_file(
+    con: duckdb.DuckDBPyConnection, facts: CsvFacts, import_id: int, *, update_existing: bool = False
+) -> RowResult:
     col = _Columns(facts.header)
     reader = read_csv_sql(facts.path, facts.header, facts.delimiter)
     select_sql = f"""
@@ -99,7 +103,8 @@ def import_patients_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, import
     keyed = KeyedTable("patients", "patient_id", {"name": "name", "sex": "sex", "birth_date": "birth_date",
                                                   "death_date": "death_date"},
                        placeholder="t.name IS NULL AND t.birth_date IS NULL")
-    return stage_and_insert(con, select_sql=select_sql, reason_sql=reason, insert_sql=insert_sql, keyed=keyed)
+    return stage_and_insert(con, select_sql=select_sql, reason_sql=reason, insert_sql=insert_sql, keyed=keyed,
+                            update_existing=update_existing)
 
 
 def import_conditions_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, import_id: int) -> RowResult:
@@ -136,7 +141,9 @@ def import_conditions_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, impo
     return result
 
 
-def import_encounters_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, import_id: int) -> RowResult:
+def import_encounters_file(
+    con: duckdb.DuckDBPyConnection, facts: CsvFacts, import_id: int, *, update_existing: bool = False
+) -> RowResult:
     col = _Columns(facts.header)
     reader = read_csv_sql(facts.path, facts.header, facts.delimiter)
     select_sql = f"""
@@ -163,10 +170,15 @@ def import_encounters_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, impo
     keyed = KeyedTable("encounters", "encounter_id", {
         "patient_id": "patient_id", "started_at": "started_at", "ended_at": "ended_at",
         "encounter_class": "encounter_class", "code": "code", "description": "description", "reason": "reason_text"})
-    return stage_and_insert(con, select_sql=select_sql, reason_sql=reason, insert_sql=insert_sql, keyed=keyed)
+    return stage_and_insert(con, select_sql=select_sql, reason_sql=reason, insert_sql=insert_sql, keyed=keyed,
+                            update_existing=update_existing)
 
 
-IMPORTERS = {
+#: importers of files whose rows carry an Id: they settle rows already present themselves
+KEYED_IMPORTERS = {"synthea-patients", "synthea-encounters"}
+
+#: format -> importer(con, facts, import_id); the keyed ones also take ``update_existing=``
+IMPORTERS: dict[str, Callable[..., RowResult]] = {
     "synthea-patients": import_patients_file,
     "synthea-encounters": import_encounters_file,
     "synthea-conditions": import_conditions_file,

@@ -13,6 +13,7 @@ import duckdb
 from desktop.core.clinical.measurements import load_catalog
 from desktop.core.importers.mapping import FILE_MODIFIED, ColumnMapping
 from desktop.core.importers.observations import REJECT, RowResult, add_missing_patients, import_observations
+from desktop.core.importers.present import PRESENT_KEYS, settle_present_rows
 from desktop.core.importers.rows import (
     RowsOf,
     add_patients_of_conditions,
@@ -56,10 +57,13 @@ def _patient_id_sql(mapping: ColumnMapping) -> str:
 
 
 def import_mapped_file(
-    con: duckdb.DuckDBPyConnection, facts: CsvFacts, mapping: ColumnMapping, import_id: int
+    con: duckdb.DuckDBPyConnection, facts: CsvFacts, mapping: ColumnMapping, import_id: int, *,
+    update_existing: bool = False,
 ) -> RowResult:
     """Import one file through ``mapping``. The counts are of the file's rows (a wide row holds many values):
-    a row is rejected when any of its values is, naming each problem; its other values are still stored."""
+    a row is rejected when any of its values is, naming each problem; its other values are still stored.
+    A row whose every value the workspace already held is counted as already present, so accepted + rejected
+    + already present = the file's rows."""
     reader = read_csv_sql(facts.path, facts.header, facts.delimiter)
     day = mapping.observed_date(_modified_on(facts.path))
     if day is None:
@@ -78,17 +82,48 @@ def import_mapped_file(
         result = import_observations(con, _long_source(rows, mapping), import_id, by_name=True)
     else:
         result = RowResult()
-    observations = result.accepted
+    present = settle_present_rows(con, import_id, update_existing=update_existing, keep_keys=True)
+    observations = result.accepted - (present.total - present.updated)  # the file's copies of unchanged ones went
     mapped_conditions = bool(mapping.conditions or mapping.condition)
     conditions = insert_conditions(con, rows, mapping, import_id) if mapped_conditions else None
     if not has_demographics:
         add_missing_patients(con, import_id)  # ids only: cheaper from the stored rows than the file
     add_patients_of_conditions(con, import_id)
-    return rows_result(
-        con, rows, result, row_problems(con, rows, mapping), observations=observations, conditions=conditions,
+    problems = row_problems(con, rows, mapping)
+    if mapping.one_value_per_row and not problems:
+        rows_present = present.total  # a row is one reading
+    else:
+        rejected = {rn for rn, _ in result.rejected_records} | {rn for rn, _ in problems}
+        rows_present = _rows_present(con, rows, import_id, rejected) if present.total else 0
+    counted = rows_result(
+        con, rows, result, problems, observations=observations, conditions=conditions,
         day=day, from_file_date=mapping.observed_on == FILE_MODIFIED,
-        one_value_per_row=mapping.one_value_per_row,
+        one_value_per_row=mapping.one_value_per_row, rows_present=rows_present,
     )
+    counted.settled = present
+    con.execute(f"DROP TABLE IF EXISTS {PRESENT_KEYS}")
+    return counted
+
+
+def _rows_present(con: duckdb.DuckDBPyConnection, rows: RowsOf, import_id: int, rejected: set[int]) -> int:
+    """Rows not rejected whose every value was already in the workspace: at least one of its readings was
+    found present, and none of this import's readings at its patient and time is new."""
+    con.execute("CREATE OR REPLACE TEMP TABLE vs_rejected_rows (rn BIGINT)")
+    if rejected:
+        con.execute("INSERT INTO vs_rejected_rows SELECT unnest(?)", [sorted(rejected)])
+    found = con.execute(
+        f"""SELECT count(*) FROM (SELECT {rows.select(True)} FROM {rows.reader} s) r
+        WHERE r.rn NOT IN (SELECT rn FROM vs_rejected_rows)
+          AND EXISTS (SELECT 1 FROM {PRESENT_KEYS} k WHERE k.patient_id = r.patient_id
+                      AND k.observed_at = r.observed_at)
+          AND NOT EXISTS (SELECT 1 FROM observations o WHERE o.import_id = ? AND o.patient_id = r.patient_id
+                          AND o.observed_at = r.observed_at
+                          AND NOT EXISTS (SELECT 1 FROM {PRESENT_KEYS} k WHERE k.patient_id = o.patient_id
+                                          AND k.observed_at = o.observed_at AND k.code = o.code))""",
+        [import_id],
+    ).fetchone()
+    con.execute("DROP TABLE vs_rejected_rows")
+    return int(found[0]) if found else 0
 
 
 def _modified_on(path: Path) -> date:

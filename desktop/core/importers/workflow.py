@@ -1,19 +1,23 @@
-"""The import workflow, written once: plan what the paths hold, then import them and remember a mapping.
+"""The import workflow, written once: plan what the paths hold, then import exactly that plan.
 
 The window's import dialog, ``python -m desktop import`` and ``benchmarks/bench_import.py`` all call
-:func:`plan_import` and :func:`run_import`, so a file is checked, imported and its mapping saved the same way
-whichever door it came through. Nothing here raises for a bad path: every problem is in the report.
+:func:`plan_import` and :func:`run_plan` (or :func:`run_import`, both in one), so a file is checked, imported
+and its mapping saved the same way whichever door it came through. Planning reads and hashes each file once;
+the import runs the plan it is given (the one the dialog showed), never planning again. Nothing here raises
+for a bad path: every problem is in the report.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import duckdb
 
 from desktop.core.importers.errors import ImportFailed
 from desktop.core.importers.mapping import ColumnMapping, save_mapping
-from desktop.core.importers.pipeline import PlannedFile, import_paths, plan
+from desktop.core.importers.pipeline import PlannedFile, PlannedUnit, map_planned, plan_path, run_units
 from desktop.core.importers.report import FileReport, ImportReport
 from desktop.core.store import Store
 from desktop.core.tasks import TaskState
@@ -23,25 +27,64 @@ from desktop.core.tasks import TaskState
 class ImportPlan:
     """What importing the chosen paths would do, before anything is written."""
 
-    #: each path: its files with their detected formats, or why it cannot be imported
-    files: dict[Path, list[PlannedFile] | str] = field(default_factory=dict)
+    #: each unit (a file, or the CSV files directly inside one folder) in the order it will go in
+    units: list[PlannedUnit] = field(default_factory=list)
+    #: files and folders a folder walk passed over, each with its reason (reported as "skipped")
+    skipped: list[FileReport] = field(default_factory=list)
     #: sha256 of the planned files this workspace already holds (they will be skipped)
     already_imported: set[str] = field(default_factory=set)
 
+    @property
+    def files(self) -> dict[Path, list[PlannedFile] | str]:
+        """Each unit's path: its files with their detected formats, or why it cannot be imported."""
+        return {u.path: (u.problem if u.problem is not None else u.files) for u in self.units}
+
     def unknown_files(self) -> list[PlannedFile]:
         """Files whose layout no format matched: they need a column mapping."""
-        return [i for p in self.files.values() if not isinstance(p, str) for i in p if i.format == "unknown"]
+        return [f for u in self.units for f in u.files if f.format == "unknown"]
+
+    def with_mapping(self, mapping: ColumnMapping, paths: Iterable[Path] | None = None) -> ImportPlan:
+        """The same plan with ``mapping`` applied to ``paths`` (default: every file no format matched):
+        no file is read again. A file the mapping does not fit, or a folder, becomes a unit's problem."""
+        chosen = None if paths is None else set(paths)
+        units = []
+        for unit in self.units:
+            if chosen is None:
+                wanted = unit.problem is None and any(f.format == "unknown" for f in unit.files)
+            else:
+                wanted = unit.path in chosen or unit.given in chosen
+            if not wanted:
+                units.append(unit)
+            elif unit.problem is not None:
+                units.append(replace(unit, mapped=True))
+            elif unit.given is not None and unit.given.is_dir():
+                units.append(PlannedUnit(unit.path, problem=(
+                    f"{unit.given}: a column mapping applies to one CSV file, not a folder; give the file itself"),
+                    given=unit.given, mapped=True))
+            else:
+                try:
+                    units.append(replace(unit, files=[map_planned(f, mapping) for f in unit.files], mapped=True))
+                except ImportFailed as exc:
+                    units.append(PlannedUnit(unit.path, problem=str(exc), given=unit.given, mapped=True))
+        return replace(self, units=units)
 
 
-def plan_import(store: Store, *, paths: Iterable[Path], mapping: ColumnMapping | None = None) -> ImportPlan:
-    """Detect each path's format and which of its files were imported before; writes nothing."""
+def plan_import(
+    store: Store, *, paths: Iterable[Path], mapping: ColumnMapping | None = None,
+    mapped_paths: Iterable[Path] | None = None,
+) -> ImportPlan:
+    """Detect each path's format (walking folders) and which files were imported before; writes nothing.
+    ``mapping`` applies to ``mapped_paths`` (all of ``paths`` when not given)."""
+    paths = list(paths)
+    mapped = set() if mapping is None else set(paths if mapped_paths is None else mapped_paths)
     result = ImportPlan()
     for path in paths:
-        try:
-            result.files[path] = plan(store, path, mapping)
-        except ImportFailed as exc:
-            result.files[path] = str(exc)
-    hashes = [i.facts.sha256 for v in result.files.values() if not isinstance(v, str) for i in v]
+        units, skipped = plan_path(store, path)
+        result.units += units
+        result.skipped += skipped
+    if mapping is not None and mapped:
+        result = result.with_mapping(mapping, mapped)
+    hashes = [f.facts.sha256 for u in result.units for f in u.files]
     if hashes:
         rows = store.con.execute(
             "SELECT sha256 FROM imports WHERE sha256 IN (SELECT unnest(?))", [hashes]
@@ -60,82 +103,66 @@ def run_import(
     update_existing: bool = False,
     state: TaskState,
 ) -> ImportReport:
-    """Import ``paths`` (CSV files or Synthea export folders), each path in its own transaction.
+    """Plan ``paths`` (CSV files or folders) and import the plan: see :func:`plan_import` and :func:`run_plan`."""
+    planned = plan_import(store, paths=paths, mapping=mapping, mapped_paths=mapped_paths)
+    return run_plan(store, planned, save_mapping_as=save_mapping_as, update_existing=update_existing, state=state)
 
-    ``mapping`` applies to ``mapped_paths`` (all of ``paths`` when not given); the other paths are detected.
-    With ``save_mapping_as`` the mapping is remembered under that name for each mapped *file* that went in,
-    so the next file with the same header is recognised; a folder cannot carry a mapping and is reported as
-    failed rather than raising (a folder's files have different headers). A mapping to be remembered is
-    checked against every mapped file first: if one cannot be read, nothing is imported or remembered.
+
+def run_plan(
+    store: Store,
+    planned: ImportPlan,
+    *,
+    save_mapping_as: str | None = None,
+    update_existing: bool = False,
+    state: TaskState,
+) -> ImportReport:
+    """Import ``planned`` as it stands, each unit in its own transaction.
+
+    With ``save_mapping_as`` the mapping of the mapped files is remembered under that name for each mapped
+    file that went in, so the next file with the same header is recognised. A mapping to be remembered must
+    fit every file it was given for: if one cannot be imported, nothing is imported or remembered.
 
     ``update_existing``: rows the workspace already holds (the same patient or encounter Id, or a reading or
     condition of the same patient, time and code) with other values take the file's values, in the file's
     transaction; without it they are counted and kept as stored.
     """
-    paths = list(paths)
-    if mapping is None:
-        mapped: list[Path] = []
-    else:
-        mapped = list(paths if mapped_paths is None else mapped_paths)
-    plain = [p for p in paths if p not in mapped]
-    report = ImportReport()
-    folders = [p for p in mapped if p.is_dir()]
-    for folder in folders:
-        report.files.append(FileReport(
-            str(folder), "mapped", "failed",
-            message=f"{folder}: a column mapping applies to one CSV file, not a folder; give the file itself",
-        ))
-    mapped = [p for p in mapped if p not in folders]
-    if save_mapping_as and mapping is not None and mapped:
-        unusable = _unplannable(store, mapped, mapping)
-        if unusable:
-            report.files.extend(_refused(plain + mapped, unusable))
-            return report
-    if plain:
-        report.files.extend(import_paths(store, plain, progress=state.set_progress, cancel=state,
-                                         update_existing=update_existing).files)
-    if mapped:  # also when cancelled: import_paths reports each path as cancelled, so none goes unreported
-        assert mapping is not None
-        done = import_paths(store, mapped, mapping=mapping, progress=state.set_progress, cancel=state,
-                            update_existing=update_existing)
-        report.files.extend(done.files)
-        if save_mapping_as and not state.cancelled:
-            _remember_mapping(store, done, mapping, save_mapping_as)
+    mapped = [u for u in planned.units if u.mapped and u.problem is None]
+    unusable = [u for u in planned.units if u.mapped and u.problem is not None]
+    if save_mapping_as and unusable:
+        return _refused(planned, unusable[0])
+    report = run_units(store, planned.units, progress=state.set_progress, cancel=state,
+                       update_existing=update_existing)
+    report.files += planned.skipped
+    if save_mapping_as and mapped and not state.cancelled:
+        _remember_mapping(store, report, mapped, save_mapping_as)
     return report
 
 
-def _unplannable(store: Store, paths: list[Path], mapping: ColumnMapping) -> dict[Path, str]:
-    problems: dict[Path, str] = {}
-    for path in paths:
-        try:
-            plan(store, path, mapping)
-        except ImportFailed as exc:
-            problems[path] = str(exc)
-    return problems
+def _refused(planned: ImportPlan, first: PlannedUnit) -> ImportReport:
+    """Every unit failed: the unusable ones with their own message, the rest saying which one stopped them."""
+    reason = first.problem
+    report = ImportReport()
+    for u in planned.units:
+        names = [str(f.facts.path) for f in u.files] or [str(u.path)]
+        report.files += [FileReport(name, "mapped" if u.files else "", "failed", message=u.problem or (
+            f"{Path(name).name} was not imported: the mapping is to be remembered for all the files given, and "
+            f"{first.path.name} cannot be imported ({reason}); nothing was imported or remembered"))
+            for name in names]
+    return report
 
 
-def _refused(paths: list[Path], problems: dict[Path, str]) -> list[FileReport]:
-    """Every path failed: the unusable ones with their own message, the rest saying which one stopped them."""
-    first = next(iter(problems))
-    return [
-        FileReport(str(p), "mapped", "failed", message=problems.get(p) or (
-            f"{p.name} was not imported: the mapping is to be remembered for all the files given, and {first.name} "
-            f"cannot be imported ({problems[first]}); nothing was imported or remembered"))
-        for p in paths
-    ]
-
-
-def _remember_mapping(store: Store, done: ImportReport, mapping: ColumnMapping, name: str) -> None:
-    """Save the mapping under the header of each file it imported (or found imported before)."""
-    from desktop.core.importers.sniff import check_csv
-
-    for f in done.files:
-        if f.status not in ("imported", "already imported"):
+def _remember_mapping(store: Store, report: ImportReport, units: list[PlannedUnit], name: str) -> None:
+    """Save the mapping under the header of each file it imported (or found imported before): the header
+    read when the file was planned, so the file is not read again."""
+    by_file = {str(f.facts.path): f for u in units for f in u.files if f.mapping is not None}
+    for entry in report.files:
+        item = by_file.get(entry.file)
+        if item is None or entry.status not in ("imported", "already imported"):
             continue
+        assert item.mapping is not None
         try:
-            header = check_csv(Path(f.file)).header
-        except ImportFailed as exc:  # the file went away after its import: its rows are in, the mapping is not
-            f.notes.append(f"column mapping not remembered: {exc}")
+            save_mapping(store.con, item.facts.header, name, item.mapping)
+        except duckdb.Error as exc:  # the rows are in (committed); only the remembering failed
+            entry.notes.append(f"column mapping not remembered: {str(exc).splitlines()[0]}")
             continue
-        save_mapping(store.con, header, name, mapping)
-        f.notes.append(f"column mapping remembered as {name!r} for files with this header")
+        entry.notes.append(f"column mapping remembered as {name!r} for files with this header")

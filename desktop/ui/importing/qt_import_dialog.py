@@ -4,6 +4,7 @@ and the workspace is left exactly as it was."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from html import escape
 from pathlib import Path
@@ -28,10 +29,12 @@ from PySide6.QtWidgets import (
 
 from desktop.core.importers import (
     ColumnMapping,
+    ImportPlan,
     ImportReport,
     plan_import,
-    run_import,
+    run_plan,
 )
+from desktop.core.importers.column_guess import sample_values
 from desktop.core.importers.pipeline import PlannedFile
 from desktop.core.store import Store
 from desktop.core.tasks import TaskState
@@ -49,10 +52,14 @@ class QtImportDialog(QDialog):
     def __init__(self, workspace: Workspace, parent: QWidget | None = None, *, paths: list[Path] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Import into the workspace")
-        self.resize(820, 560)
+        self.setSizeGripEnabled(True)  # resizable: the mapping step scrolls to every column at any size
+        self.resize(*_fitting_size(self, 900, 640))
         self.workspace = workspace
         self.paths: list[Path] = []
         self.plans: dict[Path, list[PlannedFile] | str] = {}
+        #: what the table shows and what Import runs, as planned (files read and hashed once, never re-planned)
+        self.plan: ImportPlan | None = None
+        self._detected: ImportPlan | None = None  # the plan before a mapping was applied
         self.mapping: ColumnMapping | None = None
         self.token: TaskState | None = None
         self.report: ImportReport | None = None
@@ -159,14 +166,18 @@ class QtImportDialog(QDialog):
         self.mapping = None
         mapping = self.mapping
 
-        def plan_all(store: Store) -> tuple[dict[Path, list[PlannedFile] | str], set[str]]:
-            planned = plan_import(store, paths=paths, mapping=mapping)
-            return planned.files, planned.already_imported
+        def plan_all(store: Store) -> ImportPlan:
+            return plan_import(store, paths=paths, mapping=mapping)
 
         self.plan_note.setText("Reading the files…")
         self._go(PLAN)
         self.next.setEnabled(False)
-        op(plan_all).success(lambda result: self._on_planned(*result)).run(self.workspace.executor)
+        op(plan_all).success(self._on_plan).run(self.workspace.executor)
+
+    def _on_plan(self, planned: ImportPlan) -> None:
+        self._detected = planned
+        self.plan = planned
+        self._on_planned(planned.files, planned.already_imported)
 
     def _on_planned(self, plans: dict[Path, list[PlannedFile] | str], seen: set[str] | None = None) -> None:
         self.plans = plans
@@ -178,7 +189,7 @@ class QtImportDialog(QDialog):
                 rows.append((path.name, f"Cannot import: {planned}", "", ""))
                 continue
             for item in planned:
-                fmt = "mapped" if self.mapping is not None and item.format == "unknown" else item.format
+                fmt = item.format
                 seen = "already imported: will be skipped" if item.facts.sha256 in self._seen else "new"
                 rows.append((str(item.facts.path.name), format_name(fmt), _size(item.facts.size_bytes), seen))
         self.plan_table.setRowCount(len(rows))
@@ -193,17 +204,25 @@ class QtImportDialog(QDialog):
         else:
             self.plan_note.setText("Rows that fail a check (unknown unit, implausible value, bad date) are "
                                    "reported with their line; the rest of the file is kept.")
+        if self.plan is not None and self.plan.skipped:
+            rows += [(Path(f.file).name, f"Skipped: {f.message}", "", "") for f in self.plan.skipped]
+            self.plan_table.setRowCount(len(rows))
+            for r in range(len(rows) - len(self.plan.skipped), len(rows)):
+                for c, text in enumerate(rows[r]):
+                    self.plan_table.setItem(r, c, QTableWidgetItem(text))
         self.next.setEnabled(any(not isinstance(p, str) for p in plans.values()))
         self.planned.emit()
 
     def unknown_files(self) -> list[PlannedFile]:
-        return [i for p in self.plans.values() if not isinstance(p, str) for i in p if i.format == "unknown"]
+        source = self._detected.files if self._detected is not None else self.plans
+        return [i for p in source.values() if not isinstance(p, str) for i in p if i.format == "unknown"]
 
     def _on_next(self) -> None:
         page = self.pages.currentIndex()
         if page == PLAN and self.unknown_files() and self.mapping is None:
             item = self.unknown_files()[0]
-            self.mapper.set_header(item.facts.path.name, item.facts.header, _modified_on(item.facts.path))
+            self.mapper.set_header(item.facts.path.name, item.facts.header, _modified_on(item.facts.path),
+                                   sample_values(item.facts))
             self._go(MAP)
         elif page == MAP:
             self.use_mapping(self.mapper.mapping())
@@ -213,26 +232,30 @@ class QtImportDialog(QDialog):
             self.accept()
 
     def use_mapping(self, mapping: ColumnMapping) -> None:
-        problems = mapping.problems(self.mapper.header)
+        problems = self.mapper.problems() or mapping.problems(self.mapper.header)
         if problems:
             self.mapper.intro.setText("<b>The mapping is not complete:</b><br>" + "<br>".join(problems))
             return
         self.mapping = mapping
-        self._on_planned(self.plans)
+        if self._detected is not None:  # the planned files, read through the mapping: nothing is read again
+            self.plan = self._detected.with_mapping(mapping, [i.facts.path for i in self.unknown_files()])
+            self._on_planned(self.plan.files)
         self._go(PLAN)
 
     # Importing
     def start_import(self) -> None:
         # Progress reaches the GUI thread through the task manager's one relay.
         token = self.token = TaskState(on_progress=self.workspace.executor.tasks.progress(self._on_progress))
-        mapping, remember, name = self.mapping, self.mapper.remember.isChecked(), self.mapper.mapping_name()
+        remember, name = self.mapping is not None and self.mapper.remember.isChecked(), self.mapper.mapping_name()
         update = self.update_existing.isChecked()
-        mapped = {i.facts.path for i in self.unknown_files()} if mapping is not None else set()
-        plain = [p for p in self.paths if p not in mapped and not isinstance(self.plans.get(p), str)]
+        planned = self.plan
+        assert planned is not None
+        # Units that cannot be imported were shown as such and are left out; the rest runs as shown.
+        runnable = replace(planned, units=[u for u in planned.units if u.problem is None])
 
         def run(store: Store) -> ImportReport:
-            return run_import(store, paths=plain + sorted(mapped), mapping=mapping, mapped_paths=sorted(mapped),
-                              save_mapping_as=name if remember else None, update_existing=update, state=token)
+            return run_plan(store, runnable, save_mapping_as=name if remember else None, update_existing=update,
+                            state=token)
 
         self.progress.setRange(0, 0)  # busy until the first file is done: one large file has no steps
         self._go(RUN)
@@ -284,7 +307,7 @@ def report_html(report: ImportReport, max_reasons: int = 50) -> str:
             line += f"<br>{escape(note)}"
         if f.rejections:
             reasons = "".join(
-                f"<li>line {r['line'] if r['line'] is not None else '?'}: {escape(r['reason'])}</li>"
+                f"<li>{_where(r)}: {escape(str(r['reason']))}</li>"
                 for r in f.rejections[:max_reasons]
             )
             more = f"<li>… and {len(f.rejections) - max_reasons:,} more</li>" if len(f.rejections) > max_reasons else ""
@@ -292,6 +315,23 @@ def report_html(report: ImportReport, max_reasons: int = 50) -> str:
         parts.append(line + "</li>")
     parts.append("</ul>")
     return "".join(parts)
+
+
+def _fitting_size(widget: QWidget, width: int, height: int) -> tuple[int, int]:
+    """``width`` x ``height``, or less where the screen is smaller (a 1366x768 laptop with a task bar)."""
+    screen = widget.screen()
+    if screen is None:
+        return width, height
+    room = screen.availableGeometry()
+    return min(width, room.width() - 40), min(height, room.height() - 60)
+
+
+def _where(rejection: dict[str, object]) -> str:
+    """'line 12', or 'lines 12-13' for a record a quoted value spread over several lines."""
+    line, last = rejection.get("line"), rejection.get("last_line")
+    if line is None:
+        return "line ?"
+    return f"lines {line}-{last}" if last else f"line {line}"
 
 
 def _modified_on(path: Path) -> date | None:

@@ -1,0 +1,3 @@
+from devtools.badinput.run import main
+
+raise SystemExit(main())
