@@ -87,7 +87,9 @@ def run_app(workspace: str | None = None) -> int:
     window.show()
     # A workspace named on the command line is created if missing; the remembered one only if it exists
     # (a moved or deleted file must not come back as a new, empty workspace).
-    if workspace:
+    if workspace and not Path(workspace).exists():
+        window.workspace.create(workspace, passphrase=None)   # asked for by name: the one place besides File > New
+    elif workspace:
         window.open_workspace(workspace)
     elif window.settings.last_workspace and Path(window.settings.last_workspace).exists():
         window.open_workspace(window.settings.last_workspace)

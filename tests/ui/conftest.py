@@ -148,7 +148,10 @@ def make_workspace(qtbot: object) -> Iterator[Callable[[Path | None], Workspace]
         made.append(ws)
         if path is not None:
             with qtbot.waitSignal(ws.opened, timeout=10000):  # type: ignore[attr-defined]
-                ws.open(path)
+                if Path(path).exists():
+                    ws.open(path)
+                else:  # File > New's path: only creating makes a workspace where there is none
+                    ws.create(path, passphrase=None)
         return ws
 
     yield make

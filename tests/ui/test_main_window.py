@@ -64,7 +64,7 @@ def test_display_units_are_kept_in_settings(qtbot, window: QtMainWindow) -> None
 def test_dropping_a_folder_opens_the_import_dialog(qtbot, window: QtMainWindow, synthea_folder: Path,
                                                     tmp_path: Path) -> None:
     with qtbot.waitSignal(window.workspace.opened, timeout=10000):
-        window.open_workspace(str(tmp_path / "drop.duckdb"))
+        window.workspace.create(str(tmp_path / "drop.duckdb"), passphrase=None)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(synthea_folder))])
     event = QDropEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,

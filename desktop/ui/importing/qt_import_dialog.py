@@ -354,7 +354,7 @@ if __name__ == "__main__":
 
     app = QApplication(sys.argv)
     ws = Workspace()
-    ws.open(str(Path(tempfile.mkdtemp()) / "preview.duckdb"))  # an empty workspace to import into
+    ws.create(str(Path(tempfile.mkdtemp()) / "preview.duckdb"), passphrase=None)  # an empty workspace to import into
     dialog = QtImportDialog(ws)
     dialog.show()
     import os
@@ -365,7 +365,7 @@ if __name__ == "__main__":
         QTimer.singleShot(int(os.environ["VITALSIGHT_PREVIEW_QUIT_MS"]), app.quit)
     app.aboutToQuit.connect(ws.shutdown)
     code = app.exec()
-    from desktop.ui.dev.preview import dispose
+    from desktop.ui.teardown import dispose
 
     dispose(dialog)
     raise SystemExit(code)

@@ -40,10 +40,12 @@ class Workspace(QObject):
         return self.path is not None
 
     def open(self, path: str | Path) -> None:
-        """Open (or create, plaintext) a workspace file; ``opened`` follows once the schema is up to date.
-        An encrypted one must have been unlocked first (workspace_crypto.unlock_workspace).
+        """Open an existing workspace file; ``opened`` follows once the schema is up to date. A path that
+        does not exist is refused (only File > New, :meth:`create`, makes one), and so is a file that is not a
+        Vitalsight workspace, untouched. An encrypted one must have been unlocked first
+        (workspace_crypto.unlock_workspace).
         """
-        self._switch(path, lambda target: open_store(target))
+        self._switch(path, lambda target: open_store(target, create=False))
 
     def create(self, path: str | Path, *, passphrase: str | None) -> None:
         """Create a new workspace, encrypted under ``passphrase`` (None: plaintext, the user's choice)."""
