@@ -47,7 +47,7 @@ deps-dev: $(VENV)/.deps-dev
 deps-package: $(VENV)/.deps-package
 
 # The sample cohort is committed as CSV (small, reviewable); the workspace is built from it.
-$(SAMPLE_WORKSPACE): $(VENV)/.deps-app $(wildcard resources/sample/synthea/*.csv) resources/sample/admissions_wide.csv desktop/core/migrations.py
+$(SAMPLE_WORKSPACE): $(VENV)/.deps-app $(wildcard resources/sample/synthea/*.csv) resources/sample/admissions_wide.csv desktop/core/workspace/migrations.py
 	rm -f $@ $@.wal
 	mkdir -p build
 	@# Exit 1 means rows were rejected and reported: the sample has a few implausible rows on purpose.

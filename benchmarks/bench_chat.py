@@ -42,9 +42,9 @@ from desktop.core.llm.manifest import CHAT_ROLE
 from desktop.core.llm.model_files import check_model, default_model_path
 from desktop.core.llm.prompt import ChatMessage
 from desktop.core.llm.threads import physical_cores
-from desktop.core.store import Store, open_store
 from desktop.core.trained import grounded_question, patient_context
-from desktop.core.workspace_executor import WorkspaceExecutor
+from desktop.core.workspace.executor import WorkspaceExecutor
+from desktop.core.workspace.store import Store, open_store
 from devtools.synthetic.workspaces import seed_demo_patient
 
 QUESTION = "Write a long, detailed explanation of how this patient should look after their health."

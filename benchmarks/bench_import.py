@@ -26,8 +26,8 @@ def _peak_rss_mb() -> float:
 
 def case_ours(path: Path, workspace: Path) -> dict[str, float]:
     from desktop.core.importers import run_import
-    from desktop.core.store import open_store
     from desktop.core.tasks import TaskState
+    from desktop.core.workspace.store import open_store
 
     with open_store(workspace) as store:
         start = time.perf_counter()
@@ -76,7 +76,7 @@ def run_case(name: str, path: Path, tmp: Path) -> dict[str, float]:
 
 def cohort_aggregate(tmp: Path, rows: int) -> dict[str, float]:
     """Systolic BP by condition and year over ``rows`` observations (built in SQL, not from CSV)."""
-    from desktop.core.store import open_store
+    from desktop.core.workspace.store import open_store
 
     with open_store(tmp / "cohort.duckdb") as store:
         con = store.con

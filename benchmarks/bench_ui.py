@@ -24,7 +24,7 @@ DENSE_SERIES = ("8480-6", "8462-4", "8867-4", "8310-5", "59408-5", "9279-1", "38
 
 
 def build_workspace(path: Path, patients: int) -> None:
-    from desktop.core.store import open_store
+    from desktop.core.workspace.store import open_store
     from devtools.synthetic.workspaces import fill_demo
 
     with open_store(path) as store:
@@ -134,7 +134,7 @@ def patient_switch(workspace: Path) -> dict[str, float]:
 
 def list_queries(workspace: Path) -> dict[str, float]:
     from desktop.core.queries.patients import PatientFilter, count_patients, list_patients
-    from desktop.core.store import open_store
+    from desktop.core.workspace.store import open_store
 
     out: dict[str, float] = {}
     with open_store(workspace, read_only=True) as store:

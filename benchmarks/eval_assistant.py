@@ -46,7 +46,7 @@ from desktop.core.assistant.answer import Answer
 from desktop.core.assistant.ask import answer_question
 from desktop.core.assistant.verify import CONTRADICTED, verify_text
 from desktop.core.importers import import_paths
-from desktop.core.store import Store, open_store
+from desktop.core.workspace.store import Store, open_store
 from devtools.synthetic import generate_cohort
 
 REPO = Path(__file__).resolve().parents[1]

@@ -34,8 +34,8 @@ from desktop.core.chat.ask_turn import ask_turn
 from desktop.core.chat.session import ChatSettings
 from desktop.core.llm.load import load_engine
 from desktop.core.llm.manifest import PLANNER_ROLE
-from desktop.core.store import Store, open_store
-from desktop.core.workspace_executor import WorkspaceExecutor
+from desktop.core.workspace.executor import WorkspaceExecutor
+from desktop.core.workspace.store import Store, open_store
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_WORKSPACE = REPO / "resources" / "sample" / "sample-workspace.duckdb"

@@ -35,7 +35,7 @@ from benchmarks.eval_judge import DECLINED, RIGHT, WRONG, Expect, answer_body, j
 from benchmarks.eval_record_files import RecordFiles
 from desktop.core.assistant.ask import answer_question
 from desktop.core.importers import import_paths
-from desktop.core.store import open_store
+from desktop.core.workspace.store import open_store
 from devtools.synthetic import generate_cohort
 
 REPO = Path(__file__).resolve().parents[1]

@@ -27,9 +27,9 @@ from desktop.core.importers import ColumnMapping, FileReport, ImportReport, run_
 from desktop.core.importers.report import NOT_REACHED
 from desktop.core.queries.patients import PatientFilter, list_patients
 from desktop.core.queries.summary import PatientNotFound, patient_summary
-from desktop.core.store import WorkspaceError, open_store
 from desktop.core.tasks import TaskState
-from desktop.core.workspace_errors import describe_damage
+from desktop.core.workspace.errors import describe_damage
+from desktop.core.workspace.store import WorkspaceError, open_store
 
 
 def _print_json(data: object) -> None:

@@ -22,8 +22,8 @@ from desktop.core.llm.gguf_info import ModelFileError
 from desktop.core.llm.load import load_engine
 from desktop.core.llm.manifest import CHAT_ROLE, PLANNER_ROLE
 from desktop.core.llm.model_files import default_model_path
-from desktop.core.store import WorkspaceError, open_store
-from desktop.core.workspace_executor import WorkspaceExecutor
+from desktop.core.workspace.executor import WorkspaceExecutor
+from desktop.core.workspace.store import WorkspaceError, open_store
 
 
 def add_chat_arguments(parser: argparse.ArgumentParser) -> None:

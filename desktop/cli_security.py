@@ -30,16 +30,16 @@ from pathlib import Path
 
 import duckdb
 
-from desktop.core import audit
-from desktop.core.audit import read_audit, verify_chain
-from desktop.core.keyslot import is_encrypted_workspace, missing_slot_message, slot_path
-from desktop.core.store import WorkspaceError, open_store
-from desktop.core.workspace_crypto import (
+from desktop.core.workspace import audit
+from desktop.core.workspace.audit import read_audit, verify_chain
+from desktop.core.workspace.crypto import (
     change_passphrase,
     create_encrypted_workspace,
     encrypt_workspace,
     unlock_workspace,
 )
+from desktop.core.workspace.keyslot import is_encrypted_workspace, missing_slot_message, slot_path
+from desktop.core.workspace.store import WorkspaceError, open_store
 
 PASSPHRASE_ENV = "VITALSIGHT_PASSPHRASE"
 NEW_PASSPHRASE_ENV = "VITALSIGHT_NEW_PASSPHRASE"

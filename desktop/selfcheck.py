@@ -29,7 +29,7 @@ def _resources() -> str:
 
 
 def _encrypted_workspace() -> str:
-    from desktop.core.store import WorkspaceError, _httpfs_extension_path, open_store
+    from desktop.core.workspace.store import WorkspaceError, _httpfs_extension_path, open_store
 
     extension = _httpfs_extension_path()
     if extension is None:

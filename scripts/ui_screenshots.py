@@ -25,9 +25,9 @@ from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication
 
 from desktop.cli_security import PASSPHRASE_ENV
-from desktop.core.keyslot import is_encrypted_workspace
 from desktop.core.settings import AppSettings
-from desktop.core.workspace_crypto import unlock_workspace
+from desktop.core.workspace.crypto import unlock_workspace
+from desktop.core.workspace.keyslot import is_encrypted_workspace
 from desktop.ui.app import attach_assistant, create_app
 from desktop.ui.qt_main_window import QtMainWindow
 

@@ -20,17 +20,17 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject
 
-from desktop.core.workspace_executor import WorkspaceExecutor
+from desktop.core.workspace.executor import WorkspaceExecutor
 from desktop.ui.taskman import TaskManager
 
 if TYPE_CHECKING:
-    from desktop.core.store import Store
+    from desktop.core.workspace.store import Store
 
 T = TypeVar("T")
 
 
 class DbExecutor(QObject):
-    """The window's face of :class:`~desktop.core.workspace_executor.WorkspaceExecutor`: the same one
+    """The window's face of :class:`~desktop.core.workspace.executor.WorkspaceExecutor`: the same one
     worker thread, plus the relay that brings results back to the GUI thread."""
 
     def __init__(self, store: Store | None = None, parent: QObject | None = None, *,

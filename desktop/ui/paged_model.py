@@ -21,7 +21,7 @@ from PySide6.QtCore import (
 from desktop.ui.executor import DbExecutor, op
 
 if TYPE_CHECKING:
-    from desktop.core.store import Store
+    from desktop.core.workspace.store import Store
 
 PAGE = 200
 Index = QModelIndex | QPersistentModelIndex

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from desktop.core.importers import ImportFailed
 from desktop.core.queries.summary import PatientNotFound
-from desktop.core.store import WorkspaceError
+from desktop.core.workspace.store import WorkspaceError
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from desktop.core.importers.pipeline import import_paths
-from desktop.core.store import open_store
+from desktop.core.workspace.store import open_store
 from devtools.synthetic import vocab as V
 from devtools.synthetic.cohort import END, YEAR, Encounter, ObsRow, Person, iso, make_person
 from devtools.synthetic.generate import ARCHETYPES

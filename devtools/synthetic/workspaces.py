@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from desktop.core.importers.pipeline import import_paths
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 from devtools.synthetic import vocab as V
 from devtools.synthetic.cohort import Condition, Encounter, ObsRow, Person, iso
 from devtools.synthetic.vocab_history import FINDINGS, HYPERTENSION_PLAIN

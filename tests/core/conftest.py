@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.store import Store, open_store
+from desktop.core.workspace.store import Store, open_store
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.model_files import default_model_path
-from desktop.core.store import Store, open_store
+from desktop.core.workspace.store import Store, open_store
 from devtools.synthetic.workspaces import seed_demo_patient
 
 PATIENT = "p-jane"

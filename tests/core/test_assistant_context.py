@@ -15,7 +15,7 @@ from desktop.core.assistant.context import build_patient_context, fit_to_budget,
 from desktop.core.assistant.verify import CONTRADICTED, VERIFIED, verify_text
 from desktop.core.importers import import_paths
 from desktop.core.resources import resource_path
-from desktop.core.store import Store, open_store
+from desktop.core.workspace.store import Store, open_store
 from devtools.synthetic import generate_cohort
 
 MODEL = resource_path("models", "SmolLM2-135M-Instruct.Q4_1.gguf")

@@ -11,11 +11,18 @@ from pathlib import Path
 import pytest
 
 from desktop.core.assistant.ask import answer_question
-from desktop.core.assistant.parse import plan_question
 from desktop.core.assistant.execute import run_plan
-from desktop.core.assistant.plan import CohortFilter, Plan, PlanError, plan_from_dict, plan_json_schema, validate_plan
+from desktop.core.assistant.parse import plan_question
+from desktop.core.assistant.plan import (
+    CohortFilter,
+    Plan,
+    PlanError,
+    plan_from_dict,
+    plan_json_schema,
+    validate_plan,
+)
 from desktop.core.importers import import_paths
-from desktop.core.store import Store, open_store
+from desktop.core.workspace.store import Store, open_store
 from devtools.synthetic import generate_cohort
 
 TODAY = date(2024, 6, 1)

@@ -15,7 +15,7 @@ from desktop.core.assistant.execute import run_plan
 from desktop.core.assistant.plan import Plan
 from desktop.core.importers import import_paths
 from desktop.core.queries.summary import PatientNotFound
-from desktop.core.store import Store, open_store
+from desktop.core.workspace.store import Store, open_store
 from devtools.synthetic import generate_cohort
 
 

@@ -19,7 +19,7 @@ from desktop.core.assistant.verify_record import record_book
 from desktop.core.importers import import_paths
 from desktop.core.queries.patients import age_years
 from desktop.core.queries.summary import PatientNotFound, patient_summary
-from desktop.core.store import Store, open_store
+from desktop.core.workspace.store import Store, open_store
 from devtools.synthetic import generate_cohort
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample" / "synthea"

@@ -38,7 +38,7 @@ from desktop.core.assistant.model_plan import (
 from desktop.core.assistant.parse import plan_question
 from desktop.core.assistant.plan import Plan, validate_plan
 from desktop.core.llm.engine import GenerationStats
-from desktop.core.store import Store, open_store
+from desktop.core.workspace.store import Store, open_store
 from tests.core.llm_support import engine, model_path  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from desktop.core.assistant.ask import answer_question
 from desktop.core.assistant.verify import CONTRADICTED, UNVERIFIED, VERIFIED, StreamingVerifier, verify_text
 from desktop.core.importers import import_paths
 from desktop.core.queries.summary import patient_summary
-from desktop.core.store import Store, open_store
+from desktop.core.workspace.store import Store, open_store
 from devtools.synthetic import generate_cohort
 
 # A woman whose 170/100 is flagged high (the README's screenshot), as patient_summary() shapes it.

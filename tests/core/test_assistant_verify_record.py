@@ -15,7 +15,7 @@ from desktop.core.assistant.verify_record import RecordBook, record_book
 from desktop.core.clinical.social_findings import is_social_finding
 from desktop.core.importers import import_paths
 from desktop.core.queries.summary import patient_summary
-from desktop.core.store import Store, open_store
+from desktop.core.workspace.store import Store, open_store
 from devtools.synthetic import generate_cohort
 
 

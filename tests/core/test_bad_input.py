@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from desktop.core.importers import import_paths
 from desktop.core.importers.report import FileReport
-from desktop.core.store import Store, open_store
 from desktop.core.tasks import TaskState
+from desktop.core.workspace.store import Store, open_store
 
 from .conftest import snapshot, write
 

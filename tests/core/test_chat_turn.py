@@ -14,8 +14,8 @@ from desktop.core.chat import history as h
 from desktop.core.chat.session import ChatSettings
 from desktop.core.chat.turn import EditResend, Regenerate, Send, chat_turn, warm_turn
 from desktop.core.llm.engine import Engine
-from desktop.core.store import open_store
-from desktop.core.workspace_executor import WorkspaceExecutor
+from desktop.core.workspace.executor import WorkspaceExecutor
+from desktop.core.workspace.store import open_store
 from tests.core.llm_support import PATIENT, engine, model_path, workspace  # noqa: F401  (fixtures)
 
 SETTINGS = ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=24)
@@ -122,8 +122,8 @@ def _spy(monkeypatch: pytest.MonkeyPatch, module: object) -> list[dict[str, obje
 
 
 def test_a_computed_question_is_parsed_computed_saved_and_audited_with_no_model(db: WorkspaceExecutor) -> None:
-    from desktop.core.audit import read_audit
     from desktop.core.chat.ask_turn import Computed, Parsed, ask_turn
+    from desktop.core.workspace.audit import read_audit
 
     events: list[object] = []
     result = ask_turn(db=db, question="What is the latest heart rate?", patient_id=PATIENT, settings=SETTINGS,

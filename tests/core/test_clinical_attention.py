@@ -10,7 +10,7 @@ import pytest
 
 from desktop.core.importers.pipeline import import_paths
 from desktop.core.queries.attention import AttentionFinding, AttentionRow, rank_for_attention
-from desktop.core.store import Store, open_store
+from desktop.core.workspace.store import Store, open_store
 from devtools.synthetic.clinical_cases import EXPECTED_ORDER, write_clinical_cases
 from tests.core.test_clinical_findings import add_patient, observe
 

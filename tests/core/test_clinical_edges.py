@@ -21,7 +21,7 @@ from desktop.core.clinical.scores import (
 )
 from desktop.core.queries.series import patient_series
 from desktop.core.queries.summary import patient_summary
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 from tests.core.test_clinical_findings import add_patient, condition, latest, observe
 
 SBP, DBP, HR, RR, TEMP, SPO2 = "8480-6", "8462-4", "8867-4", "9279-1", "8310-5", "59408-5"

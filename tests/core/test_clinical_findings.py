@@ -16,7 +16,7 @@ from desktop.core.clinical.ranges import PREGNANCY, flag, load_ranges
 from desktop.core.clinical.scores import bp_category
 from desktop.core.queries.series import patient_series
 from desktop.core.queries.summary import patient_summary
-from desktop.core.store import Store, open_store
+from desktop.core.workspace.store import Store, open_store
 
 SBP, DBP, HR, RR, TEMP, SPO2, HB = "8480-6", "8462-4", "8867-4", "9279-1", "8310-5", "59408-5", "718-7"
 
@@ -257,7 +257,7 @@ def test_bun_platelets_spo2_codes_and_glucose_kinds() -> None:
 def test_a_workspace_with_old_spo2_codes_is_migrated(tmp_path: Path) -> None:
     import duckdb
 
-    from desktop.core.migrations import MIGRATIONS
+    from desktop.core.workspace.migrations import MIGRATIONS
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE schema_version (version INTEGER, description VARCHAR, applied_at TIMESTAMP)")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from desktop.core.assistant.context import build_patient_context
 from desktop.core.assistant.verify import VERIFIED, verify_text
-from desktop.core.trained import estimate_tokens, patient_context
 from desktop.core.importers import import_paths
-from desktop.core.store import Store
+from desktop.core.trained import estimate_tokens, patient_context
+from desktop.core.workspace.store import Store
 
 from .conftest import write
 

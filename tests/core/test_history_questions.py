@@ -11,7 +11,7 @@ import pytest
 from desktop.core.assistant.ask import answer_question
 from desktop.core.assistant.parse import plan_question
 from desktop.core.assistant.plan import plan_from_dict
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 from .test_context_history import _import
 

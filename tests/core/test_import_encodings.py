@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from desktop.core.importers import import_paths
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 from .test_bad_input import assert_every_row_accounted
 

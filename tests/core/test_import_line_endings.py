@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop.core.importers import import_paths
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 from .conftest import snapshot, write
 from .test_bad_input import assert_every_row_accounted

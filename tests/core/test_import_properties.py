@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from desktop.core.importers import import_paths
-from desktop.core.store import open_store
+from desktop.core.workspace.store import open_store
 
 from .conftest import snapshot
 from .test_bad_input import GOOD, PYTHON_CODEC, assert_every_row_accounted

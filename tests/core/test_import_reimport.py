@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from desktop.core.importers import import_paths, run_import
-from desktop.core.store import Store
 from desktop.core.tasks import TaskState
+from desktop.core.workspace.store import Store
 
 from .conftest import snapshot, write
 from .test_bad_input import assert_every_row_accounted

@@ -14,10 +14,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop.core.importers import ColumnMapping, MeasurementColumn, import_paths, pipeline, plan_import, run_import
+from desktop.core.importers import (
+    ColumnMapping,
+    MeasurementColumn,
+    import_paths,
+    pipeline,
+    plan_import,
+    run_import,
+)
 from desktop.core.importers.report import NOT_REACHED
-from desktop.core.store import Store, open_store
 from desktop.core.tasks import TaskState
+from desktop.core.workspace.store import Store, open_store
 
 from .conftest import snapshot, write
 

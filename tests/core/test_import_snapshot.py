@@ -20,8 +20,8 @@ from desktop.core.importers import ColumnMapping, import_paths, run_import
 from desktop.core.importers.mapping import FILE_MODIFIED, saved_mapping
 from desktop.core.importers.sniff import check_csv
 from desktop.core.queries.patients import list_patients
-from desktop.core.store import Store, open_store
 from desktop.core.tasks import TaskState
+from desktop.core.workspace.store import Store, open_store
 from devtools.synthetic import SNAPSHOT_HEADER, generate_cohort
 
 from .conftest import write

@@ -8,7 +8,7 @@ from pathlib import Path
 from desktop.core.importers import import_paths
 from desktop.core.queries.patients import list_patients
 from desktop.core.queries.summary import patient_summary
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 from .conftest import snapshot, write
 

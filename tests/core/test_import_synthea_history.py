@@ -10,7 +10,7 @@ import pytest
 
 from desktop.core.importers import detect_format, import_paths
 from desktop.core.queries.medications import has_history_tables, patient_history, workspace_as_of
-from desktop.core.store import Store, open_store
+from desktop.core.workspace.store import Store, open_store
 
 from .conftest import snapshot, write
 

@@ -10,7 +10,7 @@ from desktop.core.importers import ColumnMapping, MeasurementColumn, import_path
 from desktop.core.importers.sniff import check_csv
 from desktop.core.queries.patients import list_patients
 from desktop.core.queries.summary import patient_summary
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 from .conftest import write
 

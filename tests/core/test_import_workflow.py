@@ -10,8 +10,8 @@ from pathlib import Path
 from desktop.core.importers import ColumnMapping, MeasurementColumn, plan_import, run_import
 from desktop.core.importers.mapping import saved_mapping
 from desktop.core.importers.sniff import check_csv
-from desktop.core.store import Store
 from desktop.core.tasks import TaskState
+from desktop.core.workspace.store import Store
 
 from .conftest import write
 
@@ -89,7 +89,7 @@ def test_cli_save_mapping_with_a_missing_second_file_commits_nothing(tmp_path: P
     assert files[str(missing)]["message"] == f"{missing}: no such file"
     assert files[str(first)]["status"] == "failed"
     assert "clinic-march.csv cannot be imported" in files[str(first)]["message"]
-    from desktop.core.store import open_store
+    from desktop.core.workspace.store import open_store
 
     with open_store(workspace) as store:
         assert store.con.execute("SELECT count(*) FROM observations").fetchone() == (0,)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from desktop.core.assistant.context import recent_trends
 from desktop.core.queries.summary import patient_summary
-from desktop.core.store import open_store
 from desktop.core.trained import context_from_summary, format_number, patient_context
 from desktop.core.trained.grounding import grounded_question, relevant_facts
+from desktop.core.workspace.store import open_store
 from devtools.synthetic.workspaces import seed_demo_patient
 
 JANE = {

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from desktop.core.chat import history as h
 from desktop.core.chat.export import conversation_markdown
-from desktop.core.trained import patient_context
 from desktop.core.chat.persist import StreamingSaver
 from desktop.core.chat.session import (
     DISCLAIMER,
@@ -24,8 +23,9 @@ from desktop.core.chat.session import (
     run_turn,
 )
 from desktop.core.llm.engine import Engine
-from desktop.core.store import Store, open_store
-from desktop.core.workspace_executor import WorkspaceExecutor
+from desktop.core.trained import patient_context
+from desktop.core.workspace.executor import WorkspaceExecutor
+from desktop.core.workspace.store import Store, open_store
 from tests.core.llm_support import PATIENT, engine, model_path, store, workspace  # noqa: F401  (fixtures)
 
 SETTINGS = ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=40)

@@ -14,7 +14,7 @@ import pytest
 from desktop.cli_chat import main as chat_main
 from desktop.core.chat import history as h
 from desktop.core.chat.export import conversation_markdown
-from desktop.core.store import open_store
+from desktop.core.workspace.store import open_store
 from tests.core.llm_support import PATIENT, model_path, workspace  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parents[2]

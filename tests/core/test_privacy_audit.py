@@ -6,15 +6,15 @@ import hashlib
 
 import pytest
 
-from desktop.core import audit
-from desktop.core.store import open_store
-from desktop.core.workspace_keys import (
+from desktop.core.workspace import audit
+from desktop.core.workspace.keys import (
     DEFAULT_PARAMETERS,
     MINIMUM_MEMORY_BYTES,
     ScryptParameters,
     derive_key,
     new_salt,
 )
+from desktop.core.workspace.store import open_store
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from desktop import cli
-from desktop.core import audit
-from desktop.core.store import open_store
+from desktop.core.workspace import audit
+from desktop.core.workspace.store import open_store
 
 
 def test_audit_command_reports_intact_then_broken(tmp_path, capsys):

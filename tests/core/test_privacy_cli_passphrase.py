@@ -7,11 +7,11 @@ import hashlib
 import pytest
 
 from desktop import cli, cli_security
-from desktop.core.audit import read_audit, verify_chain
-from desktop.core.keyslot import file_is_encrypted, slot_path
-from desktop.core.store import forget_workspace_key, open_store
-from desktop.core.workspace_crypto import create_encrypted_workspace, open_encrypted_workspace
-from desktop.core.workspace_keys import ScryptParameters
+from desktop.core.workspace.audit import read_audit, verify_chain
+from desktop.core.workspace.crypto import create_encrypted_workspace, open_encrypted_workspace
+from desktop.core.workspace.keys import ScryptParameters
+from desktop.core.workspace.keyslot import file_is_encrypted, slot_path
+from desktop.core.workspace.store import forget_workspace_key, open_store
 
 FAST = ScryptParameters(n=2**16, r=8, p=1)
 PASSPHRASE = "lantern by the harbour"
@@ -88,7 +88,7 @@ def test_prompt_when_stdin_is_a_terminal(tmp_path, monkeypatch):
 def test_wrong_passphrase_exits_2_and_leaves_the_file_unchanged(tmp_path, capsys, monkeypatch):
     path = _encrypted(tmp_path)
     before = hashlib.sha256(path.read_bytes()).hexdigest()
-    monkeypatch.setattr("desktop.core.workspace_crypto.DEFAULT_THROTTLE.sleep", lambda s: None)
+    monkeypatch.setattr("desktop.core.workspace.crypto.DEFAULT_THROTTLE.sleep", lambda s: None)
     monkeypatch.setenv(cli_security.PASSPHRASE_ENV, "not the passphrase")
     assert cli.main(["summary", "--workspace", str(path), "--patient", "p-1"]) == 2
     assert "not correct" in capsys.readouterr().err

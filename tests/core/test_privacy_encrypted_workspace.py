@@ -7,23 +7,23 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.audit import read_audit, verify_chain
-from desktop.core.keyslot import (
-    file_is_encrypted,
-    pending_slot_path,
-    recover_interrupted_rewrite,
-    rewrite_path,
-    slot_path,
-)
-from desktop.core.store import WorkspaceError, forget_workspace_key, open_store
-from desktop.core.workspace_crypto import (
+from desktop.core.workspace.audit import read_audit, verify_chain
+from desktop.core.workspace.crypto import (
     UnlockThrottle,
     change_passphrase,
     create_encrypted_workspace,
     encrypt_workspace,
     open_encrypted_workspace,
 )
-from desktop.core.workspace_keys import ScryptParameters
+from desktop.core.workspace.keys import ScryptParameters
+from desktop.core.workspace.keyslot import (
+    file_is_encrypted,
+    pending_slot_path,
+    recover_interrupted_rewrite,
+    rewrite_path,
+    slot_path,
+)
+from desktop.core.workspace.store import WorkspaceError, forget_workspace_key, open_store
 
 # The weakest settings derive_key accepts (64 MiB), to keep the tests quick; the app uses n=2**17.
 FAST = ScryptParameters(n=2**16, r=8, p=1)
@@ -195,7 +195,7 @@ def test_a_too_short_new_passphrase_is_refused_before_anything_is_written(tmp_pa
 
 
 def test_a_copy_that_does_not_verify_leaves_the_plaintext_workspace_in_place(tmp_path, monkeypatch):
-    from desktop.core import workspace_crypto
+    from desktop.core.workspace import crypto as workspace_crypto
 
     path = tmp_path / "clinic.duckdb"
     with open_store(path) as store:

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from desktop import cli, cli_security
-from desktop.core import audit
-from desktop.core.audit import read_audit
 from desktop.core.queries.observations_table import ObservationFilter, export_observations_csv
-from desktop.core.store import forget_workspace_key, open_store
-from desktop.core.workspace_crypto import open_encrypted_workspace
+from desktop.core.workspace import audit
+from desktop.core.workspace.audit import read_audit
+from desktop.core.workspace.crypto import open_encrypted_workspace
+from desktop.core.workspace.store import forget_workspace_key, open_store
 from devtools.synthetic.generate import generate_cohort
 
 PASSPHRASE = "kettle, moorland, seventeen swans"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.core.keyslot import (
+from desktop.core.workspace.keys import ScryptParameters
+from desktop.core.workspace.keyslot import (
     KeySlot,
     KeySlotError,
     companion_files,
@@ -13,8 +14,7 @@ from desktop.core.keyslot import (
     slot_path,
     write_slot_atomically,
 )
-from desktop.core.store import open_store
-from desktop.core.workspace_keys import ScryptParameters
+from desktop.core.workspace.store import open_store
 
 FAST = ScryptParameters(n=2**16, r=8, p=1)
 

@@ -6,7 +6,7 @@ DuckDB 1.5.5 writes spill files in plain text by default even when the database 
 
 from __future__ import annotations
 
-from desktop.core.store import open_store
+from desktop.core.workspace.store import open_store
 
 NAME = "ZebedeeMarmaduke"
 

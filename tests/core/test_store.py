@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.migrations import MIGRATIONS, SCHEMA_VERSION
-from desktop.core.store import WorkspaceError, open_store
+from desktop.core.workspace.migrations import MIGRATIONS, SCHEMA_VERSION
+from desktop.core.workspace.store import WorkspaceError, open_store
 
 
 def test_new_workspace_is_at_current_schema(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from desktop.core.importers.pipeline import import_paths
 from desktop.core.resources import resource_path
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 from devtools.synthetic import (
     EXTRA_SYNTHEA_FILES,
     HEADERS,

@@ -25,7 +25,7 @@ from desktop.core.queries.patients import (
 )
 from desktop.core.queries.series import patient_series
 from desktop.core.settings import AppSettings
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 from devtools.synthetic.workspaces import fill_demo
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.store import WorkspaceError, WorkspaceInUse, open_store
+from desktop.core.workspace.store import WorkspaceError, WorkspaceInUse, open_store
 
 from .conftest import write
 
@@ -44,7 +44,7 @@ def test_workspace_in_use_names_the_other_process_and_still_prints_the_report(tm
 def test_in_use_is_its_own_error_kind(tmp_path: Path) -> None:
     workspace = tmp_path / "w.duckdb"
     with open_store(workspace):
-        code = (f"from desktop.core.store import open_store, WorkspaceInUse\n"
+        code = (f"from desktop.core.workspace.store import open_store, WorkspaceInUse\n"
                 f"try:\n    open_store({str(workspace)!r})\n"
                 "except WorkspaceInUse as e:\n    print('in use', e)\n")
         run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)

@@ -18,8 +18,8 @@ from desktop.core.chat.session import ChatSettings, TurnResult
 from desktop.core.llm.engine import GenerationStats, SamplingParams
 from desktop.core.llm.model_files import default_model_path
 from desktop.core.llm.prompt import ChatTemplate
-from desktop.core.store import open_store
-from desktop.core.workspace_executor import WorkspaceExecutor
+from desktop.core.workspace.executor import WorkspaceExecutor
+from desktop.core.workspace.store import open_store
 from desktop.ui.chat.chat_controller import ChatController
 from desktop.ui.chat.model_worker import ModelWorker
 from desktop.ui.chat.qt_chat_panel import QtChatPanel

@@ -16,7 +16,7 @@ import pytest
 from PySide6.QtCore import QSettings, QThread, QThreadPool
 
 from desktop.core.importers import import_paths
-from desktop.core.store import open_store
+from desktop.core.workspace.store import open_store
 from desktop.ui import qt_errors
 from desktop.ui.workspace import Workspace
 

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.importers import import_paths
-from desktop.core.store import forget_workspace_key
-from desktop.core.workspace_crypto import create_encrypted_workspace
+from desktop.core.workspace.crypto import create_encrypted_workspace
+from desktop.core.workspace.store import forget_workspace_key
 
 PASSPHRASE = "correct horse battery staple"
 

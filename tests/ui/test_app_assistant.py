@@ -12,7 +12,7 @@ from PySide6.QtCore import QThreadPool
 
 from desktop.core.chat.session import ChatSettings
 from desktop.core.settings import AppSettings
-from desktop.core.store import open_store
+from desktop.core.workspace.store import open_store
 from desktop.ui.app import attach_assistant
 from desktop.ui.chat.chat_assistant import chat_settings_from
 from desktop.ui.qt_main_window import QtMainWindow

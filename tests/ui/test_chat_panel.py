@@ -75,8 +75,8 @@ def test_history_shows_again_after_a_restart(qtbot, chat_env: ChatEnv) -> None:
     chat_env.controller.close()
     chat_env.db.shutdown()
     from desktop.core.llm.model_files import default_model_path
-    from desktop.core.store import open_store
-    from desktop.core.workspace_executor import WorkspaceExecutor
+    from desktop.core.workspace.executor import WorkspaceExecutor
+    from desktop.core.workspace.store import open_store
     from desktop.ui.chat.chat_controller import ChatController
     from desktop.ui.chat.model_worker import ModelWorker
 

@@ -14,8 +14,8 @@ from desktop.core.chat.session import ChatSettings, TurnRequest
 from desktop.core.chat.turn import Send
 from desktop.core.llm.engine import GenerationStats
 from desktop.core.llm.prompt import ChatTemplate
-from desktop.core.store import open_store
-from desktop.core.workspace_executor import WorkspaceExecutor
+from desktop.core.workspace.executor import WorkspaceExecutor
+from desktop.core.workspace.store import open_store
 from desktop.ui.chat.chat_assistant import ChatAssistant
 from desktop.ui.chat.model_worker import ModelWorker
 from devtools.synthetic.workspaces import seed_demo_patient

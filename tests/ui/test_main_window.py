@@ -14,7 +14,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QLabel
 
 from desktop.core.settings import AppSettings
-from desktop.core.store import open_store
+from desktop.core.workspace.store import open_store
 from desktop.ui.importing.qt_import_dialog import QtImportDialog
 from desktop.ui.qt_main_window import QtMainWindow
 from desktop.ui.qt_settings import load_settings

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from desktop.core.importers import import_paths
-from desktop.core.store import open_store
+from desktop.core.workspace.store import open_store
 from desktop.ui.patient.overview import DATA, PATIENT, PRIORITY, WHAT, QtOverview
 from devtools.synthetic import generate_cohort
 

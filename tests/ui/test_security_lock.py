@@ -12,10 +12,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QLabel
 
-from desktop.core import workspace_crypto
-from desktop.core.audit import read_audit
 from desktop.core.settings import AppSettings
-from desktop.core.store import forget_workspace_key, is_workspace_unlocked
+from desktop.core.workspace import crypto as workspace_crypto
+from desktop.core.workspace.audit import read_audit
+from desktop.core.workspace.store import forget_workspace_key, is_workspace_unlocked
 from desktop.ui import qt_errors
 from desktop.ui.qt_main_window import QtMainWindow
 from desktop.ui.qt_settings import qsettings

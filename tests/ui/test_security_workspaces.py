@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core import workspace_crypto
-from desktop.core.audit import read_audit
-from desktop.core.keyslot import is_encrypted_workspace
 from desktop.core.settings import AppSettings
-from desktop.core.store import forget_workspace_key
+from desktop.core.workspace import crypto as workspace_crypto
+from desktop.core.workspace.audit import read_audit
+from desktop.core.workspace.keyslot import is_encrypted_workspace
+from desktop.core.workspace.store import forget_workspace_key
 from desktop.ui.qt_main_window import QtMainWindow
 from desktop.ui.security.in_use import WorkspaceInUseDialog
 from desktop.ui.security.passphrase_dialogs import NewPassphraseDialog, UnlockDialog

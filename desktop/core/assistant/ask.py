@@ -27,7 +27,7 @@ from desktop.core.assistant.execute import record_today, run_plan
 from desktop.core.assistant.model_plan import ModelPlanOutcome
 from desktop.core.assistant.plan import Plan
 from desktop.core.assistant.read_question import read_question
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 PARSER_UNSURE = ("Check the plan under \"How this was computed\": the exact parser did not read every word of "
                  "this question ({words}), so this may not be what was asked.")

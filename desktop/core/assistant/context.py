@@ -32,7 +32,7 @@ from desktop.core.assistant.parse import find_measurements
 from desktop.core.clinical.display_units import format_value
 from desktop.core.queries.medications import PatientHistory, has_history_tables, patient_history
 from desktop.core.queries.summary import patient_summary
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 SECTIONS = ("patient", "allergy", "asked", "medication", "vital", "abnormal", "condition", "trend", "result")
 HEADINGS = {"allergy": "Allergies and intolerances", "asked": "What the question is about",

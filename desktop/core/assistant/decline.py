@@ -1,7 +1,7 @@
 """Questions about data the workspace does not hold: declined in one plain sentence, never guessed.
 
 A Synthea-style workspace holds patients, readings, conditions, medications, encounters, procedures,
-immunizations and allergies (desktop/core/migrations.py). It has no blood group, no fluid intake or output, no
+immunizations and allergies (desktop/core/workspace/migrations.py). It has no blood group, no fluid intake or output, no
 microbiology, no ward or bed, no future appointments, no family history and no consent or resuscitation
 status: a question about any of these gets the sentence below (contracts.md 1), not the model's invention.
 A knowledge question about the same words ("what is a blood type?") is not declined: the model answers it.

@@ -28,7 +28,7 @@ from desktop.core.queries.medications import (
 )
 from desktop.core.queries.patient_facts import PatientFacts, patient_facts
 from desktop.core.queries.summary import LATEST_ORDER, PatientNotFound
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 READINGS_SHOWN = 50
 

@@ -20,7 +20,7 @@ from desktop.core.clinical.ranges import flag
 from desktop.core.clinical.social_findings import is_social_finding
 from desktop.core.queries.patient_facts import patient_facts_many
 from desktop.core.queries.patients import AGE_SQL, PatientFilter
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 LIVING = "p.death_date IS NULL"
 AGE_BANDS = ((0, 17, "0-17"), (18, 39, "18-39"), (40, 64, "40-64"), (65, 200, "65 and over"))

@@ -14,7 +14,7 @@ from desktop.core.assistant.record_plan import CLASS_WORDS
 from desktop.core.queries.medications import has_history_tables, workspace_as_of
 from desktop.core.queries.patients import age_years
 from desktop.core.queries.summary import PatientNotFound
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 # entity -> (table, when, stop, reason, what one is called, its plural, the verb for "when")
 TABLES: dict[str, tuple[str, str, str, str, str, str, str]] = {

@@ -12,7 +12,7 @@ from desktop.core.assistant.plan import Plan
 from desktop.core.clinical.display_units import format_value
 from desktop.core.queries.patient_facts import PatientFacts
 from desktop.core.queries.summary import LATEST_ORDER
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 _RELATION_WORDS = {"less": "less than", "greater": "greater than", "same": "the same as", "different": "different from"}
 

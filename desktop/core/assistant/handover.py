@@ -32,7 +32,7 @@ from desktop.core.queries.medications import (
     patient_history,
 )
 from desktop.core.queries.summary import patient_summary
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 RECENT = timedelta(days=365)   # "recent" results and trends: the year before the patient's newest reading
 TRENDS_SHOWN = 5

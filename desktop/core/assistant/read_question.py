@@ -15,7 +15,7 @@ from desktop.core.assistant.plan import Plan, PlanError
 from desktop.core.assistant.reading_parse import amend_reading_plan
 from desktop.core.assistant.record_parse import normalise, plan_record
 from desktop.core.assistant.vocabulary import Vocabulary, find_patient, resolve, workspace_vocabulary
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
 # Words that make a question one about this record (and so declined, not sent to the model's prose, when no

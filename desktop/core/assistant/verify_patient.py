@@ -10,7 +10,7 @@ from desktop.core.assistant.answer import Fact
 from desktop.core.assistant.verify import StreamingVerifier, Verdict
 from desktop.core.assistant.verify_record import record_book
 from desktop.core.queries.summary import patient_summary
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 
 def patient_verifier(store: Store, patient_id: str | None, *, facts: Iterable[Fact] = ()) -> StreamingVerifier:

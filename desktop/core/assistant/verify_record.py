@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from desktop.core.clinical.social_findings import is_social_finding
 from desktop.core.queries.medications import has_history_tables
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 CONDITION, MEDICATION, VISIT, PROCEDURE, IMMUNIZATION, ALLERGY = (
     "diagnosis", "medication", "visit", "procedure", "immunization", "allergy")

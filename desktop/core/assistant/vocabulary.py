@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop.core.queries.medications import has_history_tables
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 ADJECTIVES = {
     "hypertensive": "hypertension", "diabetic": "diabetes", "diabetics": "diabetes", "asthmatic": "asthma",

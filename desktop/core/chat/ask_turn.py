@@ -22,7 +22,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from desktop.core import audit
 from desktop.core.assistant.answer import Answer
 from desktop.core.assistant.ask import ParsedQuestion, answer_parsed, parse_question
 from desktop.core.assistant.model_plan import MIN_CONFIDENCE, ModelPlanOutcome, plan_with_model
@@ -33,8 +32,9 @@ from desktop.core.chat.session import ChatSettings, TurnRequest
 from desktop.core.chat.turn import ChatTurn, ContextBuilder, Send, chat_turn, computed_turn
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.prompt import PromptPlan
-from desktop.core.store import Store
 from desktop.core.trained import patient_context
+from desktop.core.workspace import audit
+from desktop.core.workspace.store import Store
 
 
 @dataclass(frozen=True)

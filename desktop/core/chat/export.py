@@ -8,7 +8,7 @@ from desktop.core.assistant.verify import Verdict
 from desktop.core.chat import history as h
 from desktop.core.chat.session import DISCLAIMER
 from desktop.core.chat.turn import COMPUTED_MODEL
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 _STATUS_NOTE = {
     "stopped": "stopped by the user",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 _MESSAGE_COLUMNS = (
     "message_id, conversation_id, position, role, content, status, created_at, updated_at, model, "

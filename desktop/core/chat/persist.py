@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, wait
 
 from desktop.core.chat.db import DbCalls
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 SAVE_INTERVAL_S = 0.05  # at most one write of the streaming text per 50 ms
 

@@ -20,8 +20,8 @@ from desktop.core.chat.persist import StreamingSaver
 from desktop.core.llm.engine import Engine, GenerationStats, SamplingParams
 from desktop.core.llm.prompt import ChatMessage, PromptPlan, PromptTooLong, build_prompt
 from desktop.core.llm.threads import physical_cores
-from desktop.core.store import Store
 from desktop.core.trained import CHAT_SYSTEM_PROMPT, grounded_question, system_text
+from desktop.core.workspace.store import Store
 
 __all__ = ["DISCLAIMER", "SYSTEM_PROMPT", "ChatSettings", "TurnRequest", "TurnResult", "finish_turn",
            "prepare_edit", "prepare_regenerate", "prepare_send", "run_turn", "system_text", "title_from"]

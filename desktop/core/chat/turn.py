@@ -35,8 +35,8 @@ from desktop.core.chat.session import (
 )
 from desktop.core.llm.engine import Engine
 from desktop.core.llm.prompt import ChatMessage, PromptPlan
-from desktop.core.store import Store
 from desktop.core.trained import patient_context
+from desktop.core.workspace.store import Store
 
 ContextBuilder = Callable[[Store, str], str]  # (store, patient id) -> the facts the model is given
 

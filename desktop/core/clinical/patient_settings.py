@@ -11,7 +11,7 @@ import getpass
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 SPO2_SCALE2 = "spo2_scale2"
 

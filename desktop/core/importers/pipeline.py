@@ -35,8 +35,8 @@ from desktop.core.importers.sniff import CsvFacts, check_csv
 from desktop.core.importers.synthea import FOLDER_ORDER, IMPORTERS, KEYED_IMPORTERS
 from desktop.core.importers.synthea_history import HISTORY_NATURAL_KEYS
 from desktop.core.importers.tabular import import_mapped_file
-from desktop.core.store import Store
 from desktop.core.tasks import TaskState
+from desktop.core.workspace.store import Store
 
 #: progress(fraction 0..1, message)
 Progress = Callable[[float, str], None]

@@ -19,8 +19,8 @@ from desktop.core.importers.errors import ImportFailed
 from desktop.core.importers.mapping import ColumnMapping, save_mapping
 from desktop.core.importers.pipeline import PlannedFile, PlannedUnit, map_planned, plan_path, run_units
 from desktop.core.importers.report import FileReport, ImportReport
-from desktop.core.store import Store
 from desktop.core.tasks import TaskState
+from desktop.core.workspace.store import Store
 
 
 @dataclass

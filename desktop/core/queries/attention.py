@@ -30,8 +30,8 @@ from desktop.core.clinical.flag_words import describe_flag
 from desktop.core.clinical.measurements import load_catalog
 from desktop.core.queries.patient_facts import PatientFacts, patient_facts_many
 from desktop.core.queries.summary import most_abnormal, newest_readings, news2_of_latest_sets
-from desktop.core.store import Store
 from desktop.core.tasks import TaskState
+from desktop.core.workspace.store import Store
 
 BAND_LABELS = {3: "red: critical", 2: "urgent", 1: "watch", 0: "nothing current"}
 

@@ -11,8 +11,8 @@ from datetime import UTC
 
 from desktop.core.clinical.measurements import load_catalog
 from desktop.core.queries.patients import PatientFilter
-from desktop.core.store import Store
 from desktop.core.tasks import TaskState
+from desktop.core.workspace.store import Store
 
 GROUPINGS = ("sex", "condition")
 PERIODS = ("year", "quarter", "month")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 
 def workspace_newest(store: Store) -> date | None:

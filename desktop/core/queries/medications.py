@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 HISTORY_TABLES = ("medications", "allergies", "procedures", "immunizations")
 RECENT_LIMIT = 10

@@ -12,7 +12,7 @@ from desktop.core.clinical.display_units import normal_range_text
 from desktop.core.clinical.ranges import flag
 from desktop.core.queries.observations_table import COLUMNS
 from desktop.core.queries.patient_facts import patient_facts_many
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 HEADERS = [name for name, _ in COLUMNS]
 TIME, PATIENT, CODE, VALUE = (HEADERS.index(h) for h in ("Time (UTC)", "Patient", "Code", "Value"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from desktop.core.clinical.measurements import load_catalog
 from desktop.core.deidentify import NAME_COLUMNS, Deidentifier
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 # (header, SQL expression) in display order; the expressions are what sorting uses.
 COLUMNS: tuple[tuple[str, str], ...] = (

@@ -22,7 +22,7 @@ from desktop.core.clinical.pregnancy import (
 )
 from desktop.core.clinical.ranges import PREGNANCY, SPO2_SCALE2, RangeTable, ReferenceRange, load_ranges
 from desktop.core.queries.patients import age_years
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 PREGNANCY_SQL = PREGNANCY_CANDIDATE_SQL  # the conditions read as pregnancies (ongoing or not), by description
 NEWS2_MIN_AGE = 16  # RCP NEWS2 2017: for adults aged 16 and over

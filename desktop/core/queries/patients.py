@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 # Age in whole years at a reference date (death date for the deceased, else today).
 AGE_SQL = "date_sub('year', p.birth_date, coalesce(p.death_date, current_date))"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from desktop.core.clinical.measurements import load_catalog
 from desktop.core.queries.series import Series
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 #: Synthea's quality-of-life rows: computed years and a score, not measurements of the patient.
 ADMINISTRATIVE_CODES = frozenset({"QALY", "DALY", "QOLS"})

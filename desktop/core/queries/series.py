@@ -16,7 +16,7 @@ import numpy as np
 from desktop.core.clinical.measurements import load_catalog
 from desktop.core.clinical.ranges import ReferenceRange
 from desktop.core.queries.patient_facts import PatientFacts, patient_facts
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from desktop.core.clinical.measurements import load_catalog
 from desktop.core.clinical.ranges import ReferenceRange, flag
 from desktop.core.clinical.scores import BP_CATEGORIES, DIASTOLIC, NEWS2_INPUTS, SYSTOLIC, bp_category, news2
 from desktop.core.queries.patient_facts import NEWS2_MIN_AGE, PatientFacts, patient_facts
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 # NEWS2 scores one set of observations: the newest NEWS2 input and the others taken up to this long before
 # it (a set of vitals is entered over minutes, not hours). The window is shown with the score.

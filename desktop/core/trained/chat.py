@@ -10,8 +10,8 @@ from typing import Any
 
 from desktop.core.assistant.context import build_patient_context, fit_to_budget, rank_lines
 from desktop.core.clinical.display_units import format_value
-from desktop.core.store import Store
 from desktop.core.trained.grounding import grounded_question
+from desktop.core.workspace.store import Store
 
 __all__ = ["CHAT_SYSTEM_PROMPT", "CONTEXT_BUDGET_TOKENS", "context_from_summary", "estimate_tokens",
            "format_number", "grounded_question", "patient_context", "system_text"]

@@ -22,7 +22,7 @@ from desktop.core.clinical.ranges import load_ranges
 from desktop.core.clinical.scores import bp_category
 from desktop.core.clinical.scores import news2 as news2_score
 from desktop.core.importers import import_paths
-from desktop.core.store import open_store
+from desktop.core.workspace.store import open_store
 
 __all__ = ["MIN_CONFIDENCE", "CohortFilter", "Plan", "PlanError", "PlanRejected", "TimeWindow", "bp_category",
            "import_paths", "load_catalog", "load_ranges", "measurement_phrases", "news2_score", "open_store",

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 from desktop.ui.executor import DbExecutor, op
 
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Signal
 from desktop.core.chat import history as h
 from desktop.core.chat.export import conversation_markdown
 from desktop.core.chat.turn import WORKSPACE_SUBJECT
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 from desktop.ui.chat.calls import Calls
 
 

@@ -24,8 +24,8 @@ def worker_preview() -> int:
     from PySide6.QtCore import QCoreApplication, QTimer
 
     from desktop.core.llm.model_files import default_model_path
-    from desktop.core.store import open_store
-    from desktop.core.workspace_executor import WorkspaceExecutor
+    from desktop.core.workspace.executor import WorkspaceExecutor
+    from desktop.core.workspace.store import open_store
 
     app = QCoreApplication(sys.argv)
     question = sys.argv[2] if len(sys.argv) > 2 else "What is the latest systolic blood pressure?"
@@ -75,8 +75,8 @@ def panel_preview() -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from desktop.core.store import open_store
-    from desktop.core.workspace_executor import WorkspaceExecutor
+    from desktop.core.workspace.executor import WorkspaceExecutor
+    from desktop.core.workspace.store import open_store
     from desktop.ui.chat.chat_assistant import ChatAssistant
 
     app = QApplication(sys.argv)

@@ -21,7 +21,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.core.resources import resource_path
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 from desktop.ui.teardown import dispose
 
 __all__ = ["PANELS", "demo_workspace_path", "dispose", "preview", "seed_demo_patient"]
@@ -34,7 +34,7 @@ def demo_workspace_path(named: str | None = None) -> str:
     sample = resource_path("sample", "sample-workspace.duckdb")
     if sample.exists():
         return str(sample)
-    from desktop.core.store import open_store
+    from desktop.core.workspace.store import open_store
     from devtools.synthetic.workspaces import fill_demo
 
     path = Path(tempfile.mkdtemp(prefix="vitalsight-preview-")) / "demo.duckdb"

@@ -36,8 +36,8 @@ from desktop.core.importers import (
 )
 from desktop.core.importers.column_guess import sample_values
 from desktop.core.importers.pipeline import PlannedFile
-from desktop.core.store import Store
 from desktop.core.tasks import TaskState
+from desktop.core.workspace.store import Store
 from desktop.ui.executor import op
 from desktop.ui.importing.qt_column_mapping import QtColumnMapping, format_name
 from desktop.ui.workspace import Workspace

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.queries.attention import AttentionRow, rank_for_attention
 from desktop.core.queries.data_dates import days_before, workspace_newest
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 from desktop.ui.executor import op
 from desktop.ui.workspace import Workspace
 

@@ -29,7 +29,7 @@ from desktop.core.queries.patients import (
     count_patients,
     list_patients,
 )
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 from desktop.ui.executor import op
 from desktop.ui.paged_model import PagedTableModel
 from desktop.ui.workspace import Workspace

@@ -16,7 +16,7 @@ from desktop.core.queries.medications import patient_history
 from desktop.core.queries.plot_order import PlotGroups, code_categories, plot_groups
 from desktop.core.queries.series import patient_series
 from desktop.core.queries.summary import patient_summary
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 from desktop.ui.executor import op
 from desktop.ui.patient.summary import QtPatientSummary
 from desktop.ui.plots.qt_vitals_plots import QtVitalsPlots

@@ -1,6 +1,6 @@
 """The audit trail of window actions, and File > Audit log: the entries, the chain check, CSV export.
 
-Entries go through desktop/core/audit.py ``record`` on the workspace's database thread, like the
+Entries go through desktop/core/workspace/audit.py ``record`` on the workspace's database thread, like the
 command line's; they carry patient ids at most (never names, values or questions).
 """
 
@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core import audit
-from desktop.core.audit import AuditEntry, ChainCheck
-from desktop.core.store import Store
+from desktop.core.workspace import audit
+from desktop.core.workspace.audit import AuditEntry, ChainCheck
+from desktop.core.workspace.store import Store
 from desktop.ui.executor import op
 from desktop.ui.workspace import Workspace
 

@@ -1,5 +1,5 @@
 """Issue 14 item 7: a workspace another process holds (DuckDB's lock). The dialog names that process
-(core/workspace_errors.py reads it from DuckDB's message) and offers to try again or open another one,
+(core/workspace/errors.py reads it from DuckDB's message) and offers to try again or open another one,
 so the window never sits empty without saying why."""
 
 from __future__ import annotations

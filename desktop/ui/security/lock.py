@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.keyslot import is_encrypted_workspace
-from desktop.core.store import forget_workspace_key
-from desktop.core.workspace_crypto import unlock_workspace
+from desktop.core.workspace.crypto import unlock_workspace
+from desktop.core.workspace.keyslot import is_encrypted_workspace
+from desktop.core.workspace.store import forget_workspace_key
 from desktop.ui.security.passphrase_dialogs import WEAK_STYLE, check_in_background, password_field
 from desktop.ui.taskman import TaskManager
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.store import WorkspaceError
+from desktop.core.workspace.store import WorkspaceError
 from desktop.ui.security.strength import passphrase_hint
 from desktop.ui.taskman import TaskManager
 

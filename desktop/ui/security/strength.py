@@ -1,6 +1,6 @@
 """A plain-words strength hint for a new passphrase: length and variety, nothing cleverer.
 
-scrypt makes every guess cost time and memory (desktop/core/workspace_keys.py), but a short passphrase
+scrypt makes every guess cost time and memory (desktop/core/workspace/keys.py), but a short passphrase
 from a small alphabet is still found quickly; the hint says so in words rather than with a colour bar.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
-from desktop.core.workspace_crypto import MIN_PASSPHRASE_CHARS
+from desktop.core.workspace.crypto import MIN_PASSPHRASE_CHARS
 
 
 @dataclass(frozen=True)

@@ -30,15 +30,15 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.importers import ImportReport
-from desktop.core.keyslot import is_encrypted_workspace
 from desktop.core.settings import MAX_AUTO_LOCK_MINUTES, MIN_AUTO_LOCK_MINUTES, AppSettings
-from desktop.core.store import Store, forget_workspace_key, open_store
-from desktop.core.workspace_crypto import (
+from desktop.core.workspace.crypto import (
     LEFTOVER_WARNING,
     RewriteResult,
     change_passphrase,
     encrypt_workspace,
 )
+from desktop.core.workspace.keyslot import is_encrypted_workspace
+from desktop.core.workspace.store import Store, forget_workspace_key, open_store
 from desktop.ui.executor import op
 from desktop.ui.qt_settings import save_settings
 from desktop.ui.security.audit_log import AuditLogDialog, AuditTrail

@@ -14,9 +14,9 @@ from typing import Protocol
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 
-from desktop.core.keyslot import is_encrypted_workspace
-from desktop.core.store import is_workspace_unlocked
-from desktop.core.workspace_crypto import unlock_workspace
+from desktop.core.workspace.crypto import unlock_workspace
+from desktop.core.workspace.keyslot import is_encrypted_workspace
+from desktop.core.workspace.store import is_workspace_unlocked
 from desktop.ui.security.export_notice import DEIDENTIFIED, ask_export_kind
 from desktop.ui.security.in_use import WorkspaceInUseDialog
 from desktop.ui.security.passphrase_dialogs import NewPassphraseDialog, UnlockDialog

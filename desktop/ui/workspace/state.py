@@ -12,8 +12,8 @@ from pathlib import Path
 from PySide6.QtCore import QMetaMethod, QObject, Signal
 
 from desktop.core.clinical.display_units import DisplayUnits
-from desktop.core.store import Store, WorkspaceInUse, open_store
-from desktop.core.workspace_crypto import create_encrypted_workspace
+from desktop.core.workspace.crypto import create_encrypted_workspace
+from desktop.core.workspace.store import Store, WorkspaceInUse, open_store
 from desktop.ui.executor import DbExecutor, op
 
 

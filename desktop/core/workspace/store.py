@@ -14,14 +14,14 @@ from pathlib import Path
 
 import duckdb
 
-from desktop.core.keyslot import (
+from desktop.core.workspace.errors import describe_damage, describe_open_error, missing_core_tables
+from desktop.core.workspace.keyslot import (
     file_is_encrypted,
     missing_slot_message,
     recover_interrupted_rewrite,
     slot_path,
 )
-from desktop.core.migrations import MIGRATIONS, SCHEMA_VERSION
-from desktop.core.workspace_errors import describe_damage, describe_open_error, missing_core_tables
+from desktop.core.workspace.migrations import MIGRATIONS, SCHEMA_VERSION
 
 WORKSPACE_ALIAS = "ws"
 # Keys of workspaces unlocked with their passphrase in this process (see workspace_crypto.unlock_workspace),

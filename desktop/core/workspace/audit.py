@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 ACTIONS = frozenset(
     {

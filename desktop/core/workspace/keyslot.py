@@ -33,7 +33,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop.core.workspace_keys import DEFAULT_PARAMETERS, ScryptParameters, derive_key, new_salt
+from desktop.core.workspace.keys import DEFAULT_PARAMETERS, ScryptParameters, derive_key, new_salt
 
 SLOT_SUFFIX = ".keyslot"
 PENDING_SUFFIX = ".keyslot.pending"

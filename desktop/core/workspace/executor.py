@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
-from desktop.core.store import Store
+from desktop.core.workspace.store import Store
 
 T = TypeVar("T")
 

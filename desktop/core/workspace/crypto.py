@@ -1,6 +1,6 @@
 """Passphrase-encrypted workspaces: create, unlock and open, encrypt a plaintext one, change the passphrase.
 
-The key is scrypt(passphrase, per-workspace salt) (see workspace_keys.py), kept beside the workspace in its
+The key is scrypt(passphrase, per-workspace salt) (see keys.py), kept beside the workspace in its
 key slot (see keyslot.py for why there). A wrong passphrase is caught by the slot's key check before DuckDB
 sees the file, so the file is byte-for-byte unchanged; each failure for the same workspace path in this
 process makes the next refusal wait longer, on top of the cost of scrypt itself.
@@ -21,8 +21,9 @@ from pathlib import Path
 
 import duckdb
 
-from desktop.core import audit
-from desktop.core.keyslot import (
+from desktop.core.workspace import audit
+from desktop.core.workspace.keys import DEFAULT_PARAMETERS, ScryptParameters
+from desktop.core.workspace.keyslot import (
     KeySlot,
     KeySlotError,
     file_is_encrypted,
@@ -33,7 +34,7 @@ from desktop.core.keyslot import (
     slot_path,
     write_slot_atomically,
 )
-from desktop.core.store import (
+from desktop.core.workspace.store import (
     Store,
     WorkspaceError,
     _sql_string,
@@ -41,7 +42,6 @@ from desktop.core.store import (
     open_store,
     remember_workspace_key,
 )
-from desktop.core.workspace_keys import DEFAULT_PARAMETERS, ScryptParameters
 
 LEFTOVER_WARNING = (
     "Copies of the old file, and blocks of it on an SSD, may remain on this disk and in its backups: "
