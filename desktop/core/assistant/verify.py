@@ -33,6 +33,7 @@ from desktop.core.assistant.answer import Fact
 from desktop.core.assistant.parse import find_measurements
 from desktop.core.assistant.verify_claims import Subject, judge_claims, judge_yes_no
 from desktop.core.assistant.verify_facts import NEWS2, FactBook, KnownReading
+from desktop.core.assistant.verify_names import judge_names
 from desktop.core.assistant.verify_record import RecordBook
 from desktop.core.clinical.measurements import normalise_unit
 from desktop.core.queries.patients import age_years
@@ -51,7 +52,7 @@ _DATE_PATTERNS = (
 _NUMBER = re.compile(r"(?<![\w.])(?<!\w-)(-?\d+(?:\.\d+)?)(?![\w])(?!\.\d)(?!-[0-9a-f]{4,}\b)")  # not inside an id
 _UNIT = re.compile(
     r"[\s-]?(%|mm ?hg|mmhg|mm\[hg\]|°c|°f|degrees? (?:c|f|celsius|fahrenheit)|celsius|fahrenheit|cel|kg/m2|kg/m²|kg|lbs?|"
-    r"pounds|cm|inches|in\b|mg/dl|mmol/l|mmol/mol|umol/l|µmol/l|g/dl|g/l|mg/l|meq/l|ml/min(?:/1\.73 ?m2|/1\.73m²)?|"
+    r"pounds|cm|inches|in\b(?!\s+[a-z])|mg/dl|mmol/l|mmol/mol|umol/l|µmol/l|g/dl|g/l|mg/l|meq/l|ml/min(?:/1\.73 ?m2|/1\.73m²)?|"
     r"/min|bpm|beats? per minute|breaths? per minute|breaths/min|10\^?\*?3/u?l|x10\^9/l)(?![\w/])",
     re.IGNORECASE,
 )
@@ -61,7 +62,7 @@ _UNIT_WORDS = {"mm hg": "mmhg", "°c": "cel", "degrees c": "cel", "degree c": "c
                "bpm": "/min", "beats per minute": "/min", "beat per minute": "/min", "breaths per minute": "/min",
                "breath per minute": "/min", "breaths/min": "/min", "kg/m²": "kg/m2", "µmol/l": "umol/l"}
 # Numbers followed by these are counts or durations, not readings: judged against counts only.
-_NOT_A_READING = re.compile(r"\s?(hrs?\b|readings?|measurements?|values?|times?|visits?|days?|weeks?|months?|years?|"
+_NOT_A_READING = re.compile(r"\s?(hrs?\b|in (?:all|total)\b|readings?|measurements?|values?|times?|visits?|days?|weeks?|months?|years?|"
                             r"hours?|minutes?|patients?|people|results?|tests?|records?|points?)\b", re.IGNORECASE)
 _COUNT_PHRASE = re.compile(r"\s?(of \d|(?:[a-z0-9()'-]+ ){0,5}(readings?|measurements?|patients?|values?|results?)\b)",
                            re.IGNORECASE)
@@ -148,6 +149,11 @@ def _unit_key(text: str) -> str:
     return normalise_unit(_UNIT_WORDS.get(key, key))
 
 
+def _loose_unit(unit: str) -> str:
+    """A unit as written or as stored compared loosely: "mL/min/{1.73_m2}" is "mL/min/1.73m²"."""
+    return re.sub(r"[{}\[\]_\s]", "", normalise_unit(_UNIT_WORDS.get(unit.lower(), unit))).replace("²", "2")
+
+
 def _flag_meaning(word: str) -> set[str | None]:
     """The flags a flag word agrees with."""
     w = word.lower()
@@ -189,6 +195,8 @@ def _judge_sentence(book: FactBook, text: str, offset: int, subject: Subject | N
 
     # Record claims first: "a total of 2016 visits" is a count of visits before it is a number.
     claim_statuses = judge_claims(subject, text, add, free) if subject is not None else []
+    # Codes and drug strengths belong to names, not readings: "Hypertension (38341003)", "250 MG Oral Capsule".
+    judge_names(text, subject.known_names if subject is not None else (), add, free)
 
     for pattern in _DATE_PATTERNS:
         for m in pattern.finditer(text):
@@ -309,6 +317,9 @@ def _judge_number(book: FactBook, text: str, m: re.Match[str], codes: tuple[str,
         add(m.start(), m.end(), "number", VERIFIED if ok else UNVERIFIED,
             "a count the facts give" if ok else "a count or duration the facts do not give")
         return None
+    # The measurement named in the number's own clause, else in its sentence ("...; eGFR 44.7 mL/min/1.73m²").
+    a, b = _clause(text, m.start())
+    codes = find_measurements(text[a:b].lower()) or codes
     reading_codes = tuple(c for c in codes if c != NEWS2) if unit else codes
     known = book.holds(number, decimals, unit, reading_codes) or (
         book.holds(number, decimals, unit, ()) if not reading_codes else None)
@@ -324,7 +335,9 @@ def _judge_number(book: FactBook, text: str, m: re.Match[str], codes: tuple[str,
         add(m.start(), m.end(), "number", UNVERIFIED, "not a figure in the facts given")
     if unit_match and m.end() + unit_match.end() <= len(text) and text[m.end():].startswith(unit_match.group(0)):
         start = m.end() + unit_match.start(1)
-        fits = book.unit_fits(unit or "", reading_codes)
+        # The unit of the reading the number states fits, whatever else the sentence names.
+        fits = True if known is not None and _loose_unit(known.unit) == _loose_unit(unit or "") else \
+            book.unit_fits(_loose_unit(unit or ""), reading_codes, _loose_unit)
         status = VERIFIED if fits else UNVERIFIED if fits is None else CONTRADICTED
         reason = ("a unit of the measurement named" if fits else "no measurement named to check the unit against"
                   if fits is None else "not a unit of the measurement named")

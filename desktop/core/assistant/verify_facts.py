@@ -4,7 +4,7 @@ it was given (a list of :class:`Fact` and/or the patient summary dict), indexed 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -122,13 +122,14 @@ class FactBook:
                     best = (gap, known)  # the closest reading: "38" is the 38.0, not the 37.61
         return best[1] if best else None
 
-    def unit_fits(self, unit: str, codes: tuple[str, ...]) -> bool | None:
-        """Whether a unit belongs to the named measurement(s); None when no measurement is named."""
+    def unit_fits(self, unit: str, codes: tuple[str, ...], loose: Callable[[str], str] = normalise_unit) -> bool | None:
+        """Whether a unit belongs to the named measurement(s); None when no measurement is named. ``loose`` is how
+        units are compared (the unit given is already in that form)."""
         if not codes:
             return None
         for code in codes:
             m = self._catalog.by_code(code)
-            if m and (unit in m.units or unit == normalise_unit(m.unit)):
+            if m and (unit in {loose(u) for u in m.units} or unit == loose(m.unit)):
                 return True
         return False
 
