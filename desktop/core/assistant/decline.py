@@ -14,7 +14,9 @@ import re
 NOT_HELD: tuple[tuple[str, str], ...] = (
     (r"\bblood (type|group)s?\b|\babo\b|\brh(esus)? (factor|type|status)\b",
      "The record does not hold blood types: the workspace has no blood group field or test."),
-    (r"\b(fluid )?(intake|output)s?\b|\burine (output|volume)\b|\bfluid balance\b|\bi ?/ ?o\b|\bdrain(age)?\b",
+    (r"\b(fluid )?(intake|output)s?\b|\burine (output|volume)\b|\bfluid balance\b|\bi ?/ ?o\b|\bdrain(age)?\b|"
+     r"\bhow much (urine|fluid|water)\b|\burine\b.*\b(pass(ed)?|produced?|void(ed)?|made)\b|"
+     r"\b(pass(ed)?|produced?|void(ed)?)\b.*\burine\b",
      "The record does not hold intake or output volumes: the workspace has no fluid balance charts."),
     (r"\bmicrobiolog\w*|\borganisms?\b|\b(blood |urine |sputum |wound )?cultures?\b|\bspecimens?\b|\bgram stain|"
      r"\bbacteri\w+ (grew|found|isolated)|\bsusceptib\w+|\bantibiogram",

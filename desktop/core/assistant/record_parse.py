@@ -35,7 +35,17 @@ from desktop.core.assistant.record_words import (
     YES_NO,
     dated_window,
 )
-from desktop.core.assistant.vocabulary import ADJECTIVES, GROUP_ADJECTIVES, Resolution, word_begins, Vocabulary, find_terms_in, nouns, resolve
+from desktop.core.assistant.vocabulary import (
+    ADJECTIVES,
+    GROUP_ADJECTIVES,
+    Resolution,
+    Vocabulary,
+    canonical,
+    find_terms_in,
+    nouns,
+    resolve,
+    word_begins,
+)
 
 # Words that carry nothing for a name: what is left after them is the name the question asks about.
 _FILLER = frozenset("""
@@ -85,6 +95,17 @@ def _encounter_class(text: str, vocab: Vocabulary) -> str | None:
         if re.search(pattern, text):
             return cls
     return None
+
+
+def _without_record_words(text: str, entity: str | None) -> str:
+    """The question without the words that name the entity and the visit class ("attend", "A&E", "as an
+    inpatient"): those are read, never part of a name."""
+    patterns = [p for e, p in ENTITY_PATTERNS if e == entity or (entity == "encounter" and e == "encounter")]
+    if entity == "encounter":
+        patterns += [p for _, p in CLASS_PATTERNS]
+    for pattern in patterns:
+        text = _cut(text, pattern)
+    return text
 
 
 def _residual(text: str) -> str:
@@ -153,6 +174,17 @@ def _resolve_any(vocab: Vocabulary, entity: str | None, phrase: str, text: str) 
     return entity, Resolution(phrase)
 
 
+def whole_name(vocab: Vocabulary, text: str) -> tuple[str, Resolution] | None:
+    """The longest name of a diagnosis, drug, procedure, vaccine or allergy the question spells out whole
+    (punctuation and spacing aside), with its entity; None when it spells out none."""
+    best: tuple[int, str, Resolution] | None = None
+    for entity in ("condition", "medication", "procedure", "immunization", "allergy"):
+        res = find_terms_in(vocab, entity, text)
+        if res.matched and (best is None or len(canonical(res.matched[0].name)) > best[0]):
+            best = (len(canonical(res.matched[0].name)), entity, res)
+    return (best[1], best[2]) if best else None
+
+
 def _known_word(vocab: Vocabulary, word: str) -> bool:
     """Whether any name the workspace holds has a word beginning with this one (a partly-read name)."""
     for terms in vocab.terms.values():
@@ -202,20 +234,32 @@ def plan_record(question: str, *, patient_id: str | None, today: date, vocab: Vo
                          "name).")
     if workspace:
         return _workspace(text, rest, window, vocab)
-    if find_measurements(text) and not re.search(r"\bdiagnos\w*|\bprescri\w*|\bvaccin\w*|\ballerg\w*", text):
+    whole = whole_name(vocab, rest)   # "oxygen administration by mask" is a procedure, not a reading
+    if find_measurements(text) and not re.search(r"\bdiagnos\w*|\bprescri\w*|\bvaccin\w*|\ballerg\w*", text) \
+            and not (whole and len(canonical(whole[1].matched[0].name).split()) >= 3):
         return None  # readings: parse.py, amended by reading_parse.py
     patient_row = _patient_row(rest, patient_id, on_date, yes_no)
     if patient_row is not None:
         return patient_row
     entity = _entity(rest)
+    if whole and entity != whole[0] and (entity is None or re.search(dict(ENTITY_PATTERNS).get(entity, "^$"),
+                                                                     canonical(whole[1].matched[0].name))):
+        entity = whole[0]   # "medication reconciliation": the entity's word is inside a procedure's name
     encounter_class = _encounter_class(rest, vocab) if entity in (None, "encounter") else None
     if encounter_class:
         entity = "encounter"
     operation = next((op for op, pattern in EVENT_OPERATIONS if re.search(pattern, rest)), None)
-    phrase = _residual(nouns(rest))
-    if entity is None and not phrase:
-        return None
-    found, res = _resolve_any(vocab, entity, phrase, rest)
+    phrase = _residual(nouns(_without_record_words(rest, entity)))
+    spelt_whole = bool(whole and whole[0] == entity)
+    if whole and spelt_whole:   # a name spelt out whole: the words around it must all be read
+        name = canonical(whole[1].matched[0].name)
+        if _residual(_without_record_words(f" {canonical(rest)} ".replace(f" {name} ", " "), entity)):
+            return _declined(CANNOT_EXPRESS)
+        phrase, res, found = " ".join(whole[1].matched[0].name.lower().split()), whole[1], entity
+    else:
+        if entity is None and not phrase:
+            return None
+        found, res = _resolve_any(vocab, entity, phrase, rest)
     if entity is None and not res.matched:
         return None  # no record word and no name the workspace holds: not a record question
     entity = found
@@ -227,7 +271,7 @@ def plan_record(question: str, *, patient_id: str | None, today: date, vocab: Vo
     if entity == "allergy" and not res.matched and not phrase and not window.text and operation in ("list", None,
                                                                                                     "exists"):
         return None  # "any allergies?": the current allergies (parse.py)
-    if res.matched and _left_over(phrase, res):
+    if res.matched and not spelt_whole and _left_over(phrase, res):
         return _declined(CANNOT_EXPRESS)  # "days passed since ... hypertension": more asked than a name
     if phrase and not res.matched:
         unknown = [w for w in phrase.split() if not _known_word(vocab, w)]
@@ -337,7 +381,7 @@ def _group(rest: str, vocab: Vocabulary, text: str) -> tuple[CohortFilter, Resol
     cls = _encounter_class(rest, vocab)
     ever = bool(re.search(r"\b(had|ever|diagnosed|history of|been|were|was)\b", rest))
     active = not ever and not re.search(r"\b(prescribed|given|dispensed)\b", rest)
-    cut = _cut(rest, r"\b(women|woman|men|man|female|females|male|males|girls|boys|aged?|older|younger|under|over|"
+    cut = _cut(rest, r"\b(women|woman|men|man|female|females|male|males|girls|boys|aged?|ages|between|older|younger|under|over|"
                      r"above|below|years?|old|or|than|\d+)\b")
     phrase = _residual(nouns(cut))
     if cls and entity in (None, "encounter"):
