@@ -120,3 +120,20 @@ def test_an_age_band_said_with_between(world) -> None:  # type: ignore[no-untype
         same = _ask(store, f"how many patients are aged {band[0]} to {band[1]}?", None)
         assert _count(answer) == _count(same) and f"aged {band[0]} to {band[1]}" in answer.text
         assert answer.planner != "parser_unsure", answer.text
+
+
+def test_a_top_k_tied_at_its_last_place_shows_every_tied_name_and_the_other_count(world) -> None:  # type: ignore[no-untyped-def]
+    store, f = world
+    living = set(f["patients"].loc[f["patients"]["DEATHDATE"] == "", "Id"])
+    meds = f["medications"][f["medications"]["PATIENT"].isin(living)]
+    patients = meds.groupby("DESCRIPTION")["PATIENT"].nunique().sort_values(ascending=False)
+    prescriptions = meds.groupby("DESCRIPTION").size()
+    tied_k = next((k for k in range(2, 8) if len(patients) > k and patients.iloc[k - 1] == patients.iloc[k]), None)
+    assert tied_k is not None, "seed 3's cohort has a tie in its drug ranking"
+    answer = _ask(store, f"top {tied_k} medications prescribed", None)
+    as_common = set(patients[patients >= patients.iloc[tied_k - 1]].index)
+    assert {r[0] for r in answer.rows} == as_common and "share the last place" in answer.text
+    by_count = prescriptions.sort_values(ascending=False)
+    for name in by_count[by_count >= by_count.iloc[tied_k - 1]].index:
+        assert f"{' '.join(name.split())}: {by_count[name]} prescriptions" in answer.text
+

@@ -32,7 +32,7 @@ from typing import Any
 from desktop.core.assistant.answer import Fact
 from desktop.core.assistant.parse import find_measurements
 from desktop.core.assistant.verify_claims import Subject, judge_claims, judge_yes_no
-from desktop.core.assistant.verify_facts import NEWS2, FactBook, KnownReading
+from desktop.core.assistant.verify_facts import COUNT_LABELS, NEWS2, FactBook, KnownReading
 from desktop.core.assistant.verify_names import judge_names
 from desktop.core.assistant.verify_record import RecordBook
 from desktop.core.clinical.measurements import normalise_unit
@@ -420,5 +420,5 @@ def _subject(facts: list[Fact], summary: Mapping[str, Any] | None, record: Recor
     else:
         death = str(patient["deceased"])[:10] if patient.get("deceased") else None
     counts = frozenset(float(f.value) for f in facts if isinstance(f.value, (int, float)) and not isinstance(f.value, bool)
-                       and f.label.startswith(("number of", "count", "patients counted")))
+                       and f.label.startswith(COUNT_LABELS))
     return Subject(record, death, record is not None or "deceased" in patient, frozenset(names), counts)

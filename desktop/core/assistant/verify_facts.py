@@ -14,6 +14,8 @@ from desktop.core.assistant.parse import find_measurements
 from desktop.core.clinical.measurements import load_catalog, normalise_unit
 
 NEWS2 = "news2"
+# Facts whose value is a count, not a reading ("patients with Penicillin V Potassium 250 MG Oral Tablet": 9).
+COUNT_LABELS = ("number of", "patients counted", "count", "patients with", "patients aged")
 _LIMIT_NUMBER = re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?)(?![\w])")
 
 
@@ -45,7 +47,7 @@ class FactBook:
                 self.limits.add(float(f.value))  # the limit the question set ("above 140")
                 continue
             if isinstance(f.value, (int, float)):
-                if f.label.startswith(("number of", "patients counted", "count")):
+                if f.label.startswith(COUNT_LABELS):
                     self.counts.add(float(f.value))
                     continue
                 self.readings.append(KnownReading(code, float(f.value), f.unit or "", f.flag, _iso_day(f.observed_at)))
