@@ -111,7 +111,7 @@ def test_urine_passed_is_declined(world) -> None:  # type: ignore[no-untyped-def
 
 
 def test_an_age_band_said_with_between(world) -> None:  # type: ignore[no-untyped-def]
-    store, f = world
+    store, _ = world
     for question, band in (("number of patients between 30 and 39 years old", (30, 39)),
                            ("how many patients are between the ages of 20 and 29?", (20, 29))):
         plan = parse_question(store, question=question, patient_id=None).plan

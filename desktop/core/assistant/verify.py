@@ -32,6 +32,7 @@ from typing import Any
 from desktop.core.assistant.answer import Fact
 from desktop.core.assistant.parse import find_measurements
 from desktop.core.assistant.verify_claims import Subject, judge_claims, judge_yes_no
+from desktop.core.assistant.verify_dates import DATE_PATTERNS, date_of
 from desktop.core.assistant.verify_facts import COUNT_LABELS, NEWS2, FactBook, KnownReading
 from desktop.core.assistant.verify_names import judge_names
 from desktop.core.assistant.verify_record import RecordBook
@@ -40,14 +41,6 @@ from desktop.core.queries.patients import age_years
 
 VERIFIED, UNVERIFIED, CONTRADICTED = "verified", "unverified", "contradicted"
 
-_MONTHS = {m: i for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
-                                       "september", "october", "november", "december"), start=1)}
-_MONTH_RE = "|".join(_MONTHS) + "|" + "|".join(m[:3] for m in _MONTHS)
-_DATE_PATTERNS = (
-    re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"),
-    re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?({_MONTH_RE})\.?,? (\d{{4}})\b", re.IGNORECASE),
-    re.compile(rf"\b({_MONTH_RE})\.? (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}})\b", re.IGNORECASE),
-)
 # A number not glued to letters ("SpO2", "HbA1c", "NEWS2" are names, not figures); "170/100" is two numbers.
 _NUMBER = re.compile(r"(?<![\w.])(?<!\w-)(-?\d+(?:\.\d+)?)(?![\w])(?!\.\d)(?!-[0-9a-f]{4,}\b)")  # not inside an id
 _UNIT = re.compile(
@@ -198,11 +191,11 @@ def _judge_sentence(book: FactBook, text: str, offset: int, subject: Subject | N
     # Codes and drug strengths belong to names, not readings: "Hypertension (38341003)", "250 MG Oral Capsule".
     judge_names(text, subject.known_names if subject is not None else (), add, free)
 
-    for pattern in _DATE_PATTERNS:
+    for pattern in DATE_PATTERNS:
         for m in pattern.finditer(text):
             if not free(m.start(), m.end()):
                 continue
-            day = _date_of(m)
+            day = date_of(m)
             if day is None:
                 continue
             ok = day in book.days
@@ -283,24 +276,6 @@ def _clause(text: str, at: int) -> tuple[int, int]:
     start = max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, at)), default=0)
     following = _CLAUSE_BREAK.search(text, at)
     return start, following.start() if following else len(text)
-
-
-def _date_of(m: re.Match[str]) -> str | None:
-    groups = m.groups()
-    try:
-        if groups[0].isdigit() and len(groups[0]) == 4:
-            return date(int(groups[0]), int(groups[1]), int(groups[2])).isoformat()
-        if groups[0].isdigit():
-            month = _MONTHS.get(groups[1].lower()) or _month3(groups[1])
-            return date(int(groups[2]), month, int(groups[0])).isoformat()
-        month = _MONTHS.get(groups[0].lower()) or _month3(groups[0])
-        return date(int(groups[2]), month, int(groups[1])).isoformat()
-    except (ValueError, TypeError):
-        return None
-
-
-def _month3(word: str) -> int:
-    return next(i for name, i in _MONTHS.items() if name.startswith(word.lower()[:3]))
 
 
 def _judge_number(book: FactBook, text: str, m: re.Match[str], codes: tuple[str, ...], add: Any) -> KnownReading | None:
@@ -401,7 +376,7 @@ def _age_on_a_day(subject: Subject | None, text: str) -> tuple[str, int] | None:
     if subject is None or subject.record is None or subject.record.birth is None:
         return None
     birth = subject.record.birth.isoformat()
-    days = {d for pattern in _DATE_PATTERNS for m in pattern.finditer(text) if (d := _date_of(m)) and d != birth
+    days = {d for pattern in DATE_PATTERNS for m in pattern.finditer(text) if (d := date_of(m)) and d != birth
             and not re.search(r"\b(born|birth)\b", text[max(0, m.start() - 16):m.start()], re.IGNORECASE)}
     if len(days) != 1:
         return None
