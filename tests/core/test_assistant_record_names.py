@@ -137,3 +137,24 @@ def test_a_top_k_tied_at_its_last_place_shows_every_tied_name_and_the_other_coun
     for name in by_count[by_count >= by_count.iloc[tied_k - 1]].index:
         assert f"{' '.join(name.split())}: {by_count[name]} prescriptions" in answer.text
 
+
+
+def test_onset_ventilator_settings_and_workspace_counts_of_a_long_name(world) -> None:  # type: ignore[no-untyped-def]
+    store, f = world
+    conditions = f["conditions"]
+    pid, name = next((r["PATIENT"], r["DESCRIPTION"]) for _, r in conditions.iterrows() if "(disorder)" in r["DESCRIPTION"])
+    plain = re.sub(r"\s*\(disorder\)$", "", name).lower()
+    onset = conditions.loc[(conditions["PATIENT"] == pid) & (conditions["DESCRIPTION"] == name), "START"].min()[:10]
+    assert onset in _ask(store, f"onset date of {plain} for the patient?", pid).text
+    answer = answer_question(store, question="what ventilator mode is this patient on?", patient_id=pid)
+    assert answer.declined and "ventilator" in answer.text
+    # A diagnosis or drug named whole with a measurement's words inside ("body mass index", "hr") counts patients.
+    for table, word in (("conditions", "diagnosed with"), ("medications", "prescribed")):
+        frame = f[table]
+        long = sorted({d for d in frame["DESCRIPTION"] if re.search(r"\bbody mass index\b|\bhr\b", d.lower())})
+        if not long:
+            continue
+        spelt = re.sub(r"\s*\((finding|disorder)\)$", "", long[0]).lower()
+        everyone = frame.loc[frame["DESCRIPTION"] == long[0], "PATIENT"].nunique()
+        answer = _ask(store, f"how many patients, living or dead, were {word} {spelt}?", None)
+        assert answer.plan.subject == "workspace" and _count(answer) == everyone, answer.text

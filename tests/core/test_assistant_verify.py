@@ -206,3 +206,17 @@ def test_a_unit_is_judged_against_the_measurement_of_its_own_clause() -> None:
     assert not any(s.status == "contradicted" for s in spans)
     bad = verify_text("Heart rate 59 mmHg.", facts=[Fact("Heart rate", 59.0, "/min", "2025-06-28", "L")]).spans
     assert "unit" in [s.kind for s in bad if s.status == "contradicted"]
+
+
+def test_a_bound_inside_a_name_is_not_a_reading_and_equal_readings_are_told_apart_by_their_day() -> None:
+    text = ("The mean latest heart rate among 3 living patients with obesity (matched: Body mass index 30+ - obesity "
+            "(162864005)) is 84 /min.")
+    spans = verify_text(text, facts=[Fact("mean Heart rate", 84.0, "/min"), Fact("patients counted", 3)]).spans
+    assert not any(s.status == "contradicted" for s in spans)
+    assert next(s for s in spans if s.text == "30+").kind == "bound"
+    # Two readings of 22 /min: an adult's flagged H, a child's normal; the day said with each decides.
+    facts = [Fact("Respiratory rate", 22.0, "/min", "2024-02-25", "H"), Fact("Respiratory rate", 22.0, "/min", "2016-02-25", "N")]
+    text = ("22 /min on 2024-02-25 (above the healthy range); 22 /min on 2016-02-25 (within the healthy range).")
+    assert not any(s.status == "contradicted" for s in verify_text(text, facts=facts).spans)
+    wrong = "22 /min on 2024-02-25 (within the healthy range)."
+    assert [s.kind for s in verify_text(wrong, facts=facts).spans if s.status == "contradicted"] == ["flag"]

@@ -31,6 +31,9 @@ NOT_HELD: tuple[tuple[str, str], ...] = (
     (r"\bfamily (medical )?history\b|\b(mother|father|parent|sibling|brother|sister)s?'?s? "
      r"(history|conditions?|diagnos\w+|had)\b|\bhereditary\b|\brun in the family\b",
      "The record does not hold family history: it has no relatives' conditions."),
+    (r"\bventilat\w* (mode|settings?|pressures?)\b|\b(fio2|peep|tidal volume|ventilator)\b|\boxygen (flow|device|delivery)\b|"
+     r"\b(infusion|drip) rates?\b|\bpump settings?\b",
+     "The record does not hold ventilator, oxygen-delivery or infusion settings: it holds coded readings only."),
     (r"\bconsent\b|\bdnr\b|\bdnacpr\b|\bdo not resuscitate\b|\badvance (directive|decision)\b|\bcode status\b|"
      r"\bresuscitation status\b|\bpower of attorney\b",
      "The record does not hold consent, resuscitation or advance-decision status."),

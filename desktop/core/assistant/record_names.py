@@ -18,8 +18,29 @@ from desktop.core.assistant.vocabulary import (
 )
 
 # Words that carry nothing for a name: what is left after them is the name the question asks about.
-_FILLER = frozenset(["a", "an", "the", "of", "for", "to", "on", "in", "at", "by", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did", "what", "what's", "whats", "which", "who", "whom", "whose", "her", "his", "their", "its", "my", "our", "your", "this", "that", "these", "those", "she", "he", "they", "them", "him", "patient", "patient's", "patients", "person", "people", "please", "me", "i", "we", "us", "you", "can", "could", "would", "should", "tell", "give", "show", "get", "find", "and", "or", "with", "any", "there", "it", "s", "ever", "all", "every", "how", "time", "times", "date", "dates", "day", "days", "when", "where", "year", "years", "ago", "record", "records", "recorded", "chart", "file", "first", "last", "latest", "earliest", "most", "recent", "recently", "newest", "previous", "initial", "initially", "count", "number", "many", "often", "total", "list", "name", "names", "yes", "no", "answer", "ever", "ever", "been", "get", "got", "currently", "still", "now", "active", "ongoing", "current", "present", "presently", "diagnosed", "diagnosis", "diagnoses", "condition", "conditions", "disease", "diseases", "disorder", "disorders", "problem", "problems", "illness", "prescribed", "prescription", "prescriptions", "medication", "medications", "medicine", "medicines", "meds", "drug", "drugs", "taking", "take", "takes", "took", "taken", "given", "dispensed", "put", "started", "visit", "visits", "visited", "encounter", "encounters", "appointment", "appointments", "seen", "procedure", "procedures", "underwent", "undergo", "undergone", "performed", "surgery", "operation", "vaccine", "vaccines", "vaccinated", "vaccination", "vaccinations", "immunization", "immunizations", "immunised", "immunized", "shot", "shots", "allergy", "allergies", "allergic", "any", "type", "kind", "kinds", "new", "whether", "suffer", "suffers", "suffering", "suffered", "why", "reason", "reasons", "indication", "stopped", "stop", "discontinued", "ended", "end", "resolved", "order", "had", "once", "were", "also", "again", "already", "just", "so", "then", "come", "came", "into", "went", "go", "gone", "went", "including", "included", "deceased", "dead", "died", "living", "alive", "everyone", "ever", "those", "whether", "too", "well", "as", "receive", "received", "receiving", "receives", "get", "gets", "getting", "got", "having", "has", "long", "ago", "how", "history", "different", "distinct", "separate", "unique", "occasions", "ones", "one", "done", "made", "carried", "out", "ordered", "happened", "occur", "occurred"])
-_CLASS_FILLER = frozenset(["emergency", "room", "department", "dept", "er", "ed", "care", "urgent", "inpatient", "admitted", "admission", "admissions", "hospital", "hospitalised", "hospitalized", "hospitalisation", "hospitalization", "stay", "stays", "wellness", "check", "checkup", "checkups", "check-up", "well", "child", "annual", "physical", "exam", "examination", "routine", "ambulatory", "clinic", "outpatient", "virtual", "telehealth", "home", "hospice", "nursing"])
+_FILLER = frozenset("""
+a an the of for to on in at by is are was were be been being has have had do does did what what's whats which who
+whom whose her his their its my our your this that these those she he they them him patient patient's patients
+person people please me i we us you can could would should tell give show get find and or with any there it s
+ever all every how time times date dates day days when where year years ago record records recorded chart file
+first last latest earliest most recent recently newest previous initial initially onset count number many often total
+list name names yes no answer ever ever been get got
+currently still now active ongoing current present presently diagnosed diagnosis diagnoses condition conditions
+disease diseases disorder disorders problem problems illness prescribed prescription prescriptions medication
+medications medicine medicines meds drug drugs taking take takes took taken given dispensed put started visit
+visits visited encounter encounters appointment appointments seen procedure procedures underwent undergo
+undergone performed surgery operation vaccine vaccines vaccinated vaccination vaccinations immunization
+immunizations immunised immunized shot shots allergy allergies allergic any type kind kinds new whether
+suffer suffers suffering suffered why reason reasons indication stopped stop discontinued ended end resolved
+order had once were also again already just so then come came into went go gone went including included
+deceased dead died living alive everyone ever those whether too well as receive received receiving receives
+get gets getting got having has long ago how history different distinct separate unique occasions ones one
+done made carried out ordered happened occur occurred
+""".split())
+_CLASS_FILLER = frozenset("emergency room department dept er ed care urgent inpatient admitted admission admissions "
+                          "hospital hospitalised hospitalized hospitalisation hospitalization stay stays wellness "
+                          "check checkup checkups check-up well child annual physical exam examination routine "
+                          "ambulatory clinic outpatient virtual telehealth home hospice nursing".split())
 
 
 def cut(text: str, pattern: str) -> str:
@@ -48,7 +69,7 @@ _NAME_TRIGGER = (r"\b(with|diagnosed with|diagnosis of|prescribed|prescription o
                  r"(?:an? |the |any )?")
 
 
-_NAME_WORDS = frozenset(["a", "an", "the", "of", "for", "with", "any", "some"])
+_NAME_WORDS = frozenset("a an the of for with any some".split())
 def left_over(phrase: str, res: Resolution) -> list[str]:
     """Words of the name that none of the matched descriptions holds (nothing may be silently dropped)."""
     words = set()

@@ -139,15 +139,21 @@ def plan_record(question: str, *, patient_id: str | None, today: date, vocab: Vo
         return _workspace(text, rest, window, vocab)
     whole = whole_name(vocab, rest)   # "oxygen administration by mask" is a procedure, not a reading
     if find_measurements(text) and not re.search(r"\bdiagnos\w*|\bprescri\w*|\bvaccin\w*|\ballerg\w*", text) \
-            and not (whole and len(canonical(whole[1].matched[0].name).split()) >= 3):
+            and not _spelt_whole(vocab, rest):
         return None  # readings: parse.py, amended by reading_parse.py
     patient_row = _patient_row(rest, patient_id, on_date, yes_no)
     if patient_row is not None:
         return patient_row
     entity = _entity(rest)
-    if whole and entity != whole[0] and (entity is None or re.search(dict(ENTITY_PATTERNS).get(entity, "^$"),
-                                                                     canonical(whole[1].matched[0].name))):
-        entity = whole[0]   # "medication reconciliation": the entity's word is inside a procedure's name
+    # A name spelt out whole is read as one when it is long ("plain x-ray of chest"), or when the word that
+    # named the entity is inside it ("medication reconciliation" is a procedure); a short name ("hypertension")
+    # is resolved word by word, so that it also matches "Essential hypertension".
+    inside = bool(whole and entity is not None and entity != whole[0] and re.search(
+        dict(ENTITY_PATTERNS).get(entity, "^$"), canonical(whole[1].matched[0].name)))
+    if whole and (inside or (_spelt_whole(vocab, rest) and entity in (None, whole[0]))):
+        entity = whole[0]
+    else:
+        whole = None
     encounter_class = _encounter_class(rest, vocab) if entity in (None, "encounter") else None
     if encounter_class:
         entity = "encounter"
@@ -237,7 +243,7 @@ def _workspace(text: str, rest: str, window: TimeWindow, vocab: Vocabulary) -> P
         limit = int(m.group(1) or m.group(2)) if m else 5
         return validate_plan(Plan("data", "workspace", None, (), "top", window=window, entity=entity,
                                   population=population, limit=max(1, min(limit, 100))))
-    if find_measurements(text):
+    if find_measurements(text) and not _spelt_whole(vocab, rest):
         return None  # a measurement over the workspace: parse.py, then the group is resolved (reading_parse.py)
     if re.search(r"\b(average|mean|median|minimum|maximum|highest|lowest|total|sum)\b", text) or re.search(
             r"\b(more|fewer|less|at least|at most|over|under|exactly)( than)? (\d+|one|two|three|once|twice) "
@@ -268,6 +274,17 @@ def _workspace(text: str, rest: str, window: TimeWindow, vocab: Vocabulary) -> P
                               population=population, cohort=cohort, term_text=phrase, matched=matched))
 
 
+_GROUP_WORDS = (r"\b(women|woman|men|man|female|females|male|males|girls|boys|aged?|ages|between|older|younger|"
+                r"under|over|above|below|years?|old|or|than|\d+)\b")
+
+
+def _spelt_whole(vocab: Vocabulary, text: str) -> bool:
+    """A diagnosis or drug name of three words or more spelt out whole: not a measurement's words
+    ("body mass index 30+ - obesity", "24 hr metformin ... tablet")."""
+    whole = whole_name(vocab, text)
+    return bool(whole and len(canonical(whole[1].matched[0].name).split()) >= 3)
+
+
 def _group(rest: str, vocab: Vocabulary, text: str) -> tuple[CohortFilter, Resolution | None, str]:
     """The group a workspace question narrows to: a diagnosis, a drug, a visit class, sex and age (parse.py's)."""
     from desktop.core.assistant.parse import cohort_filter
@@ -284,14 +301,21 @@ def _group(rest: str, vocab: Vocabulary, text: str) -> tuple[CohortFilter, Resol
     cls = _encounter_class(rest, vocab)
     ever = bool(re.search(r"\b(had|ever|diagnosed|history of|been|were|was)\b", rest))
     active = not ever and not re.search(r"\b(prescribed|given|dispensed)\b", rest)
-    unread = cut(rest, r"\b(women|woman|men|man|female|females|male|males|girls|boys|aged?|ages|between|older|younger|under|over|"
-                     r"above|below|years?|old|or|than|\d+)\b")
+    unread = cut(rest, _GROUP_WORDS)
     phrase = residual(nouns(unread))
     if cls and entity in (None, "encounter"):
         return replace(base, encounter_class=cls), None, ""
-    if not phrase:
+    whole = whole_name(vocab, rest) if _spelt_whole(vocab, rest) else None   # "24 HR metformin ... tablet"
+    if whole and whole[0] in ("condition", "medication") and entity in (None, whole[0]):
+        found, res = whole
+        name = canonical(res.matched[0].name)
+        if residual(without_record_words(cut(f" {canonical(rest)} ".replace(f" {name} ", " "), _GROUP_WORDS), found)):
+            return base, Resolution(phrase), phrase   # more words than the name: not understood
+        phrase = name
+    elif not phrase:
         return base, None, ""
-    found, res = resolve_any(vocab, entity if entity in ("condition", "medication") else None, phrase, rest)
+    else:
+        found, res = resolve_any(vocab, entity if entity in ("condition", "medication") else None, phrase, rest)
     if not res.matched:
         return base, res, phrase
     if found == "medication":

@@ -49,7 +49,7 @@ EVENT_OPERATIONS: tuple[tuple[str, str], ...] = (
              r"finish\w*|come off|came off|taken off)\b|\b(stop|end|resolution) date\b"),
     ("reason", r"\bwhy\b|\breason\w*\b|\bfor what\b|\bwhat for\b|\bindication\b|"
                r"\bwhat was .* (given|prescribed) for\s*\??$"),
-    ("first", r"\bfirst\b|\bearliest\b|\binitial(ly)?\b|\boldest\b"),
+    ("first", r"\bfirst\b|\bearliest\b|\binitial(ly)?\b|\boldest\b|\bonset\b"),
     ("latest", r"\blast\b|\blatest\b|\bmost recent(ly)?\b|\bnewest\b|\bprevious\b|\brecent\b"),
     ("exists", YES_NO + r"|\bever\b|\bwhether\b"),
     ("when", r"\bwhen\b|\bwhat (date|day|year|time)\b|\bwhich (date|day|year)\b|\bdates?\b"),

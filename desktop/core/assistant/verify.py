@@ -82,6 +82,7 @@ _NOT_A_FIGURE = re.compile(r"\b(type|stage|class|grade|step|phase|part|item|ques
                            re.IGNORECASE)
 # "RCP 2017", "ACC/AHA 2017": a guideline's year, not a figure.
 _GUIDELINE_YEAR = re.compile(r"\b[A-Z]{2,}(?:/[A-Z]{2,})?\s$")
+_SAID_ON = re.compile(r"\s*(?:on|at|,)?\s*\(?(\d{4}-\d{2}-\d{2})")   # "22 /min on 2016-02-25": the reading's day
 _LIST_MARK = re.compile(r"[.)](\s|$)")
 # A full stop ends a sentence, except after a title or "e.g." ("Mrs. Cohen" is one sentence).
 _SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)[.!?](?=\s)|\n")
@@ -296,8 +297,10 @@ def _judge_number(book: FactBook, text: str, m: re.Match[str], codes: tuple[str,
     a, b = _clause(text, m.start())
     codes = find_measurements(text[a:b].lower()) or codes
     reading_codes = tuple(c for c in codes if c != NEWS2) if unit else codes
-    known = book.holds(number, decimals, unit, reading_codes) or (
-        book.holds(number, decimals, unit, ()) if not reading_codes else None)
+    said_on = _SAID_ON.match(text, m.end() + (unit_match.end() if unit_match else 0))
+    day = said_on.group(1) if said_on else None
+    known = book.holds(number, decimals, unit, reading_codes, day) or (
+        book.holds(number, decimals, unit, (), day) if not reading_codes else None)
     if known is not None:
         add(m.start(), m.end(), "number", VERIFIED, f"the record holds {known.value:g} {known.unit}".rstrip()
             + (f" on {known.day}" if known.day else ""))

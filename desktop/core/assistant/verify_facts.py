@@ -111,18 +111,21 @@ class FactBook:
         factor, offset = conversion
         return [(known.value - offset) / factor]
 
-    def holds(self, number: float, decimals: int, unit: str | None, codes: tuple[str, ...]) -> KnownReading | None:
-        """The reading this number states, within the rounding the text shows (36.85 read as 36.9 or 37)."""
+    def holds(self, number: float, decimals: int, unit: str | None, codes: tuple[str, ...],
+              day: str | None = None) -> KnownReading | None:
+        """The reading this number states, within the rounding the text shows (36.85 read as 36.9 or 37); of
+        equal readings, the one of the ``day`` the text gives with it ("22 /min on 2016-02-25")."""
         tolerance = 0.5 * 10 ** -decimals + 1e-9
-        best: tuple[float, KnownReading] | None = None
+        best: tuple[float, bool, KnownReading] | None = None
         for known in self.readings:
             if codes and known.code not in codes:
                 continue
             for shown in self._shown_values(known, unit):
                 gap = abs(shown - number)
-                if gap <= tolerance and (best is None or gap < best[0]):
-                    best = (gap, known)  # the closest reading: "38" is the 38.0, not the 37.61
-        return best[1] if best else None
+                other_day = day is not None and known.day != day
+                if gap <= tolerance and (best is None or (gap, other_day) < (best[0], best[1])):
+                    best = (gap, other_day, known)  # the closest reading: "38" is the 38.0, not the 37.61
+        return best[2] if best else None
 
     def unit_fits(self, unit: str, codes: tuple[str, ...], loose: Callable[[str], str] = normalise_unit) -> bool | None:
         """Whether a unit belongs to the named measurement(s); None when no measurement is named. ``loose`` is how

@@ -7,6 +7,7 @@ for what they are, before any number is read as a reading:
 
 - a code: a run of five or more digits in parentheses after a name, or a number after "code", "SNOMED",
   "RxNorm", "CVX" or "LOINC": verified when the facts state it, else unverified (never a reading);
+- a bound: "30+" in "Body mass index 30+ - obesity" ("30 or more"): unverified, never a reading;
 - a strength: a number followed by a dose unit (mg, mcg, mL, UNT, ...; "mg/dL" and the other units of
   readings are not doses): verified when a name in the facts holds that strength, else unverified.
 """
@@ -26,6 +27,8 @@ _CODE = re.compile(r"(?<=[\w)\]])\s*\((\d{5,}(?:-\d)?)\)|\b(?:code|snomed(?: ct)
 _READING_UNIT = re.compile(r"mg/dl|mmol|ml/min|g/dl|g/l\b|mg/l\b|meq/l|kg", re.IGNORECASE)
 _DOSE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(mg|mcg|µg|ug|g|ml|unt|units?|meq|iu)"
                    r"(?:\s?/\s?(?:\d+(?:\.\d+)?\s?)?(?:ml|mg|g|actuat|hr|dose|l)\b)?(?![\w/])", re.IGNORECASE)
+# "Body mass index 30+ - obesity": a bound inside a name ("30 or more"), not a reading.
+_BOUND = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\+(?![\d\w])")
 _SPACES = re.compile(r"\s+")
 
 
@@ -44,6 +47,9 @@ def judge_names(text: str, stated: Iterable[str], add: Add, free: Free) -> None:
             ok = m.group(group) in said
             add(start, end, "code", VERIFIED if ok else UNVERIFIED,
                 "a code the facts give" if ok else "a terminology code, not a reading: the facts do not give it")
+    for m in _BOUND.finditer(text):
+        if free(m.start(), m.end()):
+            add(m.start(), m.end(), "bound", UNVERIFIED, "a bound ('30 or more'), not a reading")
     for m in _DOSE.finditer(text):
         if _READING_UNIT.match(text, m.start(2)) or not free(m.start(), m.end()):
             continue
