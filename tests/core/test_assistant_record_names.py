@@ -5,6 +5,7 @@ imported from a generated cohort. Expected answers are computed here from the CS
 from __future__ import annotations
 
 import re
+
 import pandas as pd
 import pytest
 

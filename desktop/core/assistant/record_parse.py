@@ -306,6 +306,7 @@ def _group(rest: str, vocab: Vocabulary, text: str) -> tuple[CohortFilter, Resol
     if cls and entity in (None, "encounter"):
         return replace(base, encounter_class=cls), None, ""
     whole = whole_name(vocab, rest) if _spelt_whole(vocab, rest) else None   # "24 HR metformin ... tablet"
+    found: str | None
     if whole and whole[0] in ("condition", "medication") and entity in (None, whole[0]):
         found, res = whole
         name = canonical(res.matched[0].name)
