@@ -6,7 +6,7 @@ unmarked, and the verifier never calls the app's own computed text contradicted.
 
 from __future__ import annotations
 
-from benchmarks.eval_assistant import COHORT_KINDS, TEMPLATES, run_evaluation
+from benchmarks.eval_assistant import COHORT_KINDS, TEMPLATES, _in_attention_order, run_evaluation
 from benchmarks.eval_judge import DECLINED, RIGHT
 from benchmarks.eval_record_patient import PATIENT_KINDS
 from benchmarks.eval_record_workspace import WORKSPACE_KINDS
@@ -46,3 +46,13 @@ def test_a_declined_answer_is_not_a_wrong_figure_but_misses_the_kind_goal() -> N
     assert not report.wrong_unmarked() and not report.goals_met()
     line = next(s for s in report.text().splitlines() if s.startswith("cond_exists"))
     assert line.split()[1:4] == ["0", "0", "1"]
+
+
+def test_the_attention_order_is_the_agreed_rule_band_then_current_news2() -> None:
+    critical = ["a", "A", 0, True, None, None, "Systolic blood pressure 195 mmHg HH critically high (2025-05-31)"]
+    news3 = ["b", "B", 3, True, None, None, "NEWS2 3 partial, at least low risk (2025-06-17)"]
+    abnormal = ["c", "C", 0, True, None, None, "Body mass index 29.1 kg/m² H high (2025-06-28)"]
+    old_news5 = ["d", "D", 5, True, None, None, "old: NEWS2 5 partial (2024-01-02, 17 mo ago)"]
+    assert _in_attention_order([critical, news3, abnormal, old_news5])
+    assert not _in_attention_order([news3, critical])
+    assert not _in_attention_order([abnormal, news3])
