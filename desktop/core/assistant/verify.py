@@ -26,18 +26,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from desktop.core.assistant.answer import Fact
 from desktop.core.assistant.parse import find_measurements
 from desktop.core.assistant.verify_claims import Subject, judge_claims, judge_yes_no
-from desktop.core.assistant.verify_dates import DATE_PATTERNS, date_of
+from desktop.core.assistant.verify_dates import DATE_PATTERNS, age_on_a_day, date_of
 from desktop.core.assistant.verify_facts import COUNT_LABELS, NEWS2, FactBook, KnownReading
 from desktop.core.assistant.verify_names import judge_names
 from desktop.core.assistant.verify_record import RecordBook
 from desktop.core.clinical.measurements import normalise_unit
-from desktop.core.queries.patients import age_years
 
 VERIFIED, UNVERIFIED, CONTRADICTED = "verified", "unverified", "contradicted"
 
@@ -174,9 +172,7 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 
 def _judge_sentence(book: FactBook, text: str, offset: int, subject: Subject | None = None) -> list[Span]:
     spans: list[Span] = []
-    codes = find_measurements(text.lower())
-    if re.search(r"\bnews ?2\b|\bearly warning\b", text, re.IGNORECASE):
-        codes = (*codes, NEWS2)
+    codes = _codes_named(text)
     taken: list[tuple[int, int]] = []
     flagged_numbers: list[tuple[int, KnownReading]] = []
 
@@ -212,7 +208,7 @@ def _judge_sentence(book: FactBook, text: str, offset: int, subject: Subject | N
             continue   # "adults aged 16 and over" names a limit, not the patient's age
         age = int(next(g for g in m.groups() if g))
         clause_start, clause_end = _clause(text, m.start())
-        on_day = _age_on_a_day(subject, text[clause_start:clause_end])
+        on_day = age_on_a_day(subject, text[clause_start:clause_end])
         if on_day is not None:   # "was 45 years old on 2019-06-01": the age at that date, from the birth date
             day, expected = on_day
             add(m.start(), m.end(), "age", VERIFIED if age == expected else CONTRADICTED,
@@ -269,6 +265,12 @@ def _judge_sentence(book: FactBook, text: str, offset: int, subject: Subject | N
     return sorted(spans, key=lambda s: s.start)
 
 
+def _codes_named(text: str) -> tuple[str, ...]:
+    """The measurements a piece of text names, NEWS2 included."""
+    codes = find_measurements(text.lower())
+    return (*codes, NEWS2) if re.search(r"\bnews ?2\b|\bearly warning\b", text, re.IGNORECASE) else codes
+
+
 _CLAUSE_BREAK = re.compile(r"[,;]|\b(?:and|but|while|whereas|although)\b", re.IGNORECASE)
 
 
@@ -295,7 +297,7 @@ def _judge_number(book: FactBook, text: str, m: re.Match[str], codes: tuple[str,
         return None
     # The measurement named in the number's own clause, else in its sentence ("...; eGFR 44.7 mL/min/1.73m²").
     a, b = _clause(text, m.start())
-    codes = find_measurements(text[a:b].lower()) or codes
+    codes = _codes_named(text[a:b]) or codes
     reading_codes = tuple(c for c in codes if c != NEWS2) if unit else codes
     said_on = _SAID_ON.match(text, m.end() + (unit_match.end() if unit_match else 0))
     day = said_on.group(1) if said_on else None
@@ -372,20 +374,6 @@ class StreamingVerifier:
     @property
     def text(self) -> str:
         return self._text
-
-
-def _age_on_a_day(subject: Subject | None, text: str) -> tuple[str, int] | None:
-    """The age the record gives on the one date a sentence names (None without a birth date or a date)."""
-    if subject is None or subject.record is None or subject.record.birth is None:
-        return None
-    birth = subject.record.birth.isoformat()
-    days = {d for pattern in DATE_PATTERNS for m in pattern.finditer(text) if (d := date_of(m)) and d != birth
-            and not re.search(r"\b(born|birth)\b", text[max(0, m.start() - 16):m.start()], re.IGNORECASE)}
-    if len(days) != 1:
-        return None
-    day = days.pop()
-    age = age_years(subject.record.birth, date.fromisoformat(day))
-    return (day, int(age)) if age is not None else None
 
 
 def _subject(facts: list[Fact], summary: Mapping[str, Any] | None, record: RecordBook | None) -> Subject:
