@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -260,8 +261,23 @@ def cohort_cases(record: Record, rng: random.Random, per_kind: int) -> Iterator[
             else:
                 dead = set(record.patients.loc[record.patients["death"] != "", "patient"])
                 yield Case(kind, template, None, lambda a, d=dead: a.computed and a.plan.operation == "attention" and not (
-                    {r[0] for r in a.rows} & d) and [r[2] for r in a.rows if r[2] is not None] == sorted(
-                    [r[2] for r in a.rows if r[2] is not None], reverse=True), "living patients, highest NEWS2 first")
+                    {r[0] for r in a.rows} & d) and _in_attention_order(a.rows),
+                    "living patients, by band (critical flag or NEWS2 >= 7, NEWS2 5-6, NEWS2 1-4 or abnormal), "
+                    "then current NEWS2")
+
+
+def _in_attention_order(rows: list[list[Any]]) -> bool:
+    """The agreed attention rule (contracts.md 3, attention.py): band first (3: a critical flag or NEWS2 >= 7;
+    2: NEWS2 5-6; 1: NEWS2 1-4 or an abnormal flag), then the current NEWS2, each computed here from the row's
+    own current findings (its reason, "old: ..." findings left out) and score."""
+    keys = []
+    for row in rows:
+        current = [f for f in str(row[6] or "").split("; ") if f and not f.startswith("old:")]
+        news = row[2] if isinstance(row[2], int) and any(f.startswith("NEWS2") for f in current) else 0
+        band = max(3 if news >= 7 or any(" critically " in f for f in current) else 0,
+                   2 if news >= 5 else 1 if news >= 1 or any(re.search(r" (H high|L low) ", f) for f in current) else 0)
+        keys.append((band, news))
+    return keys == sorted(keys, reverse=True)
 
 
 def run_cases(store: Store, cases: list[Case]) -> list[Result]:

@@ -177,3 +177,46 @@ def test_no_file_left_behind(tmp_path: Path) -> None:
     # verify_text is pure: it needs no workspace and writes nothing.
     verify_text(README_ANSWER, summary=SUMMARY)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_codes_and_drug_strengths_in_a_computed_answer_are_names_not_readings() -> None:
+    """A code in parentheses and a drug's strength are not readings of the measurement the sentence names."""
+    text = ("The mean latest diastolic blood pressure among 5 living patients with hypertension (matched: "
+            "Hypertension (38341003)) is 92.4 mm[Hg]; Amoxicillin 250 MG Oral Capsule (308182): 7 patients; "
+            "SARS-COV-2 vaccine 30 mcg/0.3mL dose; 1 in all.")
+    facts = [Fact("mean Diastolic blood pressure", 92.4, "mm[Hg]"), Fact("patients counted", 5),
+             Fact("patients with Amoxicillin 250 MG Oral Capsule", 7), Fact("number of prescriptions", 1)]
+    spans = {s.text: s for s in verify_text(text, facts=facts).spans}
+    assert spans["38341003"].kind == "code" and spans["38341003"].status == "unverified"
+    assert spans["250 MG"].kind == "dose" and spans["250 MG"].status == "verified"
+    assert spans["30 mcg/0.3mL"].kind == "dose" and spans["30 mcg/0.3mL"].status == "unverified"
+    assert spans["92.4"].status == "verified" and spans["1"].status == "verified"
+    assert not any(s.status == "contradicted" for s in spans.values())
+    # A wrong reading beside a code is still caught, and a reading unit is never a strength.
+    wrong = verify_text("Her systolic blood pressure was 150 mmHg (12345).",
+                        facts=[Fact("Systolic blood pressure", 140.0, "mm[Hg]", "2025-06-28")])
+    assert [s.text for s in wrong.spans if s.status == "contradicted"] == ["150"]
+    glucose = verify_text("Her glucose was 250 mg/dL.", facts=[Fact("Glucose", 120.0, "mg/dL", "2025-06-28")])
+    assert [s.kind for s in glucose.spans if s.status == "contradicted"] == ["number"]
+
+
+def test_a_unit_is_judged_against_the_measurement_of_its_own_clause() -> None:
+    text = "Heart rate 59 /min L low (2025-06-28); eGFR 44.7 mL/min/1.73m² L low (2025-06-04)."
+    spans = verify_text(text, facts=[Fact("Heart rate", 59.0, "/min", "2025-06-28", "L")]).spans
+    assert not any(s.status == "contradicted" for s in spans)
+    bad = verify_text("Heart rate 59 mmHg.", facts=[Fact("Heart rate", 59.0, "/min", "2025-06-28", "L")]).spans
+    assert "unit" in [s.kind for s in bad if s.status == "contradicted"]
+
+
+def test_a_bound_inside_a_name_is_not_a_reading_and_equal_readings_are_told_apart_by_their_day() -> None:
+    text = ("The mean latest heart rate among 3 living patients with obesity (matched: Body mass index 30+ - obesity "
+            "(162864005)) is 84 /min.")
+    spans = verify_text(text, facts=[Fact("mean Heart rate", 84.0, "/min"), Fact("patients counted", 3)]).spans
+    assert not any(s.status == "contradicted" for s in spans)
+    assert next(s for s in spans if s.text == "30+").kind == "bound"
+    # Two readings of 22 /min: an adult's flagged H, a child's normal; the day said with each decides.
+    facts = [Fact("Respiratory rate", 22.0, "/min", "2024-02-25", "H"), Fact("Respiratory rate", 22.0, "/min", "2016-02-25", "N")]
+    text = ("22 /min on 2024-02-25 (above the healthy range); 22 /min on 2016-02-25 (within the healthy range).")
+    assert not any(s.status == "contradicted" for s in verify_text(text, facts=facts).spans)
+    wrong = "22 /min on 2024-02-25 (within the healthy range)."
+    assert [s.kind for s in verify_text(wrong, facts=facts).spans if s.status == "contradicted"] == ["flag"]

@@ -47,7 +47,7 @@ visit encounter appointment recent current currently now newest today
 """))
 _COHORT_WORDS = frozenset(_words("""
 who whose everyone people women woman men man female females male males girls boys aged age older younger
-than over under or above below and workspace cohort across board population diagnosed diagnosis suffer
+than over under or above below and between ages workspace cohort across board population diagnosed diagnosis suffer
 having condition active years old year
 """))
 _WORD = re.compile(r"[a-z0-9][a-z0-9'.-]*")

@@ -14,7 +14,9 @@ import re
 NOT_HELD: tuple[tuple[str, str], ...] = (
     (r"\bblood (type|group)s?\b|\babo\b|\brh(esus)? (factor|type|status)\b",
      "The record does not hold blood types: the workspace has no blood group field or test."),
-    (r"\b(fluid )?(intake|output)s?\b|\burine (output|volume)\b|\bfluid balance\b|\bi ?/ ?o\b|\bdrain(age)?\b",
+    (r"\b(fluid )?(intake|output)s?\b|\burine (output|volume)\b|\bfluid balance\b|\bi ?/ ?o\b|\bdrain(age)?\b|"
+     r"\bhow much (urine|fluid|water)\b|\burine\b.*\b(pass(ed)?|produced?|void(ed)?|made)\b|"
+     r"\b(pass(ed)?|produced?|void(ed)?)\b.*\burine\b",
      "The record does not hold intake or output volumes: the workspace has no fluid balance charts."),
     (r"\bmicrobiolog\w*|\borganisms?\b|\b(blood |urine |sputum |wound )?cultures?\b|\bspecimens?\b|\bgram stain|"
      r"\bbacteri\w+ (grew|found|isolated)|\bsusceptib\w+|\bantibiogram",
@@ -29,6 +31,9 @@ NOT_HELD: tuple[tuple[str, str], ...] = (
     (r"\bfamily (medical )?history\b|\b(mother|father|parent|sibling|brother|sister)s?'?s? "
      r"(history|conditions?|diagnos\w+|had)\b|\bhereditary\b|\brun in the family\b",
      "The record does not hold family history: it has no relatives' conditions."),
+    (r"\bventilat\w* (mode|settings?|pressures?)\b|\b(fio2|peep|tidal volume|ventilator)\b|\boxygen (flow|device|delivery)\b|"
+     r"\b(infusion|drip) rates?\b|\bpump settings?\b",
+     "The record does not hold ventilator, oxygen-delivery or infusion settings: it holds coded readings only."),
     (r"\bconsent\b|\bdnr\b|\bdnacpr\b|\bdo not resuscitate\b|\badvance (directive|decision)\b|\bcode status\b|"
      r"\bresuscitation status\b|\bpower of attorney\b",
      "The record does not hold consent, resuscitation or advance-decision status."),

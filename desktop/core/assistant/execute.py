@@ -308,7 +308,10 @@ def _attention(store: Store, plan: Plan) -> Answer:
     if not ranked:
         text = "No patient has a NEWS2 score or a critical flag in their latest readings."
     else:
-        text = "Patients to see first (NEWS2 of their latest observation set, then critical flags): " + "; ".join(
+        # The rule as attention.py ranks (contracts.md 3): band first, recent findings only.
+        text = ("Patients to see first (most urgent first: a critical flag or a NEWS2 high risk, then NEWS2 medium "
+                "risk, then NEWS2 low risk or an abnormal flag; findings older than 30 days are listed as old, not "
+                "ranked): ") + "; ".join(
             f"{r.name or r.patient_id} ({r.patient_id}): {r.reason}" for r in ranked[:5]) + "."
     facts = [Fact("NEWS2", float(r.news2), "", r.news2_at, None, r.reason, r.patient_id)
              for r in ranked if r.news2 is not None]

@@ -260,33 +260,59 @@ def _top(store: Store, plan: Plan) -> Answer:
            f"WHERE t.description IS NOT NULL{''.join(clauses)} GROUP BY t.description "
            f"ORDER BY patients DESC, events DESC, t.description")
     rows = [list(r) for r in store.con.execute(sql, params).fetchall()]
-    left_out = 0
+    social: list[list[Any]] = []
     if plan.entity == "condition":
         # Social and administrative findings are not what a clinician means by the most common diagnoses.
-        kept = [r for r in rows if not is_social_finding(r[0])]
-        left_out, rows = len(rows) - len(kept), kept
-    # Names tied with the last one shown are shown too: cutting a tie would pick among equals silently.
-    shown = plan.limit
-    while 0 < shown < len(rows) and rows[shown][2] == rows[shown - 1][2]:
-        shown += 1
-    tied = shown - plan.limit if plan.limit and shown > plan.limit else 0
-    rows = rows[:shown]
+        social = [r for r in rows if is_social_finding(r[0])]
+        rows = [r for r in rows if not is_social_finding(r[0])]
+    left_out = len(social)
+    every = rows
+    rows, tied = _with_ties(rows, plan.limit)
     scope = f" {plan.window.text}" if plan.window.text else ""
     alive = {"living": "living patients", "deceased": "patients who have died", "all": "all patients, the deceased "
              "included"}[plan.population]
     if not rows:
         return Answer(plan, f"No {many} recorded{scope} among {alive}.", [Fact(f"number of {many}", 0)], [sql],
                       [params], ["description", "code", "patients", "events"], [])
-    listing = "; ".join(f"{r[0]}{' (' + str(r[1]) + ')' if r[1] else ''}: {r[2]} patient{'s' if r[2] != 1 else ''}"
-                        for r in rows)
-    social = (f" ({left_out} social or administrative findings, such as employment or education, left out)"
-              if left_out else "")
-    ties = (f" ({tied} more shown: tied with the {plan.limit}th at {rows[plan.limit - 1][2]} patients)"
-            if tied else "")
-    text = (f"The {len(rows) - tied} most common {many}{scope} among {alive}, by number of patients{social}{ties}: "
-            f"{listing}.")
-    facts = [Fact(f"patients with {r[0]}", int(r[2])) for r in rows]
+    listing = _listing(rows)
+    # What was left out is named too (its most common findings), so neither reading of "conditions" is hidden.
+    shown_social = (f" ({left_out} social or administrative findings, such as employment or education, left out; "
+                    f"the most common of them: {_listing(_with_ties(social, plan.limit)[0])})" if left_out else "")
+    ties = (f" ({len(rows)} shown: {tied} share the last place, at {rows[-1][2]} patient"
+            f"{'s' if rows[-1][2] != 1 else ''})" if tied else "")
+    text = (f"The {min(len(rows), plan.limit)} most common {many}{scope} among {alive}, by number of patients"
+            f"{shown_social}{ties}: {listing}.")
+    facts = [Fact(f"patients with {_plain(r[0])}", int(r[2])) for r in rows]
+    if tied:   # patients cannot rank the last place: the other count of "most frequent" is given as well
+        records = {"medication": "prescriptions", "immunization": "doses", "condition": "diagnosis records"}.get(
+            plan.entity, "records")
+        by_events, _ = _with_ties(sorted(every, key=lambda r: (-r[3], r[0])), plan.limit, column=3)
+        text += f" By number of {records} instead: " + "; ".join(f"{_plain(r[0])}: {r[3]} {records}"
+                                                                   for r in by_events) + "."
+        facts += [Fact(f"number of {records} of {_plain(r[0])}", int(r[3])) for r in by_events]
+        facts += [Fact(f"number of {many} shown", len(rows)), Fact("number of names sharing the last place", tied)]
     return Answer(plan, text, facts, [sql], [params], ["description", "code", "patients", "events"], rows)
+
+
+def _with_ties(rows: list[list[Any]], limit: int, column: int = 2) -> tuple[list[list[Any]], int]:
+    """The first ``limit`` rows (ordered by ``column``: patients, or events) and every row tied with the last
+    of them, and how many share that last place (0 when none is left out): "the 3 most common" never drops a
+    name as common as the third."""
+    if len(rows) <= limit or rows[limit - 1][column] != rows[limit][column]:
+        return rows[:limit], 0
+    edge = rows[limit - 1][column]
+    shown = [r for r in rows if r[column] >= edge]
+    return shown, sum(1 for r in shown if r[column] == edge)
+
+
+def _plain(name: str) -> str:
+    """A name as a person writes it: Synthea's doubled spaces (where commas were) made single."""
+    return " ".join(str(name).split())
+
+
+def _listing(rows: list[list[Any]]) -> str:
+    return "; ".join(f"{_plain(r[0])}{' (' + str(r[1]) + ')' if r[1] else ''}: {r[2]} patient{'s' if r[2] != 1 else ''}"
+                     for r in rows)
 
 
 def _age_groups(store: Store, plan: Plan) -> Answer:

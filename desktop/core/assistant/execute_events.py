@@ -128,13 +128,15 @@ def run_events(store: Store, plan: Plan) -> Answer:
     n = len(rows)
     count = Fact(f"number of {many}", n, "", None, patient_id=pid)
     op = plan.operation
-    if op in ("exists", "count", "count_days", "list", "when") and n == 0:
+    if n == 0:
+        # Nothing found: the names searched for are "looked for", never "matched" (which reads as a match).
+        named = f" (looked for: {plan.matched.removeprefix('matched: ')})" if plan.matched.startswith("matched: ") \
+            else named
         no = "No: " if op == "exists" else ""
         text = f"{no}the record has no {what}{now}{scope} for this patient{named}."
+        if op in ("count", "count_days"):   # a count is stated as a number, also when it is none
+            text = f"0 {whats}{now}{scope}: the record has none for this patient{named}."
         return Answer(plan, text[0].upper() + text[1:], [count], [sql], [params], columns, [])
-    if n == 0:
-        text = f"The record has no {what}{now}{scope} for this patient{named}."
-        return Answer(plan, text, [count], [sql], [params], columns, [])
     events = [_fact(plan, r, one) for r in rows]
     listing = "; ".join(_event(plan, r) for r in rows[-SHOWN:][::-1])
     more = f" (the newest {SHOWN} shown; all {n} are in the table)" if n > SHOWN else ""

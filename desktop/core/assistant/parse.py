@@ -171,9 +171,11 @@ def _cohort(text: str) -> CohortFilter:
     elif re.search(r"\b(men|man|male|males|boys)\b", text):
         sex = "M"
     age_min = age_max = None
-    m = re.search(r"\b(?:aged|age) (\d+)\s*(?:-|to)\s*(\d+)\b", text)
+    m = re.search(r"\b(?:aged|age) (\d+)\s*(?:-|to)\s*(\d+)\b|\bbetween (?:the ages? of |ages )(\d+) and (\d+)\b|\bbetween (\d+) and (\d+) "
+                  r"(?:years?|yrs?)(?: old| of age)?\b|\b(?:aged|ages?) between (\d+) and (\d+)\b", text)
     if m:
-        age_min, age_max = float(m.group(1)), float(m.group(2))
+        lo, hi = [g for g in m.groups() if g]
+        age_min, age_max = float(lo), float(hi)
     # Ages are completed years: "older than 65" is 66 or more, "under 18" is 17 or less, "65 or over" is 65 or more.
     m = re.search(r"\b(?:older than|over the age of|aged over|over) (\d+)(?: years| year olds|y)?\b(?! ?(?:mm|mg|%|/))", text)
     if m and re.search(rf"\b(older than|over the age of|aged over|over) {m.group(1)} (years|year olds|y)\b|\bolder than\b|"

@@ -18,57 +18,45 @@ from desktop.core.assistant.decline import CANNOT_EXPRESS, not_held
 from desktop.core.assistant.parse import _OPERATIONS as _MEASUREMENT_OPERATIONS
 from desktop.core.assistant.parse import _is_general, find_measurements, names_people, time_window
 from desktop.core.assistant.plan import CohortFilter, Plan, TimeWindow, validate_plan
+from desktop.core.assistant.record_names import (
+    cut,
+    known_word,
+    left_over,
+    residual,
+    resolve_any,
+    said_where_a_name_goes,
+    whole_name,
+    without_record_words,
+)
 from desktop.core.assistant.record_plan import NO_MATCH
 from desktop.core.assistant.record_words import (
     ACTIVE,
-    CLASSES,
-    ELAPSED,
     AGE_GROUPS,
     CLASS_PATTERNS,
+    CLASSES,
+    ELAPSED,
     ENTITY_PATTERNS,
     EVENT_OPERATIONS,
     POPULATION_ALL,
     POPULATION_DECEASED,
-    POPULATION_LIVING,
     TOP,
     WINDOW_WORDS,
     YES_NO,
     dated_window,
 )
-from desktop.core.assistant.vocabulary import ADJECTIVES, GROUP_ADJECTIVES, Resolution, word_begins, Vocabulary, find_terms_in, nouns, resolve
-
-# Words that carry nothing for a name: what is left after them is the name the question asks about.
-_FILLER = frozenset("""
-a an the of for to on in at by is are was were be been being has have had do does did what what's whats which who
-whom whose her his their its my our your this that these those she he they them him patient patient's patients
-person people please me i we us you can could would should tell give show get find and or with any there it s
-ever all every how time times date dates day days when where year years ago record records recorded chart file
-first last latest earliest most recent recently newest previous initial initially count number many often total
-list name names yes no answer ever ever been get got
-currently still now active ongoing current present presently diagnosed diagnosis diagnoses condition conditions
-disease diseases disorder disorders problem problems illness prescribed prescription prescriptions medication
-medications medicine medicines meds drug drugs taking take takes took taken given dispensed put started visit
-visits visited encounter encounters appointment appointments seen procedure procedures underwent undergo
-undergone performed surgery operation vaccine vaccines vaccinated vaccination vaccinations immunization
-immunizations immunised immunized shot shots allergy allergies allergic any type kind kinds new whether
-suffer suffers suffering suffered why reason reasons indication stopped stop discontinued ended end resolved
-order had once were also again already just so then come came into went go gone went including included
-deceased dead died living alive everyone ever those whether too well as receive received receiving receives
-get gets getting got having has long ago how history different distinct separate unique occasions ones one
-done made carried out ordered happened occur occurred
-""".split())
-_CLASS_FILLER = frozenset("emergency room department dept er ed care urgent inpatient admitted admission admissions "
-                          "hospital hospitalised hospitalized hospitalisation hospitalization stay stays wellness "
-                          "check checkup checkups check-up well child annual physical exam examination routine "
-                          "ambulatory clinic outpatient virtual telehealth home hospice nursing".split())
+from desktop.core.assistant.vocabulary import (
+    ADJECTIVES,
+    GROUP_ADJECTIVES,
+    Resolution,
+    Vocabulary,
+    canonical,
+    nouns,
+    resolve,
+)
 
 
 def normalise(question: str) -> str:
     return " ".join(question.lower().replace("\u2019", "'").split())
-
-
-def _cut(text: str, pattern: str) -> str:
-    return " ".join(re.sub(pattern, " ", text).split())
 
 
 def _entity(text: str) -> str | None:
@@ -87,39 +75,10 @@ def _encounter_class(text: str, vocab: Vocabulary) -> str | None:
     return None
 
 
-def _residual(text: str) -> str:
-    """The words left when everything the parser reads is taken out: the name asked about."""
-    words = [w.strip("?.,!;:'\"()/") for w in text.split()]
-    return " ".join(w for w in words if re.search(r"[a-z0-9]", w) and w not in _FILLER and w not in _CLASS_FILLER)
-
-
-_NAME_TRIGGER = (r"\b(with|diagnosed with|diagnosis of|prescribed|prescription of|prescriptions of|taking|take|takes|"
-                 r"on|had|have|has|given|receive[ds]?|received|for|of|to|allergic to|vaccinated against|got)\s+"
-                 r"(?:an? |the |any )?")
-
-
-_NAME_WORDS = frozenset("a an the of for with any some".split())
 ELAPSED_SENTENCE = ("Elapsed time is not computed: the assistant states the dates instead (ask when it happened), "
                     "so that 'since' is never counted from the wrong day.")
 CLASS_SENTENCE = ("The record holds drugs and diagnoses by name and code, not by class (such as antibiotics or "
                   "infections): ask about one by its name.")
-
-
-def _left_over(phrase: str, res: Resolution) -> list[str]:
-    """Words of the name that none of the matched descriptions holds (nothing may be silently dropped)."""
-    words = set()
-    for t in res.matched:
-        words |= set(re.findall(r"[a-z0-9]+(?:\.[0-9]+)?", t.description.lower()))
-    if res.how == "code":
-        return []
-    return [w for w in phrase.split() if w not in _NAME_WORDS and not any(word_begins(w, h) for h in words)]
-
-
-def _named(phrase: str, text: str) -> bool:
-    """Whether an unknown name is said where a name goes ("diagnosed with X", "prescribed X"): only then is
-    "no such name in this workspace" an answer (No / 0); anywhere else the words were not understood."""
-    first = phrase.split()[0]
-    return bool(re.search(_NAME_TRIGGER + re.escape(first) + r"\b", nouns(text)))
 
 
 def _population(text: str) -> str:
@@ -133,33 +92,9 @@ def _population(text: str) -> str:
 def _windows(text: str, today: date) -> tuple[TimeWindow, date | None, str]:
     window, day, words = dated_window(text)
     if window.text:
-        return window, day, _cut(text, re.escape(words))
+        return window, day, cut(text, re.escape(words))
     window = time_window(text, today=today)
-    return window, None, _cut(text, WINDOW_WORDS) if window.text else text
-
-
-def _resolve_any(vocab: Vocabulary, entity: str | None, phrase: str, text: str) -> tuple[str | None, Resolution]:
-    """The entity and names a phrase means: in the entity asked about, else in the first entity that holds it."""
-    order = [entity] if entity else ["condition", "medication", "procedure", "immunization", "allergy"]
-    if entity == "encounter":
-        order = ["reason", "encounter"]
-    for e in order:
-        res = resolve(vocab, e, phrase) if phrase else Resolution(phrase)
-        if res.matched or res.candidates:
-            return (entity or e), res
-        whole = find_terms_in(vocab, e, text)
-        if whole.matched:
-            return (entity or e), whole
-    return entity, Resolution(phrase)
-
-
-def _known_word(vocab: Vocabulary, word: str) -> bool:
-    """Whether any name the workspace holds has a word beginning with this one (a partly-read name)."""
-    for terms in vocab.terms.values():
-        for t in terms:
-            if any(w.startswith(word) for w in re.findall(r"[a-z0-9]+", t.description.lower())):
-                return True
-    return False
+    return window, None, cut(text, WINDOW_WORDS) if window.text else text
 
 
 def _declined(sentence: str) -> Plan:
@@ -193,7 +128,7 @@ def plan_record(question: str, *, patient_id: str | None, today: date, vocab: Vo
     if re.search(CLASSES, text):
         return _declined(CLASS_SENTENCE)
     yes_no = bool(re.search(YES_NO, text))
-    text = _cut(text, r"\b(please )?answer (with )?(yes or no|yes/no)( first)?\b|\byes or no\b")
+    text = cut(text, r"\b(please )?answer (with )?(yes or no|yes/no)( first)?\b|\byes or no\b")
     window, on_date, rest = _windows(text, today)
     workspace = patient_id is None or names_people(text)
     if patient_id is None and not names_people(text) and re.search(
@@ -202,20 +137,38 @@ def plan_record(question: str, *, patient_id: str | None, today: date, vocab: Vo
                          "name).")
     if workspace:
         return _workspace(text, rest, window, vocab)
-    if find_measurements(text) and not re.search(r"\bdiagnos\w*|\bprescri\w*|\bvaccin\w*|\ballerg\w*", text):
+    whole = whole_name(vocab, rest)   # "oxygen administration by mask" is a procedure, not a reading
+    if find_measurements(text) and not re.search(r"\bdiagnos\w*|\bprescri\w*|\bvaccin\w*|\ballerg\w*", text) \
+            and not _spelt_whole(vocab, rest):
         return None  # readings: parse.py, amended by reading_parse.py
     patient_row = _patient_row(rest, patient_id, on_date, yes_no)
     if patient_row is not None:
         return patient_row
     entity = _entity(rest)
+    # A name spelt out whole is read as one when it is long ("plain x-ray of chest"), or when the word that
+    # named the entity is inside it ("medication reconciliation" is a procedure); a short name ("hypertension")
+    # is resolved word by word, so that it also matches "Essential hypertension".
+    inside = bool(whole and entity is not None and entity != whole[0] and re.search(
+        dict(ENTITY_PATTERNS).get(entity, "^$"), canonical(whole[1].matched[0].name)))
+    if whole and (inside or (_spelt_whole(vocab, rest) and entity in (None, whole[0]))):
+        entity = whole[0]
+    else:
+        whole = None
     encounter_class = _encounter_class(rest, vocab) if entity in (None, "encounter") else None
     if encounter_class:
         entity = "encounter"
     operation = next((op for op, pattern in EVENT_OPERATIONS if re.search(pattern, rest)), None)
-    phrase = _residual(nouns(rest))
-    if entity is None and not phrase:
-        return None
-    found, res = _resolve_any(vocab, entity, phrase, rest)
+    phrase = residual(nouns(without_record_words(rest, entity)))
+    spelt_whole = bool(whole and whole[0] == entity)
+    if whole and spelt_whole:   # a name spelt out whole: the words around it must all be read
+        name = canonical(whole[1].matched[0].name)
+        if residual(without_record_words(f" {canonical(rest)} ".replace(f" {name} ", " "), entity)):
+            return _declined(CANNOT_EXPRESS)
+        phrase, res, found = " ".join(whole[1].matched[0].name.lower().split()), whole[1], entity
+    else:
+        if entity is None and not phrase:
+            return None
+        found, res = resolve_any(vocab, entity, phrase, rest)
     if entity is None and not res.matched:
         return None  # no record word and no name the workspace holds: not a record question
     entity = found
@@ -227,11 +180,11 @@ def plan_record(question: str, *, patient_id: str | None, today: date, vocab: Vo
     if entity == "allergy" and not res.matched and not phrase and not window.text and operation in ("list", None,
                                                                                                     "exists"):
         return None  # "any allergies?": the current allergies (parse.py)
-    if res.matched and _left_over(phrase, res):
+    if res.matched and not spelt_whole and left_over(phrase, res):
         return _declined(CANNOT_EXPRESS)  # "days passed since ... hypertension": more asked than a name
     if phrase and not res.matched:
-        unknown = [w for w in phrase.split() if not _known_word(vocab, w)]
-        if len(unknown) != len(phrase.split()) or not _named(phrase, rest):
+        unknown = [w for w in phrase.split() if not known_word(vocab, w)]
+        if len(unknown) != len(phrase.split()) or not said_where_a_name_goes(phrase, rest):
             return _declined(CANNOT_EXPRESS)  # part of a name the workspace holds, or words not understood
     op = operation or ("exists" if res.matched or phrase else "list")
     if yes_no and op in ("list", "when"):
@@ -290,20 +243,20 @@ def _workspace(text: str, rest: str, window: TimeWindow, vocab: Vocabulary) -> P
         limit = int(m.group(1) or m.group(2)) if m else 5
         return validate_plan(Plan("data", "workspace", None, (), "top", window=window, entity=entity,
                                   population=population, limit=max(1, min(limit, 100))))
-    if find_measurements(text):
+    if find_measurements(text) and not _spelt_whole(vocab, rest):
         return None  # a measurement over the workspace: parse.py, then the group is resolved (reading_parse.py)
     if re.search(r"\b(average|mean|median|minimum|maximum|highest|lowest|total|sum)\b", text) or re.search(
             r"\b(more|fewer|less|at least|at most|over|under|exactly)( than)? (\d+|one|two|three|once|twice) "
             r"(\w+ )?(visits?|times|diagnos\w*|prescriptions?|admissions?|encounters?|procedures?)\b", text):
         return _declined(CANNOT_EXPRESS)  # "average age of ...": a figure over a group that is not a measurement
     cohort, res, phrase = _group(rest, vocab, text)
-    if res is not None and res.matched and _left_over(phrase, res):
+    if res is not None and res.matched and left_over(phrase, res):
         return _declined(CANNOT_EXPRESS)
     if res is not None and res.candidates and not res.matched:
         return _ask_back(res, "names")
     if phrase and not (cohort.condition_terms or cohort.medication_terms):
-        unknown = [w for w in phrase.split() if not _known_word(vocab, w)]
-        if not _named(phrase, rest):
+        unknown = [w for w in phrase.split() if not known_word(vocab, w)]
+        if not said_where_a_name_goes(phrase, rest):
             return None  # "who is the most unwell?": not a name where a name goes; the measurement parser's
         if len(unknown) != len(phrase.split()):
             return _declined(CANNOT_EXPRESS)
@@ -319,6 +272,17 @@ def _workspace(text: str, rest: str, window: TimeWindow, vocab: Vocabulary) -> P
     matched = res.shown() if res is not None else ""
     return validate_plan(Plan("data", "workspace", None, (), "which_patients" if which else "count", window=window,
                               population=population, cohort=cohort, term_text=phrase, matched=matched))
+
+
+_GROUP_WORDS = (r"\b(women|woman|men|man|female|females|male|males|girls|boys|aged?|ages|between|older|younger|"
+                r"under|over|above|below|years?|old|or|than|\d+)\b")
+
+
+def _spelt_whole(vocab: Vocabulary, text: str) -> bool:
+    """A diagnosis or drug name of three words or more spelt out whole: not a measurement's words
+    ("body mass index 30+ - obesity", "24 hr metformin ... tablet")."""
+    whole = whole_name(vocab, text)
+    return bool(whole and len(canonical(whole[1].matched[0].name).split()) >= 3)
 
 
 def _group(rest: str, vocab: Vocabulary, text: str) -> tuple[CohortFilter, Resolution | None, str]:
@@ -337,14 +301,22 @@ def _group(rest: str, vocab: Vocabulary, text: str) -> tuple[CohortFilter, Resol
     cls = _encounter_class(rest, vocab)
     ever = bool(re.search(r"\b(had|ever|diagnosed|history of|been|were|was)\b", rest))
     active = not ever and not re.search(r"\b(prescribed|given|dispensed)\b", rest)
-    cut = _cut(rest, r"\b(women|woman|men|man|female|females|male|males|girls|boys|aged?|older|younger|under|over|"
-                     r"above|below|years?|old|or|than|\d+)\b")
-    phrase = _residual(nouns(cut))
+    unread = cut(rest, _GROUP_WORDS)
+    phrase = residual(nouns(unread))
     if cls and entity in (None, "encounter"):
         return replace(base, encounter_class=cls), None, ""
-    if not phrase:
+    whole = whole_name(vocab, rest) if _spelt_whole(vocab, rest) else None   # "24 HR metformin ... tablet"
+    found: str | None
+    if whole and whole[0] in ("condition", "medication") and entity in (None, whole[0]):
+        found, res = whole
+        name = canonical(res.matched[0].name)
+        if residual(without_record_words(cut(f" {canonical(rest)} ".replace(f" {name} ", " "), _GROUP_WORDS), found)):
+            return base, Resolution(phrase), phrase   # more words than the name: not understood
+        phrase = name
+    elif not phrase:
         return base, None, ""
-    found, res = _resolve_any(vocab, entity if entity in ("condition", "medication") else None, phrase, rest)
+    else:
+        found, res = resolve_any(vocab, entity if entity in ("condition", "medication") else None, phrase, rest)
     if not res.matched:
         return base, res, phrase
     if found == "medication":

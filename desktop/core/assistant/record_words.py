@@ -49,7 +49,7 @@ EVENT_OPERATIONS: tuple[tuple[str, str], ...] = (
              r"finish\w*|come off|came off|taken off)\b|\b(stop|end|resolution) date\b"),
     ("reason", r"\bwhy\b|\breason\w*\b|\bfor what\b|\bwhat for\b|\bindication\b|"
                r"\bwhat was .* (given|prescribed) for\s*\??$"),
-    ("first", r"\bfirst\b|\bearliest\b|\binitial(ly)?\b|\boldest\b"),
+    ("first", r"\bfirst\b|\bearliest\b|\binitial(ly)?\b|\boldest\b|\bonset\b"),
     ("latest", r"\blast\b|\blatest\b|\bmost recent(ly)?\b|\bnewest\b|\bprevious\b|\brecent\b"),
     ("exists", YES_NO + r"|\bever\b|\bwhether\b"),
     ("when", r"\bwhen\b|\bwhat (date|day|year|time)\b|\bwhich (date|day|year)\b|\bdates?\b"),
@@ -112,9 +112,9 @@ def _month(text: str) -> tuple[date, date] | None:
 def dated_window(text: str) -> tuple[TimeWindow, date | None, str]:
     """A window the question states with dates: (window, the day it names for "on"/"as of", the words read).
     An empty window when it states none (the measurement parser's windows then apply)."""
-    m = re.search(rf"\bbetween {DATE} and {DATE}", text)
+    m = re.search(rf"\bbetween {DATE} and {DATE}|\bfrom {DATE} (?:to|until|till|through|thru) {DATE}", text)
     if m:
-        a, b = parse_day(m.group(1)), parse_day(m.group(2))
+        a, b = parse_day(m.group(1) or m.group(3)), parse_day(m.group(2) or m.group(4))
         if a and b:
             return TimeWindow(a, b + timedelta(days=1), f"between {a} and {b}"), None, m.group()
     m = re.search(r"\bbetween (\d{4}) and (\d{4})\b|\bfrom (\d{4}) (?:to|until|through) (\d{4})\b", text)

@@ -26,32 +26,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from desktop.core.assistant.answer import Fact
 from desktop.core.assistant.parse import find_measurements
 from desktop.core.assistant.verify_claims import Subject, judge_claims, judge_yes_no
-from desktop.core.assistant.verify_facts import NEWS2, FactBook, KnownReading
+from desktop.core.assistant.verify_dates import DATE_PATTERNS, age_on_a_day, date_of
+from desktop.core.assistant.verify_facts import COUNT_LABELS, NEWS2, FactBook, KnownReading
+from desktop.core.assistant.verify_names import judge_names
 from desktop.core.assistant.verify_record import RecordBook
 from desktop.core.clinical.measurements import normalise_unit
-from desktop.core.queries.patients import age_years
 
 VERIFIED, UNVERIFIED, CONTRADICTED = "verified", "unverified", "contradicted"
 
-_MONTHS = {m: i for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
-                                       "september", "october", "november", "december"), start=1)}
-_MONTH_RE = "|".join(_MONTHS) + "|" + "|".join(m[:3] for m in _MONTHS)
-_DATE_PATTERNS = (
-    re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"),
-    re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?({_MONTH_RE})\.?,? (\d{{4}})\b", re.IGNORECASE),
-    re.compile(rf"\b({_MONTH_RE})\.? (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}})\b", re.IGNORECASE),
-)
 # A number not glued to letters ("SpO2", "HbA1c", "NEWS2" are names, not figures); "170/100" is two numbers.
 _NUMBER = re.compile(r"(?<![\w.])(?<!\w-)(-?\d+(?:\.\d+)?)(?![\w])(?!\.\d)(?!-[0-9a-f]{4,}\b)")  # not inside an id
 _UNIT = re.compile(
     r"[\s-]?(%|mm ?hg|mmhg|mm\[hg\]|°c|°f|degrees? (?:c|f|celsius|fahrenheit)|celsius|fahrenheit|cel|kg/m2|kg/m²|kg|lbs?|"
-    r"pounds|cm|inches|in\b|mg/dl|mmol/l|mmol/mol|umol/l|µmol/l|g/dl|g/l|mg/l|meq/l|ml/min(?:/1\.73 ?m2|/1\.73m²)?|"
+    r"pounds|cm|inches|in\b(?!\s+[a-z])|mg/dl|mmol/l|mmol/mol|umol/l|µmol/l|g/dl|g/l|mg/l|meq/l|ml/min(?:/1\.73 ?m2|/1\.73m²)?|"
     r"/min|bpm|beats? per minute|breaths? per minute|breaths/min|10\^?\*?3/u?l|x10\^9/l)(?![\w/])",
     re.IGNORECASE,
 )
@@ -61,7 +53,7 @@ _UNIT_WORDS = {"mm hg": "mmhg", "°c": "cel", "degrees c": "cel", "degree c": "c
                "bpm": "/min", "beats per minute": "/min", "beat per minute": "/min", "breaths per minute": "/min",
                "breath per minute": "/min", "breaths/min": "/min", "kg/m²": "kg/m2", "µmol/l": "umol/l"}
 # Numbers followed by these are counts or durations, not readings: judged against counts only.
-_NOT_A_READING = re.compile(r"\s?(hrs?\b|readings?|measurements?|values?|times?|visits?|days?|weeks?|months?|years?|"
+_NOT_A_READING = re.compile(r"\s?(hrs?\b|in (?:all|total)\b|readings?|measurements?|values?|times?|visits?|days?|weeks?|months?|years?|"
                             r"hours?|minutes?|patients?|people|results?|tests?|records?|points?)\b", re.IGNORECASE)
 _COUNT_PHRASE = re.compile(r"\s?(of \d|(?:[a-z0-9()'-]+ ){0,5}(readings?|measurements?|patients?|values?|results?)\b)",
                            re.IGNORECASE)
@@ -88,6 +80,7 @@ _NOT_A_FIGURE = re.compile(r"\b(type|stage|class|grade|step|phase|part|item|ques
                            re.IGNORECASE)
 # "RCP 2017", "ACC/AHA 2017": a guideline's year, not a figure.
 _GUIDELINE_YEAR = re.compile(r"\b[A-Z]{2,}(?:/[A-Z]{2,})?\s$")
+_SAID_ON = re.compile(r"\s*(?:on|at|,)?\s*\(?(\d{4}-\d{2}-\d{2})")   # "22 /min on 2016-02-25": the reading's day
 _LIST_MARK = re.compile(r"[.)](\s|$)")
 # A full stop ends a sentence, except after a title or "e.g." ("Mrs. Cohen" is one sentence).
 _SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)[.!?](?=\s)|\n")
@@ -148,6 +141,11 @@ def _unit_key(text: str) -> str:
     return normalise_unit(_UNIT_WORDS.get(key, key))
 
 
+def _loose_unit(unit: str) -> str:
+    """A unit as written or as stored compared loosely: "mL/min/{1.73_m2}" is "mL/min/1.73m²"."""
+    return re.sub(r"[{}\[\]_\s]", "", normalise_unit(_UNIT_WORDS.get(unit.lower(), unit))).replace("²", "2")
+
+
 def _flag_meaning(word: str) -> set[str | None]:
     """The flags a flag word agrees with."""
     w = word.lower()
@@ -174,9 +172,7 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 
 def _judge_sentence(book: FactBook, text: str, offset: int, subject: Subject | None = None) -> list[Span]:
     spans: list[Span] = []
-    codes = find_measurements(text.lower())
-    if re.search(r"\bnews ?2\b|\bearly warning\b", text, re.IGNORECASE):
-        codes = (*codes, NEWS2)
+    codes = _codes_named(text)
     taken: list[tuple[int, int]] = []
     flagged_numbers: list[tuple[int, KnownReading]] = []
 
@@ -189,12 +185,14 @@ def _judge_sentence(book: FactBook, text: str, offset: int, subject: Subject | N
 
     # Record claims first: "a total of 2016 visits" is a count of visits before it is a number.
     claim_statuses = judge_claims(subject, text, add, free) if subject is not None else []
+    # Codes and drug strengths belong to names, not readings: "Hypertension (38341003)", "250 MG Oral Capsule".
+    judge_names(text, subject.known_names if subject is not None else (), add, free)
 
-    for pattern in _DATE_PATTERNS:
+    for pattern in DATE_PATTERNS:
         for m in pattern.finditer(text):
             if not free(m.start(), m.end()):
                 continue
-            day = _date_of(m)
+            day = date_of(m)
             if day is None:
                 continue
             ok = day in book.days
@@ -210,7 +208,7 @@ def _judge_sentence(book: FactBook, text: str, offset: int, subject: Subject | N
             continue   # "adults aged 16 and over" names a limit, not the patient's age
         age = int(next(g for g in m.groups() if g))
         clause_start, clause_end = _clause(text, m.start())
-        on_day = _age_on_a_day(subject, text[clause_start:clause_end])
+        on_day = age_on_a_day(subject, text[clause_start:clause_end])
         if on_day is not None:   # "was 45 years old on 2019-06-01": the age at that date, from the birth date
             day, expected = on_day
             add(m.start(), m.end(), "age", VERIFIED if age == expected else CONTRADICTED,
@@ -267,6 +265,12 @@ def _judge_sentence(book: FactBook, text: str, offset: int, subject: Subject | N
     return sorted(spans, key=lambda s: s.start)
 
 
+def _codes_named(text: str) -> tuple[str, ...]:
+    """The measurements a piece of text names, NEWS2 included."""
+    codes = find_measurements(text.lower())
+    return (*codes, NEWS2) if re.search(r"\bnews ?2\b|\bearly warning\b", text, re.IGNORECASE) else codes
+
+
 _CLAUSE_BREAK = re.compile(r"[,;]|\b(?:and|but|while|whereas|although)\b", re.IGNORECASE)
 
 
@@ -275,24 +279,6 @@ def _clause(text: str, at: int) -> tuple[int, int]:
     start = max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, at)), default=0)
     following = _CLAUSE_BREAK.search(text, at)
     return start, following.start() if following else len(text)
-
-
-def _date_of(m: re.Match[str]) -> str | None:
-    groups = m.groups()
-    try:
-        if groups[0].isdigit() and len(groups[0]) == 4:
-            return date(int(groups[0]), int(groups[1]), int(groups[2])).isoformat()
-        if groups[0].isdigit():
-            month = _MONTHS.get(groups[1].lower()) or _month3(groups[1])
-            return date(int(groups[2]), month, int(groups[0])).isoformat()
-        month = _MONTHS.get(groups[0].lower()) or _month3(groups[0])
-        return date(int(groups[2]), month, int(groups[1])).isoformat()
-    except (ValueError, TypeError):
-        return None
-
-
-def _month3(word: str) -> int:
-    return next(i for name, i in _MONTHS.items() if name.startswith(word.lower()[:3]))
 
 
 def _judge_number(book: FactBook, text: str, m: re.Match[str], codes: tuple[str, ...], add: Any) -> KnownReading | None:
@@ -309,9 +295,14 @@ def _judge_number(book: FactBook, text: str, m: re.Match[str], codes: tuple[str,
         add(m.start(), m.end(), "number", VERIFIED if ok else UNVERIFIED,
             "a count the facts give" if ok else "a count or duration the facts do not give")
         return None
+    # The measurement named in the number's own clause, else in its sentence ("...; eGFR 44.7 mL/min/1.73m²").
+    a, b = _clause(text, m.start())
+    codes = _codes_named(text[a:b]) or codes
     reading_codes = tuple(c for c in codes if c != NEWS2) if unit else codes
-    known = book.holds(number, decimals, unit, reading_codes) or (
-        book.holds(number, decimals, unit, ()) if not reading_codes else None)
+    said_on = _SAID_ON.match(text, m.end() + (unit_match.end() if unit_match else 0))
+    day = said_on.group(1) if said_on else None
+    known = book.holds(number, decimals, unit, reading_codes, day) or (
+        book.holds(number, decimals, unit, (), day) if not reading_codes else None)
     if known is not None:
         add(m.start(), m.end(), "number", VERIFIED, f"the record holds {known.value:g} {known.unit}".rstrip()
             + (f" on {known.day}" if known.day else ""))
@@ -324,7 +315,9 @@ def _judge_number(book: FactBook, text: str, m: re.Match[str], codes: tuple[str,
         add(m.start(), m.end(), "number", UNVERIFIED, "not a figure in the facts given")
     if unit_match and m.end() + unit_match.end() <= len(text) and text[m.end():].startswith(unit_match.group(0)):
         start = m.end() + unit_match.start(1)
-        fits = book.unit_fits(unit or "", reading_codes)
+        # The unit of the reading the number states fits, whatever else the sentence names.
+        fits = True if known is not None and _loose_unit(known.unit) == _loose_unit(unit or "") else \
+            book.unit_fits(_loose_unit(unit or ""), reading_codes, _loose_unit)
         status = VERIFIED if fits else UNVERIFIED if fits is None else CONTRADICTED
         reason = ("a unit of the measurement named" if fits else "no measurement named to check the unit against"
                   if fits is None else "not a unit of the measurement named")
@@ -383,20 +376,6 @@ class StreamingVerifier:
         return self._text
 
 
-def _age_on_a_day(subject: Subject | None, text: str) -> tuple[str, int] | None:
-    """The age the record gives on the one date a sentence names (None without a birth date or a date)."""
-    if subject is None or subject.record is None or subject.record.birth is None:
-        return None
-    birth = subject.record.birth.isoformat()
-    days = {d for pattern in _DATE_PATTERNS for m in pattern.finditer(text) if (d := _date_of(m)) and d != birth
-            and not re.search(r"\b(born|birth)\b", text[max(0, m.start() - 16):m.start()], re.IGNORECASE)}
-    if len(days) != 1:
-        return None
-    day = days.pop()
-    age = age_years(subject.record.birth, date.fromisoformat(day))
-    return (day, int(age)) if age is not None else None
-
-
 def _subject(facts: list[Fact], summary: Mapping[str, Any] | None, record: RecordBook | None) -> Subject:
     """Who the text is about, as far as the inputs say: the record, else the summary's death and conditions."""
     patient = (summary or {}).get("patient") or {}
@@ -407,5 +386,5 @@ def _subject(facts: list[Fact], summary: Mapping[str, Any] | None, record: Recor
     else:
         death = str(patient["deceased"])[:10] if patient.get("deceased") else None
     counts = frozenset(float(f.value) for f in facts if isinstance(f.value, (int, float)) and not isinstance(f.value, bool)
-                       and f.label.startswith(("number of", "count", "patients counted")))
+                       and f.label.startswith(COUNT_LABELS))
     return Subject(record, death, record is not None or "deceased" in patient, frozenset(names), counts)

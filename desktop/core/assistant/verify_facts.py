@@ -4,7 +4,7 @@ it was given (a list of :class:`Fact` and/or the patient summary dict), indexed 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,6 +14,8 @@ from desktop.core.assistant.parse import find_measurements
 from desktop.core.clinical.measurements import load_catalog, normalise_unit
 
 NEWS2 = "news2"
+# Facts whose value is a count, not a reading ("patients with Penicillin V Potassium 250 MG Oral Tablet": 9).
+COUNT_LABELS = ("number of", "patients counted", "count", "patients with", "patients aged")
 _LIMIT_NUMBER = re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?)(?![\w])")
 
 
@@ -45,7 +47,7 @@ class FactBook:
                 self.limits.add(float(f.value))  # the limit the question set ("above 140")
                 continue
             if isinstance(f.value, (int, float)):
-                if f.label.startswith(("number of", "patients counted", "count")):
+                if f.label.startswith(COUNT_LABELS):
                     self.counts.add(float(f.value))
                     continue
                 self.readings.append(KnownReading(code, float(f.value), f.unit or "", f.flag, _iso_day(f.observed_at)))
@@ -109,26 +111,30 @@ class FactBook:
         factor, offset = conversion
         return [(known.value - offset) / factor]
 
-    def holds(self, number: float, decimals: int, unit: str | None, codes: tuple[str, ...]) -> KnownReading | None:
-        """The reading this number states, within the rounding the text shows (36.85 read as 36.9 or 37)."""
+    def holds(self, number: float, decimals: int, unit: str | None, codes: tuple[str, ...],
+              day: str | None = None) -> KnownReading | None:
+        """The reading this number states, within the rounding the text shows (36.85 read as 36.9 or 37); of
+        equal readings, the one of the ``day`` the text gives with it ("22 /min on 2016-02-25")."""
         tolerance = 0.5 * 10 ** -decimals + 1e-9
-        best: tuple[float, KnownReading] | None = None
+        best: tuple[float, bool, KnownReading] | None = None
         for known in self.readings:
             if codes and known.code not in codes:
                 continue
             for shown in self._shown_values(known, unit):
                 gap = abs(shown - number)
-                if gap <= tolerance and (best is None or gap < best[0]):
-                    best = (gap, known)  # the closest reading: "38" is the 38.0, not the 37.61
-        return best[1] if best else None
+                other_day = day is not None and known.day != day
+                if gap <= tolerance and (best is None or (gap, other_day) < (best[0], best[1])):
+                    best = (gap, other_day, known)  # the closest reading: "38" is the 38.0, not the 37.61
+        return best[2] if best else None
 
-    def unit_fits(self, unit: str, codes: tuple[str, ...]) -> bool | None:
-        """Whether a unit belongs to the named measurement(s); None when no measurement is named."""
+    def unit_fits(self, unit: str, codes: tuple[str, ...], loose: Callable[[str], str] = normalise_unit) -> bool | None:
+        """Whether a unit belongs to the named measurement(s); None when no measurement is named. ``loose`` is how
+        units are compared (the unit given is already in that form)."""
         if not codes:
             return None
         for code in codes:
             m = self._catalog.by_code(code)
-            if m and (unit in m.units or unit == normalise_unit(m.unit)):
+            if m and (unit in {loose(u) for u in m.units} or unit == loose(m.unit)):
                 return True
         return False
 

@@ -202,16 +202,23 @@ def resolve(vocab: Vocabulary, entity: str, phrase: str) -> Resolution:
     return Resolution(phrase, candidates=tuple(names[c] for c in close), how="spelling")
 
 
+def canonical(text: str) -> str:
+    """A name as its words only: case, spacing and punctuation do not matter ("SARS-COV-2 (COVID-19) vaccine
+    mRNA  30 mcg/0.3mL dose" is "sars cov 2 covid 19 vaccine mrna 30 mcg 0.3ml dose")."""
+    return " ".join(_TOKEN.findall(text.lower()))
+
+
 def find_terms_in(vocab: Vocabulary, entity: str, text: str) -> Resolution:
-    """The longest description (without its tag) the question spells out whole ("acute viral pharyngitis")."""
-    low = f" {nouns(text)} "
+    """The longest description (without its tag) the question spells out whole ("acute viral pharyngitis"),
+    compared word by word as written or with everyday words as the record's nouns."""
+    said = (f" {canonical(text)} ", f" {canonical(nouns(text))} ")
     best: list[Term] = []
     best_len = 0
     for t in vocab.all_terms(entity):
-        name = t.name.lower()
+        name = canonical(t.name)
         if len(name) < 4:
             continue
-        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low):
+        if any(f" {name} " in s for s in said):
             if len(name) > best_len:
                 best, best_len = [t], len(name)
             elif len(name) == best_len:
