@@ -11,7 +11,7 @@ import pytest
 
 from desktop.core.assistant.ask import answer_question, parse_question
 from desktop.core.importers import import_paths
-from desktop.core.store import Store, open_store
+from desktop.core.workspace.store import Store, open_store
 from devtools.synthetic import generate_cohort
 
 TABLES = ("patients", "conditions", "medications", "encounters", "immunizations", "procedures", "allergies")
