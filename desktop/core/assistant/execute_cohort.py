@@ -8,6 +8,7 @@ died"); "including the deceased" counts everyone and "the deceased" only them (c
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from desktop.core.assistant.answer import Answer, Fact
@@ -61,6 +62,12 @@ def group_sql(plan: Plan, *, window_on_events: bool) -> tuple[str, list[Any]]:
         active = " AND m.stopped_at IS NULL" if c.active_only else ""
         clauses.append(f"EXISTS (SELECT 1 FROM medications m WHERE m.patient_id = p.patient_id AND m.description IN "
                        f"({marks}){active}{windowed('m.started_at')})")
+    for terms, table, column in ((c.procedure_terms, "procedures", "started_at"),
+                                 (c.immunization_terms, "immunizations", "given_at")):
+        if terms:
+            params.extend(terms)
+            clauses.append(f"EXISTS (SELECT 1 FROM {table} x WHERE x.patient_id = p.patient_id AND x.description IN "
+                           f"({', '.join('?' * len(terms))}){windowed('x.' + column)})")
     if c.encounter_class:
         params.append(c.encounter_class)
         clauses.append("EXISTS (SELECT 1 FROM encounters e WHERE e.patient_id = p.patient_id AND "
@@ -87,6 +94,11 @@ def who_words(plan: Plan) -> str:
         parts.append(f"with {c.condition}")
     if c.medication_terms:
         parts.append(f"{'taking' if c.active_only else 'ever prescribed'} {plan.term_text or '; '.join(c.medication_terms)}")
+    if c.procedure_terms:
+        parts.append(f"who had {plan.term_text or '; '.join(c.procedure_terms)}")
+    if c.immunization_terms:
+        term = plan.term_text or "; ".join(c.immunization_terms)
+        parts.append(f"given {term}" if re.search(r"vaccin", term, re.I) else f"given the {term} vaccine")
     if c.encounter_class:
         parts.append(f"with a{'n' if c.encounter_class[0] in 'aeiou' else ''} "
                      f"{CLASS_WORDS.get(c.encounter_class, c.encounter_class)} visit")
@@ -126,7 +138,9 @@ def run_workspace(store: Store, plan: Plan) -> Answer:
         return _age_groups(store, plan)
     if plan.measurements:
         return _measured(store, plan)
-    events_windowed = bool(plan.cohort.condition_terms or plan.cohort.medication_terms or plan.cohort.encounter_class)
+    c = plan.cohort
+    events_windowed = bool(c.condition_terms or c.medication_terms or c.encounter_class or c.procedure_terms
+                           or c.immunization_terms)
     sql_all, params = group_sql(plan, window_on_events=events_windowed)
     sql = f"SELECT patient_id, name, death_date FROM ({sql_all}) ORDER BY patient_id"
     everyone = [list(r) for r in store.con.execute(sql, params).fetchall()]

@@ -57,6 +57,8 @@ class CohortFilter:
     condition_terms: tuple[str, ...] = ()   # a condition ever recorded (active only with active_only)
     medication_terms: tuple[str, ...] = ()  # ever prescribed (or still taken with active_only)
     encounter_class: str | None = None      # a visit of this class (in the plan's window)
+    procedure_terms: tuple[str, ...] = ()   # a procedure ever recorded (in the plan's window)
+    immunization_terms: tuple[str, ...] = ()  # a vaccine ever given (in the plan's window)
     active_only: bool = False               # "patients who have X" now, not "were ever diagnosed with X"
 
 
@@ -101,7 +103,7 @@ class Plan:
             return "not a question about the recorded data: answered by the language model, unverified"
         if self.entity != "observation" or self.operation in (*READING_OPERATIONS, *COHORT_RECORD_OPERATIONS) \
                 or self.yes_no or self.cohort.condition_terms or self.cohort.medication_terms \
-                or self.cohort.encounter_class:
+                or self.cohort.encounter_class or self.cohort.procedure_terms or self.cohort.immunization_terms:
             from desktop.core.assistant.record_plan import record_in_words  # the whole-record wording
             return record_in_words(self)
         catalog = load_catalog()

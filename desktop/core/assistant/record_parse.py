@@ -60,6 +60,9 @@ def normalise(question: str) -> str:
 
 
 def _entity(text: str) -> str | None:
+    # The head noun "procedure" names the entity even after a drug word ("a medication reconciliation procedure").
+    if re.search(r"\bprocedures?\b", text):
+        return "procedure"
     for entity, pattern in ENTITY_PATTERNS:
         if re.search(pattern, text):
             return entity
@@ -254,7 +257,8 @@ def _workspace(text: str, rest: str, window: TimeWindow, vocab: Vocabulary) -> P
         return _declined(CANNOT_EXPRESS)
     if res is not None and res.candidates and not res.matched:
         return _ask_back(res, "names")
-    if phrase and not (cohort.condition_terms or cohort.medication_terms):
+    if phrase and not (cohort.condition_terms or cohort.medication_terms or cohort.procedure_terms
+                       or cohort.immunization_terms):
         unknown = [w for w in phrase.split() if not known_word(vocab, w)]
         if not said_where_a_name_goes(phrase, rest):
             return None  # "who is the most unwell?": not a name where a name goes; the measurement parser's
@@ -276,6 +280,10 @@ def _workspace(text: str, rest: str, window: TimeWindow, vocab: Vocabulary) -> P
 
 _GROUP_WORDS = (r"\b(women|woman|men|man|female|females|male|males|girls|boys|aged?|ages|between|older|younger|"
                 r"under|over|above|below|years?|old|or|than|\d+)\b")
+
+
+# The record entities a workspace question can narrow its patients by (besides visit classes).
+_GROUP_ENTITIES = ("condition", "medication", "procedure", "immunization")
 
 
 def _spelt_whole(vocab: Vocabulary, text: str) -> bool:
@@ -307,7 +315,7 @@ def _group(rest: str, vocab: Vocabulary, text: str) -> tuple[CohortFilter, Resol
         return replace(base, encounter_class=cls), None, ""
     whole = whole_name(vocab, rest) if _spelt_whole(vocab, rest) else None   # "24 HR metformin ... tablet"
     found: str | None
-    if whole and whole[0] in ("condition", "medication") and entity in (None, whole[0]):
+    if whole and whole[0] in _GROUP_ENTITIES and entity in (None, whole[0]):
         found, res = whole
         name = canonical(res.matched[0].name)
         if residual(without_record_words(cut(f" {canonical(rest)} ".replace(f" {name} ", " "), _GROUP_WORDS), found)):
@@ -316,13 +324,17 @@ def _group(rest: str, vocab: Vocabulary, text: str) -> tuple[CohortFilter, Resol
     elif not phrase:
         return base, None, ""
     else:
-        found, res = resolve_any(vocab, entity if entity in ("condition", "medication") else None, phrase, rest)
+        found, res = resolve_any(vocab, entity if entity in _GROUP_ENTITIES else None, phrase, rest)
     if not res.matched:
         return base, res, phrase
     if found == "medication":
         return replace(base, medication_terms=res.descriptions, active_only=active), res, phrase
     if found == "condition":
         return replace(base, condition_terms=res.descriptions, active_only=active), res, phrase
+    if found == "procedure":
+        return replace(base, procedure_terms=res.descriptions), res, phrase
+    if found == "immunization":
+        return replace(base, immunization_terms=res.descriptions), res, phrase
     return base, res, phrase
 
 

@@ -132,6 +132,10 @@ def _cohort_words(plan: Plan, many: str, names: str) -> str:
                      + "; ".join(c.condition_terms))
     if c.medication_terms:
         group.append(f"{'still taking' if c.active_only else 'ever prescribed'} " + "; ".join(c.medication_terms))
+    if c.procedure_terms:
+        group.append("with a recorded procedure: " + "; ".join(c.procedure_terms))
+    if c.immunization_terms:
+        group.append("given the vaccine " + "; ".join(c.immunization_terms))
     if c.encounter_class:
         group.append(f"with a {CLASS_WORDS.get(c.encounter_class, c.encounter_class)} visit")
     if c.sex:
