@@ -26,26 +26,25 @@ def test_ask_about_the_selected_patient_in_the_window(qtbot, make_workspace, wor
     qtbot.addWidget(window)
     assistant = attach_assistant(window)
     assert assistant is not None, "llama-cpp-python must load in the test environment"
-    controller = assistant.controller
     try:
         # Greedy and short: the test asserts on grounding, not on prose.
         chosen = ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=40)
-        controller.apply_settings(chosen)
-        qtbot.waitUntil(lambda: controller.model_ready, timeout=60000)
+        assistant.model.apply_settings(chosen)
+        qtbot.waitUntil(lambda: assistant.model.ready, timeout=60000)
         # The chat settings are saved with the app's settings: the next start reads them back.
         restarted = load_settings()
         assert chat_settings_from(restarted) == chosen
         assert (restarted.chat_threads, restarted.chat_ctx, restarted.chat_max_tokens) == (1, 2048, 40)
         assert window.assistant_dock.widget() is assistant.panel
 
-        with qtbot.waitSignal(controller.conversationsChanged, timeout=10000):
+        with qtbot.waitSignal(assistant.conversations.conversationsChanged, timeout=10000):
             ws.select_patient("p-alice")
         wait_idle(qtbot, ws)
 
         streamed: list[str] = []
-        controller.streamText.connect(streamed.append)
-        with qtbot.waitSignal(controller.streamFinished, timeout=120000):
-            controller.send("Summarise this patient for a handover.")
+        assistant.turns.streamText.connect(streamed.append)
+        with qtbot.waitSignal(assistant.turns.streamFinished, timeout=120000):
+            assistant.turns.send("Summarise this patient for a handover.")
         assert "".join(streamed).strip(), "no tokens reached the panel"
     finally:
         assert assistant.shutdown(), "the model owner thread did not end"

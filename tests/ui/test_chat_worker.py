@@ -91,10 +91,10 @@ def test_the_assembled_assistant_answers_and_shuts_down(qtbot, tmp_path: Path) -
     assistant = ChatAssistant(db=db, settings=SETTINGS)
     qtbot.addWidget(assistant.panel)
     try:
-        assistant.controller.set_patient(patient)
+        assistant.set_patient(patient)
         qtbot.waitUntil(lambda: assistant.panel.send_button.isEnabled(), timeout=60000)
-        assistant.panel.input.setPlainText("What should I ask her at the next visit?")
-        with qtbot.waitSignal(assistant.controller.streamFinished, timeout=120000) as done:
+        assistant.panel.input.setPlainText("What lifestyle advice could help her?")
+        with qtbot.waitSignal(assistant.turns.streamFinished, timeout=120000) as done:
             assistant.panel.send_button.click()
         assert done.args[0].text.strip()
     finally:
@@ -123,9 +123,9 @@ def test_the_window_answers_through_ask_turn(qtbot, scripted_env, monkeypatch) -
 
     monkeypatch.setattr(asking, "ask_turn", spy)
     env, _engine = scripted_env
-    qtbot.waitUntil(lambda: env.controller.model_ready, timeout=30000)
-    env.controller.set_patient(env.patient)
-    with qtbot.waitSignal(env.controller.answerComputed, timeout=60000) as computed:
-        env.controller.send("What is the latest heart rate?")
+    qtbot.waitUntil(lambda: env.assistant.model.ready, timeout=30000)
+    env.assistant.set_patient(env.patient)
+    with qtbot.waitSignal(env.assistant.turns.answerComputed, timeout=60000) as computed:
+        env.assistant.turns.send("What is the latest heart rate?")
     assert computed.args[0].computed and len(calls) == 1 and calls[0]["patient_id"] == env.patient
     assert threading.current_thread() is threading.main_thread()  # the signal was delivered here
