@@ -37,6 +37,7 @@ from desktop.ui.chat.conversations import Conversations
 from desktop.ui.chat.model_control import ChatModel
 from desktop.ui.chat.qt_chat_settings import QtChatSettingsDialog
 from desktop.ui.chat.qt_collapse import DockCollapse
+from desktop.ui.chat.qt_flow import flow_row
 from desktop.ui.chat.qt_model_manager import QtModelManager
 from desktop.ui.chat.turn_control import TurnControl
 
@@ -82,10 +83,14 @@ class QtChatPanel(QWidget):
 
         self.disclaimer = QLabel(DISCLAIMER)
         self.disclaimer.setObjectName("chatDisclaimer")
+        self.disclaimer.setWordWrap(True)  # one ~400 px line otherwise: the dock goes down to 340 px
         self.disclaimer.setStyleSheet("QLabel#chatDisclaimer { background: #fff4d6; color: #5a4500; "
                                       "padding: 4px 8px; border-radius: 3px; }")
         self.model_line = QLabel("No model loaded")
         self.model_line.setStyleSheet("color: #666;")
+        # "SmolLM2-… · context 4096 · 1 thread · loaded in 0.24 s · patient context ready (…)" is ~470 px on
+        # one line: it wraps, so it never holds the dock wider than DOCK_MIN_WIDTH nor gets clipped.
+        self.model_line.setWordWrap(True)
         self.view = QTextBrowser()
         self.view.setOpenLinks(False)
         self.notice = QLabel("")
@@ -101,16 +106,13 @@ class QtChatPanel(QWidget):
         self.export_button = QPushButton("Export…")
         self.settings_button = QPushButton("Settings…")
         self.models_button = QPushButton("Models…")
-        # Two rows of buttons and a stacked layout keep the panel a readable ~450 px column beside the plots.
+        # Two rows of buttons and a stacked layout keep the panel a readable column beside the plots; each row
+        # wraps onto a second line when the dock is narrow (340 px on a 1366-pixel laptop), never cutting a button.
         buttons = QVBoxLayout()
-        answer_row, tools_row = QHBoxLayout(), QHBoxLayout()
-        for b in (self.send_button, self.stop_button, self.regenerate_button, self.edit_button):
-            answer_row.addWidget(b)
-        tools_row.addStretch(1)
-        for b in (self.export_button, self.models_button, self.settings_button):
-            tools_row.addWidget(b)
-        buttons.addLayout(answer_row)
-        buttons.addLayout(tools_row)
+        self.answer_row = flow_row(self.send_button, self.stop_button, self.regenerate_button, self.edit_button)
+        self.tools_row = flow_row(self.export_button, self.models_button, self.settings_button)
+        buttons.addWidget(self.answer_row)
+        buttons.addWidget(self.tools_row)
         self.meter = QProgressBar()
         self.meter.setRange(0, model.settings.n_ctx)
         self.meter.setValue(0)
