@@ -44,7 +44,7 @@ def test_ask_about_the_selected_patient_in_the_window(qtbot, make_workspace, wor
         streamed: list[str] = []
         assistant.turns.streamText.connect(streamed.append)
         with qtbot.waitSignal(assistant.turns.streamFinished, timeout=120000):
-            assistant.turns.send("Summarise this patient for a handover.")
+            assistant.turns.send("What lifestyle advice could help her?")
         assert "".join(streamed).strip(), "no tokens reached the panel"
     finally:
         assert assistant.shutdown(), "the model owner thread did not end"
@@ -57,7 +57,7 @@ def test_ask_about_the_selected_patient_in_the_window(qtbot, make_workspace, wor
             "WHERE c.patient_id = 'p-alice' ORDER BY m.position"
         ).fetchall()
     assert [r[0] for r in rows] == ["user", "assistant"]
-    assert rows[0][1] == "Summarise this patient for a handover."
+    assert rows[0][1] == "What lifestyle advice could help her?"
     assert rows[1][1] == "".join(streamed)
     # The model was given this patient's facts, from the workspace: name, the flagged creatinine, the BP.
     context = rows[1][2]
