@@ -57,6 +57,8 @@ def attach_assistant(window: QtMainWindow) -> ChatAssistant | None:
     window.set_assistant_widget(assistant.panel)
     assistant.panel.collapse.set_collapsed(bool(window.settings.assistant_collapsed))
     assistant.panel.collapse.collapsedChanged.connect(persist_fold)
+    # Answers a crash left half-written in a workspace are marked interrupted when it opens.
+    window.workspace.opened.connect(lambda _path: assistant.recover_interrupted())
     # The workspace owns the current patient; the chat follows it (and starts on it, if one is chosen).
     window.workspace.patient_selected.connect(assistant.set_patient)
     if window.workspace.patient_id:

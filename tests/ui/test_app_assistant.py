@@ -73,3 +73,32 @@ def test_saved_chat_settings_are_read_back_and_damaged_ones_fall_back() -> None:
     assert chat_settings_from(AppSettings()) == ChatSettings()  # nothing saved: the defaults
     damaged = AppSettings.from_dict({"chat_ctx": "12", "chat_temperature": "warm"})
     assert chat_settings_from(damaged) == ChatSettings()
+
+
+def test_a_workspace_opened_after_the_assistant_gets_its_cut_off_answers_marked(qtbot, make_workspace,
+                                                                               workspace_file: Path) -> None:
+    """The window builds the assistant before any workspace is open: the answer a crash left 'generating' is
+    marked 'interrupted' when the workspace opens, and the chat shows no "no workspace is open"."""
+    from desktop.core.chat import history as h
+
+    with open_store(workspace_file) as store:
+        conv = h.create_conversation(store, patient_id="p-alice").conversation_id
+        h.add_message(store, conversation_id=conv, role="user", content="How is she?")
+        h.add_message(store, conversation_id=conv, role="assistant", content="She is st", status="generating",
+                      model="m")
+    ws = make_workspace(None)
+    window = QtMainWindow(ws, AppSettings())
+    qtbot.addWidget(window)
+    assistant = attach_assistant(window)
+    assert assistant is not None
+    try:
+        qtbot.waitUntil(lambda: assistant.model.ready, timeout=60000)
+        with qtbot.waitSignal(ws.opened, timeout=10000):
+            ws.open(workspace_file)
+        wait_idle(qtbot, ws)
+        statuses = ws.executor.run_sync(lambda store: [m.status for m in h.active_messages(store, conversation_id=conv)])
+        assert statuses == ["complete", "interrupted"]
+        assert assistant.panel.notice.text() == ""
+    finally:
+        assert assistant.shutdown(), "the model owner thread did not end"
+        ws.shutdown()

@@ -58,10 +58,18 @@ class ChatAssistant:
         self.model = ChatModel(worker=self.worker, calls=calls, model_path=model_path or default_model_path(),
                                settings=settings)
         self.turns = TurnControl(worker=self.worker, conversations=self.conversations, model=self.model)
-        calls.db_call(h.recover_interrupted)  # answers cut off when the app last closed are marked so
+        self._calls = calls
+        if door.store is not None:  # a workspace already open (previews, tests); the window calls it on open
+            self.recover_interrupted()
         self.model.load()
         self.panel = QtChatPanel(conversations=self.conversations, turns=self.turns, model=self.model,
                                  parent=parent)
+
+    def recover_interrupted(self) -> None:
+        """Mark the answers a crash or a kill left half-written in the open workspace as interrupted (their
+        text is kept). Called when a workspace opens: the window builds the assistant before any is open, and
+        asking then only put "no workspace is open" under the chat."""
+        self._calls.db_call(h.recover_interrupted)
 
     def set_patient(self, patient_id: str | None) -> None:
         """The workspace's current patient changed: stop any answer, show their conversations, warm the
