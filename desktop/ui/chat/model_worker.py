@@ -27,6 +27,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from desktop.core.assistant.verify import Span
 from desktop.core.chat import ask_turn as asking
 from desktop.core.chat.db import DbCalls
 from desktop.core.chat.persist import SAVE_INTERVAL_S
@@ -303,7 +304,7 @@ class ModelWorker(QObject):
             raise RuntimeError("No model is loaded.")
         return self._engine
 
-    def _stream(self, job_id: int) -> tuple[Callable[[str], None], Callable[[list[object]], None], Callable[[], None]]:
+    def _stream(self, job_id: int) -> tuple[Callable[[str], None], Callable[[list[Span]], None], Callable[[], None]]:
         """(on_text, on_checked, flush): tokens leave batched, at most ``1 / throttle_s`` signals a second."""
         pending: list[str] = []
         last = 0.0
@@ -321,7 +322,7 @@ class ModelWorker(QObject):
                 self.tokens.emit(job_id, "".join(pending))
                 pending.clear()
 
-        def on_checked(spans: list[object]) -> None:
+        def on_checked(spans: list[Span]) -> None:
             flush()  # the text a span points into reaches the GUI before the span does
             self.checked.emit(job_id, spans)
 
