@@ -86,24 +86,24 @@ def main() -> int:
             return
 
         def patient_answered(_answer: object) -> None:
-            assistant.controller.answerComputed.disconnect(patient_answered)
+            assistant.turns.answerComputed.disconnect(patient_answered)
             QTimer.singleShot(800, lambda: (shot("assistant"), ask_cohort()))
 
         def ask_cohort() -> None:
-            assistant.controller.answerComputed.connect(cohort_answered)
-            assistant.controller.send("What is the average systolic blood pressure of patients with diabetes?")
+            assistant.turns.answerComputed.connect(cohort_answered)
+            assistant.turns.send("What is the average systolic blood pressure of patients with diabetes?")
 
         def cohort_answered(_answer: object) -> None:
-            assistant.controller.answerComputed.disconnect(cohort_answered)
+            assistant.turns.answerComputed.disconnect(cohort_answered)
             QTimer.singleShot(800, lambda: (shot("assistant-cohort"), ask_planned()))
 
         def ask_planned() -> None:
             # Words the exact parser does not read: the on-device planner (with the shipped adapter) plans it.
-            assistant.controller.answerComputed.connect(planned_answered)
-            assistant.controller.send("How high has her systolic ever gone?")
+            assistant.turns.answerComputed.connect(planned_answered)
+            assistant.turns.send("How high has her systolic ever gone?")
 
         def planned_answered(_answer: object) -> None:
-            assistant.controller.answerComputed.disconnect(planned_answered)
+            assistant.turns.answerComputed.disconnect(planned_answered)
             QTimer.singleShot(800, lambda: (shot("assistant-planned"), fold()))
 
         def fold() -> None:
@@ -112,8 +112,8 @@ def main() -> int:
             QTimer.singleShot(800, lambda: (shot("assistant-folded"), assistant.panel.collapse.set_collapsed(False),
                                             next_step()))
 
-        assistant.controller.answerComputed.connect(patient_answered)
-        assistant.controller.send("What is the latest blood pressure?")
+        assistant.turns.answerComputed.connect(patient_answered)
+        assistant.turns.send("What is the latest blood pressure?")
 
     window.patient_view.loaded.connect(patient_shown)
     steps += [
@@ -138,7 +138,7 @@ def main() -> int:
             return
         from desktop.ui.chat.qt_model_manager import QtModelManager
 
-        dialog = QtModelManager(assistant.controller, window)
+        dialog = QtModelManager(assistant.model, window)
         dialog.show()
         QTimer.singleShot(4000, lambda: (shot("models"), dialog.close(), next_step()))
 

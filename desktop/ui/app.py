@@ -42,7 +42,7 @@ def attach_assistant(window: QtMainWindow) -> ChatAssistant | None:
     from desktop.ui.chat.chat_assistant import chat_settings_from, store_chat_settings
 
     assistant = ChatAssistant(db=window.workspace.executor, settings=chat_settings_from(window.settings),
-                              parent=window, tasks=window.workspace.executor.tasks)
+                              parent=window)
 
     def persist(chat: ChatSettings) -> None:  # what the user sets in the chat dialog survives a restart
         store_chat_settings(window.settings, chat)
@@ -53,24 +53,24 @@ def attach_assistant(window: QtMainWindow) -> ChatAssistant | None:
         window.settings.assistant_collapsed = int(collapsed)
         save_settings(window.settings)
 
-    assistant.controller.settingsChanged.connect(persist)
+    assistant.model.settingsChanged.connect(persist)
     window.set_assistant_widget(assistant.panel)
     assistant.panel.collapse.set_collapsed(bool(window.settings.assistant_collapsed))
     assistant.panel.collapse.collapsedChanged.connect(persist_fold)
+    # Answers a crash left half-written in a workspace are marked interrupted when it opens.
+    window.workspace.opened.connect(lambda _path: assistant.recover_interrupted())
     # The workspace owns the current patient; the chat follows it (and starts on it, if one is chosen).
-    window.workspace.patient_selected.connect(assistant.controller.set_patient)
+    window.workspace.patient_selected.connect(assistant.set_patient)
     if window.workspace.patient_id:
-        assistant.controller.set_patient(window.workspace.patient_id)
-    # Who asked about which patient is audited (the question's text never is), as on the command line.
-    assistant.controller.questionAsked.connect(lambda pid: window.security.trail.record(
-        "question_asked", patient_id=pid, detail="" if pid else "about the workspace"))
+        assistant.set_patient(window.workspace.patient_id)
+    # Each question is audited (who asked about which patient, never the text) by ask_turn itself, in core.
     assistant.panel.exported.connect(lambda path: window.security.trail.record(
-        "data_exported", patient_id=assistant.controller.patient_id or None,
-        detail=f"conversation {assistant.controller.conversation_id}, to {path}"))
+        "data_exported", patient_id=assistant.conversations.patient_id or None,
+        detail=f"conversation {assistant.conversations.conversation_id}, to {path}"))
     # Locking empties the panel and the model's KV cache; unlocking shows the patient's conversation again.
     lock = window.security.lock
-    lock.locked.connect(assistant.controller.clear_for_lock)
-    lock.unlocked.connect(lambda: assistant.controller.set_patient(window.workspace.patient_id))
+    lock.locked.connect(assistant.clear_for_lock)
+    lock.unlocked.connect(lambda: assistant.set_patient(window.workspace.patient_id))
     return assistant
 
 

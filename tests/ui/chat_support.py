@@ -1,5 +1,5 @@
 """Fixtures for the chat panel tests: a demo workspace, the DuckDB executor the app uses
-(:class:`WorkspaceExecutor`), the model owner thread, and the controller; ``chat_env`` with the real default
+(:class:`WorkspaceExecutor`), and the assistant (model owner thread, conversations, turns, model); ``chat_env`` with the real default
 model, ``scripted_env`` with :class:`ScriptedEngine` where a real model adds nothing (stop, regenerate, edit,
 errors, recovery, warming). Teardown fails the test if a thread is left running."""
 
@@ -20,7 +20,7 @@ from desktop.core.llm.model_files import default_model_path
 from desktop.core.llm.prompt import ChatTemplate
 from desktop.core.workspace.executor import WorkspaceExecutor
 from desktop.core.workspace.store import open_store
-from desktop.ui.chat.chat_controller import ChatController
+from desktop.ui.chat.chat_assistant import ChatAssistant
 from desktop.ui.chat.model_worker import ModelWorker
 from desktop.ui.chat.qt_chat_panel import QtChatPanel
 from devtools.synthetic.workspaces import seed_demo_patient
@@ -32,10 +32,13 @@ SETTINGS = ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=48)
 @dataclass
 class ChatEnv:
     db: WorkspaceExecutor
-    worker: ModelWorker
-    controller: ChatController
+    assistant: ChatAssistant
     patient: str
     workspace: Path
+
+    @property
+    def worker(self) -> ModelWorker:
+        return self.assistant.worker
 
 
 @dataclass
@@ -97,11 +100,11 @@ def _env(qtbot, tmp_path: Path, model: Path, load_engine: Callable[..., object] 
     store = open_store(workspace)
     patient = seed_demo_patient(store)
     db = WorkspaceExecutor(store)
-    worker = ModelWorker(db=db) if load_engine is None else ModelWorker(db=db, load_engine=load_engine)
-    worker.start()
-    controller = ChatController(worker=worker, db=db, model_path=model, settings=SETTINGS)
-    qtbot.waitUntil(lambda: controller.model_ready, timeout=60000)
-    return ChatEnv(db, worker, controller, patient, workspace)
+    worker = None if load_engine is None else ModelWorker(db=db, load_engine=load_engine)
+    assistant = ChatAssistant(db=db, model_path=model, settings=SETTINGS, worker=worker)
+    qtbot.addWidget(assistant.panel)
+    qtbot.waitUntil(lambda: assistant.model.ready, timeout=60000)
+    return ChatEnv(db, assistant, patient, workspace)
 
 
 @pytest.fixture
@@ -129,18 +132,16 @@ def chat_env(qtbot, tmp_path: Path) -> Iterator[ChatEnv]:
 def _close(env: ChatEnv) -> None:
     # The test may have replaced the parts (a restart); shut down whatever is current.
     thread = env.worker._thread
-    assert env.worker.shutdown(), "the model owner thread did not end"
-    env.controller.close()
+    assert env.assistant.shutdown(), "the model owner thread did not end"
     assert thread is None or not thread.isRunning()
     env.db.shutdown()
     assert QThreadPool.globalInstance().activeThreadCount() == 0
 
 
 def open_panel(qtbot, env: ChatEnv) -> QtChatPanel:
-    """The chat panel on the env's controller, with the env's patient selected and Send usable."""
-    panel = QtChatPanel(env.controller)
-    qtbot.addWidget(panel)
-    env.controller.set_patient(env.patient)
+    """The env's chat panel, with the env's patient selected and Send usable."""
+    panel = env.assistant.panel
+    env.assistant.set_patient(env.patient)
     qtbot.waitUntil(lambda: panel.send_button.isEnabled())
     return panel
 
@@ -148,6 +149,6 @@ def open_panel(qtbot, env: ChatEnv) -> QtChatPanel:
 def ask(qtbot, panel: QtChatPanel, text: str, *, timeout_ms: int = 120000) -> TurnResult:
     """Type ``text`` and click Send, as a user would; returns the finished answer."""
     panel.input.setPlainText(text)
-    with qtbot.waitSignal(panel.controller.streamFinished, timeout=timeout_ms) as done:
+    with qtbot.waitSignal(panel.turns.streamFinished, timeout=timeout_ms) as done:
         qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
     return done.args[0]

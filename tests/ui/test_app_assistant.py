@@ -26,26 +26,25 @@ def test_ask_about_the_selected_patient_in_the_window(qtbot, make_workspace, wor
     qtbot.addWidget(window)
     assistant = attach_assistant(window)
     assert assistant is not None, "llama-cpp-python must load in the test environment"
-    controller = assistant.controller
     try:
         # Greedy and short: the test asserts on grounding, not on prose.
         chosen = ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=40)
-        controller.apply_settings(chosen)
-        qtbot.waitUntil(lambda: controller.model_ready, timeout=60000)
+        assistant.model.apply_settings(chosen)
+        qtbot.waitUntil(lambda: assistant.model.ready, timeout=60000)
         # The chat settings are saved with the app's settings: the next start reads them back.
         restarted = load_settings()
         assert chat_settings_from(restarted) == chosen
         assert (restarted.chat_threads, restarted.chat_ctx, restarted.chat_max_tokens) == (1, 2048, 40)
         assert window.assistant_dock.widget() is assistant.panel
 
-        with qtbot.waitSignal(controller.conversationsChanged, timeout=10000):
+        with qtbot.waitSignal(assistant.conversations.conversationsChanged, timeout=10000):
             ws.select_patient("p-alice")
         wait_idle(qtbot, ws)
 
         streamed: list[str] = []
-        controller.streamText.connect(streamed.append)
-        with qtbot.waitSignal(controller.streamFinished, timeout=120000):
-            controller.send("Summarise this patient for a handover.")
+        assistant.turns.streamText.connect(streamed.append)
+        with qtbot.waitSignal(assistant.turns.streamFinished, timeout=120000):
+            assistant.turns.send("What lifestyle advice could help her?")
         assert "".join(streamed).strip(), "no tokens reached the panel"
     finally:
         assert assistant.shutdown(), "the model owner thread did not end"
@@ -58,7 +57,7 @@ def test_ask_about_the_selected_patient_in_the_window(qtbot, make_workspace, wor
             "WHERE c.patient_id = 'p-alice' ORDER BY m.position"
         ).fetchall()
     assert [r[0] for r in rows] == ["user", "assistant"]
-    assert rows[0][1] == "Summarise this patient for a handover."
+    assert rows[0][1] == "What lifestyle advice could help her?"
     assert rows[1][1] == "".join(streamed)
     # The model was given this patient's facts, from the workspace: name, the flagged creatinine, the BP.
     context = rows[1][2]
@@ -74,3 +73,32 @@ def test_saved_chat_settings_are_read_back_and_damaged_ones_fall_back() -> None:
     assert chat_settings_from(AppSettings()) == ChatSettings()  # nothing saved: the defaults
     damaged = AppSettings.from_dict({"chat_ctx": "12", "chat_temperature": "warm"})
     assert chat_settings_from(damaged) == ChatSettings()
+
+
+def test_a_workspace_opened_after_the_assistant_gets_its_cut_off_answers_marked(qtbot, make_workspace,
+                                                                               workspace_file: Path) -> None:
+    """The window builds the assistant before any workspace is open: the answer a crash left 'generating' is
+    marked 'interrupted' when the workspace opens, and the chat shows no "no workspace is open"."""
+    from desktop.core.chat import history as h
+
+    with open_store(workspace_file) as store:
+        conv = h.create_conversation(store, patient_id="p-alice").conversation_id
+        h.add_message(store, conversation_id=conv, role="user", content="How is she?")
+        h.add_message(store, conversation_id=conv, role="assistant", content="She is st", status="generating",
+                      model="m")
+    ws = make_workspace(None)
+    window = QtMainWindow(ws, AppSettings())
+    qtbot.addWidget(window)
+    assistant = attach_assistant(window)
+    assert assistant is not None
+    try:
+        qtbot.waitUntil(lambda: assistant.model.ready, timeout=60000)
+        with qtbot.waitSignal(ws.opened, timeout=10000):
+            ws.open(workspace_file)
+        wait_idle(qtbot, ws)
+        statuses = ws.executor.run_sync(lambda store: [m.status for m in h.active_messages(store, conversation_id=conv)])
+        assert statuses == ["complete", "interrupted"]
+        assert assistant.panel.notice.text() == ""
+    finally:
+        assert assistant.shutdown(), "the model owner thread did not end"
+        ws.shutdown()

@@ -21,9 +21,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _saved(env: ChatEnv) -> list[h.Message]:
-    """The conversation as stored, read on the workspace's one DuckDB thread: the controller may still be
+    """The conversation as stored, read on the workspace's one DuckDB thread: the assistant may still be
     verifying the answer there, and a DuckDB connection is not shared across threads."""
-    cid = env.controller.conversation_id
+    cid = env.assistant.conversations.conversation_id
     return env.db.call(lambda store: h.active_messages(store, conversation_id=cid)).result(timeout=60)
 
 
@@ -36,16 +36,16 @@ def test_an_answer_streams_into_the_panel_and_is_saved(qtbot, chat_env: ChatEnv,
     panel = open_panel(qtbot, chat_env)
     assert panel.disclaimer.text() == DISCLAIMER and panel.disclaimer.isVisibleTo(panel)
     pieces: list[str] = []
-    chat_env.controller.streamText.connect(pieces.append)
-    result = ask(qtbot, panel, "Summarise this patient for a handover.")
+    chat_env.assistant.turns.streamText.connect(pieces.append)
+    result = ask(qtbot, panel, "What lifestyle advice could help her?")
     assert result.status in DONE and result.text.strip()
     assert pieces and "".join(pieces) == result.text
     assert len(pieces) <= result.stats.completion_tokens  # batched by the throttle, never more than tokens
     qtbot.waitUntil(lambda: result.text.strip()[:30] in panel.view.toPlainText())
-    assert "Summarise this patient for a handover." in panel.view.toPlainText()
+    assert "What lifestyle advice could help her?" in panel.view.toPlainText()
     assert "tokens/s" in panel.stats.text() and "first token" in panel.stats.text()
     assert 0 < panel.meter.value() <= SETTINGS.n_ctx
-    assert panel.conversations.count() == 1
+    assert panel.conversation_list.count() == 1
     saved = _saved(chat_env)
     assert [m.role for m in saved] == ["user", "assistant"] and saved[1].content == result.text
     # The model read the patient's facts: the summary went into the prompt.
@@ -56,39 +56,35 @@ def test_a_corrupt_model_is_an_error_and_the_app_lives_on(qtbot, chat_env: ChatE
     panel = open_panel(qtbot, chat_env)
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"GGUF" + os.urandom(4096))
-    with qtbot.waitSignal(chat_env.controller.errorRaised, timeout=60000) as err:
-        chat_env.controller.load_model(bad)
+    with qtbot.waitSignal(chat_env.assistant.model.errorRaised, timeout=60000) as err:
+        chat_env.assistant.model.load(bad)
     assert "broken.gguf" in err.args[0]
     assert panel.notice.text() == err.args[0] and not panel.send_button.isEnabled()
     from desktop.core.llm.model_files import default_model_path
 
-    chat_env.controller.load_model(default_model_path())
+    chat_env.assistant.model.load(default_model_path())
     qtbot.waitUntil(lambda: panel.send_button.isEnabled(), timeout=60000)
     assert ask(qtbot, panel, "Hello").status in DONE
 
 
 def test_history_shows_again_after_a_restart(qtbot, chat_env: ChatEnv) -> None:
     panel = open_panel(qtbot, chat_env)
-    answer = ask(qtbot, panel, "What should I ask her at the next visit?").text
+    answer = ask(qtbot, panel, "What lifestyle advice could help her?").text
     # Close everything, as quitting the app does, then start again on the same file.
-    assert chat_env.worker.shutdown()
-    chat_env.controller.close()
+    assert chat_env.assistant.shutdown()
     chat_env.db.shutdown()
     from desktop.core.llm.model_files import default_model_path
     from desktop.core.workspace.executor import WorkspaceExecutor
     from desktop.core.workspace.store import open_store
-    from desktop.ui.chat.chat_controller import ChatController
-    from desktop.ui.chat.model_worker import ModelWorker
+    from desktop.ui.chat.chat_assistant import ChatAssistant
 
     chat_env.db = WorkspaceExecutor(open_store(chat_env.workspace))
-    chat_env.worker = ModelWorker(db=chat_env.db)
-    chat_env.worker.start()
-    chat_env.controller = ChatController(worker=chat_env.worker, db=chat_env.db, model_path=default_model_path(),
-                                         settings=SETTINGS)
+    chat_env.assistant = ChatAssistant(db=chat_env.db, model_path=default_model_path(), settings=SETTINGS)
+    qtbot.addWidget(chat_env.assistant.panel)
     again = open_panel(qtbot, chat_env)
     qtbot.waitUntil(lambda: answer.strip()[:30] in again.view.toPlainText(), timeout=10000)
-    assert "What should I ask her at the next visit?" in again.view.toPlainText()
-    assert again.conversations.count() == 1
+    assert "What lifestyle advice could help her?" in again.view.toPlainText()
+    assert again.conversation_list.count() == 1
 
 
 def test_settings_dialog_round_trips(qtbot) -> None:
@@ -113,7 +109,7 @@ def test_the_model_manager_lists_imports_and_switches(qtbot, chat_env: ChatEnv, 
     from desktop.ui.chat.qt_model_manager import QtModelManager
 
     panel = open_panel(qtbot, chat_env)
-    dialog = QtModelManager(chat_env.controller, panel)
+    dialog = QtModelManager(chat_env.assistant.model, panel)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.table.rowCount() >= 1, timeout=30000)
     row = [dialog.table.item(0, c).text() for c in range(dialog.table.columnCount())]
@@ -134,15 +130,15 @@ def test_the_model_manager_lists_imports_and_switches(qtbot, chat_env: ChatEnv, 
     names = [dialog.table.item(r, 0).text() for r in range(2)]
     dialog.table.selectRow(names.index("copy-of-default.gguf"))
     dialog.use_button.click()
-    qtbot.waitUntil(lambda: chat_env.controller.model_ready, timeout=60000)
-    assert chat_env.controller.model_path.name == "copy-of-default.gguf"
+    qtbot.waitUntil(lambda: chat_env.assistant.model.ready, timeout=60000)
+    assert chat_env.assistant.model.model_path.name == "copy-of-default.gguf"
     assert "copy-of-default.gguf" in panel.model_line.text()
 
 
 def test_a_data_question_is_computed_saved_and_shows_how(qtbot, chat_env: ChatEnv) -> None:
     panel = open_panel(qtbot, chat_env)
     panel.input.setPlainText("What is the highest systolic blood pressure?")
-    with qtbot.waitSignal(chat_env.controller.answerComputed, timeout=20000) as done:
+    with qtbot.waitSignal(chat_env.assistant.turns.answerComputed, timeout=20000) as done:
         qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
     answer = done.args[0]
     assert answer.computed and answer.facts[0].value == 152.0  # Jane Doe's three visits: 138, 145, 152
@@ -151,14 +147,14 @@ def test_a_data_question_is_computed_saved_and_shows_how(qtbot, chat_env: ChatEn
     assert "152 mm[Hg]" in text and "How this was computed" in text and "SELECT" in text
     saved = _saved(chat_env)
     assert [m.role for m in saved] == ["user", "assistant"] and saved[1].content == answer.text
-    assert chat_env.controller.streaming_message_id is None  # no model ran
+    assert chat_env.assistant.turns.streaming_message_id is None  # no model ran
 
 
 def test_with_no_patient_the_panel_answers_about_the_workspace(qtbot, chat_env: ChatEnv) -> None:
     panel = open_panel(qtbot, chat_env)
-    chat_env.controller.set_patient(None)
+    chat_env.assistant.set_patient(None)
     panel.input.setPlainText("How many patients have hypertension?")
-    with qtbot.waitSignal(chat_env.controller.answerComputed, timeout=20000) as done:
+    with qtbot.waitSignal(chat_env.assistant.turns.answerComputed, timeout=20000) as done:
         qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
     assert done.args[0].plan.subject == "workspace" and done.args[0].facts[0].value == 1.0
     qtbot.waitUntil(lambda: "How this was computed" in panel.view.toPlainText())
@@ -170,7 +166,7 @@ def test_a_question_the_parser_is_unsure_of_is_planned_by_the_model_first(qtbot,
     panel = open_panel(qtbot, chat_env)
     panel.input.setPlainText("How high has her systolic ever gone?")
     with qtbot.waitSignal(chat_env.worker.planned, timeout=120000) as planned, \
-            qtbot.waitSignal(chat_env.controller.answerComputed, timeout=120000) as computed:
+            qtbot.waitSignal(chat_env.assistant.turns.answerComputed, timeout=120000) as computed:
         qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
     outcome, answer = planned.args[1], computed.args[0]
     assert outcome.reply or outcome.reason  # the model answered under the grammar, or said why not
@@ -179,7 +175,7 @@ def test_a_question_the_parser_is_unsure_of_is_planned_by_the_model_first(qtbot,
     assert answer.model_plan is not None
     saved = _saved(chat_env)
     assert [m.role for m in saved] == ["user", "assistant"] and saved[1].content == answer.text
-    assert chat_env.controller.streaming_message_id is None and not chat_env.controller.busy
+    assert chat_env.assistant.turns.streaming_message_id is None and not chat_env.assistant.turns.busy
 
 
 def test_a_long_status_line_wraps_instead_of_widening_the_dock(qtbot, chat_env: ChatEnv) -> None:

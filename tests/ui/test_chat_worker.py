@@ -19,7 +19,7 @@ from desktop.core.workspace.store import open_store
 from desktop.ui.chat.chat_assistant import ChatAssistant
 from desktop.ui.chat.model_worker import ModelWorker
 from devtools.synthetic.workspaces import seed_demo_patient
-from tests.ui.chat_support import SETTINGS, ChatEnv, chat_env, scripted_env  # noqa: F401  (fixtures)
+from tests.ui.chat_support import SETTINGS, ChatEnv, ScriptedEngine, chat_env, scripted_env  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -91,10 +91,10 @@ def test_the_assembled_assistant_answers_and_shuts_down(qtbot, tmp_path: Path) -
     assistant = ChatAssistant(db=db, settings=SETTINGS)
     qtbot.addWidget(assistant.panel)
     try:
-        assistant.controller.set_patient(patient)
+        assistant.set_patient(patient)
         qtbot.waitUntil(lambda: assistant.panel.send_button.isEnabled(), timeout=60000)
-        assistant.panel.input.setPlainText("What should I ask her at the next visit?")
-        with qtbot.waitSignal(assistant.controller.streamFinished, timeout=120000) as done:
+        assistant.panel.input.setPlainText("What lifestyle advice could help her?")
+        with qtbot.waitSignal(assistant.turns.streamFinished, timeout=120000) as done:
             assistant.panel.send_button.click()
         assert done.args[0].text.strip()
     finally:
@@ -123,9 +123,36 @@ def test_the_window_answers_through_ask_turn(qtbot, scripted_env, monkeypatch) -
 
     monkeypatch.setattr(asking, "ask_turn", spy)
     env, _engine = scripted_env
-    qtbot.waitUntil(lambda: env.controller.model_ready, timeout=30000)
-    env.controller.set_patient(env.patient)
-    with qtbot.waitSignal(env.controller.answerComputed, timeout=60000) as computed:
-        env.controller.send("What is the latest heart rate?")
+    qtbot.waitUntil(lambda: env.assistant.model.ready, timeout=30000)
+    env.assistant.set_patient(env.patient)
+    with qtbot.waitSignal(env.assistant.turns.answerComputed, timeout=60000) as computed:
+        env.assistant.turns.send("What is the latest heart rate?")
     assert computed.args[0].computed and len(calls) == 1 and calls[0]["patient_id"] == env.patient
     assert threading.current_thread() is threading.main_thread()  # the signal was delivered here
+
+
+def test_quitting_while_the_model_loads_waits_for_the_load_and_leaves_no_thread(qtbot, tmp_path: Path) -> None:
+    """Quitting during a load (the screenshot script's views-only run quits before the model is up) used to
+    drop the QThread while it ran: Qt aborts the process ("Destroyed while thread is still running")."""
+    db = WorkspaceExecutor(open_store(tmp_path / "ws.duckdb"))
+    loading, release = threading.Event(), threading.Event()
+
+    def slow_load(_path, _role, _settings) -> ScriptedEngine:
+        loading.set()
+        release.wait(30)  # a big GGUF being read; nothing can cut it short
+        return ScriptedEngine()
+
+    assistant = ChatAssistant(db=db, model_path=Path("big.gguf"), settings=SETTINGS,
+                              worker=ModelWorker(db=db, load_engine=slow_load))
+    qtbot.addWidget(assistant.panel)
+    thread = assistant.worker._thread
+    assert thread is not None
+    try:
+        assert loading.wait(30) and not assistant.model.ready  # quitting now: the load is under way
+        # The load ends on its own while quitting waits (in the app, llama.cpp finishing the file).
+        threading.Timer(0.3, release.set).start()
+        assert assistant.shutdown(warn_after_ms=50)  # waits past its warning instead of giving up
+        assert not thread.isRunning() and assistant.worker._thread is None
+    finally:
+        release.set()
+        db.shutdown()

@@ -271,16 +271,16 @@ def test_lock_empties_the_chat_and_the_models_kv_cache(qtbot, make_workspace, wo
     window.show()
     assistant = attach_assistant(window)
     assert assistant is not None, "llama-cpp-python must load in the test environment"
-    controller, worker = assistant.controller, assistant.worker
+    worker = assistant.worker
     try:
-        controller.apply_settings(ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=8))
-        qtbot.waitUntil(lambda: controller.model_ready, timeout=60000)
-        with qtbot.waitSignal(controller.conversationsChanged, timeout=10000):
+        assistant.model.apply_settings(ChatSettings(n_threads=1, n_ctx=2048, temperature=0.0, max_tokens=8))
+        qtbot.waitUntil(lambda: assistant.model.ready, timeout=60000)
+        with qtbot.waitSignal(assistant.conversations.conversationsChanged, timeout=10000):
             ws.select_patient("p-alice")
         wait_idle(qtbot, ws)
-        with qtbot.waitSignal(controller.streamFinished, timeout=120000):
-            controller.send("Summarise this patient for a handover.")
-        qtbot.waitUntil(lambda: len(controller.messages) == 2, timeout=10000)
+        with qtbot.waitSignal(assistant.turns.streamFinished, timeout=120000):
+            assistant.turns.send("What lifestyle advice could help her?")
+        qtbot.waitUntil(lambda: len(assistant.conversations.messages) == 2, timeout=10000)
         assert worker._engine is not None and worker._engine.llm.n_tokens > 0  # the prompt is in the KV cache
         wait_idle(qtbot, ws)
         asked = [e for e in ws.executor.run_sync(read_audit) if e.action == "question_asked"]
@@ -289,13 +289,13 @@ def test_lock_empties_the_chat_and_the_models_kv_cache(qtbot, make_workspace, wo
         ]  # who asked about whom, not what
 
         window.security.lock.lock()
-        assert controller.messages == [] and controller.conversation_id is None
+        assert assistant.conversations.messages == [] and assistant.conversations.conversation_id is None
         assert not window.assistant_dock.isVisible()
         qtbot.waitUntil(lambda: worker._engine.llm.n_tokens == 0, timeout=10000)
 
         with qtbot.waitSignal(window.security.lock.unlocked, timeout=5000):
             window.security.lock.screen.button.click()  # plaintext workspace: the OS user's confirmation
-        qtbot.waitUntil(lambda: len(controller.messages) == 2, timeout=10000)  # the conversation is back
+        qtbot.waitUntil(lambda: len(assistant.conversations.messages) == 2, timeout=10000)  # the conversation is back
         assert window.assistant_dock.isVisible()
 
         # Exporting the conversation: told it holds patient data, then audited with where it went.

@@ -1,1 +1,1 @@
-"""The assistant panel, its controller, the model owner thread and the model manager."""
+"""The assistant: its panel, the parts behind it (conversations, turns, model), the model owner thread and the model manager."""

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from desktop.core.assistant.verify import Span
 from desktop.core.chat import ask_turn as asking
 from desktop.core.chat.db import DbCalls
 from desktop.core.chat.persist import SAVE_INTERVAL_S
@@ -124,10 +125,13 @@ class ModelWorker(QObject):
         # evict the chat's warmed patient context from the KV cache. Loaded at the first question it plans.
         self._planner: Engine | None = None
         self._loaded: _Load | None = None
+        self._loading: Path | None = None  # the file being loaded now (for the log, if quitting waits on it)
         self._thread: QThread | None = None
 
     # -- called from the GUI thread --------------------------------------------------------------------
     def start(self) -> None:
+        if self._thread is not None:
+            return  # already running
         thread = QThread()
         thread.setObjectName("model-owner")
         self.moveToThread(thread)
@@ -186,17 +190,34 @@ class ModelWorker(QObject):
             for event in self._cancels | self._warm_cancels:
                 event.set()
 
-    def shutdown(self, timeout_ms: int = 10000) -> bool:
-        """Stop, drain, join. Returns False if the thread did not end in time."""
+    def shutdown(self, warn_after_ms: int = 10000) -> bool:
+        """Stop, drain, join: returns once the thread has ended (True), however long that takes.
+
+        An answer or a warm-up stops between tokens, and waiting jobs are dropped, but a model load cannot be
+        cut short (llama.cpp reads the file in one call): quitting during one waits for it, saying so in the
+        log after ``warn_after_ms``. Never giving up matters: a QThread destroyed while it runs aborts the
+        whole process ("QThread: Destroyed while thread is still running")."""
         self.stop()
+        self._drop_waiting_jobs()
         self._jobs.put(None)
         thread = self._thread
         if thread is None:
             return True
         thread.quit()
-        ok = thread.wait(timeout_ms)
+        if not thread.wait(warn_after_ms):
+            log.warning("quitting waits for the model thread (%s)",
+                        f"loading {self._loading.name}" if self._loading else "its current job")
+            thread.wait()
         self._thread = None
-        return bool(ok)
+        return not thread.isRunning()
+
+    def _drop_waiting_jobs(self) -> None:
+        """Jobs queued but not started will never be wanted: the app is quitting."""
+        while True:
+            try:
+                self._jobs.get_nowait()
+            except queue.Empty:
+                return
 
     # -- the owner thread ------------------------------------------------------------------------------
     @Slot()
@@ -239,11 +260,14 @@ class ModelWorker(QObject):
         if self._engine is not None:
             self._engine.close()
             self._engine = None
+        self._loading = job.path
         try:
             self._engine = self._load_engine(job.path, CHAT_ROLE, job.settings)
         except ModelFileError as exc:
             self.modelFailed.emit(job.job_id, str(exc))
             return
+        finally:
+            self._loading = None
         self.modelLoaded.emit(job.job_id, LoadedModel(job.path, self._engine.n_ctx, job.settings.n_threads,
                                                       self._engine.load_s))
 
@@ -280,7 +304,7 @@ class ModelWorker(QObject):
             raise RuntimeError("No model is loaded.")
         return self._engine
 
-    def _stream(self, job_id: int) -> tuple[Callable[[str], None], Callable[[list[object]], None], Callable[[], None]]:
+    def _stream(self, job_id: int) -> tuple[Callable[[str], None], Callable[[list[Span]], None], Callable[[], None]]:
         """(on_text, on_checked, flush): tokens leave batched, at most ``1 / throttle_s`` signals a second."""
         pending: list[str] = []
         last = 0.0
@@ -298,7 +322,7 @@ class ModelWorker(QObject):
                 self.tokens.emit(job_id, "".join(pending))
                 pending.clear()
 
-        def on_checked(spans: list[object]) -> None:
+        def on_checked(spans: list[Span]) -> None:
             flush()  # the text a span points into reaches the GUI before the span does
             self.checked.emit(job_id, spans)
 

@@ -1,7 +1,8 @@
 """The chat panel: conversations of the selected patient, the messages, the question box and its buttons.
 
-A view only: it gets a :class:`ChatController` in its constructor, calls it for every action and redraws
-from its signals. Preview on its own with ``python -m desktop.ui.chat.qt_chat_panel`` (a demo patient and the
+A view only: it gets the chat's three parts (:class:`Conversations`, :class:`TurnControl`, :class:`ChatModel`,
+assembled by :class:`~desktop.ui.chat.chat_assistant.ChatAssistant`), calls them for every action and redraws
+from their signals. Preview on its own with ``python -m desktop.ui.chat.qt_chat_panel`` (a demo patient and the
 default model).
 """
 
@@ -32,10 +33,13 @@ from PySide6.QtWidgets import (
 from desktop.core.chat import history as h
 from desktop.core.chat.session import DISCLAIMER
 from desktop.core.chat.turn import COMPUTED_MODEL
-from desktop.ui.chat.chat_controller import ChatController
+from desktop.ui.chat.conversations import Conversations
+from desktop.ui.chat.model_control import ChatModel
 from desktop.ui.chat.qt_chat_settings import QtChatSettingsDialog
 from desktop.ui.chat.qt_collapse import DockCollapse
+from desktop.ui.chat.qt_flow import flow_row
 from desktop.ui.chat.qt_model_manager import QtModelManager
+from desktop.ui.chat.turn_control import TurnControl
 
 _STATUS_NOTE = {
     "stopped": "stopped",
@@ -58,30 +62,35 @@ EXPORT_NOTICE = (
 class QtChatPanel(QWidget):
     exported = Signal(str)  # the path a conversation was exported to (the window audits it)
 
-    def __init__(self, controller: ChatController, parent: QWidget | None = None) -> None:
+    def __init__(self, *, conversations: Conversations, turns: TurnControl, model: ChatModel,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.controller = controller
+        self.conversations, self.turns, self.model = conversations, turns, model
         self._editing_id: int | None = None
         self._stream_shown: int | None = None  # the message id whose text is being appended
 
-        self.conversations = QListWidget()
-        self.conversations.setWordWrap(True)
-        self.conversations.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.conversation_list = QListWidget()
+        self.conversation_list.setWordWrap(True)
+        self.conversation_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.new_button = QPushButton("New conversation")
         left = QVBoxLayout()
         left.setContentsMargins(0, 0, 0, 0)
         left.addWidget(QLabel("<b>Conversations</b>"))
-        left.addWidget(self.conversations, 1)
+        left.addWidget(self.conversation_list, 1)
         left.addWidget(self.new_button)
         left_box = QWidget()
         left_box.setLayout(left)
 
         self.disclaimer = QLabel(DISCLAIMER)
         self.disclaimer.setObjectName("chatDisclaimer")
+        self.disclaimer.setWordWrap(True)  # one ~400 px line otherwise: the dock goes down to 340 px
         self.disclaimer.setStyleSheet("QLabel#chatDisclaimer { background: #fff4d6; color: #5a4500; "
                                       "padding: 4px 8px; border-radius: 3px; }")
         self.model_line = QLabel("No model loaded")
         self.model_line.setStyleSheet("color: #666;")
+        # "SmolLM2-… · context 4096 · 1 thread · loaded in 0.24 s · patient context ready (…)" is ~470 px on
+        # one line: it wraps, so it never holds the dock wider than DOCK_MIN_WIDTH nor gets clipped.
+        self.model_line.setWordWrap(True)
         self.view = QTextBrowser()
         self.view.setOpenLinks(False)
         self.notice = QLabel("")
@@ -97,18 +106,15 @@ class QtChatPanel(QWidget):
         self.export_button = QPushButton("Export…")
         self.settings_button = QPushButton("Settings…")
         self.models_button = QPushButton("Models…")
-        # Two rows of buttons and a stacked layout keep the panel a readable ~450 px column beside the plots.
+        # Two rows of buttons and a stacked layout keep the panel a readable column beside the plots; each row
+        # wraps onto a second line when the dock is narrow (340 px on a 1366-pixel laptop), never cutting a button.
         buttons = QVBoxLayout()
-        answer_row, tools_row = QHBoxLayout(), QHBoxLayout()
-        for b in (self.send_button, self.stop_button, self.regenerate_button, self.edit_button):
-            answer_row.addWidget(b)
-        tools_row.addStretch(1)
-        for b in (self.export_button, self.models_button, self.settings_button):
-            tools_row.addWidget(b)
-        buttons.addLayout(answer_row)
-        buttons.addLayout(tools_row)
+        self.answer_row = flow_row(self.send_button, self.stop_button, self.regenerate_button, self.edit_button)
+        self.tools_row = flow_row(self.export_button, self.models_button, self.settings_button)
+        buttons.addWidget(self.answer_row)
+        buttons.addWidget(self.tools_row)
         self.meter = QProgressBar()
-        self.meter.setRange(0, controller.settings.n_ctx)
+        self.meter.setRange(0, model.settings.n_ctx)
         self.meter.setValue(0)
         self.meter.setFormat("Context: %v / %m tokens")
         self.stats = QLabel("")
@@ -145,29 +151,32 @@ class QtChatPanel(QWidget):
         outer.addWidget(splitter)
 
         # view -> model
-        self.new_button.clicked.connect(controller.new_conversation)
-        self.conversations.currentItemChanged.connect(self._on_conversation_clicked)
+        self.new_button.clicked.connect(conversations.new)
+        self.conversation_list.currentItemChanged.connect(self._on_conversation_clicked)
         self.send_button.clicked.connect(self._send)
-        self.stop_button.clicked.connect(controller.stop)
-        self.regenerate_button.clicked.connect(controller.regenerate)
+        self.stop_button.clicked.connect(turns.stop)
+        self.regenerate_button.clicked.connect(turns.regenerate)
         self.edit_button.clicked.connect(self._edit_last)
         self.export_button.clicked.connect(self._export)
         self.settings_button.clicked.connect(self._settings)
         self.models_button.clicked.connect(self._models)
         # model -> view
-        controller.conversationsChanged.connect(self._show_conversations)
-        controller.conversationSelected.connect(self._mark_conversation)
-        controller.messagesChanged.connect(self._show_messages)
-        controller.streamStarted.connect(self._stream_started)
-        controller.streamText.connect(self._stream_text)
-        controller.streamChecked.connect(self._stream_checked)
-        controller.busyChanged.connect(self._busy)
-        controller.contextChanged.connect(self._context)
-        controller.statsChanged.connect(self.stats.setText)
-        controller.answerComputed.connect(lambda answer: self.stats.setText(answer.source_line()))
-        controller.modelChanged.connect(self.model_line.setText)
-        controller.errorRaised.connect(self.notice.setText)
-        self._busy(controller.busy)
+        conversations.conversationsChanged.connect(self._show_conversations)
+        conversations.conversationSelected.connect(self._mark_conversation)
+        conversations.messagesChanged.connect(self._show_messages)
+        turns.streamStarted.connect(self._stream_started)
+        turns.streamText.connect(self._stream_text)
+        turns.streamChecked.connect(self._stream_checked)
+        turns.busyChanged.connect(self._busy)
+        turns.contextChanged.connect(self._context)
+        turns.statsChanged.connect(self.stats.setText)
+        turns.answerComputed.connect(lambda answer: self.stats.setText(answer.source_line()))
+        model.modelChanged.connect(self.model_line.setText)
+        # The buttons follow the model's readiness as well as the turn's.
+        model.readyChanged.connect(lambda _ready: self._busy(self.turns.busy))
+        for part in (conversations, turns, model):
+            part.errorRaised.connect(self.notice.setText)
+        self._busy(turns.busy)
 
     def keyPressEvent(self, event) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
@@ -178,18 +187,18 @@ class QtChatPanel(QWidget):
     # -- actions ---------------------------------------------------------------------------------------
     def _send(self) -> None:
         text = self.input.toPlainText().strip()
-        if not text or self.controller.busy:
+        if not text or self.turns.busy:
             return
         self.notice.setText("")
         if self._editing_id is not None:
-            self.controller.edit_and_resend(self._editing_id, text)
+            self.turns.edit_and_resend(self._editing_id, text)
         else:
-            self.controller.send(text)
+            self.turns.send(text)
         self._set_editing(None)
         self.input.clear()
 
     def _edit_last(self) -> None:
-        last = self.controller.last_user_message()
+        last = self.conversations.last_user_message()
         if last is None:
             return
         self.input.setPlainText(last.content)
@@ -207,63 +216,63 @@ class QtChatPanel(QWidget):
             return
         path, _ = QFileDialog.getSaveFileName(self, "Export conversation", "conversation.md", "Markdown (*.md)")
         if path:
-            self.controller.export_markdown(Path(path), self._exported)
+            self.conversations.export_markdown(Path(path), self._exported)
 
     def _exported(self, path: Path) -> None:
         self.notice.setText(f"Exported to {path}")
         self.exported.emit(str(path))
 
     def _settings(self) -> None:
-        dialog = QtChatSettingsDialog(self.controller.settings, self)
+        dialog = QtChatSettingsDialog(self.model.settings, self)
         if dialog.exec():
-            self.controller.apply_settings(dialog.value())
-            self.meter.setMaximum(self.controller.settings.n_ctx)
+            self.model.apply_settings(dialog.value())
+            self.meter.setMaximum(self.model.settings.n_ctx)
 
     def _models(self) -> None:
-        QtModelManager(self.controller, self).exec()
+        QtModelManager(self.model, self).exec()
 
     def _on_conversation_clicked(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
         if item is None:
             return
         cid = item.data(Qt.ItemDataRole.UserRole)
-        if cid != self.controller.conversation_id and not self.controller.busy:
-            self.controller.select_conversation(cid)
+        if cid != self.conversations.conversation_id and not self.turns.busy:
+            self.conversations.select(cid)
 
     # -- redraw ----------------------------------------------------------------------------------------
     @Slot(list)
     def _show_conversations(self, convs: list[h.Conversation]) -> None:
-        self.conversations.blockSignals(True)
-        self.conversations.clear()
+        self.conversation_list.blockSignals(True)
+        self.conversation_list.clear()
         for c in convs:
             item = QListWidgetItem(f"{c.title}\n{c.updated_at:%Y-%m-%d %H:%M}")
             item.setData(Qt.ItemDataRole.UserRole, c.conversation_id)
-            self.conversations.addItem(item)
-        self.conversations.blockSignals(False)
-        self._mark_conversation(self.controller.conversation_id)
+            self.conversation_list.addItem(item)
+        self.conversation_list.blockSignals(False)
+        self._mark_conversation(self.conversations.conversation_id)
 
     @Slot(object)
     def _mark_conversation(self, cid: int | None) -> None:
-        self.conversations.blockSignals(True)
-        for i in range(self.conversations.count()):
-            item = self.conversations.item(i)
+        self.conversation_list.blockSignals(True)
+        for i in range(self.conversation_list.count()):
+            item = self.conversation_list.item(i)
             if item.data(Qt.ItemDataRole.UserRole) == cid:
-                self.conversations.setCurrentItem(item)
+                self.conversation_list.setCurrentItem(item)
                 break
         else:
-            self.conversations.clearSelection()
-        self.conversations.blockSignals(False)
+            self.conversation_list.clearSelection()
+        self.conversation_list.blockSignals(False)
 
     @Slot(list)
     def _show_messages(self, msgs: list[h.Message]) -> None:
-        streaming = self.controller.streaming_message_id
+        streaming = self.turns.streaming_message_id
         parts = []
         for m in msgs:
             who = "Clinician" if m.role == "user" else "Assistant"
             color = "#1f4e79" if m.role == "user" else "#2d6a2d"
-            text = self.controller.streaming_text if m.message_id == streaming else m.content
+            text = self.turns.streaming_text if m.message_id == streaming else m.content
             note = "writing…" if m.message_id == streaming else _STATUS_NOTE.get(m.status, "")
             if m.message_id == streaming:  # marked as each sentence is judged, before the answer ends
-                marks = {"spans": [s.to_dict() for s in self.controller.streaming_marks]}
+                marks = {"spans": [s.to_dict() for s in self.turns.streaming_marks]}
                 body = verdict_html(text, json.dumps(marks))
             elif m.verdict:
                 body = verdict_html(text, m.verdict)
@@ -289,8 +298,8 @@ class QtChatPanel(QWidget):
 
     @Slot(str)
     def _stream_text(self, text: str) -> None:
-        if self._stream_shown is None or self._stream_shown != self.controller.streaming_message_id:
-            return  # not drawn yet: the redraw will show controller.streaming_text in full
+        if self._stream_shown is None or self._stream_shown != self.turns.streaming_message_id:
+            return  # not drawn yet: the redraw will show turns.streaming_text in full
         cursor = self.view.textCursor()
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertText(text)
@@ -302,11 +311,11 @@ class QtChatPanel(QWidget):
         """A sentence the record does not support was just written: redraw, so it is marked while the answer
         is still streaming (rare: a verified sentence needs no redraw)."""
         if self._stream_shown is not None:
-            self._show_messages(self.controller.messages)
+            self._show_messages(self.conversations.messages)
 
     @Slot(bool)
     def _busy(self, busy: bool) -> None:
-        ready = self.controller.model_ready
+        ready = self.model.ready
         self.send_button.setEnabled(not busy and ready)
         self.stop_button.setEnabled(busy)
         self.regenerate_button.setEnabled(not busy and ready)

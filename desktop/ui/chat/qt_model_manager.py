@@ -21,15 +21,15 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.llm.model_files import ModelEntry, adapter_description
-from desktop.ui.chat.chat_controller import ChatController
+from desktop.ui.chat.model_control import ChatModel
 
 COLUMNS = ("Name", "Size", "Quantization", "Context", "Chat template", "Checked by", "Status")
 
 
 class QtModelManager(QDialog):
-    def __init__(self, controller: ChatController, parent: QWidget | None = None) -> None:
+    def __init__(self, model: ChatModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.controller = controller
+        self.model = model
         self.entries: list[ModelEntry] = []
         self.setWindowTitle("Models")
         self.table = QTableWidget(0, len(COLUMNS))
@@ -44,10 +44,10 @@ class QtModelManager(QDialog):
         self.close_button = QPushButton("Close")
         # The project's LoRA adapter (resources/models), loaded over the default model when it is the chat's.
         self.adapter_box = QCheckBox("Use Vitalsight's fine-tuned adapter over the default model")
-        self.adapter_box.setChecked(controller.settings.use_adapter)
+        self.adapter_box.setChecked(model.settings.use_adapter)
         self.adapter_box.toggled.connect(self._use_adapter)
         # What it is used for and what it measured (its manifest: a small JSON read, no hashing).
-        self.adapter_info = QLabel(adapter_description(controller.model_path))
+        self.adapter_info = QLabel(adapter_description(model.model_path))
         self.adapter_info.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.import_button)
@@ -67,12 +67,12 @@ class QtModelManager(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
-        self.controller.list_models(self._show)
+        self.model.list_models(self._show)
 
     def _show(self, entries: list[ModelEntry]) -> None:
         self.entries = entries
         self.table.setRowCount(len(entries))
-        current = self.controller.model_path.resolve()
+        current = self.model.model_path.resolve()
         for row, e in enumerate(entries):
             checked = "manifest (sha256)" if e.has_manifest else "trial load on use"
             cells = (e.name + ("  ◀ in use" if e.path.resolve() == current else ""), f"{e.size_bytes / 1e6:.1f} MB",
@@ -88,7 +88,7 @@ class QtModelManager(QDialog):
         self.status.setText(f"{len(entries)} model file(s).")
 
     def _use_adapter(self, on: bool) -> None:
-        self.controller.apply_settings(dataclasses.replace(self.controller.settings, use_adapter=on))
+        self.model.apply_settings(dataclasses.replace(self.model.settings, use_adapter=on))
 
     def _import(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import a GGUF model", "", "GGUF models (*.gguf)")
@@ -108,7 +108,7 @@ class QtModelManager(QDialog):
             self.import_button.setEnabled(True)
             self.status.setText(message)
 
-        self.controller.import_model(path, imported, failed)
+        self.model.import_model(path, imported, failed)
 
     def _use(self) -> None:
         rows = {i.row() for i in self.table.selectedIndexes()}
@@ -118,5 +118,5 @@ class QtModelManager(QDialog):
         if entry.error:
             self.status.setText(entry.error)
             return
-        self.controller.load_model(entry.path)
+        self.model.load(entry.path)
         self.accept()

@@ -25,9 +25,6 @@ class TurnControl(QObject):
     busyChanged = Signal(bool)
     contextChanged = Signal(int, int, int)  # tokens used, context size, earlier messages left out
     statsChanged = Signal(str)            # "… tokens/s · first token … s" after each answer
-    # Never emitted: ask_turn records the question in the audit log itself, in core, for every caller. Kept
-    # only because desktop/ui/app.py still connects it to its own audit record (remove both at merge).
-    questionAsked = Signal(object)
     answerComputed = Signal(object)       # Answer: figures DuckDB computed, with how (plan, SQL, rows)
     errorRaised = Signal(str)
 

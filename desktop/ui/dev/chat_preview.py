@@ -85,11 +85,11 @@ def panel_preview() -> int:
     patient = seed_demo_patient(store)
     db = WorkspaceExecutor(store)
     assistant = ChatAssistant(db=db)
-    panel, controller = assistant.panel, assistant.controller
+    panel = assistant.panel
     panel.resize(1000, 680)
     panel.setWindowTitle("Vitalsight chat (preview)")
     panel.show()
-    controller.set_patient(patient)
+    assistant.set_patient(patient)
 
     def shutdown() -> None:  # the order matters: the worker saves its last answer through db
         assistant.shutdown()
@@ -99,7 +99,7 @@ def panel_preview() -> int:
     question = os.environ.get("VITALSIGHT_PREVIEW_ASK")
     if question:
         def ask() -> None:
-            if controller.model_ready:
+            if assistant.model.ready:
                 panel.input.setPlainText(question)
                 panel._send()
             else:

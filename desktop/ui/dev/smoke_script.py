@@ -207,8 +207,9 @@ class SmokeDriver(QObject):
         panel = self.window.findChild(QtChatPanel)  # type: ignore[union-attr]
         if panel is None:
             raise RuntimeError("the window has no chat panel")
-        controller = panel.controller
-        controller.errorRaised.connect(self.guard(lambda message: self.fail(f"chat error: {message}")))
+        conversations, turns, model = panel.conversations, panel.turns, panel.model
+        for part in (conversations, turns, model):
+            part.errorRaised.connect(self.guard(lambda message: self.fail(f"chat error: {message}")))
 
         def chunk(_text: str) -> None:
             if self._chunks == 0:
@@ -230,8 +231,8 @@ class SmokeDriver(QObject):
             self.finish_ok()
 
         def send_when_ready(*_: object) -> None:
-            ready = controller.model_ready and not controller.busy
-            if self.patient_id is not None and controller.patient_id != self.patient_id:
+            ready = model.ready and not turns.busy
+            if self.patient_id is not None and conversations.patient_id != self.patient_id:
                 ready = False  # the panel has not followed the selected patient yet
             if not ready or self.report.get("asked_s") is not None:
                 if not ready:
@@ -244,8 +245,8 @@ class SmokeDriver(QObject):
             panel.send_button.click()
             self.mark("asked")
 
-        controller.streamText.connect(self.guard(chunk))
-        controller.streamFinished.connect(self.guard(finished))
+        turns.streamText.connect(self.guard(chunk))
+        turns.streamFinished.connect(self.guard(finished))
         send_when_ready()
 
     def finish_ok(self) -> None:

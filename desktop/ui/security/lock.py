@@ -2,7 +2,7 @@
 and the assistant dock are hidden behind it until the passphrase is given again.
 
 On lock the window forgets the workspace key (store.forget_workspace_key), the chat empties its panel
-and the model's KV cache (ChatController.clear_for_lock, through the ``locked`` signal), and open
+and the model's KV cache (ChatAssistant.clear_for_lock, through the ``locked`` signal), and open
 dialogs are hidden. Background work goes on: an import finishes into the workspace (its connection
 stays open) and an answer being written is stopped and saved as far as it came, so nothing is lost.
 A plaintext workspace locks too; unlocking it only confirms the OS user, and the screen says so.
