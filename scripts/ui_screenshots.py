@@ -3,7 +3,8 @@
     xvfb-run -s "-screen 0 1600x1000x24" python scripts/ui_screenshots.py WORKSPACE OUT_DIR [PATIENT_ID]
 
 An encrypted WORKSPACE is unlocked with VITALSIGHT_PASSPHRASE, as ``python -m desktop gui`` does.
-``VITALSIGHT_SHOTS=views`` takes only the window's views (overview, patient, observations, cohort), without
+``VITALSIGHT_SHOTS_QUESTION`` and ``VITALSIGHT_SHOTS_PRESCRIPTION`` replace the diagnosis and prescription questions asked of
+the selected patient. ``VITALSIGHT_SHOTS=views`` takes only the window's views (overview, patient, observations, cohort), without
 asking the assistant or opening dialogs: the quick loop while laying the window out.
 
 A long record to look at: ``python -m devtools.synthetic.long_record /tmp/long.duckdb`` prints its id.
@@ -87,7 +88,16 @@ def main() -> int:
 
         def patient_answered(_answer: object) -> None:
             assistant.turns.answerComputed.disconnect(patient_answered)
-            QTimer.singleShot(800, lambda: (shot("assistant"), ask_cohort()))
+            QTimer.singleShot(800, lambda: (shot("assistant"), ask_prescription()))
+
+        def ask_prescription() -> None:
+            assistant.turns.answerComputed.connect(prescription_answered)
+            assistant.turns.send(os.environ.get("VITALSIGHT_SHOTS_PRESCRIPTION",
+                                                "When was she first prescribed metformin?"))
+
+        def prescription_answered(_answer: object) -> None:
+            assistant.turns.answerComputed.disconnect(prescription_answered)
+            QTimer.singleShot(800, lambda: (shot("assistant-prescription"), ask_cohort()))
 
         def ask_cohort() -> None:
             assistant.turns.answerComputed.connect(cohort_answered)
@@ -113,7 +123,7 @@ def main() -> int:
                                             next_step()))
 
         assistant.turns.answerComputed.connect(patient_answered)
-        assistant.turns.send("What is the latest blood pressure?")
+        assistant.turns.send(os.environ.get("VITALSIGHT_SHOTS_QUESTION", "Has she been diagnosed with diabetes?"))
 
     window.patient_view.loaded.connect(patient_shown)
     steps += [

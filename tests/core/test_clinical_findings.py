@@ -13,7 +13,7 @@ import pytest
 from desktop.core.clinical.measurements import load_catalog
 from desktop.core.clinical.patient_settings import set_spo2_scale2, spo2_scale2
 from desktop.core.clinical.ranges import PREGNANCY, flag, load_ranges
-from desktop.core.clinical.scores import bp_category
+from desktop.core.clinical.scores import LOW_BP, bp_category
 from desktop.core.queries.series import patient_series
 from desktop.core.queries.summary import patient_summary
 from desktop.core.workspace.store import Store, open_store
@@ -94,8 +94,11 @@ def test_bp_flags_never_contradict_the_category() -> None:
     for sbp, dbp in itertools.product(np.arange(80, 200, 0.5), np.arange(50, 130, 0.5)):
         s_flag, d_flag = flag(sbp, sbp_range), flag(dbp, dbp_range)
         category = bp_category(sbp, dbp)
-        normal_flags = s_flag in ("N", "L", "LL") and d_flag in ("N", "L", "LL")
-        assert (category == "Normal") == normal_flags, (sbp, dbp, category, s_flag, d_flag)
+        none_high = s_flag in ("N", "L", "LL") and d_flag in ("N", "L", "LL")
+        any_low = s_flag in ("L", "LL") or d_flag in ("L", "LL")
+        # Raised pressure graded by ACC/AHA; a low reading is said to be low, never "Normal" beside its flag.
+        assert (category == "Normal") == (none_high and not any_low), (sbp, dbp, category, s_flag, d_flag)
+        assert (category == LOW_BP) == (none_high and any_low), (sbp, dbp, category, s_flag, d_flag)
         assert (category == "Hypertensive crisis") == ("HH" in (s_flag, d_flag)), (sbp, dbp)
 
 

@@ -189,6 +189,9 @@ def news2(values: dict[str, float | str], *, scale2: bool = False) -> News2:
 BP_CATEGORIES = ("Normal", "Elevated", "Hypertension stage 1", "Hypertension stage 2", "Hypertensive crisis")
 
 
+LOW_BP = "Low (below the healthy range; ACC/AHA 2017 grades only raised pressure)"
+
+
 def bp_category(systolic: float | None, diastolic: float | None, *, pregnant: bool = False,
                 age: float | None = None, sex: str | None = None) -> str | None:
     """The category of one reading; where SBP and DBP disagree the higher category wins.
@@ -220,4 +223,7 @@ def bp_category(systolic: float | None, diastolic: float | None, *, pregnant: bo
         return "Hypertension stage 1"
     if sbp.classify(systolic) == "H":
         return "Elevated"
+    if sbp.classify(systolic) in ("L", "LL") or dbp.classify(diastolic) in ("L", "LL"):
+        # ACC/AHA 2017 grades raised pressure only: 69/45 is not "Normal" beside its LL flag.
+        return LOW_BP
     return "Normal"
