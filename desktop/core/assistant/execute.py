@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from desktop.core.assistant.answer import Answer, Fact
+from desktop.core.assistant.execute_cohort import run_workspace
+from desktop.core.assistant.execute_events import run_events
 from desktop.core.assistant.handover import handover_answer
 from desktop.core.assistant.plan import HISTORY_OPERATIONS, Plan, TimeWindow
+from desktop.core.assistant.readings import (
+    LAST_VISIT_SQL,
+    describe_reading,
+    last_visit_day,
+    measurement_name,
+    patient_readings,
+    reading_day,
+    say_reading,
+    window_sql,
+)
 from desktop.core.clinical.display_units import format_value
-from desktop.core.clinical.flag_words import flag_phrase
-from desktop.core.clinical.measurements import load_catalog
-from desktop.core.clinical.ranges import flag
 from desktop.core.queries.attention import rank_for_attention
 from desktop.core.queries.medications import (
     ALLERGIES_SQL,
@@ -27,7 +36,7 @@ from desktop.core.queries.medications import (
     patient_history,
 )
 from desktop.core.queries.patient_facts import PatientFacts, patient_facts
-from desktop.core.queries.summary import LATEST_ORDER, PatientNotFound
+from desktop.core.queries.summary import PatientNotFound
 from desktop.core.workspace.store import Store
 
 READINGS_SHOWN = 50
@@ -41,14 +50,12 @@ def run_plan(store: Store, plan: Plan) -> Answer:
     elif plan.operation == "handover":
         answer = handover_answer(store, plan)
     elif plan.subject == "patient" and plan.entity != "observation":
-        from desktop.core.assistant.execute_events import run_events
         answer = run_events(store, plan)
     elif plan.subject == "patient":
         answer = _patient(store, plan)
     elif plan.operation == "attention":
         answer = _attention(store, plan)
     else:
-        from desktop.core.assistant.execute_cohort import run_workspace
         answer = run_workspace(store, plan)
     answer.seconds = time.perf_counter() - started
     return answer
@@ -65,70 +72,6 @@ def record_today(store: Store, patient_id: str | None) -> date:
 
 
 # ---------------------------------------------------------------------------------------------- patient
-def _name(code: str) -> str:
-    m = load_catalog().by_code(code)
-    return m.name if m else code
-
-
-def _window_sql(store: Store, plan: Plan, column: str = "observed_at") -> tuple[str, list[Any]]:
-    w = plan.window
-    clauses: list[str] = []
-    params: list[Any] = []
-    if w.last_visit and plan.patient_id:
-        day = last_visit_day(store, plan.patient_id)
-        if day is not None:
-            clauses.append(f"{column}::DATE = ?")
-            params.append(day)
-    if w.start:
-        clauses.append(f"{column} >= ?")
-        params.append(w.start)
-    if w.end:
-        clauses.append(f"{column} < ?")
-        params.append(w.end)
-    return "".join(f" AND {c}" for c in clauses), params
-
-
-LAST_VISIT_SQL = ("SELECT coalesce((SELECT max(started_at)::DATE FROM encounters WHERE patient_id = ?), "
-                  "(SELECT max(observed_at)::DATE FROM observations WHERE patient_id = ?))")
-
-
-def last_visit_day(store: Store, patient_id: str) -> date | None:
-    """The day of the patient's newest encounter (or, with none recorded, of their newest reading)."""
-    row = store.con.execute(LAST_VISIT_SQL, [patient_id, patient_id]).fetchone()
-    return row[0] if row and row[0] else None
-
-
-def _describe(facts: PatientFacts, code: str, value: float | str | None, unit: str, at: datetime) -> Fact:
-    if isinstance(value, (int, float)):
-        reference = facts.reference_at(code, at)
-        f = flag(value, reference)
-        rule = reference.rule_for(f, unit) if reference is not None else None
-        if reference is None:
-            age = facts.age_at(at)
-            rule = (f"not flagged: aged {age:g} at the reading" if age is not None and age < facts.ranges.adult_age_years
-                    else "no reference range")
-        return Fact(_name(code), float(value), unit, at.isoformat(), f, rule, facts.patient_id)
-    return Fact(_name(code), str(value), "", at.isoformat(), None, "text value", facts.patient_id)
-
-
-def _day(fact: Fact) -> str:
-    return (fact.observed_at or "")[:10]
-
-
-def _say(fact: Fact) -> str:
-    """'150 mm[Hg] on 2024-02-05 (above the healthy range: H: >= 120 mm[Hg] (ACC/AHA ...))'."""
-    value = format_value(fact.value) if isinstance(fact.value, float) else f'"{fact.value}"'
-    unit = f" {fact.unit}" if fact.unit else ""
-    when = f" on {fact.observed_at[:10]}" if fact.observed_at else ""
-    if fact.flag:
-        judged = f" ({flag_phrase(fact.flag)}; {fact.rule})"
-    elif fact.rule:
-        judged = f" ({fact.rule})"
-    else:
-        judged = ""
-    return f"{value}{unit}{when}{judged}"
-
-
 def _patient(store: Store, plan: Plan) -> Answer:
     pid = plan.patient_id or ""
     facts = patient_facts(store, pid)
@@ -182,14 +125,9 @@ def _history(store: Store, plan: Plan, pid: str) -> Answer:
 
 
 def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> Answer:
-    op, name = plan.operation, _name(code)
-    window_sql, window_params = _window_sql(store, plan)
+    op, name = plan.operation, measurement_name(code)
     numeric_only = op not in ("latest", "first", "last_date", "readings", "count", "in_range")
-    value_filter = "value IS NOT NULL" if numeric_only else "(value IS NOT NULL OR value_raw IS NOT NULL)"
-    sql = (f"SELECT observed_at, coalesce(value::VARCHAR, value_raw) AS value, value AS number, unit FROM observations "
-           f"WHERE patient_id = ? AND code = ? AND {value_filter}{window_sql} ORDER BY {LATEST_ORDER}")
-    params: list[Any] = [facts.patient_id, code, *window_params]
-    rows = store.con.execute(sql, params).fetchall()
+    sql, params, rows = patient_readings(store, plan, facts, code, numeric=numeric_only)
     columns = ["observed_at", "value", "unit", "flag"]
     scope = f" {plan.window.text}" if plan.window.text else ""
     if not rows and plan.window.last_visit:
@@ -210,11 +148,11 @@ def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> An
                                 "has one.", [], [sql], [params], columns, [], declined=True)
         text = f"The record has no {name.lower()} readings{scope} for this patient."
         return Answer(plan, text, [], [sql], [params], columns, [])
-    described = [_describe(facts, code, number if number is not None else value, unit or "", at)
+    described = [describe_reading(facts, code, number if number is not None else value, unit or "", at)
                  for at, value, number, unit in rows]
     used = [[f.observed_at, f.value, f.unit, f.flag] for f in described]
     newest, oldest = described[0], described[-1]
-    span = f"from {_day(oldest)} to {_day(newest)}" if len(described) > 1 else f"on {_day(newest)}"
+    span = f"from {reading_day(oldest)} to {reading_day(newest)}" if len(described) > 1 else f"on {reading_day(newest)}"
     n = len(described)
     numbers = [f for f in described if isinstance(f.value, float)]
     stated: list[Fact]
@@ -222,13 +160,13 @@ def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> An
     extra_params: list[list[Any]] = []
     if op == "latest":
         stated = [newest]
-        text = f"The latest {name.lower()}{scope} is {_say(newest)}."
+        text = f"The latest {name.lower()}{scope} is {say_reading(newest)}."
     elif op == "first":
         stated = [oldest]
-        text = f"The first {name.lower()} recorded{scope} is {_say(oldest)}."
+        text = f"The first {name.lower()} recorded{scope} is {say_reading(oldest)}."
     elif op == "last_date":
         stated = [newest]
-        text = f"{name} was last recorded on {_day(newest)}: {_say(newest)}."
+        text = f"{name} was last recorded on {reading_day(newest)}: {say_reading(newest)}."
     elif op == "count":
         # The count is a figure the answer states: a fact, so the verifier and the evaluation can read it.
         stated = [Fact(f"number of {name} readings", n, "", None, None, None, facts.patient_id)]
@@ -237,11 +175,12 @@ def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> An
         pick = (max if op == "max" else min)(numbers, key=lambda f: float(f.value))
         stated = [pick]
         word = "highest" if op == "max" else "lowest"
-        text = f"The {word} {name.lower()}{scope} is {_say(pick)}, out of {n} reading{'s' if n != 1 else ''} {span}."
+        text = f"The {word} {name.lower()}{scope} is {say_reading(pick)}, out of {n} reading{'s' if n != 1 else ''} {span}."
     elif op in ("mean", "median"):
         agg = "avg" if op == "mean" else "median"
+        clause, _ = window_sql(store, plan)   # the same window, hence the same parameters as the rows'
         agg_sql = (f"SELECT {agg}(value), count(*) FROM observations WHERE patient_id = ? AND code = ? "
-                   f"AND value IS NOT NULL{window_sql}")
+                   f"AND value IS NOT NULL{clause}")
         value, count = store.con.execute(agg_sql, params).fetchone()  # type: ignore[misc]
         extra_sql, extra_params = [agg_sql], [params]
         fact = Fact(f"{op} {name}", round(float(value), 2), newest.unit, None, None, None, facts.patient_id)
@@ -251,7 +190,7 @@ def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> An
     elif op == "change":
         if len(numbers) < 2:
             stated = numbers[:1]
-            text = f"There is only one {name.lower()} reading{scope}: {_say(numbers[0])}; no change can be computed."
+            text = f"There is only one {name.lower()} reading{scope}: {say_reading(numbers[0])}; no change can be computed."
         else:
             first, last = numbers[-1], numbers[0]
             delta = float(last.value) - float(first.value)
@@ -260,27 +199,27 @@ def _patient_one(store: Store, plan: Plan, facts: PatientFacts, code: str) -> An
                       first, last]
             direction = "rose" if delta > 0 else "fell" if delta < 0 else "did not change"
             text = (f"A change of {'+' if delta > 0 else ''}{format_value(delta)} {last.unit}: {name.lower()}{scope} "
-                    f"{direction} from {_say(first)} to {_say(last)}, over {len(numbers)} readings.")
+                    f"{direction} from {say_reading(first)} to {say_reading(last)}, over {len(numbers)} readings.")
     elif op == "readings":
         stated = described[:READINGS_SHOWN]
         more = f" (the newest {READINGS_SHOWN} shown; all {n} are in the table)" if n > READINGS_SHOWN else ""
-        text = f"{n} {name.lower()} reading{'s' if n != 1 else ''}{scope}{more}: " + "; ".join(_say(f) for f in stated) + "."
+        text = f"{n} {name.lower()} reading{'s' if n != 1 else ''}{scope}{more}: " + "; ".join(say_reading(f) for f in stated) + "."
     elif op == "in_range":
         stated = [newest]
         if not isinstance(newest.value, float):
-            text = f"The latest {name.lower()} is a text value, {_say(newest)}: not judged against a range."
+            text = f"The latest {name.lower()} is a text value, {say_reading(newest)}: not judged against a range."
         elif newest.flag is None:
-            text = f"The latest {name.lower()} is {_say(newest)}: there is no healthy range to judge it by."
+            text = f"The latest {name.lower()} is {say_reading(newest)}: there is no healthy range to judge it by."
         else:
             abnormal = [f for f in numbers if f.flag not in (None, "N")]
-            text = (f"The latest {name.lower()} is {_say(newest)}. {len(abnormal)} of {len(numbers)} "
+            text = (f"The latest {name.lower()} is {say_reading(newest)}. {len(abnormal)} of {len(numbers)} "
                     f"reading{'s' if len(numbers) != 1 else ''}{scope} were outside the healthy range.")
     else:  # above / below
         limit = float(plan.threshold or 0)
         hits = [f for f in numbers if (float(f.value) > limit if op == "above" else float(f.value) < limit)]
         stated = hits[:READINGS_SHOWN]
         unit = numbers[0].unit if numbers else ""
-        listing = ("; ".join(_say(f) for f in stated)) if hits else "none"
+        listing = ("; ".join(say_reading(f) for f in stated)) if hits else "none"
         text = (f"{len(hits)} of {len(numbers)} {name.lower()} reading{'s' if len(numbers) != 1 else ''}{scope} "
                 f"{'were' if len(hits) != 1 else 'was'} {op} {format_value(limit)} {unit}: {listing}.")
         used = [[f.observed_at, f.value, f.unit, f.flag] for f in hits]

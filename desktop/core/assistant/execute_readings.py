@@ -4,14 +4,11 @@ begins with Yes or No where the question asks so, then the readings with their d
 
 from __future__ import annotations
 
-from typing import Any
-
 from desktop.core.assistant.answer import Answer, Fact
-from desktop.core.assistant.execute import _describe, _name, _say, _window_sql
 from desktop.core.assistant.plan import Plan
+from desktop.core.assistant.readings import describe_reading, measurement_name, patient_readings, say_reading
 from desktop.core.clinical.display_units import format_value
 from desktop.core.queries.patient_facts import PatientFacts
-from desktop.core.queries.summary import LATEST_ORDER
 from desktop.core.workspace.store import Store
 
 _RELATION_WORDS = {"less": "less than", "greater": "greater than", "same": "the same as", "different": "different from"}
@@ -33,17 +30,12 @@ def limit_words(plan: Plan, unit: str = "") -> str:
 
 def run_reading_question(store: Store, plan: Plan, facts: PatientFacts) -> Answer:
     code = plan.measurements[0]
-    name = _name(code)
-    window_sql, window_params = _window_sql(store, plan)
+    name = measurement_name(code)
     numeric = plan.operation in ("compare", "latest", "above", "below")
-    value_filter = "value IS NOT NULL" if numeric else "(value IS NOT NULL OR value_raw IS NOT NULL)"
-    sql = (f"SELECT observed_at, coalesce(value::VARCHAR, value_raw) AS value, value AS number, unit FROM observations "
-           f"WHERE patient_id = ? AND code = ? AND {value_filter}{window_sql} ORDER BY {LATEST_ORDER}")
-    params: list[Any] = [facts.patient_id, code, *window_params]
-    rows = store.con.execute(sql, params).fetchall()
+    sql, params, rows = patient_readings(store, plan, facts, code, numeric=numeric)
     columns = ["observed_at", "value", "unit", "flag"]
     scope = f" {plan.window.text}" if plan.window.text else ""
-    described = [_describe(facts, code, number if number is not None else value, unit or "", at)
+    described = [describe_reading(facts, code, number if number is not None else value, unit or "", at)
                  for at, value, number, unit in rows]
     n = len(described)
     count = Fact(f"number of {name} readings", n, "", None, patient_id=facts.patient_id)
@@ -64,21 +56,21 @@ def run_reading_question(store: Store, plan: Plan, facts: PatientFacts) -> Answe
                       [params], columns, [])
     newest, oldest = described[0], described[-1]
     if op == "exists":
-        text = (f"Yes: {n} {name.lower()} reading{'s' if n != 1 else ''}{scope}, the first {_say(oldest)}, the latest "
-                f"{_say(newest)}." if n > 1 else f"Yes: one {name.lower()} reading{scope}, {_say(newest)}.")
+        text = (f"Yes: {n} {name.lower()} reading{'s' if n != 1 else ''}{scope}, the first {say_reading(oldest)}, the latest "
+                f"{say_reading(newest)}." if n > 1 else f"Yes: one {name.lower()} reading{scope}, {say_reading(newest)}.")
         return Answer(plan, text, [count, newest, oldest] if n > 1 else [count, newest], [sql], [params], columns,
                       [[f.observed_at, f.value, f.unit, f.flag] for f in (newest, oldest)])
     if op == "compare":
         if n < 2:
-            return Answer(plan, f"There is only one {name.lower()} reading{scope} ({_say(newest)}), so the last "
+            return Answer(plan, f"There is only one {name.lower()} reading{scope} ({say_reading(newest)}), so the last "
                                 "cannot be compared with the first.", [newest, count], [sql], [params], columns,
                           [[newest.observed_at, newest.value, newest.unit, newest.flag]])
         last, first = float(newest.value), float(oldest.value)
         actual = "greater" if last > first else "less" if last < first else "same"
         asked = plan.comparison or "different"
         holds = actual == asked or (asked == "different" and actual != "same")
-        text = (f"{'Yes' if holds else 'No'}: the last {name.lower()}{scope}, {_say(newest)}, is "
-                f"{_RELATION_WORDS[actual]} the first, {_say(oldest)} (a change of "
+        text = (f"{'Yes' if holds else 'No'}: the last {name.lower()}{scope}, {say_reading(newest)}, is "
+                f"{_RELATION_WORDS[actual]} the first, {say_reading(oldest)} (a change of "
                 f"{'+' if last - first > 0 else ''}{format_value(last - first)} {newest.unit}).")
         delta = Fact(f"change in {name}", round(last - first, 2), newest.unit, None, None, None, facts.patient_id)
         return Answer(plan, text, [newest, oldest, delta, count], [sql], [params], columns,
@@ -86,13 +78,13 @@ def run_reading_question(store: Store, plan: Plan, facts: PatientFacts) -> Answe
     unit = newest.unit
     if op == "latest":  # yes/no on the latest reading against a threshold
         hit = passes(float(newest.value), plan)
-        text = (f"{'Yes' if hit else 'No'}: the latest {name.lower()}{scope} is {_say(newest)}, which is "
+        text = (f"{'Yes' if hit else 'No'}: the latest {name.lower()}{scope} is {say_reading(newest)}, which is "
                 f"{'' if hit else 'not '}{limit_words(plan, unit)}.")
         return Answer(plan, text, [newest, Fact("threshold", float(plan.threshold or 0), unit), count], [sql],
                       [params], columns, [[newest.observed_at, newest.value, newest.unit, newest.flag]])
     hits = [f for f in described if passes(float(f.value), plan)]
     shown = hits[:50]
-    listing = "; ".join(_say(f) for f in shown)
+    listing = "; ".join(say_reading(f) for f in shown)
     more = f" (the newest 50 shown; all {len(hits)} are in the table)" if len(hits) > 50 else ""
     if hits:
         text = (f"Yes: {len(hits)} of {n} {name.lower()} reading{'s' if n != 1 else ''}{scope} "
@@ -102,7 +94,7 @@ def run_reading_question(store: Store, plan: Plan, facts: PatientFacts) -> Answe
             min(described, key=lambda f: float(f.value))
         word = "highest" if plan.comparison == "above" else "lowest"
         text = (f"No: 0 of {n} {name.lower()} reading{'s' if n != 1 else ''}{scope} were "
-                f"{limit_words(plan, unit)}; the {word} was {_say(top)}.")
+                f"{limit_words(plan, unit)}; the {word} was {say_reading(top)}.")
         shown = [top]
     facts_out = [*shown, Fact(f"number of {name} readings {plan.comparison} the threshold", len(hits)),
                  Fact("threshold", float(plan.threshold or 0), unit), count]
