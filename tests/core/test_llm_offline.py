@@ -42,7 +42,7 @@ def test_the_whole_chat_path_runs_with_sockets_forbidden(no_network: None, works
     # model check, load, patient context, prompt, streaming, saving, stats: all of it
     code = chat_main(["--workspace", str(workspace), "--patient", PATIENT, "--model", str(model_path),
                       "--temperature", "0", "--max-tokens", "40", "--threads", "1",
-                      "Summarise this patient for a handover."])
+                      "What lifestyle advice could help her?"])
     out = capsys.readouterr()
     assert code == 0, out.err
     assert out.out.strip()

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel
 from desktop.core.settings import AppSettings
 from desktop.core.workspace import crypto as workspace_crypto
 from desktop.core.workspace.audit import read_audit
-from desktop.core.workspace.store import forget_workspace_key, is_workspace_unlocked
+from desktop.core.workspace.store import forget_workspace_key, is_workspace_unlocked, open_store
 from desktop.ui import qt_errors
 from desktop.ui.qt_main_window import QtMainWindow
 from desktop.ui.qt_settings import qsettings
@@ -317,6 +317,8 @@ def test_lock_empties_the_chat_and_the_models_kv_cache(qtbot, make_workspace, wo
 def test_an_import_through_the_window_is_audited_per_file(
     qtbot, window: QtMainWindow, tmp_path: Path, synthea_folder: Path
 ) -> None:
+    with open_store(tmp_path / "empty.duckdb"):   # File > Open opens workspaces; it never makes one
+        pass
     _open(qtbot, window, tmp_path / "empty.duckdb")
     dialog = window.open_import_dialog([synthea_folder])
     assert dialog is not None
