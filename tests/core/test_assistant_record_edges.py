@@ -1,0 +1,50 @@
+"""Record questions at the edges of the plan language: what no plan reads is declined, never sent to the model's
+prose; workspace counts by a procedure or a vaccine. Expected answers come from the CSV files (pandas)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from desktop.core.assistant.ask import answer_question
+from desktop.core.workspace.store import Store
+
+
+def test_a_question_about_this_patient_that_no_plan_reads_is_declined_not_sent_to_prose(
+        world: tuple[Store, dict[str, pd.DataFrame], Path]) -> None:
+    """Nothing is guessed about a patient: a record question no plan can read is declined in one sentence,
+    while knowledge and interpretation still go to the model, and "how is she doing?" is computed."""
+    store, frames, _ = world
+    pid = frames["patients"]["Id"].iloc[0]
+    for question in ("what is the current PEEP setting on her ventilator?", "has she completed the travel form?",
+                     f"has patient {pid} completed a travel form?"):
+        answer = answer_question(store, question=question, patient_id=pid)
+        assert answer.computed and answer.declined and not answer.facts, (question, answer.text)
+    for question in ("what does HbA1c measure?", "is she at risk of a stroke?"):
+        answer = answer_question(store, question=question, patient_id=pid)
+        assert not answer.computed and not answer.declined, (question, answer.text)
+    assert answer_question(store, question="how is she doing?", patient_id=pid).plan.operation == "handover"
+    meaning = answer_question(store, question="what does her latest HbA1c mean?", patient_id=pid)
+    assert meaning.plan.operation != "mean"   # "what does it mean" is not an average
+
+
+def test_workspace_counts_by_procedure_and_by_vaccine_in_a_year(world) -> None:  # type: ignore[no-untyped-def]
+    """Patients who had a procedure or were given a vaccine (in a year), the living counted and the dead said;
+    expected from the CSV files with pandas."""
+    store, frames, _ = world
+    living = set(frames["patients"].loc[frames["patients"]["DEATHDATE"] == "", "Id"])
+    for table, noun in (("procedures", "procedure"), ("immunizations", "vaccine")):
+        rows = frames[table]
+        name = rows["DESCRIPTION"].value_counts().index[0]
+        year = int(rows.loc[rows["DESCRIPTION"] == name, "DATE" if table == "immunizations" else "START"]
+                   .str[:4].value_counts().index[0])
+        when = rows["DATE" if table == "immunizations" else "START"].str[:4] == str(year)
+        who = set(rows.loc[(rows["DESCRIPTION"] == name) & when, "PATIENT"])
+        words = re.sub(r"\s*\([^()]*\)\s*$", "", name).lower()
+        answer = answer_question(store, question=f"how many patients had the {words} {noun} in {year}?",
+                                 patient_id=None)
+        assert answer.computed and not answer.declined, answer.text
+        assert answer.text.startswith(f"{len(who & living)} living patient"), (answer.text, len(who & living))
+        assert f"{len(who)} including" in answer.text or len(who) == len(who & living)
