@@ -48,3 +48,14 @@ def test_workspace_counts_by_procedure_and_by_vaccine_in_a_year(world) -> None: 
         assert answer.computed and not answer.declined, answer.text
         assert answer.text.startswith(f"{len(who & living)} living patient"), (answer.text, len(who & living))
         assert f"{len(who)} including" in answer.text or len(who) == len(who & living)
+
+
+def test_a_full_stop_ending_the_question_leaves_no_word_unread(world) -> None:  # type: ignore[no-untyped-def]
+    """"…for a handover." and "…systolic." are read whole: the stop is punctuation, not part of the word."""
+    from desktop.core.assistant.ask import parse_question
+    store, frames, _ = world
+    pid = frames["patients"]["Id"].iloc[0]
+    for question, operation in (("Summarise this patient for a handover.", "handover"),
+                                ("What is the latest systolic.", "latest")):
+        parsed = parse_question(store, question=question, patient_id=pid)
+        assert parsed.plan.operation == operation and parsed.unread == (), (question, parsed.unread)

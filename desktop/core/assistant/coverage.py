@@ -80,7 +80,9 @@ def unread_words(question: str, plan: Plan, also: tuple[str, ...] = ()) -> tuple
     left = []
     for m in _WORD.finditer(text):
         word = m.group().strip(".'")
-        if not word or all(covered[m.start():m.end()]) or word in allowed or word.rstrip("s") in allowed:
+        # The word itself, without the full stop or quote around it ("handover." ends a sentence).
+        start = m.start() + len(m.group()) - len(m.group().lstrip(".'"))
+        if not word or all(covered[start:start + len(word)]) or word in allowed or word.rstrip("s") in allowed:
             continue
         if re.fullmatch(r"-?\d+(\.\d+)?", word) and _number_is_read(float(word), plan):
             continue
