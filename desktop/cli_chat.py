@@ -121,7 +121,10 @@ def _report(ns: argparse.Namespace, result: AskResult, settings: ChatSettings) -
                           "marked": verdict.marked(result_.text) if verdict else result_.text}, indent=2))
         return 1 if result_.status == "failed" else 0
     sys.stdout.write("\n")
-    if verdict is not None and verdict.spans:
+    if verdict is not None and not verdict.spans:
+        # Said, not left out: a reader must know the answer was read and held nothing to check.
+        sys.stdout.write("[checked against the record: it states no figure or record fact to check]\n")
+    elif verdict is not None:
         counts = verdict.counts()
         sys.stdout.write(f"[checked against the record: {counts['verified']} verified, {counts['unverified']} "
                          f"unverified, {counts['contradicted']} contradicted]\n")
