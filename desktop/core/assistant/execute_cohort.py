@@ -50,24 +50,18 @@ def group_sql(plan: Plan, *, window_on_events: bool) -> tuple[str, list[Any]]:
             params.append(w.end)
         return "".join(parts)
 
-    if c.condition_terms:
-        marks = ", ".join("?" * len(c.condition_terms))
-        params.extend(c.condition_terms)
-        active = " AND c.resolved IS NULL" if c.active_only else ""
-        clauses.append(f"EXISTS (SELECT 1 FROM conditions c WHERE c.patient_id = p.patient_id AND c.description IN "
-                       f"({marks}){active}{windowed('c.onset')})")
-    if c.medication_terms:
-        marks = ", ".join("?" * len(c.medication_terms))
-        params.extend(c.medication_terms)
-        active = " AND m.stopped_at IS NULL" if c.active_only else ""
-        clauses.append(f"EXISTS (SELECT 1 FROM medications m WHERE m.patient_id = p.patient_id AND m.description IN "
-                       f"({marks}){active}{windowed('m.started_at')})")
-    for terms, table, column in ((c.procedure_terms, "procedures", "started_at"),
-                                 (c.immunization_terms, "immunizations", "given_at")):
+    # Patients with a recorded event of one of the resolved names: (names, table, when it happened, what makes it
+    # still current for "has X now" / "still taking X"; None where "active" has no meaning).
+    for terms, table, when, current in (
+            (c.condition_terms, "conditions", "onset", "resolved"),
+            (c.medication_terms, "medications", "started_at", "stopped_at"),
+            (c.procedure_terms, "procedures", "started_at", None),
+            (c.immunization_terms, "immunizations", "given_at", None)):
         if terms:
             params.extend(terms)
+            active = f" AND x.{current} IS NULL" if c.active_only and current else ""
             clauses.append(f"EXISTS (SELECT 1 FROM {table} x WHERE x.patient_id = p.patient_id AND x.description IN "
-                           f"({', '.join('?' * len(terms))}){windowed('x.' + column)})")
+                           f"({', '.join('?' * len(terms))}){active}{windowed('x.' + when)})")
     if c.encounter_class:
         params.append(c.encounter_class)
         clauses.append("EXISTS (SELECT 1 FROM encounters e WHERE e.patient_id = p.patient_id AND "
