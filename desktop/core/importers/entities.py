@@ -18,6 +18,7 @@ import duckdb
 from desktop.core.importers.observations import RowResult, reader_rejects
 from desktop.core.importers.sql import ident
 
+
 @dataclass(frozen=True)
 class KeyedTable:
     """A workspace table whose rows have a key, and which of its columns a file's row gives."""

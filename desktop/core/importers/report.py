@@ -10,11 +10,12 @@ from dataclasses import asdict, dataclass, field
 import duckdb
 
 from desktop.core.importers.entities import KeyedResult
+from desktop.core.importers.errors import ImportFailed
+from desktop.core.importers.lines import LineLayout, line_layout
 from desktop.core.importers.observations import RowResult, record_lines
 from desktop.core.importers.present import PresentRows
 from desktop.core.importers.reading import needs_staging
 from desktop.core.importers.sniff import CsvFacts
-
 
 #: the status of a file an import never started because it stopped before (Ctrl+C at a terminal)
 NOT_REACHED = "not reached"
@@ -77,17 +78,20 @@ class ImportReport:
 def rejections_of(facts: CsvFacts, result: RowResult) -> list[tuple[int, str]]:
     """Every rejected line once, with a reason true of that line: a line of only whitespace is said to be
     blank, not "Expected Number of Columns" or "patient is empty"."""
-    units = _Units(facts)
-    skipped = sorted({units.unit(b) for b in facts.blank_lines} | set(result.malformed))
+    if not result.rejected_records and not result.malformed:
+        return []  # nothing to number: the file's lines are not read again
+    layout = line_layout(facts)
+    units = _Units(layout)
+    skipped = sorted({units.unit(b) for b in layout.blank_lines} | set(result.malformed))
     found = record_lines(result.rejected_records, skipped) + list(result.malformed.items())
     found = [(units.line(unit), reason) for unit, reason in found]
     open_quote = min((line for line, reason in found if "unterminated quote" in reason), default=None)
     if open_quote is not None:
         # The reader read every line after an unclosed quote as part of its value: each is named, none lost.
-        empty = set(facts.blank_lines)
+        empty = set(layout.blank_lines)
         found += [(n, f"line {n} is inside the quote opened on line {open_quote}, which is never closed")
-                  for n in range(open_quote + 1, facts.last_line + 1) if n not in empty]
-    blank = set(facts.whitespace_lines)
+                  for n in range(open_quote + 1, layout.last_line + 1) if n not in empty]
+    blank = set(layout.whitespace_lines)
     found = [(line, f"line {line} is blank (only whitespace)" if line in blank else reason) for line, reason in found]
     return sorted(set(found))  # a wide row can fail twice for the same reason: say it once
 
@@ -96,10 +100,11 @@ def rejection_entries(facts: CsvFacts, rejections: list[tuple[int, str]]) -> lis
     """The report's rejections: each record's first line, and its last line when a quoted value made it
     span several (``last_line``), so a reader finds the whole record."""
     ends: dict[int, int] = {}
-    if facts.record_starts:
-        starts = facts.record_starts
+    layout = line_layout(facts) if rejections else None
+    if layout is not None and layout.record_starts:
+        starts = layout.record_starts
         ends = {a: b - 1 for a, b in itertools.pairwise(starts)}
-        ends[starts[-1]] = max(facts.last_line, starts[-1])
+        ends[starts[-1]] = max(layout.last_line, starts[-1])
     out: list[dict[str, object]] = []
     for line, reason in rejections:
         entry: dict[str, object] = {"line": line, "reason": reason}
@@ -114,8 +119,8 @@ class _Units:
     """DuckDB's reader numbers records (and blank lines), not lines: the same thing until a quoted value
     spans lines, after which unit ``u`` starts on line ``record_starts[u - 1]``."""
 
-    def __init__(self, facts: CsvFacts) -> None:
-        self._starts = facts.record_starts
+    def __init__(self, layout: LineLayout) -> None:
+        self._starts = layout.record_starts
         self._unit_of = {line: u for u, line in enumerate(self._starts or (), start=1)}
 
     def unit(self, line: int) -> int:
@@ -132,8 +137,9 @@ _LISTED_PRESENT = 5000
 
 def report_present(report: FileReport, result: KeyedResult, facts: CsvFacts) -> None:
     """Rows whose key the workspace held: counted, listed by line, and said in words."""
-    units = _Units(facts)
-    skipped = sorted({units.unit(b) for b in facts.blank_lines} | set(result.malformed))
+    layout = line_layout(facts)
+    units = _Units(layout)
+    skipped = sorted({units.unit(b) for b in layout.blank_lines} | set(result.malformed))
     lines = [(units.line(u), key) for u, key in record_lines([(rn, key) for rn, key, _ in result.present], skipped)]
     same = {rn for rn, _, unchanged in result.present if unchanged}
     updating = result.updated > 0
@@ -211,9 +217,17 @@ def reader_failure(facts: CsvFacts | None, exc: duckdb.Error) -> str:
     first = text.splitlines()[0] if text else type(exc).__name__
     if facts is None:
         return f"the import failed: {first}"
-    if "state machine reached an invalid state" in text and facts.lone_cr_line is not None:
-        return (f"{facts.path}: line {facts.lone_cr_line} holds a carriage return (CR) inside the line, which "
+    lone_cr = _lone_cr_line(facts) if "state machine reached an invalid state" in text else None
+    if lone_cr is not None:
+        return (f"{facts.path}: line {lone_cr} holds a carriage return (CR) inside the line, which "
                 "the CSV reader cannot split into columns; remove it (or save the file again as CSV) and import again")
     line = re.search(r"\b[Ll]ine:? (\d+)", text)
     where = f"line {line.group(1)}: " if line else ""
     return f"{facts.path}: {where}cannot be read: {first}"
+
+
+def _lone_cr_line(facts: CsvFacts) -> int | None:
+    try:
+        return line_layout(facts).lone_cr_line
+    except ImportFailed:  # the file changed or went: DuckDB's own words are all there is to say
+        return None

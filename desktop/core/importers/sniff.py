@@ -3,8 +3,9 @@
 Catches: empty files, binary files, headers that are missing or blank. Tells the text encoding apart
 (UTF-8, UTF-16 LE/BE with or without a byte-order mark, and the single-byte Windows-1252 / Latin-1 that
 Excel writes on a European laptop) and refuses a file whose encoding cannot be told apart, naming the line.
-Notes what DuckDB's reader would misreport: lines holding only whitespace (DuckDB says "Expected Number of
-Columns") and a file whose line endings change part-way (DuckDB's strict reader fails on the whole file).
+Notes a file whose line endings change part-way (DuckDB's strict reader fails on the whole file). Everything
+else about lines (blank ones, records over several lines) is read only when a report names a line (lines.py):
+this pass runs before every import, so it does what every import needs and no more, on bytes.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import itertools
 import re
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.core.importers.errors import ImportFailed
@@ -25,10 +25,7 @@ from desktop.core.importers.errors import ImportFailed
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 _CHUNK = 1 << 20
 _SAVE_AS_UTF8 = "save the file as UTF-8 CSV (Excel: 'CSV UTF-8') and import again"
-# A line that is empty or holds only whitespace: found from the newline before it (fast literal search).
-_MAYBE_BLANK = re.compile(r"\n(?=[ \t\f\v]*\r?(?:\n|$))")
-_BARE_LF = re.compile(r"(?<!\r)\n")
-_LONE_CR = re.compile(r"\r(?!\n)")
+_BARE_LF = re.compile(rb"(?<!\r)\n")
 # UTF-8 for a European letter (U+0080-U+024F) or a typographic sign (U+2000-U+20BF): beside bytes that are
 # not UTF-8 it means two encodings in one file. Read as Windows-1252 these pairs are mojibake ("Ã©", "â€"),
 # which no real export holds, while other valid pairs ("ß–" is 0xDF 0x96) are ordinary 1252 text.
@@ -45,20 +42,10 @@ class CsvFacts:
     delimiter: str
     has_bom: bool
     size_bytes: int
-    blank_lines: tuple[int, ...] = ()  # DuckDB's reader skips these: line numbers must account for them
     #: the text encoding the file is read in: utf-8, latin-1, windows-1252, utf-16-le or utf-16-be
     encoding: str = "utf-8"
-    #: lines holding only spaces, tabs or form feeds: the reader sees a (bad) row; the report says why
-    whitespace_lines: tuple[int, ...] = ()
     #: the first line whose ending (LF or CRLF) differs from the line before it; None when they agree
     mixed_endings_from: int | None = None
-    #: the first line with a carriage return that does not end it: explains DuckDB's "invalid state" error
-    lone_cr_line: int | None = None
-    #: the number of the file's last line (a final line without a newline counts)
-    last_line: int = 0
-    #: only when a quoted value spans lines: the line each record (or blank line) starts on, header first.
-    #: DuckDB numbers its rejected lines, and the pipeline its records, by these units, not by lines.
-    record_starts: tuple[int, ...] | None = None
 
 
 def check_csv(path: Path) -> CsvFacts:
@@ -95,23 +82,13 @@ def _check_csv(path: Path) -> CsvFacts:
         raise ImportFailed(f"{path}: line 1 is blank; the first line must be the column names")
     delimiter = _delimiter(first_line)
     header = _read_header(path, encoding, delimiter)
-    records = (_record_starts(path, encoding, delimiter)
-               if scan.odd_quotes or scan.lone_cr is not None else None)
-    starts, blank, whitespace = None, tuple(scan.blank), tuple(scan.whitespace)
-    if records is not None:  # lines inside a quoted value are neither blank nor whitespace-only lines
-        starts, blank = records
-        begins = set(starts)
-        whitespace = tuple(n for n in whitespace if n in begins)
-    return CsvFacts(
-        path, scan.sha256, header, delimiter, bom, size, blank, encoding, whitespace,
-        scan.mixed_from, scan.lone_cr, scan.last_line, starts,
-    )
+    return CsvFacts(path, scan.sha256, header, delimiter, bom, size, encoding, scan.mixed_from)
 
 
 def _read_header(path: Path, encoding: str, delimiter: str) -> list[str]:
     """The first record, read by the same csv reader as staged rows and record starts (no field limit):
     a header over several lines, an unclosed quote, and empty or repeated names are said in words."""
-    codec = "utf-8-sig" if encoding == "utf-8" else _PYTHON_CODEC[encoding]
+    codec = "utf-8-sig" if encoding == "utf-8" else PYTHON_CODEC[encoding]
     with path.open(encoding=codec, newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
         try:
@@ -146,38 +123,6 @@ def _read_header(path: Path, encoding: str, delimiter: str) -> list[str]:
 
 def _shown(name: str) -> str:
     return repr(name if len(name) <= 60 else name[:57] + "...")
-
-
-def _record_starts(path: Path, encoding: str, delimiter: str) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
-    """The line each record and blank line starts on, when a quoted value holds a line break (a note typed
-    over two lines in Excel) or a carriage return alone ends a record, and the blank lines among them (a blank
-    line inside a quoted value is part of the value, not a line the reader skips); None when every record is
-    one line after all (an inch sign). Lines are counted at line feeds, as the rest of the report counts them:
-    a record after a lone carriage return starts on the same line as the one before it."""
-    codec = "utf-8-sig" if encoding == "utf-8" else _PYTHON_CODEC[encoding]
-    starts: list[int] = []
-    blank: list[int] = []
-    feeds = [0]  # line feeds read so far
-
-    def lines(fh: Iterator[str]) -> Iterator[str]:
-        for piece in fh:
-            feeds[0] += piece.count("\n")
-            yield piece
-
-    with path.open(encoding=codec, newline="") as fh:
-        reader = csv.reader(lines(fh), delimiter=delimiter, quotechar='"', doublequote=True)
-        ended = 0
-        try:
-            for row in reader:
-                starts.append(ended + 1)
-                if not row:
-                    blank.append(ended + 1)
-                ended = feeds[0]
-        except csv.Error:
-            return None  # unreadable as CSV: DuckDB's reader reports it, line by line
-    multiline = any(b - a != 1 for a, b in itertools.pairwise(starts)) or (
-        bool(starts) and ended > starts[-1])
-    return (tuple(starts), tuple(blank)) if multiline else None
 
 
 class _BadByte(Exception):
@@ -244,95 +189,88 @@ def _single_byte_encoding(path: Path, bad: _BadByte) -> str:
 class _Scan:
     sha256: str = ""
     first_text: str = ""
-    blank: list[int] = field(default_factory=list)
-    whitespace: list[int] = field(default_factory=list)
     mixed_from: int | None = None
-    lone_cr: int | None = None
-    last_line: int = 0
-    odd_quotes: bool = False  # a line with an odd number of quotes: a quoted value may span lines
 
 
-_PYTHON_CODEC = {"windows-1252": "cp1252", "latin-1": "latin-1", "utf-8": "utf-8",
-                 "utf-16-le": "utf-16-le", "utf-16-be": "utf-16-be"}
+PYTHON_CODEC = {"windows-1252": "cp1252", "latin-1": "latin-1", "utf-8": "utf-8",
+                "utf-16-le": "utf-16-le", "utf-16-be": "utf-16-be"}
 
 
 def _scan(path: Path, encoding: str) -> _Scan:
-    """One streaming pass: the hash, the first text, blank and whitespace-only lines, line-ending changes."""
-    digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder(_PYTHON_CODEC[encoding])(errors="strict")
+    """One streaming pass over the bytes: the text checked in its encoding, the first text and a change of line
+    endings, while another thread hashes the file (hashlib lets go of the GIL). A newline byte is a newline in
+    UTF-8 and in single-byte encodings; UTF-16 text is looked at as UTF-8."""
+    decoder = codecs.getincrementaldecoder(PYTHON_CODEC[encoding])(errors="strict")
+    on_bytes = not encoding.startswith("utf-16")
     scan = _Scan()
-    line = 1  # the number of the first line in ``carry``
-    carry = ""
-    first_ending: str | None = None  # "\r\n" or "\n": the ending of the first complete line
-    with path.open("rb") as fh:
+    endings = _Endings()
+    offset = 0  # bytes of the file before ``chunk``
+    lines_before = 0  # UTF-16 only: line feeds before ``chunk``
+    with ThreadPoolExecutor(max_workers=1) as pool, path.open("rb") as fh:
+        hashed = pool.submit(_sha256, path)
         while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
             try:
                 text = decoder.decode(chunk)
             except UnicodeDecodeError as exc:
-                raise _BadByte(line + carry.count("\n") + chunk[: exc.start].count(b"\n"), chunk[exc.start]) from None
+                raise _BadByte(_line_at(path, offset + exc.start), chunk[exc.start]) from None
             if not scan.first_text:
                 scan.first_text = text
-            buf = carry + text
-            cut = buf.rfind("\n")
-            if cut < 0:
-                carry = buf
-                continue
-            complete, carry = buf[: cut + 1], buf[cut + 1:]
-            first_ending = _note_endings(scan, complete, line, first_ending)
-            if not scan.odd_quotes and '"' in complete:
-                scan.odd_quotes = any(ln.count('"') % 2 for ln in complete.split("\n") if '"' in ln)
-            if scan.lone_cr is None and (cr := _LONE_CR.search(complete)) is not None:
-                scan.lone_cr = line + complete.count("\n", 0, cr.start())
-            _note_blank_lines(scan, complete, line)
-            line += complete.count("\n")
+            data = chunk if on_bytes else text.encode("utf-8")
+            if scan.mixed_from is None and (at := endings.changed_at(data)) is not None:
+                scan.mixed_from = (_line_at(path, offset + at) if on_bytes
+                                   else lines_before + data.count(b"\n", 0, at) + 1)
+            offset += len(chunk)
+            lines_before += 0 if on_bytes else data.count(b"\n")
         try:
-            carry += decoder.decode(b"", final=True)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             raise ImportFailed(f"{path}: the file ends in the middle of a character (truncated?)") from None
-    if not scan.first_text:
-        scan.first_text = carry
-    scan.odd_quotes = scan.odd_quotes or carry.count('"') % 2 == 1
-    if carry and not carry.strip(" \t\f\v\r") and line > 1:
-        scan.whitespace.append(line)
-    scan.last_line = line if carry else line - 1
-    scan.sha256 = digest.hexdigest()
+        scan.sha256 = hashed.result()
     return scan
 
 
-def _note_endings(scan: _Scan, complete: str, line: int, first_ending: str | None) -> str | None:
-    if scan.mixed_from is not None:
-        return first_ending
-    crlf = complete.count("\r\n")
-    bare = complete.count("\n") - crlf
-    if first_ending is None:
-        first_ending = "\r\n" if complete.find("\r\n") == complete.find("\n") - 1 and crlf else "\n"
-    if first_ending == "\n" and crlf:
-        scan.mixed_from = line + complete.count("\n", 0, complete.find("\r\n"))
-    elif first_ending == "\r\n" and bare:
-        found = _BARE_LF.search(complete)
-        assert found is not None
-        scan.mixed_from = line + complete.count("\n", 0, found.start())
-    return first_ending
+def _sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def _note_blank_lines(scan: _Scan, complete: str, line: int) -> None:
-    """``complete`` starts at the start of ``line`` and ends with a newline."""
-    text = "\n" + complete  # so the first line is found like the others
-    counted_to, at_line = 0, line - 1
-    for match in _MAYBE_BLANK.finditer(text):
-        if match.start() == len(text) - 1:
-            break  # the newline ending the chunk: its next line is not complete yet
-        at_line += text.count("\n", counted_to, match.start() + 1)
-        counted_to = match.start() + 1
-        if at_line == 1:
-            continue  # the header line: check_csv says it is blank
-        end = text.find("\n", match.start() + 1)
-        content = text[match.start() + 1: end]
-        if content in ("", "\r"):
-            scan.blank.append(at_line)
-        else:
-            scan.whitespace.append(at_line)
+def _line_at(path: Path, offset: int) -> int:
+    """The number of the line the byte at ``offset`` is on (read again: only a message needs it)."""
+    feeds = 0
+    with path.open("rb") as fh:
+        while offset > 0 and (chunk := fh.read(min(_CHUNK, offset))):
+            feeds += chunk.count(b"\n")
+            offset -= len(chunk)
+    return feeds + 1
+
+
+class _Endings:
+    """The ending of the file's first line (LF or CRLF), and the first newline that ends a line otherwise."""
+
+    def __init__(self) -> None:
+        self.first: bytes | None = None
+        self._last = b""  # the previous piece's last byte: a CRLF may be cut between two pieces
+
+    def changed_at(self, data: bytes) -> int | None:
+        """Where in ``data`` (the file's next piece) the first line feed with the other ending is; None if none."""
+        last, self._last = self._last, data[-1:]
+        cut_crlf = last == b"\r" and data[:1] == b"\n"
+        if self.first is None:
+            newline = data.find(b"\n")
+            if newline < 0:
+                return None
+            self.first = b"\r\n" if (data[newline - 1:newline] == b"\r" if newline else cut_crlf) else b"\n"
+        if self.first == b"\n":
+            if b"\r" not in data and not cut_crlf:
+                return None  # the common case, at memchr speed
+            if cut_crlf:
+                return 0
+            crlf = data.find(b"\r\n")
+            return crlf + 1 if crlf >= 0 else None
+        if data.count(b"\n") == data.count(b"\r\n") + cut_crlf:
+            return None
+        bare = _BARE_LF.search(data, 1 if cut_crlf else 0)
+        return bare.start() if bare else None
 
 
 def _delimiter(first_line: str) -> str:

@@ -35,6 +35,7 @@ from desktop.core.workspace.keyslot import (
     write_slot_atomically,
 )
 from desktop.core.workspace.store import (
+    STORAGE_VERSION,
     Store,
     WorkspaceError,
     _sql_string,
@@ -202,7 +203,8 @@ def _copy_database(source: Path, destination: Path, *, source_key: str | None, k
     try:
         source_options = "READ_ONLY" + (f", ENCRYPTION_KEY {_sql_string(source_key)}" if source_key else "")
         con.execute(f"ATTACH {_sql_string(str(source))} AS src ({source_options})")
-        con.execute(f"ATTACH {_sql_string(str(destination))} AS dst (ENCRYPTION_KEY {_sql_string(key)})")
+        con.execute(f"ATTACH {_sql_string(str(destination))} AS dst (ENCRYPTION_KEY {_sql_string(key)}, "
+                    f"STORAGE_VERSION {_sql_string(STORAGE_VERSION)})")
         con.execute("COPY FROM DATABASE src TO dst")
         con.execute("DETACH src")
         con.execute("DETACH dst")
