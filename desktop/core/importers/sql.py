@@ -64,8 +64,9 @@ def timestamp_sql(expr: str, fmt: str | None = None) -> str:
     # costs as much as reading the file, so text of the plain ISO shapes (a date; a date and time to the minute or
     # second; the same ending in 'Z' for UTC, as Synthea writes) with no '+'/'-' offset takes the plain cast,
     # which gives the same instant for it; anything else goes through TIMESTAMPTZ.
-    rest = f"substr({expr}, 11)"
+    # A '+' anywhere, or a '-' after the date, may be an offset ('+' never is part of a plain date: looked for in
+    # the whole text, which is cheaper than cutting it); such text takes the TIMESTAMPTZ cast, right for any text.
     plain = (f"(length({expr}) IN (10, 16, 19) OR (length({expr}) = 20 AND ends_with({expr}, 'Z'))) "
-             f"AND NOT contains({rest}, '+') AND NOT contains({rest}, '-')")
+             f"AND strpos({expr}, '+') = 0 AND NOT contains(substr({expr}, 11), '-')")
     return (f"CASE WHEN {plain} THEN TRY_CAST({expr} AS TIMESTAMP) "
             f"ELSE TRY_CAST(TRY_CAST({expr} AS TIMESTAMPTZ) AS TIMESTAMP) END")

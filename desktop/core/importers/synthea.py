@@ -53,7 +53,7 @@ def import_observations_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, im
 
     def source(with_line: bool) -> str:
         return f"""
-        SELECT {_rn(with_line)} AS rn, {col('PATIENT')} AS patient_id,
+        SELECT {_rn(with_line)} AS rn, nullif(trim({col('PATIENT')}), '') AS patient_id,
                {timestamp_sql(col('DATE'))} AS observed_at, {col('DATE')} AS time_text,
                {col('CODE')} AS code_in, {col('VALUE')} AS value_text,
                {col('UNITS')} AS unit_text, lower(trim({col('TYPE')})) AS value_type,
