@@ -116,16 +116,6 @@ def insert_conditions(con: duckdb.DuckDBPyConnection, rows: RowsOf, mapping: Col
     return int(inserted[0]) if inserted else 0
 
 
-def add_patients_of_conditions(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
-    """A patient known only by a condition (a snapshot row without measurements) is still listed."""
-    con.execute(
-        """INSERT INTO patients (patient_id, import_id)
-           SELECT DISTINCT patient_id, ? FROM conditions c WHERE import_id = ?
-             AND NOT EXISTS (SELECT 1 FROM patients p WHERE p.patient_id = c.patient_id)""",
-        [import_id, import_id],
-    )
-
-
 def rows_result(
     con: duckdb.DuckDBPyConnection, rows: RowsOf, values: RowResult, problems: list[tuple[int, str]], *,
     observations: int, conditions: int | None, day: date | None, from_file_date: bool, one_value_per_row: bool,

@@ -133,11 +133,7 @@ def import_conditions_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, impo
                {import_id} FROM vs_ok
     """
     result = stage_and_insert(con, select_sql=select_sql, reason_sql=reason, insert_sql=insert_sql)
-    con.execute(
-        f"""INSERT INTO patients (patient_id, import_id)
-        SELECT DISTINCT patient_id, {import_id} FROM conditions c WHERE import_id = {import_id}
-          AND NOT EXISTS (SELECT 1 FROM patients p WHERE p.patient_id = c.patient_id)"""
-    )
+    add_missing_patients(con, import_id, "conditions")
     return result
 
 

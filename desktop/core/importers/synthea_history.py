@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from desktop.core.importers.entities import stage_and_insert
-from desktop.core.importers.observations import RowResult
+from desktop.core.importers.observations import RowResult, add_missing_patients
 from desktop.core.importers.present import NaturalKey
 from desktop.core.importers.sniff import CsvFacts
 from desktop.core.importers.sql import ident, read_csv_sql, timestamp_sql
@@ -83,15 +83,6 @@ def _date_reasons(column: str, text: str, parsed: str, *, required: bool) -> str
     return out
 
 
-def _add_missing_patients(con: duckdb.DuckDBPyConnection, table: str, import_id: int) -> None:
-    """Rows for people not (yet) in patients keep them findable, as conditions and observations do."""
-    con.execute(
-        f"""INSERT INTO patients (patient_id, import_id)
-        SELECT DISTINCT patient_id, {import_id} FROM {table} x WHERE import_id = {import_id}
-          AND NOT EXISTS (SELECT 1 FROM patients p WHERE p.patient_id = x.patient_id)"""
-    )
-
-
 def import_medications_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, import_id: int) -> RowResult:
     col = _Columns(facts.header)
     reader = read_csv_sql(facts.path, facts.header, facts.delimiter)
@@ -121,7 +112,7 @@ def import_medications_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, imp
                encounter_id, {import_id} FROM vs_ok
     """
     result = stage_and_insert(con, select_sql=select_sql, reason_sql=reason, insert_sql=insert_sql)
-    _add_missing_patients(con, "medications", import_id)
+    add_missing_patients(con, import_id, "medications")
     return result
 
 
@@ -155,7 +146,7 @@ def import_allergies_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, impor
                reaction1, severity1, reaction2, severity2, encounter_id, {import_id} FROM vs_ok
     """
     result = stage_and_insert(con, select_sql=select_sql, reason_sql=reason, insert_sql=insert_sql)
-    _add_missing_patients(con, "allergies", import_id)
+    add_missing_patients(con, import_id, "allergies")
     return result
 
 
@@ -187,7 +178,7 @@ def import_procedures_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, impo
                reason_text, encounter_id, {import_id} FROM vs_ok
     """
     result = stage_and_insert(con, select_sql=select_sql, reason_sql=reason, insert_sql=insert_sql)
-    _add_missing_patients(con, "procedures", import_id)
+    add_missing_patients(con, import_id, "procedures")
     return result
 
 
@@ -211,7 +202,7 @@ def import_immunizations_file(con: duckdb.DuckDBPyConnection, facts: CsvFacts, i
         SELECT patient_id, given_at, code, description, encounter_id, {import_id} FROM vs_ok
     """
     result = stage_and_insert(con, select_sql=select_sql, reason_sql=reason, insert_sql=insert_sql)
-    _add_missing_patients(con, "immunizations", import_id)
+    add_missing_patients(con, import_id, "immunizations")
     return result
 
 

@@ -16,7 +16,6 @@ from desktop.core.importers.observations import REJECT, RowResult, add_missing_p
 from desktop.core.importers.present import PRESENT_KEYS, settle_present_rows
 from desktop.core.importers.rows import (
     RowsOf,
-    add_patients_of_conditions,
     age_years_sql,
     insert_conditions,
     row_problems,
@@ -88,7 +87,7 @@ def import_mapped_file(
     conditions = insert_conditions(con, rows, mapping, import_id) if mapped_conditions else None
     if not has_demographics:
         add_missing_patients(con, import_id)  # ids only: cheaper from the stored rows than the file
-    add_patients_of_conditions(con, import_id)
+    add_missing_patients(con, import_id, "conditions")  # a snapshot row with a condition and no readings
     problems = row_problems(con, rows, mapping)
     if mapping.one_value_per_row and not problems:
         rows_present = present.total  # a row is one reading
