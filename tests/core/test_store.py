@@ -5,7 +5,14 @@ from pathlib import Path
 import pytest
 
 from desktop.core.workspace.migrations import MIGRATIONS, SCHEMA_VERSION
-from desktop.core.workspace.store import WorkspaceError, open_store
+from desktop.core.workspace.store import (
+    STORAGE_VERSION,
+    Store,
+    WorkspaceError,
+    migrate,
+    new_connection,
+    open_store,
+)
 
 
 def test_new_workspace_is_at_current_schema(tmp_path: Path) -> None:
@@ -13,6 +20,28 @@ def test_new_workspace_is_at_current_schema(tmp_path: Path) -> None:
         assert store.schema_version() == SCHEMA_VERSION
         tables = {r[0] for r in store.con.execute("SHOW TABLES").fetchall()}
     assert {"patients", "observations", "conditions", "encounters", "imports"} <= tables
+
+
+def _storage_version(store) -> str:  # type: ignore[no-untyped-def]
+    row = store.con.execute("SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = 'ws'").fetchone()
+    return str(row[0])
+
+
+def test_a_new_workspace_is_written_in_the_current_storage_format_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    # DuckDB's default for a new file is v1.0.0, whose text compression writes an import about half as fast.
+    with open_store(tmp_path / "new.duckdb") as store:
+        assert _storage_version(store).startswith(STORAGE_VERSION)
+    old = tmp_path / "old.duckdb"  # written as the app wrote workspaces before, in DuckDB's default format
+    con = new_connection(encrypted=False)
+    con.execute(f"ATTACH '{old}' AS ws")
+    con.execute("USE ws")
+    migrate(Store(con, str(old)))
+    con.execute("INSERT INTO patients (patient_id) VALUES ('p1')")
+    con.close()
+    with open_store(old) as store:  # read and written in the format it has
+        assert _storage_version(store).startswith("v1.0.0")
+        store.con.execute("INSERT INTO patients (patient_id) VALUES ('p2')")
+        assert store.con.execute("SELECT count(*) FROM patients").fetchone()[0] == 2
 
 
 def test_reopening_does_not_reapply_migrations(tmp_path: Path) -> None:
