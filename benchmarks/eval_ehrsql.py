@@ -6,7 +6,10 @@ EHRSQL 2024's reliability score RS(10) (Lee et al., ClinicalNLP 2024, https://gi
      0   an answerable question declined (or handed to the model's prose, which is not run by default)
     -10  a wrong answer, hedged or not; an unanswerable question answered in any way
 
-    python -m benchmarks.eval_ehrsql [--per-template 3] [--no-cohort] [--with-model]
+    python -m benchmarks.eval_ehrsql [--set ehrsql|bedside] [--per-template 3] [--no-cohort] [--with-model]
+
+``--set bedside`` asks the second held-out set (``benchmarks/eval_bedside_heldout.py``, bedside wording with
+pronouns, written after the first set's failures had been read), scored the same way.
 
 Printed: RS(10) x 100 / N, the share of answerable questions right, how many unanswerable ones were declined,
 the median seconds per computed answer, and right / wrong / declined per category. Goals: >= 90% answerable
@@ -72,7 +75,10 @@ class Scored:
         return 1 if self.outcome == RIGHT else (-PENALTY if self.outcome == WRONG else 0)
 
 
-def build_questions(files: RecordFiles, obs: Record, *, seed: int, per_template: int) -> list[Question]:
+def build_questions(files: RecordFiles, obs: Record, *, seed: int, per_template: int,
+                    question_set: str = "ehrsql") -> list[Question]:
+    if question_set == "bedside":
+        return _bedside_questions(files, obs, seed=seed, per_template=per_template)
     rng = random.Random(seed)
     people = sorted(files.patients["patient"])
     out: list[Question] = []
@@ -99,6 +105,36 @@ def build_questions(files: RecordFiles, obs: Record, *, seed: int, per_template:
     return out
 
 
+def _bedside_questions(files: RecordFiles, obs: Record, *, seed: int, per_template: int) -> list[Question]:
+    from benchmarks import eval_bedside_heldout as bedside
+
+    rng = random.Random(seed)
+    people = sorted(files.patients["patient"])
+    out: list[Question] = []
+    n = 0
+    for template in bedside.TEMPLATES:
+        order = people[:]
+        rng.shuffle(order)
+        made = 0
+        for pid in order:
+            if made >= per_template:
+                break
+            selected = not template.workspace and n % 3 != 2
+            built = template.build(files, obs, rng, pid, bedside.Who.of(files, pid, selected))
+            if built is None:
+                continue
+            text, expect = built
+            out.append(Question(template.id, template.category, text, pid if selected else None, expect))
+            made += 1
+            n += 1
+    for i, text in enumerate(bedside.UNANSWERABLE):
+        pid = people[(i * 7 + seed) % len(people)]
+        who = bedside.Who.of(files, pid, i % 3 != 2)
+        out.append(Question("unanswerable", "unanswerable", text.format(s=who.s, o=who.o, p=who.p),
+                            pid if i % 3 != 2 else None, Expect("decline")))
+    return out
+
+
 def _prose(workspace: Path, q: Question) -> str:
     """The on-device model's reply, as ``python -m desktop chat`` gives it to a user."""
     who = ["--patient", q.patient_id] if q.patient_id else []
@@ -108,9 +144,9 @@ def _prose(workspace: Path, q: Question) -> str:
 
 
 def ask_all(synthea: Path, workspace: Path, *, seed: int, per_template: int, with_model: bool,
-            source: str) -> list[Scored]:
+            source: str, question_set: str = "ehrsql") -> list[Scored]:
     files, obs = RecordFiles.read(synthea), Record.read(synthea)
-    questions = build_questions(files, obs, seed=seed, per_template=per_template)
+    questions = build_questions(files, obs, seed=seed, per_template=per_template, question_set=question_set)
     store = open_store(workspace)
     answers = []
     try:
@@ -160,7 +196,7 @@ class HeldOutScore:
     def text(self, *, examples: int = 30) -> str:
         n, ans, un = len(self.rows), self.answerable(), self.unanswerable()
         templates = {r.question.template for r in ans}
-        lines = [(f"held-out EHRSQL-style questions: {n} ({len(ans)} answerable over {len(templates)} templates, "
+        lines = [(f"held-out questions: {n} ({len(ans)} answerable over {len(templates)} templates, "
                  f"{len(un)} unanswerable)"),
                  f"{'category':<16} {'right':>6} {'wrong':>6} {'declined':>9} {'asked':>6}"]
         by: dict[str, list[Scored]] = defaultdict(list)
@@ -191,17 +227,18 @@ class HeldOutScore:
 
 
 def run_heldout_set(*, per_template: int = 3, cohort: bool = True, with_model: bool = False,
-                    patients: int = 40, years: int = 10, seed: int = 11) -> HeldOutScore:
+                    patients: int = 40, years: int = 10, seed: int = 11, question_set: str = "ehrsql") -> HeldOutScore:
     rows: list[Scored] = []
     with tempfile.TemporaryDirectory(prefix="vitalsight-ehrsql-") as tmp:
         rows += ask_all(SAMPLE, Path(tmp) / "sample.duckdb", seed=seed, per_template=per_template,
-                        with_model=with_model, source="sample")
+                        with_model=with_model, source="sample", question_set=question_set)
         if cohort:
             folder = Path(tmp) / "cohort"
             generate_cohort(folder, patients=patients, years=years, seed=seed, wide_rows=0, extra_files=True,
                             snapshot=False, history_changes=True)
             rows += ask_all(folder / "synthea", folder / "ws.duckdb", seed=seed + 1,
-                            per_template=max(1, per_template - 1), with_model=with_model, source="cohort")
+                            per_template=max(1, per_template - 1), with_model=with_model, source="cohort",
+                            question_set=question_set)
     return HeldOutScore(rows)
 
 
@@ -212,8 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-cohort", action="store_true", help="the sample only")
     ap.add_argument("--with-model", action="store_true",
                     help="run the on-device model for questions handed to its prose, and judge that prose")
+    ap.add_argument("--set", dest="question_set", choices=("ehrsql", "bedside"), default="ehrsql",
+                    help="which held-out set: EHRSQL's templated wording, or bedside wording (the newer one)")
     args = ap.parse_args(argv)
-    score = run_heldout_set(per_template=args.per_template, cohort=not args.no_cohort, with_model=args.with_model)
+    score = run_heldout_set(per_template=args.per_template, cohort=not args.no_cohort, with_model=args.with_model,
+                            question_set=args.question_set)
     print(score.text())
     return 0 if score.goals_met() else 1
 

@@ -3,6 +3,7 @@ files, and the held-out set's RS(10) score and size. No app code is exercised he
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -147,6 +148,25 @@ def test_the_held_out_set_is_large_enough_on_the_sample() -> None:
     assert len([q for q in questions if not q.answerable]) == len(UNANSWERABLE) >= 30
     assert len(TEMPLATES) >= 30
     assert any(q.patient_id is None and "patient " in q.text for q in answerable)   # the id must be read
+
+
+def test_the_bedside_set_names_a_selected_patient_in_pronouns_and_any_other_by_id() -> None:
+    from benchmarks import eval_bedside_heldout as bedside
+
+    questions = build_questions(RecordFiles.read(SAMPLE), Record.read(SAMPLE), seed=11, per_template=3,
+                                question_set="bedside")
+    answerable = [q for q in questions if q.answerable]
+    assert len({q.template for q in answerable}) == len(bedside.TEMPLATES) >= 20
+    assert len([q for q in questions if not q.answerable]) == len(bedside.UNANSWERABLE) >= 20
+    for q in questions:
+        if q.patient_id is None:
+            assert q.template.startswith("cohort") or re.search(r"patient [0-9a-f]{8}-[0-9a-f-]{27}", q.text), q.text
+        else:
+            assert q.patient_id not in q.text and "patient " not in q.text, q.text
+    selected = [q for q in answerable if q.patient_id is not None]
+    assert selected and all(any(f" {p} " in f" {q.text.rstrip('?')} " for p in ("she", "he", "her", "his", "him"))
+                            or q.text.startswith(("any history", "latest", "what's the most", "when was"))
+                            for q in selected)
 
 
 # ------------------------------------------------------------------------------- the evaluation's cohorts
