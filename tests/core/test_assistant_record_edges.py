@@ -59,3 +59,34 @@ def test_a_full_stop_ending_the_question_leaves_no_word_unread(world) -> None:  
                                 ("What is the latest systolic.", "latest")):
         parsed = parse_question(store, question=question, patient_id=pid)
         assert parsed.plan.operation == operation and parsed.unread == (), (question, parsed.unread)
+
+
+def test_a_drug_asked_about_in_the_present_tense_is_one_taken_now(world) -> None:  # type: ignore[no-untyped-def]
+    """"Is the patient taking X?" asks about now: No when every prescription of X has stopped, though X was
+    prescribed; "was she ever on X?" asks about the past. Expected from the CSV files."""
+    store, frames, _ = world
+    meds = frames["medications"]
+    open_ = meds.groupby(["PATIENT", "DESCRIPTION"])["STOP"].apply(lambda s: bool((s == "").any()))
+    for (pid, name), running in (next((k, v) for k, v in open_.items() if not v),
+                                 next((k, v) for k, v in open_.items() if v)):
+        words = re.sub(r"\s*\[[^\]]*\]\s*", " ", name).lower().strip()
+        for question in (f"is the patient taking {words}?", f"does he take {words}?", f"are they on {words} now?"):
+            answer = answer_question(store, question=question, patient_id=pid)
+            assert answer.computed and answer.text.startswith("Yes" if running else "No"), (question, answer.text)
+        ever = answer_question(store, question=f"was she ever on {words}?", patient_id=pid)
+        assert ever.text.startswith("Yes"), ever.text
+
+
+def test_a_return_visit_or_a_score_the_record_does_not_hold_is_declined(world) -> None:  # type: ignore[no-untyped-def]
+    store, frames, _ = world
+    pid = frames["patients"]["Id"].iloc[0]
+    for question in ("will the patient need to come back next month?", "when is his review due?",
+                     "what is her Braden score?", "what is his pressure ulcer risk score?"):
+        answer = answer_question(store, question=question, patient_id=pid)
+        assert answer.computed and answer.declined and not answer.facts, (question, answer.text)
+    named = answer_question(store, question=f"should patient {pid} be seen again in a month?", patient_id=None)
+    assert named.declined and "future appointments" in named.text, named.text   # "patient <id>" read as one
+    past = answer_question(store, question="when was her last visit?", patient_id=pid)
+    assert past.computed and not past.declined, past.text
+    judgement = answer_question(store, question="what is her risk of a fall?", patient_id=pid)
+    assert not judgement.computed and not judgement.declined, judgement.text   # interpretation: the model's

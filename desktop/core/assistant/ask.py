@@ -101,7 +101,7 @@ def answer_parsed(store: Store, parsed: ParsedQuestion, *, model_plan: ModelPlan
         answer = Answer(Plan("general"), "Not computed: the exact parser does not know this wording, and the "
                                          f"on-device model's plan was not used ({model_plan.reason}).",
                         computed=False, planner="model", model_plan=model_info)
-    elif parsed.patient_id is None:
+    elif parsed.patient_id is None and parsed.named_patient_id is None:
         answer = Answer(parsed.plan, "This question is not about the recorded data, and no patient is selected: "
                                      "ask about a patient, or about patients with a condition, a measurement or a "
                                      "range.", computed=False, model_plan=model_info)

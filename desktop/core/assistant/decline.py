@@ -26,7 +26,10 @@ NOT_HELD: tuple[tuple[str, str], ...] = (
      r"(staying|admitted|located)\b",
      "The record does not hold wards, rooms or beds: encounters have a class (such as inpatient), not a place."),
     (r"\bnext (appointment|visit|follow-?up|review|check-?up)\b|\b(upcoming|scheduled|future|planned) "
-     r"(appointment|visit|follow-?up)s?\b|\bwhen (is|will) (she|he|they|the patient) (be )?(seen|coming|due)\b",
+     r"(appointment|visit|follow-?up)s?\b|\bwhen (is|will) (she|he|they|the patient) (be )?(seen|coming|due)\b|"
+     r"\b(should|will|must|needs? to|ought to|is due to) (she|he|they|the patient) (come back|return|be seen|"
+     r"be reviewed|follow up)\b|\b(should|will|must|needs? to|is due to) (come back|return|be seen|be reviewed)\b|"
+     r"\bwhen is (her|his|their|the patient'?s) (follow-?up|review|check-?up|recall)( visit)? due\b",
      "The record does not hold future appointments: it holds only visits that have happened."),
     (r"\bfamily (medical )?history\b|\b(mother|father|parent|sibling|brother|sister)s?'?s? "
      r"(history|conditions?|diagnos\w+|had)\b|\bhereditary\b|\brun in the family\b",

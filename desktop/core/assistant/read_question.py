@@ -27,11 +27,13 @@ _NOT_A_LOOKUP = r"\b(summar\w+|handover|hand-over|sbar|overview|advice|advise|re
 # A question about this one patient ("the patient" stands for one named by id or name).
 _THIS_PATIENT = r"\b(the patient'?s?|this patient'?s?|her|his|him|she|he)\b"
 # Knowledge and interpretation about the patient stay with the model's prose (its claims verified).
-_INTERPRETS = r"\b(mean|means|meaning|interpret\w*|significan\w*|concern\w*|worr\w*|implication\w*|risks?)\b"
+# "Risk" asks for a judgement, except as the name of a recorded score ("fall risk score").
+_INTERPRETS = (r"\b(mean|means|meaning|interpret\w*|significan\w*|concern\w*|worr\w*|implication\w*)\b|"
+               r"\brisks?\b(?! (scores?|scales?|assessments?|index|levels?|categor\w+|ratings?|tools?)\b)")
 
 
 _LOOKUP = (r"\b(latest|last|first|earliest|highest|lowest|max\w*|min\w*|mean|average|median|how many|count|"
-           r"when was|value|level|result)\b")
+           r"when was|value|level|result|score|scale|index|rating|grade|stage)\b")
 _LOOKUP_WORDS = frozenset("""latest last first earliest highest lowest maximum minimum max min mean average median how
 many count when was what is the her his their patient's value level result results reading readings of a an
 recorded measured test tested""".split())
@@ -64,7 +66,9 @@ def read_question(store: Store, question: str, patient_id: str | None, today_of:
     if named is not None:
         patient_id = named
         # Kept as "the patient" so the question still reads as one about this record ("the blood type of ...").
-        text = re.sub(re.escape(words), " the patient ", text, flags=re.I)
+        # "patient 5eed0a04-..." as a whole, so that it reads "when should the patient come back", not "patient the
+        # patient".
+        text = re.sub(r"(?:\bpatient\s+)?" + re.escape(words), " the patient ", text, flags=re.I)
     else:
         unknown = _UUID.search(question)
         if unknown:

@@ -39,6 +39,7 @@ from desktop.core.assistant.record_words import (
     EVENT_OPERATIONS,
     POPULATION_ALL,
     POPULATION_DECEASED,
+    TAKEN_NOW,
     TOP,
     WINDOW_WORDS,
     YES_NO,
@@ -200,7 +201,8 @@ def plan_record(question: str, *, patient_id: str | None, today: date, vocab: Vo
                 terms=res.descriptions, term_text=phrase, matched=res.shown() or (f"no name in this workspace matches "
                                                                                   f"'{phrase}'" if phrase else ""),
                 encounter_class=encounter_class, yes_no=op == "exists", over=over,
-                comparison="active" if re.search(ACTIVE, rest) else None)
+                comparison="active" if re.search(ACTIVE, rest) or (
+                    entity == "medication" and re.search(TAKEN_NOW, text)) else None)
     return validate_plan(plan)
 
 
