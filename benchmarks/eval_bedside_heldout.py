@@ -86,19 +86,28 @@ def _disorders_only(files: RecordFiles, pid: str) -> bool:
 
 
 # ---------------------------------------------------------------- one patient's record
-def dx_history(files: RecordFiles, obs: Record, rng: random.Random, pid: str, w: Who) -> Built:
-    name = _own_name(files, "conditions", pid, rng) if rng.random() < 0.6 else _any_name(files, "conditions", rng)
-    if name is None:
-        return None
-    return f"any history of {name}{w.for_o}?", Expect("yesno", bool(len(files.events("conditions", pid, name))))
+def _ever(entity: str, text: str) -> Builder:
+    """A yes/no over any row of ``entity`` with the name: the patient's own names, or (two in five) any name the
+    workspace holds. ``text`` has {name}, {a_name} and Who's fields."""
+    def build(files: RecordFiles, obs: Record, rng: random.Random, pid: str, w: Who) -> Built:
+        name = _own_name(files, entity, pid, rng) if rng.random() < 0.6 else _any_name(files, entity, rng)
+        if name is None:
+            return None
+        words = text.format(name=name, a_name=_a(name), s=w.s, p=w.p, for_o=w.for_o)
+        return words, Expect("yesno", bool(len(files.events(entity, pid, name))))
+    return build
 
 
-def dx_first(files: RecordFiles, obs: Record, rng: random.Random, pid: str, w: Who) -> Built:
-    name = _own_name(files, "conditions", pid, rng)
-    if name is None:
-        return None
-    rows = files.events("conditions", pid, name)
-    return f"when was {w.p} {name} first diagnosed?", Expect("date", rows["start"].iloc[0])
+def _when(entity: str, text: str, *, last: bool) -> Builder:
+    """The day of the first or last row of ``entity`` with one of the patient's own names."""
+    def build(files: RecordFiles, obs: Record, rng: random.Random, pid: str, w: Who) -> Built:
+        name = _own_name(files, entity, pid, rng)
+        if name is None:
+            return None
+        rows = files.events(entity, pid, name)
+        words = text.format(name=name, s=w.s, p=w.p, for_o=w.for_o)
+        return words, Expect("date", rows["start"].iloc[-1 if last else 0])
+    return build
 
 
 def dx_latest(files: RecordFiles, obs: Record, rng: random.Random, pid: str, w: Who) -> Built:
@@ -117,14 +126,6 @@ def rx_on(files: RecordFiles, obs: Record, rng: random.Random, pid: str, w: Who)
     if name is None:
         return None
     return f"is {w.s} on {name}?", Expect("yesno", bool(len(files.events("medications", pid, name, active=True))))
-
-
-def rx_last(files: RecordFiles, obs: Record, rng: random.Random, pid: str, w: Who) -> Built:
-    name = _own_name(files, "medications", pid, rng)
-    if name is None:
-        return None
-    rows = files.events("medications", pid, name)
-    return f"when was {name} last prescribed{w.for_o}?", Expect("date", rows["start"].iloc[-1])
 
 
 def rx_count(files: RecordFiles, obs: Record, rng: random.Random, pid: str, w: Who) -> Built:
@@ -165,29 +166,6 @@ def visits_in(files: RecordFiles, obs: Record, rng: random.Random, pid: str, w: 
     year = int(rng.choice(sorted(set(visits["start"].str[:4]))))
     n = len(files.events("encounters", pid, year=year))
     return f"how many visits did {w.s} have in {year}?", Expect("count", n)
-
-
-def proc_ever(files: RecordFiles, obs: Record, rng: random.Random, pid: str, w: Who) -> Built:
-    name = _own_name(files, "procedures", pid, rng) if rng.random() < 0.6 else _any_name(files, "procedures", rng)
-    if name is None:
-        return None
-    return f"has {w.s} ever had {_a(name)}?", Expect("yesno", bool(len(files.events("procedures", pid, name))))
-
-
-def proc_last(files: RecordFiles, obs: Record, rng: random.Random, pid: str, w: Who) -> Built:
-    name = _own_name(files, "procedures", pid, rng)
-    if name is None:
-        return None
-    rows = files.events("procedures", pid, name)
-    return f"when was {w.p} last {name}?", Expect("date", rows["start"].iloc[-1])
-
-
-def vaccine_last(files: RecordFiles, obs: Record, rng: random.Random, pid: str, w: Who) -> Built:
-    name = _own_name(files, "immunizations", pid, rng)
-    if name is None:
-        return None
-    rows = files.events("immunizations", pid, name)
-    return f"when did {w.s} last get the {name} vaccine?", Expect("date", rows["start"].iloc[-1])
 
 
 def allergic_any(files: RecordFiles, obs: Record, rng: random.Random, pid: str, w: Who) -> Built:
@@ -270,19 +248,19 @@ def cohort_dx(files: RecordFiles, obs: Record, rng: random.Random, pid: str, w: 
 
 T = Template
 TEMPLATES: tuple[Template, ...] = (
-    T("dx_history", "diagnoses", dx_history),
-    T("dx_first", "dates", dx_first),
+    T("dx_history", "diagnoses", _ever("conditions", "any history of {name}{for_o}?")),
+    T("dx_first", "dates", _when("conditions", "when was {p} {name} first diagnosed?", last=False)),
     T("dx_latest", "diagnoses", dx_latest),
     T("rx_on", "prescriptions", rx_on),
-    T("rx_last", "dates", rx_last),
+    T("rx_last", "dates", _when("medications", "when was {name} last prescribed{for_o}?", last=True)),
     T("rx_count", "prescriptions", rx_count),
     T("er_count", "visits", er_count),
     T("admission_last", "dates", admission_last),
     T("seen_in", "visits", seen_in),
     T("visits_in", "visits", visits_in),
-    T("proc_ever", "procedures", proc_ever),
-    T("proc_last", "dates", proc_last),
-    T("vaccine_last", "dates", vaccine_last),
+    T("proc_ever", "procedures", _ever("procedures", "has {s} ever had {a_name}?")),
+    T("proc_last", "dates", _when("procedures", "when was {p} last {name}?", last=True)),
+    T("vaccine_last", "dates", _when("immunizations", "when did {s} last get the {name} vaccine?", last=True)),
     T("allergic_any", "diagnoses", allergic_any),
     T("alive", "demographics", alive),
     T("age_now", "demographics", age_now),

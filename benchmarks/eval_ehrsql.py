@@ -29,11 +29,13 @@ import subprocess
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from benchmarks.eval_assistant_expected import Record
-from benchmarks.eval_ehrsql_heldout import TEMPLATES, UNANSWERABLE
+from benchmarks.eval_ehrsql_heldout import TEMPLATES, UNANSWERABLE, Template
 from benchmarks.eval_judge import DECLINED, RIGHT, WRONG, Expect, answer_body, judge
 from benchmarks.eval_record_files import RecordFiles
 from desktop.core.assistant.ask import answer_question
@@ -44,6 +46,7 @@ from devtools.synthetic import generate_cohort
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "resources" / "sample" / "synthea"
 PENALTY = 10
+T = TypeVar("T")
 GOALS = {"answerable_right": 0.90, "rs": 85.0, "seconds": 1.0}
 WORKSPACE_CATEGORIES = ("cohort counts",)
 
@@ -81,27 +84,38 @@ def build_questions(files: RecordFiles, obs: Record, *, seed: int, per_template:
         return _bedside_questions(files, obs, seed=seed, per_template=per_template)
     rng = random.Random(seed)
     people = sorted(files.patients["patient"])
+
+    def one(template: Template, pid: str, n: int) -> Question | None:
+        built = template.build(files, obs, rng, pid)
+        if built is None:
+            return None
+        selected = None if template.category in WORKSPACE_CATEGORIES or n % 3 == 2 else pid
+        return Question(template.id, template.category, built[0], selected, built[1])
+
+    out = _sampled(TEMPLATES, people, rng, per_template, one)
+    for i, text in enumerate(UNANSWERABLE):
+        pid = people[(i * 7 + seed) % len(people)]
+        out.append(Question("unanswerable", "unanswerable", text.format(pid=pid), None if i % 3 == 2 else pid,
+                            Expect("decline")))
+    return out
+
+
+def _sampled(templates: Sequence[T], people: list[str], rng: random.Random, per_template: int,
+             one: Callable[[T, str, int], Question | None]) -> list[Question]:
+    """``per_template`` questions of each template, about patients in a shuffled order; ``one(template, patient,
+    n)`` makes the n-th question or None when the template does not fit that patient."""
     out: list[Question] = []
-    n = 0
-    for template in TEMPLATES:
+    for template in templates:
         order = people[:]
         rng.shuffle(order)
         made = 0
         for pid in order:
             if made >= per_template:
                 break
-            built = template.build(files, obs, rng, pid)
-            if built is None:
-                continue
-            text, expect = built
-            selected = None if template.category in WORKSPACE_CATEGORIES or n % 3 == 2 else pid
-            out.append(Question(template.id, template.category, text, selected, expect))
-            made += 1
-            n += 1
-    for i, text in enumerate(UNANSWERABLE):
-        pid = people[(i * 7 + seed) % len(people)]
-        out.append(Question("unanswerable", "unanswerable", text.format(pid=pid), None if i % 3 == 2 else pid,
-                            Expect("decline")))
+            question = one(template, pid, len(out))
+            if question is not None:
+                out.append(question)
+                made += 1
     return out
 
 
@@ -110,23 +124,15 @@ def _bedside_questions(files: RecordFiles, obs: Record, *, seed: int, per_templa
 
     rng = random.Random(seed)
     people = sorted(files.patients["patient"])
-    out: list[Question] = []
-    n = 0
-    for template in bedside.TEMPLATES:
-        order = people[:]
-        rng.shuffle(order)
-        made = 0
-        for pid in order:
-            if made >= per_template:
-                break
-            selected = not template.workspace and n % 3 != 2
-            built = template.build(files, obs, rng, pid, bedside.Who.of(files, pid, selected))
-            if built is None:
-                continue
-            text, expect = built
-            out.append(Question(template.id, template.category, text, pid if selected else None, expect))
-            made += 1
-            n += 1
+
+    def one(template: bedside.Template, pid: str, n: int) -> Question | None:
+        selected = not template.workspace and n % 3 != 2
+        built = template.build(files, obs, rng, pid, bedside.Who.of(files, pid, selected))
+        if built is None:
+            return None
+        return Question(template.id, template.category, built[0], pid if selected else None, built[1])
+
+    out = _sampled(bedside.TEMPLATES, people, rng, per_template, one)
     for i, text in enumerate(bedside.UNANSWERABLE):
         pid = people[(i * 7 + seed) % len(people)]
         who = bedside.Who.of(files, pid, i % 3 != 2)
