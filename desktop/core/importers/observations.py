@@ -4,8 +4,7 @@ pass the plausibility gate, and either store the row or report it with its line 
 Each importer only describes its file as a SELECT of long rows (see :func:`checked_sql`); the checks
 live here once. Every pass streams the file through DuckDB, so memory does not grow with the file:
 1. the distinct (measurement, unit) pairs and their counts, resolved once in Python with the catalog;
-2. the insert of the accepted rows, each finding its pair's resolution by an ENUM cast (see
-   :class:`ResolvedPairs`);
+2. the insert of the accepted rows, each finding its pair's resolution (pairs.py);
 3. only when rows were rejected: those rows with their record numbers (``row_number() OVER ()``
    streams in file order), turned into line numbers.
 """
@@ -14,27 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import duckdb
 
 from desktop.core.clinical.measurements import load_catalog, normalise_unit
+from desktop.core.importers.pairs import ResolvedPairs
 from desktop.core.importers.present import PresentRows
-from desktop.core.importers.sql import REJECTS_TABLE, literal, number_sql
+from desktop.core.importers.sql import REJECTS_TABLE, number_sql
 
 #: A function giving the importer's SELECT; ``with_line`` asks for a real ``rn`` (record number).
 SourceSql = Callable[[bool], str]
 
 #: A source's ``value_type`` starting with this carries the reason its row is rejected.
 REJECT = "reject:"
-
-#: What :func:`resolve` says of each pair, by name and type, in its order.
-_RESOLVED_FIELDS = (
-    ("code_key", "VARCHAR"), ("unit_key", "VARCHAR"), ("code", "VARCHAR"), ("known", "BOOLEAN"),
-    ("is_text", "BOOLEAN"), ("factor", "DOUBLE"), ("offset", "DOUBLE"), ("plaus_min", "DOUBLE"),
-    ("plaus_max", "DOUBLE"), ("unit_problem", "VARCHAR"), ("m_name", "VARCHAR"), ("limits", "VARCHAR"),
-    ("m_unit", "VARCHAR"),
-)
 
 
 @dataclass
@@ -82,61 +73,6 @@ def resolve(pairs: list[tuple[str, str]], *, by_name: bool) -> list[tuple[object
     return rows
 
 
-@dataclass(frozen=True)
-class ResolvedPairs:
-    """A file's resolved (measurement, unit) pairs as SQL a row looks its pair up in.
-
-    The lookup is an ENUM cast of the pair's text (a hash lookup) and an index into a constant list, not a
-    join with a table of pairs: with a join in the query DuckDB inserts row by row (INSERT), without one it
-    inserts row groups in parallel (BATCH_INSERT), about a fifth faster for the whole import.
-    """
-
-    resolved: list[tuple[object, ...]]
-
-    def index_sql(self, code_key: str, unit_key: str) -> str:
-        """The pair's 1-based position in ``resolved``; NULL for a pair the file did not hold when it was read
-        for its pairs (it changed since)."""
-        keys = ", ".join(literal(self._key(str(r[0]), str(r[1]))) for r in self.resolved)
-        return f"enum_code(TRY_CAST({self._key_sql(code_key, unit_key)} AS ENUM({keys}))) + 1"
-
-    @cached_property
-    def _separator(self) -> str | None:
-        """A control character in none of the pairs, to join a pair into one text that no other pair gives;
-        None when each of them is in one (then the code's length goes first instead, which is slower)."""
-        used = "".join(f"{r[0]}{r[1]}" for r in self.resolved)
-        return next((sep for sep in ("\x1f", "\x1e", "\x1d", "\x1c") if sep not in used), None)
-
-    def _key(self, code: str, unit: str) -> str:
-        sep = self._separator
-        return f"{code}{sep}{unit}" if sep else f"{len(code.encode())}:{code}{unit}"
-
-    def _key_sql(self, code_key: str, unit_key: str) -> str:
-        sep = self._separator
-        if sep:
-            return f"{code_key} || chr({ord(sep)}) || {unit_key}"
-        return f"strlen({code_key})::VARCHAR || ':' || {code_key} || {unit_key}"
-
-    def list_sql(self) -> str:
-        """Each pair's resolution as a struct, in ``resolved``'s order, with the unit its values are stored in
-        (the measurement's own, or for a measurement not in the catalog the file's, trimmed)."""
-        structs = []
-        for r in self.resolved:
-            fields = [f'"{name}": {_typed(v, kind)}' for (name, kind), v in zip(_RESOLVED_FIELDS, r, strict=True)]
-            stored_unit = r[12] if r[3] else (str(r[1]).strip() or None)
-            structs.append("{" + ", ".join([*fields, f'"stored_unit": {_typed(stored_unit, "VARCHAR")}']) + "}")
-        return "[" + ", ".join(structs) + "]"
-
-
-def _typed(value: object, kind: str) -> str:
-    if value is None:
-        return f"NULL::{kind}"
-    if kind == "BOOLEAN":
-        return "true" if value else "false"
-    if kind == "DOUBLE":
-        return f"{float(str(value))!r}::DOUBLE"
-    return literal(str(value))
-
-
 def checked_sql(source: str, pairs: ResolvedPairs) -> str:
     """Every source row with its code, canonical value and, if it must be rejected, the reason.
 
@@ -171,10 +107,7 @@ def checked_sql(source: str, pairs: ResolvedPairs) -> str:
              (r.is_text OR coalesce(s.value_type = 'text', false)
               OR (NOT r.known AND s.value_type IS NULL AND s.num IS NULL AND coalesce(trim(s.value_text), '') <> ''))
                AS is_text
-      FROM (SELECT *, {pairs.list_sql()}[pair] AS r
-            FROM (SELECT *, {number_sql('value_text')} AS num,
-                         {pairs.index_sql("coalesce(code_in, '')", "coalesce(unit_text, '')")} AS pair
-                  FROM ({source}))) s
+      FROM ({pairs.looked_up_sql(f"SELECT *, {number_sql('value_text')} AS num FROM ({source})")}) s
     )
     """
 
@@ -196,6 +129,7 @@ def import_observations(
         result.malformed = reader_rejects(con)
         return result
     lookup = ResolvedPairs(resolved)
+    lookup.prepare(con)
     inserted = con.execute(
         f"""
         INSERT INTO observations
@@ -213,6 +147,7 @@ def import_observations(
                 "ORDER BY rn"
             ).fetchall()
         ]
+    lookup.drop(con)
     _record_codes(con, import_id, pairs, resolved, result)
     return result
 
@@ -234,12 +169,14 @@ def _record_codes(
         if not r[3]:
             label = str(description or code)
             unknown[label] = unknown.get(label, 0) + int(str(count))
-    for code, (description, category) in described.items():
+    if described:  # one statement for all of them: a laboratory export may name thousands
+        codes = list(described)
         con.execute(
-            "INSERT INTO observation_codes VALUES (?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
+            "INSERT INTO observation_codes SELECT unnest($1::VARCHAR[]), unnest($2::VARCHAR[]), unnest($3::VARCHAR[]) "
+            "ON CONFLICT (code) DO UPDATE SET "
             "description = coalesce(observation_codes.description, excluded.description), "
             "category = coalesce(observation_codes.category, excluded.category)",
-            [code, description, category],
+            [codes, [described[c][0] for c in codes], [described[c][1] for c in codes]],
         )
     if unknown:
         listed = sorted(f"{name} ({n})" for name, n in unknown.items())

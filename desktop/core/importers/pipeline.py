@@ -32,6 +32,7 @@ from desktop.core.importers.report import (
     report_present_rows,
 )
 from desktop.core.importers.sniff import CsvFacts, check_csv
+from desktop.core.importers.sql import insert_rows
 from desktop.core.importers.synthea import FOLDER_ORDER, IMPORTERS, KEYED_IMPORTERS
 from desktop.core.importers.synthea_history import HISTORY_NATURAL_KEYS
 from desktop.core.importers.tabular import import_mapped_file
@@ -345,8 +346,6 @@ def _import_file(con: duckdb.DuckDBPyConnection, item: PlannedFile, *, update_ex
         "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
         [import_id, facts.path.name, facts.sha256, item.format, result.accepted, len(rejections)],
     )
-    if rejections:
-        con.executemany(
-            "INSERT INTO import_rejections VALUES (?, ?, ?)", [(import_id, line, reason) for line, reason in rejections]
-        )
+    insert_rows(con, "import_rejections", ("INTEGER", "BIGINT", "VARCHAR"),
+                [(import_id, line, reason) for line, reason in rejections])
     return report

@@ -22,7 +22,7 @@ import duckdb
 
 from desktop.core.importers.errors import ImportFailed
 from desktop.core.importers.sniff import CsvFacts
-from desktop.core.importers.sql import READ_AS, REJECTS_TABLE, csv_reader_sql, ident
+from desktop.core.importers.sql import READ_AS, REJECTS_TABLE, csv_reader_sql, ident, insert_rows
 
 STAGED_TABLE = "vs_staged_csv"
 _BATCH = 50_000
@@ -85,5 +85,4 @@ def _stage(con: duckdb.DuckDBPyConnection, facts: CsvFacts) -> None:
             raise ImportFailed(f"{facts.path}: cannot be read ({exc.strerror or exc})") from None
     if batch[width]:
         con.execute(insert, batch)
-    if rejects:
-        con.executemany(f"INSERT INTO {REJECTS_TABLE} VALUES (?, ?)", rejects)
+    insert_rows(con, REJECTS_TABLE, ("BIGINT", "VARCHAR"), rejects)
