@@ -131,6 +131,25 @@ def test_same_time_spo2_88_and_97_shows_88_and_scores_it(store: Store) -> None:
     assert summary["news2"]["components"]["SpO2"] == 3 and summary["news2"]["same_time"]["SpO2"]
 
 
+
+def test_a_critically_low_pair_outranks_stage_2_at_the_same_time_and_a_mildly_low_one_does_not(store: Store) -> None:
+    sbp_range = load_ranges().for_patient(SBP, "F", 50)
+    critical = next(v for v in range(100, 40, -1) if flag(v, sbp_range) == "LL")
+    mild = next(v for v in range(100, 40, -1) if flag(v, sbp_range) == "L")
+    for low, decides in ((critical, "low"), (mild, "stage 2")):
+        pid = add_patient(store, f"pair-{low}")
+        for sbp, dbp in ((low, 60), (162, 101)):  # 162/101: stage 2, short of a crisis
+            observe(store, pid, "2024-02-05 09:00", SBP, sbp)
+            observe(store, pid, "2024-02-05 09:00", DBP, dbp)
+        summary = patient_summary(store, pid)
+        category, reading = summary["bp_category"], summary["bp_reading"]
+        assert len(reading["same_time"]) >= 2
+        if decides == "low":
+            assert category.startswith("Very low") and reading["systolic"] == low, (low, category)
+        else:
+            assert category == "Hypertension stage 2" and reading["systolic"] == 162, (low, category)
+
+
 # Children: AAP 2017, Fleming 2011, CDC; every flag names its table and age.
 def test_a_three_year_olds_127_75_is_flagged_by_aap_2017(store: Store) -> None:
     pid = add_patient(store, "toddler", sex="F", birth=date(2021, 1, 1))

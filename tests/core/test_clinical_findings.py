@@ -13,7 +13,7 @@ import pytest
 from desktop.core.clinical.measurements import load_catalog
 from desktop.core.clinical.patient_settings import set_spo2_scale2, spo2_scale2
 from desktop.core.clinical.ranges import PREGNANCY, flag, load_ranges
-from desktop.core.clinical.scores import LOW_BP, bp_category
+from desktop.core.clinical.scores import LOW_BP, VERY_LOW_BP, bp_category
 from desktop.core.queries.series import patient_series
 from desktop.core.queries.summary import patient_summary
 from desktop.core.workspace.store import Store, open_store
@@ -98,7 +98,8 @@ def test_bp_flags_never_contradict_the_category() -> None:
         any_low = s_flag in ("L", "LL") or d_flag in ("L", "LL")
         # Raised pressure graded by ACC/AHA; a low reading is said to be low, never "Normal" beside its flag.
         assert (category == "Normal") == (none_high and not any_low), (sbp, dbp, category, s_flag, d_flag)
-        assert (category == LOW_BP) == (none_high and any_low), (sbp, dbp, category, s_flag, d_flag)
+        assert (category in (LOW_BP, VERY_LOW_BP)) == (none_high and any_low), (sbp, dbp, category, s_flag, d_flag)
+        assert (category == VERY_LOW_BP) == (none_high and "LL" in (s_flag, d_flag)), (sbp, dbp, category)
         assert (category == "Hypertensive crisis") == ("HH" in (s_flag, d_flag)), (sbp, dbp)
 
 

@@ -190,6 +190,7 @@ BP_CATEGORIES = ("Normal", "Elevated", "Hypertension stage 1", "Hypertension sta
 
 
 LOW_BP = "Low (below the healthy range; ACC/AHA 2017 grades only raised pressure)"
+VERY_LOW_BP = "Very low (at or past the critical low limit; ACC/AHA 2017 grades only raised pressure)"
 
 
 def bp_category(systolic: float | None, diastolic: float | None, *, pregnant: bool = False,
@@ -223,7 +224,9 @@ def bp_category(systolic: float | None, diastolic: float | None, *, pregnant: bo
         return "Hypertension stage 1"
     if sbp.classify(systolic) == "H":
         return "Elevated"
-    if sbp.classify(systolic) in ("L", "LL") or dbp.classify(diastolic) in ("L", "LL"):
-        # ACC/AHA 2017 grades raised pressure only: 69/45 is not "Normal" beside its LL flag.
+    # ACC/AHA 2017 grades raised pressure only: 69/45 is not "Normal" beside its LL flag.
+    if sbp.classify(systolic) == "LL" or dbp.classify(diastolic) == "LL":
+        return VERY_LOW_BP
+    if sbp.classify(systolic) == "L" or dbp.classify(diastolic) == "L":
         return LOW_BP
     return "Normal"

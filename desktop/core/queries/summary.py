@@ -17,7 +17,16 @@ from datetime import datetime, timedelta
 from desktop.core.clinical.flag_words import describe_flag, flag_severity
 from desktop.core.clinical.measurements import load_catalog
 from desktop.core.clinical.ranges import ReferenceRange, flag
-from desktop.core.clinical.scores import BP_CATEGORIES, DIASTOLIC, NEWS2_INPUTS, SYSTOLIC, bp_category, news2
+from desktop.core.clinical.scores import (
+    BP_CATEGORIES,
+    DIASTOLIC,
+    LOW_BP,
+    NEWS2_INPUTS,
+    SYSTOLIC,
+    VERY_LOW_BP,
+    bp_category,
+    news2,
+)
 from desktop.core.queries.patient_facts import NEWS2_MIN_AGE, PatientFacts, patient_facts
 from desktop.core.workspace.store import Store
 
@@ -146,7 +155,10 @@ def _rule(facts: PatientFacts, code: str, reference: ReferenceRange | None, item
     return reference.rule_for(item_flag, unit, value)
 
 
+# Of same-time pairs the most abnormal decides: a pressure past a critical limit, low or high, above any other;
+# a low one short of it with stage 1 (abnormal, not critical), so that 69/45 is never outranked by 150/95.
 _CATEGORY_RANK = {c: i for i, c in enumerate(BP_CATEGORIES)}
+_CATEGORY_RANK |= {LOW_BP: _CATEGORY_RANK["Hypertension stage 1"], VERY_LOW_BP: _CATEGORY_RANK["Hypertensive crisis"]}
 
 
 def _bp(store: Store, facts: PatientFacts) -> dict[str, object]:
