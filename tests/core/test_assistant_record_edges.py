@@ -90,3 +90,23 @@ def test_a_return_visit_or_a_score_the_record_does_not_hold_is_declined(world) -
     assert past.computed and not past.declined, past.text
     judgement = answer_question(store, question="what is her risk of a fall?", patient_id=pid)
     assert not judgement.computed and not judgement.declined, judgement.text   # interpretation: the model's
+
+
+def test_names_joined_by_or_are_read_as_any_of_them_and_by_and_are_not(world) -> None:  # type: ignore[no-untyped-def]
+    """"Was he given A or B?" is a yes/no over both names; a name the workspace holds nowhere was never
+    recorded, so the others still answer; "A and B" (both? either?) stays declined. Expected from the CSVs."""
+    store, frames, _ = world
+    meds = frames["medications"]
+    words = {d: re.sub(r"\s*\[[^\]]*\]\s*", " ", d).lower().split()[0] for d in meds["DESCRIPTION"].unique()}
+    single = {w for w in words.values() if sum(v == w for v in words.values()) == 1 and len(w) > 5}
+    by_patient = meds.groupby("PATIENT")["DESCRIPTION"].apply(lambda s: {words[d] for d in s})
+    pid, own = next((p, names) for p, names in by_patient.items() if names & single and single - names)
+    mine = sorted(own & single)[0]
+    other = sorted(single - own)[0]
+    answer = answer_question(store, question=f"was he ever given {other} or {mine}?", patient_id=pid)
+    assert answer.computed and not answer.declined and answer.text.startswith("Yes"), answer.text
+    assert mine in answer.text.lower() and other in answer.text.lower()
+    none = answer_question(store, question=f"has the patient been prescribed {other} or zyntheroxal?", patient_id=pid)
+    assert none.computed and none.text.startswith("No"), none.text
+    both = answer_question(store, question=f"has the patient been prescribed {other} and {mine}?", patient_id=pid)
+    assert both.declined, both.text

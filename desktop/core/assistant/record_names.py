@@ -9,6 +9,7 @@ import re
 from desktop.core.assistant.record_words import CLASS_PATTERNS, ENTITY_PATTERNS
 from desktop.core.assistant.vocabulary import (
     Resolution,
+    Term,
     Vocabulary,
     canonical,
     find_terms_in,
@@ -100,6 +101,36 @@ def resolve_any(vocab: Vocabulary, entity: str | None, phrase: str, text: str) -
         if whole.matched:
             return (entity or e), whole
     return entity, Resolution(phrase)
+
+
+def any_of(vocab: Vocabulary, entity: str | None, text: str) -> tuple[str | None, Resolution] | None:
+    """"Allopurinol, lisinopril or insulin": names joined by commas and an "or", each naming something of one
+    entity the workspace holds, read as any of them (their matches together). None unless every part names
+    one; names joined by "and" are not read (both, or either?), and are declined as before."""
+    if not re.search(r"\bor\b", text) or re.search(r"\band\b", text):
+        return None
+    parts = [residual(nouns(p)) for p in re.split(r",|\bor\b|\beither\b", text)]
+    parts = [p for p in parts if p]
+    if len(parts) < 2:
+        return None
+    found: str | None = None
+    matched: list[Term] = []
+    for part in parts:
+        e, res = resolve_any(vocab, entity, part, part)
+        if not res.matched:
+            # A name the workspace holds nowhere (no word of it begins a word of any name) was never recorded
+            # for anyone: the others still answer. A near spelling or a partly known name is not guessed.
+            if res.candidates or any(known_word(vocab, w) for w in part.split()):
+                return None
+            continue
+        if found is not None and e != found:
+            return None
+        found = e
+        matched += res.matched
+    if not matched:
+        return None
+    shown = ", ".join(parts[:-1]) + f" or {parts[-1]}"
+    return found, Resolution(shown, tuple(dict.fromkeys(matched)), how="words")
 
 
 def whole_name(vocab: Vocabulary, text: str) -> tuple[str, Resolution] | None:

@@ -19,6 +19,7 @@ from desktop.core.assistant.parse import _OPERATIONS as _MEASUREMENT_OPERATIONS
 from desktop.core.assistant.parse import _is_general, find_measurements, names_people, time_window
 from desktop.core.assistant.plan import CohortFilter, Plan, TimeWindow, validate_plan
 from desktop.core.assistant.record_names import (
+    any_of,
     cut,
     known_word,
     left_over,
@@ -164,6 +165,7 @@ def plan_record(question: str, *, patient_id: str | None, today: date, vocab: Vo
     operation = next((op for op, pattern in EVENT_OPERATIONS if re.search(pattern, rest)), None)
     phrase = residual(nouns(without_record_words(rest, entity)))
     spelt_whole = bool(whole and whole[0] == entity)
+    either = None
     if whole and spelt_whole:   # a name spelt out whole: the words around it must all be read
         name = canonical(whole[1].matched[0].name)
         if residual(without_record_words(f" {canonical(rest)} ".replace(f" {name} ", " "), entity)):
@@ -172,7 +174,9 @@ def plan_record(question: str, *, patient_id: str | None, today: date, vocab: Vo
     else:
         if entity is None and not phrase:
             return None
-        found, res = resolve_any(vocab, entity, phrase, rest)
+        either = any_of(vocab, entity, without_record_words(rest, entity))   # "A, B or C": any of them
+        found, res = either if either is not None else resolve_any(vocab, entity, phrase, rest)
+        phrase = res.phrase if either is not None else phrase
     if entity is None and not res.matched:
         return None  # no record word and no name the workspace holds: not a record question
     entity = found
@@ -184,7 +188,7 @@ def plan_record(question: str, *, patient_id: str | None, today: date, vocab: Vo
     if entity == "allergy" and not res.matched and not phrase and not window.text and operation in ("list", None,
                                                                                                     "exists"):
         return None  # "any allergies?": the current allergies (parse.py)
-    if res.matched and not spelt_whole and left_over(phrase, res):
+    if res.matched and not spelt_whole and not (whole is None and either is not None) and left_over(phrase, res):
         return _declined(CANNOT_EXPRESS)  # "days passed since ... hypertension": more asked than a name
     if phrase and not res.matched:
         unknown = [w for w in phrase.split() if not known_word(vocab, w)]
