@@ -110,3 +110,16 @@ def test_names_joined_by_or_are_read_as_any_of_them_and_by_and_are_not(world) ->
     assert none.computed and none.text.startswith("No"), none.text
     both = answer_question(store, question=f"has the patient been prescribed {other} and {mine}?", patient_id=pid)
     assert both.declined, both.text
+
+
+def test_the_ids_of_patients_with_a_diagnosis_are_listed(world) -> None:  # type: ignore[no-untyped-def]
+    store, frames, _ = world
+    conditions, patients = frames["conditions"], frames["patients"]
+    living = set(patients.loc[patients["DEATHDATE"] == "", "Id"])
+    name = conditions.loc[conditions["PATIENT"].isin(living), "DESCRIPTION"].value_counts().index[0]
+    words = re.sub(r"\s*\([^()]*\)\s*$", "", name).lower()
+    answer = answer_question(store, question=f"show me the patient ids of everyone ever diagnosed with {words}", patient_id=None)
+    assert answer.computed and not answer.declined, answer.text
+    listed = {str(c) for row in answer.rows for c in row}
+    expected = set(conditions.loc[conditions["DESCRIPTION"] == name, "PATIENT"]) & living
+    assert expected <= listed, (expected - listed, answer.text)

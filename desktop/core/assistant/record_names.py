@@ -25,7 +25,7 @@ whom whose her his their its my our your this that these those she he they them 
 person people please me i we us you can could would should tell give show get find and or with any there it s
 ever all every how time times date dates day days when where year years ago record records recorded chart file
 first last latest earliest most recent recently newest previous initial initially onset count number many often total
-list name names yes no answer ever ever been get got
+list name names id ids identifier identifiers yes no answer ever ever been get got
 currently still now active ongoing current present presently diagnosed diagnosis diagnoses condition conditions
 disease diseases disorder disorders problem problems illness prescribed prescription prescriptions medication
 medications medicine medicines meds drug drugs taking take takes took taken given dispensed put started visit
@@ -109,14 +109,15 @@ def any_of(vocab: Vocabulary, entity: str | None, text: str) -> tuple[str | None
     one; names joined by "and" are not read (both, or either?), and are declined as before."""
     if not re.search(r"\bor\b", text) or re.search(r"\band\b", text):
         return None
-    parts = [residual(nouns(p)) for p in re.split(r",|\bor\b|\beither\b", text)]
-    parts = [p for p in parts if p]
+    pieces = [(residual(nouns(raw)), raw) for raw in re.split(r",(?!\d)|\bor\b|\beither\b", text)]
+    pieces = [(part, raw) for part, raw in pieces if part]
+    parts = [part for part, _ in pieces]
     if len(parts) < 2:
         return None
     found: str | None = None
     matched: list[Term] = []
-    for part in parts:
-        e, res = resolve_any(vocab, entity, part, part)
+    for part, raw in pieces:
+        e, res = resolve_any(vocab, entity, part, raw)   # the raw text: a name spelt whole, slashes and all
         if not res.matched:
             # A name the workspace holds nowhere (no word of it begins a word of any name) was never recorded
             # for anyone: the others still answer. A near spelling or a partly known name is not guessed.

@@ -164,9 +164,15 @@ def plan_record(question: str, *, patient_id: str | None, today: date, vocab: Vo
         entity = "encounter"
     operation = next((op for op, pattern in EVENT_OPERATIONS if re.search(pattern, rest)), None)
     phrase = residual(nouns(without_record_words(rest, entity)))
+    # "A, B or C": any of them (each part a name the workspace holds, or one it holds nowhere).
+    either = any_of(vocab, whole[0] if whole else entity, without_record_words(rest, entity)) if phrase else None
+    if either is not None:
+        whole = None
     spelt_whole = bool(whole and whole[0] == entity)
-    either = None
-    if whole and spelt_whole:   # a name spelt out whole: the words around it must all be read
+    if either is not None:
+        found, res = either
+        phrase = res.phrase
+    elif whole and spelt_whole:   # a name spelt out whole: the words around it must all be read
         name = canonical(whole[1].matched[0].name)
         if residual(without_record_words(f" {canonical(rest)} ".replace(f" {name} ", " "), entity)):
             return _declined(CANNOT_EXPRESS)
@@ -174,9 +180,7 @@ def plan_record(question: str, *, patient_id: str | None, today: date, vocab: Vo
     else:
         if entity is None and not phrase:
             return None
-        either = any_of(vocab, entity, without_record_words(rest, entity))   # "A, B or C": any of them
-        found, res = either if either is not None else resolve_any(vocab, entity, phrase, rest)
-        phrase = res.phrase if either is not None else phrase
+        found, res = resolve_any(vocab, entity, phrase, rest)
     if entity is None and not res.matched:
         return None  # no record word and no name the workspace holds: not a record question
     entity = found
@@ -188,7 +192,7 @@ def plan_record(question: str, *, patient_id: str | None, today: date, vocab: Vo
     if entity == "allergy" and not res.matched and not phrase and not window.text and operation in ("list", None,
                                                                                                     "exists"):
         return None  # "any allergies?": the current allergies (parse.py)
-    if res.matched and not spelt_whole and not (whole is None and either is not None) and left_over(phrase, res):
+    if res.matched and not spelt_whole and either is None and left_over(phrase, res):
         return _declined(CANNOT_EXPRESS)  # "days passed since ... hypertension": more asked than a name
     if phrase and not res.matched:
         unknown = [w for w in phrase.split() if not known_word(vocab, w)]
