@@ -195,19 +195,19 @@ def test_a_too_short_new_passphrase_is_refused_before_anything_is_written(tmp_pa
 
 
 def test_a_copy_that_does_not_verify_leaves_the_plaintext_workspace_in_place(tmp_path, monkeypatch):
-    from desktop.core.workspace import crypto as workspace_crypto
+    from desktop.core.workspace import rewrite as workspace_rewrite
 
     path = tmp_path / "clinic.duckdb"
     with open_store(path) as store:
         store.con.execute("INSERT INTO patients (patient_id, name) VALUES ('p1', ?), ('p2', 'B')", [NAME])
-    real_copy = workspace_crypto._copy_database
+    real_copy = workspace_rewrite._copy_database
 
     def lossy_copy(source, destination, *, source_key, key):
         real_copy(source, destination, source_key=source_key, key=key)
         with open_store(destination, encryption_key=key) as copy:  # a row lost on the way
             copy.con.execute("DELETE FROM patients WHERE patient_id = 'p2'")
 
-    monkeypatch.setattr(workspace_crypto, "_copy_database", lossy_copy)
+    monkeypatch.setattr(workspace_rewrite, "_copy_database", lossy_copy)
     before = _digest(path)
     with pytest.raises(WorkspaceError, match="did not verify"):
         encrypt_workspace(path, "a new passphrase", parameters=FAST)

@@ -85,3 +85,69 @@ def test_unreadable_workspace_gives_a_clear_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(WorkspaceError, match="Cannot open workspace"):
         open_store(path)
+
+
+def _old_format_workspace(path: Path) -> None:
+    """A workspace as an earlier Vitalsight wrote it: DuckDB's default v1.0.0 format, with rows."""
+    con = new_connection(encrypted=False)
+    con.execute(f"ATTACH '{path}' AS ws")
+    con.execute("USE ws")
+    migrate(Store(con, str(path)))
+    con.execute("INSERT INTO patients (patient_id, name) VALUES ('p1', 'Ana'), ('p2', 'Ben')")
+    con.execute("INSERT INTO observations (patient_id, observed_at, code, value, import_id) "
+                "SELECT 'p1', TIMESTAMP '2020-01-01' + to_hours(i), '8867-4', 60 + i % 40, 0 FROM range(5000) t(i)")
+    con.close()
+
+
+def test_an_older_workspace_is_rewritten_in_the_current_format_with_every_row_and_said_once(tmp_path: Path) -> None:
+    from desktop.core.workspace.audit import read_audit
+    from desktop.core.workspace.rewrite import storage_version, upgrade_storage
+
+    path = tmp_path / "old.duckdb"
+    _old_format_workspace(path)
+    result = upgrade_storage(path)
+    assert result.row_counts["main.observations"] == 5000 and "rows verified" in result.message
+    with open_store(path) as store:
+        assert storage_version(store.con).startswith(STORAGE_VERSION)
+        assert store.con.execute("SELECT count(*), sum(value) FROM observations").fetchone() == (
+            5000, sum(60 + i % 40 for i in range(5000)))
+        assert any(e.action == "workspace_storage_upgraded" for e in read_audit(store))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.duckdb"]   # no copy or log left beside it
+    again = upgrade_storage(path)
+    assert "already in the current storage format" in again.message and not again.row_counts
+
+
+def test_a_copy_that_does_not_verify_leaves_the_older_workspace_as_it_was(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    from desktop.core.workspace import rewrite
+
+    path = tmp_path / "old.duckdb"
+    _old_format_workspace(path)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    real_copy = rewrite._copy_database
+
+    def lossy_copy(source, destination, *, source_key, key):  # type: ignore[no-untyped-def]
+        real_copy(source, destination, source_key=source_key, key=key)
+        with open_store(destination) as copy:
+            copy.con.execute("DELETE FROM observations WHERE value > 90")
+
+    monkeypatch.setattr(rewrite, "_copy_database", lossy_copy)
+    with pytest.raises(WorkspaceError, match="did not verify"):
+        rewrite.upgrade_storage(path)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.duckdb"]
+
+
+
+def test_the_command_line_upgrades_an_older_workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from desktop.cli import main
+
+    path = tmp_path / "old.duckdb"
+    _old_format_workspace(path)
+    assert main(["upgrade-storage", "--workspace", str(path)]) == 0
+    assert "rows verified" in capsys.readouterr().out
+    assert main(["upgrade-storage", "--workspace", str(path)]) == 0
+    assert "already in the current storage format" in capsys.readouterr().out
+    assert main(["upgrade-storage", "--workspace", str(tmp_path / "missing.duckdb")]) == 2

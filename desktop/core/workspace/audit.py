@@ -31,6 +31,7 @@ ACTIONS = frozenset(
         "unlocked",
         "passphrase_changed",
         "workspace_encrypted",
+        "workspace_storage_upgraded",
     }
 )
 GENESIS_HASH = "0" * 64

@@ -7,39 +7,31 @@ process makes the next refusal wait longer, on top of the cost of scrypt itself.
 
 Encrypting and changing the passphrase both rewrite the whole database into a new file under a new key
 (a new salt, so a copy of the old key slot cannot open the new file), verify the new file opens and holds
-the same row counts, and only then replace the old one. The window, the CLI and the tests call these
+the same row counts, and only then replace the old one (rewrite.py). The window, the CLI and the tests call these
 functions alike.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
-from desktop.core.workspace import audit
 from desktop.core.workspace.keys import DEFAULT_PARAMETERS, ScryptParameters
 from desktop.core.workspace.keyslot import (
     KeySlot,
     KeySlotError,
     file_is_encrypted,
-    pending_slot_path,
     read_slot,
     recover_interrupted_rewrite,
-    rewrite_path,
     slot_path,
     write_slot_atomically,
 )
+from desktop.core.workspace.rewrite import RewriteResult, rewrite_workspace
 from desktop.core.workspace.store import (
-    STORAGE_VERSION,
     Store,
     WorkspaceError,
-    _sql_string,
-    new_connection,
     open_store,
     remember_workspace_key,
 )
@@ -81,13 +73,6 @@ def check_new_passphrase(passphrase: str) -> None:
     if len(passphrase) < MIN_PASSPHRASE_CHARS:
         raise WorkspaceError(f"A passphrase needs at least {MIN_PASSPHRASE_CHARS} characters; "
                              "several unrelated words are easy to remember and hard to guess.")
-
-
-@dataclass(frozen=True)
-class RewriteResult:
-    path: Path
-    row_counts: dict[str, int]
-    message: str
 
 
 def _name(path: str | Path) -> str:
@@ -146,7 +131,7 @@ def encrypt_workspace(path: str | Path, passphrase: str, *,
         raise WorkspaceError(f"{target} is already encrypted; use change-passphrase to change its passphrase.")
     check_new_passphrase(passphrase)
     slot, key = KeySlot.create(passphrase, parameters=parameters)
-    counts = _rewrite(target, source_key=None, slot=slot, key=key, action="workspace_encrypted")
+    counts = rewrite_workspace(target, source_key=None, slot=slot, key=key, action="workspace_encrypted")
     return RewriteResult(target, counts, f"Encrypted {target} ({sum(counts.values())} rows verified). "
                          f"Keep {slot_path(target).name} with it. {LEFTOVER_WARNING}")
 
@@ -161,79 +146,6 @@ def change_passphrase(path: str | Path, old_passphrase: str, new_passphrase: str
     check_new_passphrase(new_passphrase)
     old_key = unlock_workspace(target, old_passphrase, throttle=throttle)
     slot, key = KeySlot.create(new_passphrase, parameters=parameters)
-    counts = _rewrite(target, source_key=old_key, slot=slot, key=key, action="passphrase_changed")
+    counts = rewrite_workspace(target, source_key=old_key, slot=slot, key=key, action="passphrase_changed")
     return RewriteResult(target, counts, f"Changed the passphrase of {target}; the old passphrase no longer "
                          f"opens it. {LEFTOVER_WARNING}")
-
-
-def _rewrite(target: Path, *, source_key: str | None, slot: KeySlot, key: str, action: str) -> dict[str, int]:
-    recover_interrupted_rewrite(target)
-    rewrite = rewrite_path(target)
-    # A writable open brings the schema up to date and, on close, checkpoints the WAL into the file,
-    # so no log of the old file is left beside the new one.
-    with open_store(target, encryption_key=source_key) as source:
-        source.con.execute("CHECKPOINT")
-        expected = _row_counts(source.con, "ws")
-        expected_catalog = _catalog(source.con, "ws")
-    if Path(str(target) + ".wal").exists():
-        raise WorkspaceError(f"{target} is still in use (its log could not be written back); close it first.")
-    try:
-        _copy_database(target, rewrite, source_key=source_key, key=key)
-        with open_store(rewrite, encryption_key=key, read_only=True) as copy:
-            found, found_catalog = _row_counts(copy.con, "ws"), _catalog(copy.con, "ws")
-        if found != expected or found_catalog != expected_catalog:
-            raise WorkspaceError(f"The encrypted copy of {target} did not verify (row counts or schema differ); "
-                                 "the workspace was not changed.")
-        with open_store(rewrite, encryption_key=key) as copy:
-            audit.record(copy, action=action, detail=f"workspace {target.name}")
-        write_slot_atomically(pending_slot_path(target), slot)
-    except BaseException:
-        for leftover in (rewrite, Path(str(rewrite) + ".wal"), pending_slot_path(target)):
-            leftover.unlink(missing_ok=True)
-        raise
-    # The rename is the commit point (see keyslot.recover_interrupted_rewrite).
-    os.replace(rewrite, target)
-    os.replace(pending_slot_path(target), slot_path(target))
-    remember_workspace_key(target, key)
-    return expected
-
-
-def _copy_database(source: Path, destination: Path, *, source_key: str | None, key: str) -> None:
-    con = new_connection(encrypted=True)
-    try:
-        source_options = "READ_ONLY" + (f", ENCRYPTION_KEY {_sql_string(source_key)}" if source_key else "")
-        con.execute(f"ATTACH {_sql_string(str(source))} AS src ({source_options})")
-        con.execute(f"ATTACH {_sql_string(str(destination))} AS dst (ENCRYPTION_KEY {_sql_string(key)}, "
-                    f"STORAGE_VERSION {_sql_string(STORAGE_VERSION)})")
-        con.execute("COPY FROM DATABASE src TO dst")
-        con.execute("DETACH src")
-        con.execute("DETACH dst")
-    except duckdb.Error as exc:
-        raise WorkspaceError(f"Could not write the encrypted copy of {source}: {exc}. "
-                             "The workspace was not changed.") from exc
-    finally:
-        con.close()
-
-
-def _row_counts(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, int]:
-    tables = con.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? AND NOT temporary "
-        "ORDER BY ALL", [database]
-    ).fetchall()
-    counts = {}
-    for schema, table in tables:
-        row = con.execute(f'SELECT count(*) FROM "{database}"."{schema}"."{table}"').fetchone()
-        counts[f"{schema}.{table}"] = int(row[0]) if row else 0
-    return counts
-
-
-def _catalog(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[tuple[object, ...]]]:
-    """Tables, views, indexes and sequences (with their position), to check a copy lost none of them."""
-    queries = {
-        "tables": "SELECT table_name, sql FROM duckdb_tables() WHERE database_name = ? AND NOT temporary",
-        "views": "SELECT view_name, sql FROM duckdb_views() WHERE database_name = ? AND NOT internal "
-                 "AND NOT temporary",
-        "indexes": "SELECT index_name, sql FROM duckdb_indexes() WHERE database_name = ?",
-        "sequences": "SELECT sequence_name, start_value, last_value FROM duckdb_sequences() WHERE database_name = ?",
-    }
-    return {name: sorted(con.execute(sql, [database]).fetchall(), key=repr) for name, sql in queries.items()}
