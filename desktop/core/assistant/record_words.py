@@ -39,9 +39,12 @@ CLASS_PATTERNS: tuple[tuple[str, str], ...] = (
 
 YES_NO = r"^(has|have|had|was|were|is|are|did|does|do|any|ever|can|could)\b|\banswer (with )?yes or no\b|\byes or no\b"
 ACTIVE = r"\b(currently|still|now|active|ongoing|current|at present|presently)\b"
-# A drug asked about in the present tense is one taken now: "is she on metformin?", "is the patient taking
-# aspirin?", "does he take insulin?" (not "was she on", "has he been on", "did she take", "ever").
-TAKEN_NOW = r"^(is|are) (?!.*\b(ever|been|before|previously|history)\b).*\b(on|taking)\b|^(does|do) (?!.*\bever\b).*\btake\b"
+# A drug asked about in the present tense, its subject the patient, is one taken now: "is she on metformin?", "is
+# the patient taking aspirin?", "does he take insulin?" (not "was she on", "has he been on", "is there a record of
+# her being on").
+_SUBJECT = r"(she|he|they|the patient|this patient|patient \S+)"
+TAKEN_NOW = (rf"^(is|are) {_SUBJECT} (still |currently |now )?(on|taking)\b(?!.*\b(ever|before|previously|history)\b)|"
+             rf"^(does|do) {_SUBJECT} (still |currently |now )?take\b(?!.*\bever\b)")
 
 # Event operations, tried in order (the window's words are removed first: "last year" is not "the last").
 EVENT_OPERATIONS: tuple[tuple[str, str], ...] = (
